@@ -1,0 +1,60 @@
+export { CarillonError, CoreErrorCode, hasErrorCode } from './errors.js';
+export type { CarillonErrorOptions } from './errors.js';
+export {
+  formatTaskGroupId,
+  isTaskGroupId,
+  parseTaskGroupId,
+  taskGroupId,
+} from './task-group-id.js';
+export type { TaskGroupId } from './task-group-id.js';
+export {
+  EXECUTION_CAUSES,
+  EXECUTION_STATES,
+  ExecutionCause,
+  ExecutionState,
+  LogLevel,
+  UNFINISHED_STATES,
+  assertTransition,
+  canTransition,
+  isFinal,
+  statesLeadingTo,
+} from './execution.js';
+export type { Execution, ExecutionLog } from './execution.js';
+export {
+  JOB_LIMITS,
+  JobKind,
+  JobStatus,
+  MisfirePolicy,
+  OverlapPolicy,
+  RoutingStrategy,
+  assertJobTransition,
+} from './job.js';
+export type { Job, JobSpec, Trigger } from './job.js';
+export { GroupRole, TokenKind, roleAllows } from './access.js';
+export type { ApiToken, AuditEvent, ServerRecord, TaskGroup, User } from './access.js';
+export { ManualClock, SystemClock } from './clock.js';
+export type { Clock } from './clock.js';
+export { isExecutionId, newExecutionId } from './ids.js';
+export type {
+  ExecutionPage,
+  ExecutionPatch,
+  ExecutionQuery,
+  ExecutionStore,
+  Fence,
+  FireClaim,
+  LogLine,
+} from './store/execution-store.js';
+export type { JobStore, JobUpdate } from './store/job-store.js';
+export type { GroupStore, NewTaskGroup } from './store/group-store.js';
+export type { NewApiToken, NewUser, UserStore } from './store/user-store.js';
+export type { AuditStore } from './store/audit-store.js';
+export type { ServerStore } from './store/server-store.js';
+export type { Stores } from './store/stores.js';
+export { SessionState } from './coordination/coordinator.js';
+export type {
+  ClientMember,
+  Coordinator,
+  Leadership,
+  ServerMember,
+  Unsubscribe,
+} from './coordination/coordinator.js';

@@ -1,0 +1,112 @@
+import { CarillonError, CoreErrorCode } from './errors.js';
+
+/** How a job is fired. `api`: only by "trigger once"; later kinds come with later issues. */
+export type Trigger =
+  | { readonly type: 'cron'; readonly cron: string; readonly timeZone: string }
+  | { readonly type: 'api' };
+
+/** Simple jobs run on one client; parallel jobs split into subtasks over all clients. */
+export const JobKind = { Simple: 'simple', Parallel: 'parallel' } as const;
+export type JobKind = (typeof JobKind)[keyof typeof JobKind];
+
+/** What to do when a fire is due while the previous one still runs. */
+export const OverlapPolicy = {
+  /** Run both. */
+  Allow: 'allow',
+  /** Record the new fire as skipped. */
+  Skip: 'skip',
+  /** Keep at most one fire waiting; it starts when the running one ends. Later ones are skipped. */
+  QueueOne: 'queue_one',
+  /** Cancel the running fire, then run the new one. */
+  CancelPrevious: 'cancel_previous',
+} as const;
+export type OverlapPolicy = (typeof OverlapPolicy)[keyof typeof OverlapPolicy];
+
+/** What to do with instants that passed while no server could fire them. */
+export const MisfirePolicy = {
+  /** Fire once now for all of them; the others are recorded as skipped. */
+  FireOnce: 'fire_once',
+  /** Fire every missed instant, up to a cap; those past the cap are recorded as skipped. */
+  FireAll: 'fire_all',
+  /** Record every missed instant as skipped. */
+  Skip: 'skip',
+} as const;
+export type MisfirePolicy = (typeof MisfirePolicy)[keyof typeof MisfirePolicy];
+
+/** How the server picks a client for a dispatch. */
+export const RoutingStrategy = {
+  /** Least loaded by in-flight work against declared capacity. */
+  LeastLoaded: 'least_loaded',
+  RoundRobin: 'round_robin',
+  Random: 'random',
+} as const;
+export type RoutingStrategy = (typeof RoutingStrategy)[keyof typeof RoutingStrategy];
+
+/** Job lifecycle: enabled ⇄ disabled, either → deleted (final). */
+export const JobStatus = { Enabled: 'enabled', Disabled: 'disabled', Deleted: 'deleted' } as const;
+export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
+
+const JOB_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  enabled: ['disabled', 'deleted'],
+  disabled: ['enabled', 'deleted'],
+  deleted: [],
+};
+
+/**
+ * Checks a job status change.
+ *
+ * @throws CarillonError `CARILLON_INVALID_TRANSITION` when it is not allowed.
+ */
+export function assertJobTransition(from: JobStatus, to: JobStatus): void {
+  if (!JOB_TRANSITIONS[from].includes(to)) {
+    throw new CarillonError(
+      CoreErrorCode.InvalidTransition,
+      `job cannot go from ${from} to ${to}`,
+      {
+        details: { from, to },
+      },
+    );
+  }
+}
+
+/** The settings of a job that a user chooses. */
+export interface JobSpec {
+  readonly groupId: string;
+  readonly name: string;
+  readonly description: string;
+  readonly trigger: Trigger;
+  /** The job type a client registers (`client.register(handler, ...)`). */
+  readonly handler: string;
+  readonly kind: JobKind;
+  readonly param: string | null;
+  readonly routing: RoutingStrategy;
+  readonly overlap: OverlapPolicy;
+  readonly misfire: MisfirePolicy;
+  /** 0 means no timeout. */
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+}
+
+/** A job as stored. */
+export interface Job extends JobSpec {
+  readonly id: number;
+  readonly status: JobStatus;
+  /** Ids of the servers that hold the job in memory (`backups` of them). */
+  readonly holders: readonly string[];
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** Bumped on every change, so that holders can tell a stale copy. */
+  readonly version: number;
+}
+
+/** Limits on job fields, checked at the edge and again by the stores. */
+export const JOB_LIMITS = {
+  nameMax: 128,
+  descriptionMax: 1024,
+  handlerMax: 128,
+  paramMaxBytes: 64 * 1024,
+  cronMax: 256,
+  timeZoneMax: 64,
+  maxRetries: 100,
+  timeoutMsMax: 7 * 24 * 3600 * 1000,
+} as const;

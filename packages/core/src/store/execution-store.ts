@@ -1,0 +1,127 @@
+import type {
+  Execution,
+  ExecutionCause,
+  ExecutionLog,
+  ExecutionState,
+  LogLevel,
+} from '../execution.js';
+
+/** A fire a server wants to claim. `id` is made by the claimer, so it can tell whether it won. */
+export interface FireClaim {
+  readonly id: string;
+  readonly jobId: number;
+  readonly groupId: string;
+  readonly scheduledAt: number;
+  readonly cause: ExecutionCause;
+  readonly param: string | null;
+  /** `skipped` for misfired or overlapping instants recorded without running; else `claimed`. */
+  readonly state?: 'claimed' | 'skipped';
+  readonly reason?: string | null;
+}
+
+/** The expected current values of a fenced change: it applies only if all of them still hold. */
+export interface Fence {
+  readonly id: string;
+  readonly from: readonly ExecutionState[];
+  readonly ownerServerId: string;
+  readonly attempt: number;
+}
+
+/** The columns a transition may set besides `state`. */
+export interface ExecutionPatch {
+  readonly clientId?: string | null;
+  readonly dispatchedAt?: number | null;
+  readonly startedAt?: number | null;
+  readonly finishedAt?: number | null;
+  readonly result?: string | null;
+  readonly reason?: string | null;
+  readonly progress?: number | null;
+  /** Set to bump the attempt (a re-dispatch); must be the fence's attempt + 1. */
+  readonly attempt?: number;
+}
+
+/** One page of executions, newest first. */
+export interface ExecutionPage {
+  readonly items: readonly Execution[];
+  /** Pass back to get the next page; null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+export interface ExecutionQuery {
+  readonly jobId?: number;
+  readonly groupId?: string;
+  readonly states?: readonly ExecutionState[];
+  /** 1..500; default 50. */
+  readonly limit?: number;
+  readonly cursor?: string | null;
+}
+
+/** A log line to append; `seq` is given by the store, in order of arrival per execution. */
+export interface LogLine {
+  readonly executionId: string;
+  readonly at: number;
+  readonly level: LogLevel;
+  readonly message: string;
+}
+
+/**
+ * The executions of jobs: one row per fire. The unique key on (job, scheduled instant) of
+ * scheduled fires is what guarantees that a fire runs once, whatever the coordination does.
+ */
+export interface ExecutionStore {
+  /**
+   * Inserts every claim whose (job, scheduledAt) has no execution yet, owned by `serverId` with
+   * attempt 1, in as few statements as the database allows. Manual fires never collide.
+   * Returns the ids of the claims this call inserted (won); the others were taken before.
+   */
+  claimFires(
+    serverId: string,
+    claims: readonly FireClaim[],
+    nowMs: number,
+  ): Promise<ReadonlySet<string>>;
+
+  /**
+   * Compare-and-set: sets `state` and `patch` only if the execution is still in one of
+   * `fence.from`, owned by `fence.ownerServerId`, at `fence.attempt`. Returns whether it applied;
+   * false means someone newer owns it (the caller has lost its standing and must drop it).
+   */
+  transition(fence: Fence, state: ExecutionState, patch?: ExecutionPatch): Promise<boolean>;
+
+  /**
+   * Takes over the unfinished executions of `deadServerId` (claimed, dispatched, running) for
+   * the given jobs (all of its jobs when omitted): owner becomes `newServerId`, state `claimed`,
+   * attempt + 1. Returns the executions as they are after the takeover.
+   */
+  adoptOrphans(
+    deadServerId: string,
+    newServerId: string,
+    jobIds?: readonly number[],
+  ): Promise<readonly Execution[]>;
+
+  get(id: string): Promise<Execution | undefined>;
+
+  /** Executions in `states` of a job, oldest first (for overlap and restart recovery). */
+  listByJobAndStates(
+    jobId: number,
+    states: readonly ExecutionState[],
+  ): Promise<readonly Execution[]>;
+
+  /** Unfinished executions owned by a server, oldest first (for recovery after a restart). */
+  listUnfinishedByOwner(serverId: string): Promise<readonly Execution[]>;
+
+  /** The latest scheduled instant recorded for each job (schedule and misfire causes), for misfire detection. */
+  lastScheduledAt(jobIds: readonly number[]): Promise<ReadonlyMap<number, number>>;
+
+  /** Pages through executions, newest scheduled first. */
+  page(query: ExecutionQuery): Promise<ExecutionPage>;
+
+  /** Appends log lines (from any number of executions) in one batch. */
+  appendLogs(lines: readonly LogLine[]): Promise<void>;
+
+  /** Log lines of an execution in order, after `afterSeq` (exclusive). */
+  listLogs(
+    executionId: string,
+    afterSeq?: number,
+    limit?: number,
+  ): Promise<readonly ExecutionLog[]>;
+}
