@@ -81,6 +81,19 @@ export interface ExecutionStore {
   ): Promise<ReadonlySet<string>>;
 
   /**
+   * Records a manual fire ("trigger once") as `claimed` with no owner yet; a holder of the job
+   * takes it with {@link ExecutionStore.takeUnowned}. Returns the stored execution.
+   */
+  insertManual(claim: FireClaim, nowMs: number): Promise<Execution>;
+
+  /**
+   * Takes the unowned `claimed` executions of the given jobs for `serverId` (owner null →
+   * serverId, compare-and-set per row, so of two servers each row goes to exactly one).
+   * Returns the executions this call took.
+   */
+  takeUnowned(serverId: string, jobIds: readonly number[]): Promise<readonly Execution[]>;
+
+  /**
    * Compare-and-set: sets `state` and `patch` only if the execution is still in one of
    * `fence.from`, owned by `fence.ownerServerId`, at `fence.attempt`. Returns whether it applied;
    * false means someone newer owns it (the caller has lost its standing and must drop it).

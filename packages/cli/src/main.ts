@@ -1,0 +1,30 @@
+import type { CommandIo } from './io.js';
+import { ExitCode } from './io.js';
+
+/** A subcommand: takes the arguments after its name, returns the exit code. */
+type Command = (args: string[], io: CommandIo) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = {
+  cron: {
+    summary: 'cron next|explain: evaluate Quartz cron expressions',
+    load: async () => (await import('./commands/cron.js')).runCronCommand,
+  },
+};
+
+/**
+ * Runs the `carillon` command with `argv` (without node and the script) and returns the exit
+ * code: 0 on success, 1 on a failure, 2 on bad usage or input.
+ */
+export async function main(argv: string[], io: CommandIo): Promise<number> {
+  const [name, ...rest] = argv;
+  const command = name === undefined ? undefined : COMMANDS[name];
+  if (command === undefined) {
+    const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`);
+    const stream = name === undefined || name === 'help' || name === '--help' ? io.stdout : io.stderr;
+    if (name !== undefined && name !== 'help' && name !== '--help') stream.write(`unknown command: ${name}\n`);
+    stream.write(`usage: carillon <command> [options]\n\ncommands:\n${lines.join('\n')}\n`);
+    return name === undefined || name === 'help' || name === '--help' ? ExitCode.Ok : ExitCode.Usage;
+  }
+  const run = await command.load();
+  return run(rest, io);
+}
