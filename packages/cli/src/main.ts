@@ -5,6 +5,10 @@ import { ExitCode } from './io.js';
 type Command = (args: string[], io: CommandIo) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = {
+  dev: {
+    summary: 'run a server, the console and a demo client in one process (SQLite)',
+    load: async () => (await import('./commands/dev.js')).runDevCommand,
+  },
   cron: {
     summary: 'cron next|explain: evaluate Quartz cron expressions',
     load: async () => (await import('./commands/cron.js')).runCronCommand,

@@ -110,6 +110,8 @@ export interface Execution {
   /** Why it failed, was skipped or cancelled, in words. */
   readonly reason: string | null;
   readonly progress: number | null;
+  /** When a user asked to cancel it; the owning server carries the cancel out. */
+  readonly cancelRequestedAt: number | null;
 }
 
 /** A log line of an execution. */
@@ -123,3 +125,57 @@ export interface ExecutionLog {
 
 export const LogLevel = { Debug: 'debug', Info: 'info', Warn: 'warn', Error: 'error' } as const;
 export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel];
+
+/**
+ * The states of a subtask (a unit of a parallel job's second level): `pending → dispatched →
+ * running → succeeded | failed | timed_out | cancelled`. Dispatched and running go back to
+ * pending when their client dies or refuses, to be dispatched again (next attempt).
+ */
+export const SubtaskState = {
+  Pending: 'pending',
+  Dispatched: 'dispatched',
+  Running: 'running',
+  Succeeded: 'succeeded',
+  Failed: 'failed',
+  TimedOut: 'timed_out',
+  Cancelled: 'cancelled',
+} as const;
+export type SubtaskState = (typeof SubtaskState)[keyof typeof SubtaskState];
+
+/** Every subtask state, in lifecycle order. */
+export const SUBTASK_STATES: readonly SubtaskState[] = Object.values(SubtaskState);
+
+const SUBTASK_TRANSITIONS: Readonly<Record<SubtaskState, readonly SubtaskState[]>> = {
+  pending: ['dispatched', 'cancelled', 'failed'],
+  dispatched: ['running', 'pending', 'succeeded', 'failed', 'timed_out', 'cancelled'],
+  running: ['pending', 'succeeded', 'failed', 'timed_out', 'cancelled'],
+  succeeded: [],
+  failed: [],
+  timed_out: [],
+  cancelled: [],
+};
+
+/** True when the subtask state machine allows `from → to`. */
+export function canSubtaskTransition(from: SubtaskState, to: SubtaskState): boolean {
+  return SUBTASK_TRANSITIONS[from].includes(to);
+}
+
+/** A subtask of a parallel job's execution, as stored. Instants are ms since the epoch. */
+export interface Subtask {
+  readonly id: string;
+  readonly executionId: string;
+  /** Position within its execution, from 1, in order of insertion. */
+  readonly seq: number;
+  /** What `dispatch(ctx)` returned for it: a string or JSON text. */
+  readonly payload: string;
+  readonly state: SubtaskState;
+  /** Starts at 1; each re-dispatch adds one. */
+  readonly attempt: number;
+  readonly clientId: string | null;
+  readonly createdAt: number;
+  readonly dispatchedAt: number | null;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly result: string | null;
+  readonly reason: string | null;
+}

@@ -58,3 +58,29 @@ export type {
   ServerMember,
   Unsubscribe,
 } from './coordination/coordinator.js';
+export { chooseHolders } from './placement/holder-assignment.js';
+export type { HolderCandidate, Random } from './placement/holder-assignment.js';
+export { pickClient } from './placement/routing.js';
+export type { RouteCandidate } from './placement/routing.js';
+export { silentLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { SUBTASK_STATES, SubtaskState, canSubtaskTransition } from './execution.js';
+export type { Subtask } from './execution.js';
+export type {
+  NewSubtask,
+  SubtaskFence,
+  SubtaskPatch,
+  SubtaskQuery,
+  SubtaskStore,
+} from './store/subtask-store.js';
+export { hashTokenSecret } from './token-hash.js';
+export {
+  CRON_MAX_COUNT,
+  CronSchedule,
+  DstPolicy,
+  describeCron,
+  parseCron,
+} from './schedule/cron-schedule.js';
+export type { CronEvalOptions } from './schedule/cron-schedule.js';
+export { CRON_MAX_YEAR, CRON_MIN_YEAR, CronField } from './schedule/cron-spec.js';
+export { assertTimeZone } from './schedule/time-zone.js';

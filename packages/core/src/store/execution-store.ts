@@ -38,6 +38,8 @@ export interface ExecutionPatch {
   readonly progress?: number | null;
   /** Set to bump the attempt (a re-dispatch); must be the fence's attempt + 1. */
   readonly attempt?: number;
+  /** Set when a re-dispatch changes why the execution runs (`retry`, `failover`). */
+  readonly cause?: ExecutionCause;
 }
 
 /** One page of executions, newest first. */
@@ -112,6 +114,16 @@ export interface ExecutionStore {
   ): Promise<readonly Execution[]>;
 
   get(id: string): Promise<Execution | undefined>;
+
+  /**
+   * Marks an unfinished execution for cancellation (the console asks; the owning server, which
+   * holds the client's stream, carries it out). Returns the execution, or undefined if it does
+   * not exist; a finished execution is returned unchanged.
+   */
+  requestCancel(id: string, nowMs: number): Promise<Execution | undefined>;
+
+  /** Unfinished executions owned by `serverId` whose cancellation was asked for. */
+  listCancelRequested(serverId: string): Promise<readonly Execution[]>;
 
   /** Executions in `states` of a job, oldest first (for overlap and restart recovery). */
   listByJobAndStates(

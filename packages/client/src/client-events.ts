@@ -1,0 +1,98 @@
+import type {
+  CancelReason,
+  ExecutionRef,
+  HandlerError,
+  HelloRejectCode,
+  Outcome,
+  RefuseReason,
+} from '@carillon/protocol';
+import type { ClientState } from './client-state.js';
+
+/** A server welcomed the client on a stream. */
+export interface ServerConnectedEvent {
+  readonly address: string;
+  readonly serverId: string;
+  readonly heartbeatIntervalMs: number;
+  readonly fenceMs: number;
+}
+
+/** A welcomed stream to a server ended; the client reconnects unless it is stopping. */
+export interface ServerDisconnectedEvent {
+  readonly address: string;
+  readonly serverId: string | null;
+  /** The gRPC status code and details the stream ended with. */
+  readonly code: number;
+  readonly details: string;
+}
+
+/** A server refused the client's Hello. */
+export interface ServerRejectedEvent {
+  readonly address: string;
+  readonly code: HelloRejectCode;
+  readonly message: string;
+  /** True when reconnecting soon may help (`unavailable`, `duplicate_client`). */
+  readonly transient: boolean;
+}
+
+/** A dispatch was accepted and its handler started. */
+export interface ExecutionStartedEvent extends ExecutionRef {
+  readonly handler: string;
+  readonly jobId: number;
+  readonly jobName: string;
+  /** The server that dispatched it. */
+  readonly address: string;
+}
+
+/** A dispatch was refused; the server places it elsewhere. */
+export interface ExecutionRefusedEvent extends ExecutionRef {
+  readonly handler: string;
+  readonly reason: RefuseReason;
+  readonly address: string;
+}
+
+/** A server asked to cancel a running execution. */
+export interface ExecutionCancelledEvent extends ExecutionRef {
+  readonly reason: CancelReason;
+  readonly message: string;
+}
+
+/** An execution ended and its Result was handed to the streams. */
+export interface ExecutionFinishedEvent extends ExecutionRef {
+  readonly handler: string;
+  readonly outcome: Outcome;
+  readonly result: string | null;
+  readonly error: HandlerError | null;
+  readonly durationMs: number;
+}
+
+/** The client was cut off from every server for longer than its fence interval. */
+export interface FencedEvent {
+  /** How long the client had been without an open stream. */
+  readonly cutOffMs: number;
+  /** The fence interval in force. */
+  readonly fenceMs: number;
+  /** The executions whose handlers were aborted. */
+  readonly aborted: readonly ExecutionRef[];
+}
+
+/** The client's state changed. */
+export interface StateChangedEvent {
+  readonly from: ClientState;
+  readonly to: ClientState;
+}
+
+/**
+ * The events a {@link Client} emits, for `client.on(name, listener)`. Named `noun:verb`; useful
+ * as metrics and test hooks. A listener that throws is logged and otherwise ignored.
+ */
+export interface ClientEvents {
+  'server:connected': [event: ServerConnectedEvent];
+  'server:disconnected': [event: ServerDisconnectedEvent];
+  'server:rejected': [event: ServerRejectedEvent];
+  'execution:started': [event: ExecutionStartedEvent];
+  'execution:refused': [event: ExecutionRefusedEvent];
+  'execution:cancelled': [event: ExecutionCancelledEvent];
+  'execution:finished': [event: ExecutionFinishedEvent];
+  fenced: [event: FencedEvent];
+  'state:changed': [event: StateChangedEvent];
+}

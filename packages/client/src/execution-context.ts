@@ -1,0 +1,43 @@
+import type { ExecutionCause } from '@carillon/protocol';
+
+/** The severity of a line written with `ctx.log`. */
+export type ExecutionLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * What a handler knows about the execution it runs, and how it talks back. Handlers should
+ * treat (`executionId`, `attempt`) as an idempotency key: after a client dies, the same
+ * execution may be dispatched again with the next attempt.
+ */
+export interface ExecutionContext {
+  /** The execution's id (a UUID in practice). */
+  readonly executionId: string;
+  /** The dispatch attempt, from 1. */
+  readonly attempt: number;
+  /** The job's numeric id. */
+  readonly jobId: number;
+  /** The job's name. */
+  readonly jobName: string;
+  /** The handler (job type) name the job names. */
+  readonly handler: string;
+  /** The job's custom parameter (or the manual fire's), or null when it has none. */
+  readonly param: string | null;
+  /** When the fire was due, ms since the epoch, on the server's clock. */
+  readonly scheduledAt: number;
+  /** Why the execution exists: schedule, manual, retry, failover or misfire. */
+  readonly cause: ExecutionCause;
+  /** How long the handler may run, from its start (ms); 0 for no limit. */
+  readonly timeoutMs: number;
+  /**
+   * Aborts when the handler should stop: its timeout passed, the server cancelled it, the
+   * client is stopping past its grace period, or the client was cut off from every server for
+   * longer than its fence interval. Its `reason` is an `ExecutionAbortedError`.
+   */
+  readonly signal: AbortSignal;
+  /** Writes a line to the execution's log, kept by the server (level default `info`). */
+  log(message: string, level?: ExecutionLogLevel): void;
+  /**
+   * Reports how far the handler has got: a fraction from 0 to 1 (null for none) and what it is
+   * doing. Reports are throttled to a few a second; the latest always arrives.
+   */
+  progress(fraction: number | null, message?: string): void;
+}

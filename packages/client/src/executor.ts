@@ -1,0 +1,269 @@
+import { CancelReason, RefuseReason } from '@carillon/protocol';
+import type {
+  CancelOrder,
+  ClientReport,
+  DispatchOrder,
+  ExecutionRef,
+  HandlerInfo,
+  Heartbeat,
+  ResultReport,
+} from '@carillon/protocol';
+import type { ClientEvents } from './client-events.js';
+import type { ClientLogger } from './client-logger.js';
+import { AbortReason } from './execution-aborted-error.js';
+import type { JobHandler } from './job-handler.js';
+import { JobPool } from './job-pool.js';
+import { RunningExecution, executionKey } from './running-execution.js';
+
+// Results of recently finished executions, so that a dispatch sent again after its execution
+// ended gets its Result again instead of a second run.
+const REMEMBERED_RESULTS = 1_000;
+
+/** What the executor needs from the client around it. */
+export interface ExecutorDeps {
+  readonly logger: ClientLogger;
+  /** Routes a report towards the server at `origin` (or any open stream). */
+  send(report: ClientReport, origin: string | null): void;
+  emit<K extends keyof ClientEvents>(event: K, ...args: ClientEvents[K]): void;
+}
+
+/**
+ * Runs dispatches: one {@link JobPool} per registered job type, the client's overall capacity,
+ * admission (accept, refuse, or accept again a dispatch it already holds), cancellation, and
+ * the Results.
+ */
+export class Executor {
+  readonly #deps: ExecutorDeps;
+  readonly #pools = new Map<string, JobPool>();
+  readonly #results = new Map<string, ResultReport>();
+  #capacity = 1;
+  #accepting = true;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(deps: ExecutorDeps) {
+    this.#deps = deps;
+  }
+
+  /** Adds a job type's pool. */
+  register(name: string, handler: JobHandler, concurrency: number): void {
+    this.#pools.set(name, new JobPool(name, concurrency, handler));
+  }
+
+  /** True when a handler of this name is registered. */
+  has(name: string): boolean {
+    return this.#pools.has(name);
+  }
+
+  /** The registered handlers, as the Hello lists them. */
+  handlers(): HandlerInfo[] {
+    return [...this.#pools.values()].map((pool) => ({
+      name: pool.name,
+      concurrency: pool.concurrency,
+    }));
+  }
+
+  /** The sum of the handlers' concurrencies (at least 1, as the contract requires). */
+  defaultCapacity(): number {
+    return Math.max(
+      1,
+      [...this.#pools.values()].reduce((sum, pool) => sum + pool.concurrency, 0),
+    );
+  }
+
+  /** The client's capacity while it accepts work; 0 once it stops accepting. */
+  get capacity(): number {
+    return this.#accepting ? this.#capacity : 0;
+  }
+
+  set capacity(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  /** Executions whose handler has not ended, over all pools. */
+  get inFlight(): number {
+    let count = 0;
+    for (const pool of this.#pools.values()) count += pool.inFlight;
+    return count;
+  }
+
+  /** Refuses every later dispatch with STOPPING. */
+  stopAccepting(): void {
+    this.#accepting = false;
+  }
+
+  /** The attempts still running, for the Hello's `running` list. */
+  runningRefs(): ExecutionRef[] {
+    return [...this.#executions()].filter((e) => !e.abandoned).map((e) => e.ref);
+  }
+
+  /** The client's load, for a Heartbeat. */
+  heartbeat(): Heartbeat {
+    return {
+      kind: 'heartbeat',
+      at: Date.now(),
+      inFlight: this.inFlight,
+      capacity: this.capacity,
+      handlers: [...this.#pools.values()]
+        .filter((pool) => pool.inFlight > 0)
+        .map((pool) => ({ name: pool.name, inFlight: pool.inFlight })),
+    };
+  }
+
+  /** Answers every dispatch of a batch, then starts the accepted ones. */
+  dispatch(orders: readonly DispatchOrder[], origin: string): void {
+    const admitted: [JobPool, RunningExecution][] = [];
+    for (const order of orders) {
+      const pool = this.#pools.get(order.handler);
+      const ref = { executionId: order.executionId, attempt: order.attempt };
+      if (pool?.get(ref) !== undefined) {
+        this.#deps.send({ kind: 'accepted', ...ref }, origin);
+        continue;
+      }
+      const result = this.#results.get(executionKey(ref));
+      if (result !== undefined) {
+        this.#deps.send(result, origin);
+        continue;
+      }
+      const refusal = this.#refusal(pool);
+      if (refusal !== null || pool === undefined) {
+        const reason = refusal ?? RefuseReason.UnknownHandler;
+        this.#deps.send({ kind: 'refused', ...ref, reason, message: describe(reason) }, origin);
+        this.#deps.emit('execution:refused', {
+          ...ref,
+          handler: order.handler,
+          reason,
+          address: origin,
+        });
+        continue;
+      }
+      const execution = new RunningExecution(order, origin, (report) =>
+        this.#deps.send(report, execution.origin),
+      );
+      pool.add(execution);
+      admitted.push([pool, execution]);
+    }
+    for (const [pool, execution] of admitted) this.#start(pool, execution);
+  }
+
+  /** Aborts the attempt a Cancel names; ignored when this client does not hold it. */
+  cancel(order: CancelOrder): void {
+    const execution = this.#find(order);
+    if (execution === undefined) return;
+    const reason =
+      order.reason === CancelReason.TimedOut ? AbortReason.TimedOut : AbortReason.Cancelled;
+    const detail = order.message.length > 0 ? `: ${order.message}` : '';
+    if (execution.abort(reason, `cancelled by the server (${order.reason})${detail}`)) {
+      this.#deps.emit('execution:cancelled', {
+        ...execution.ref,
+        reason: order.reason,
+        message: order.message,
+      });
+    }
+  }
+
+  /** Aborts every running handler; returns those this call aborted. */
+  abortAll(reason: AbortReason, message: string): ExecutionRef[] {
+    const aborted: ExecutionRef[] = [];
+    for (const execution of this.#executions()) {
+      if (execution.abort(reason, message)) aborted.push(execution.ref);
+    }
+    return aborted;
+  }
+
+  /**
+   * Reports CANCELLED for every handler still running, without waiting for it any longer (the
+   * client is stopping and its handlers ignored their signal).
+   */
+  abandonRunning(message: string): void {
+    for (const execution of this.#executions()) {
+      if (execution.abandoned) continue;
+      this.#deliver(execution, execution.abandon(message));
+    }
+  }
+
+  /** Resolves when no handler runs any more, or after `timeoutMs`. */
+  async idle(timeoutMs: number): Promise<void> {
+    if (this.#runningCount() === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.#idleWaiters.push(resolve);
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    clearTimeout(timer);
+  }
+
+  #refusal(pool: JobPool | undefined): RefuseReason | null {
+    if (!this.#accepting) return RefuseReason.Stopping;
+    if (pool === undefined) return RefuseReason.UnknownHandler;
+    if (!pool.hasRoom || this.inFlight >= this.#capacity) return RefuseReason.AtCapacity;
+    return null;
+  }
+
+  #start(pool: JobPool, execution: RunningExecution): void {
+    const done = execution.run(pool.handler);
+    const { order } = execution;
+    this.#deps.emit('execution:started', {
+      ...execution.ref,
+      handler: order.handler,
+      jobId: order.jobId,
+      jobName: order.jobName,
+      address: execution.origin,
+    });
+    void done.then((result) => {
+      pool.delete(execution);
+      if (!execution.abandoned) this.#deliver(execution, result);
+      if (this.#runningCount() === 0) this.#wakeIdle();
+    });
+  }
+
+  #deliver(execution: RunningExecution, result: ResultReport): void {
+    const key = executionKey(result);
+    this.#results.set(key, result);
+    if (this.#results.size > REMEMBERED_RESULTS) {
+      const oldest = this.#results.keys().next();
+      if (oldest.done !== true) this.#results.delete(oldest.value);
+    }
+    this.#deps.send(result, execution.origin);
+    this.#deps.emit('execution:finished', {
+      ...execution.ref,
+      handler: execution.order.handler,
+      outcome: result.outcome,
+      result: result.result,
+      error: result.error,
+      durationMs: result.at - execution.startedAt,
+    });
+  }
+
+  #find(ref: ExecutionRef): RunningExecution | undefined {
+    for (const pool of this.#pools.values()) {
+      const execution = pool.get(ref);
+      if (execution !== undefined) return execution;
+    }
+    return undefined;
+  }
+
+  *#executions(): Generator<RunningExecution> {
+    for (const pool of this.#pools.values()) yield* pool.executions();
+  }
+
+  #runningCount(): number {
+    return [...this.#executions()].filter((e) => !e.abandoned).length;
+  }
+
+  #wakeIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+function describe(reason: RefuseReason): string {
+  switch (reason) {
+    case RefuseReason.AtCapacity:
+      return 'the handler or the client is at capacity';
+    case RefuseReason.UnknownHandler:
+      return 'the client has not registered this handler';
+    case RefuseReason.Stopping:
+      return 'the client is stopping';
+  }
+}

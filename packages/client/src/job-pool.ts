@@ -1,0 +1,52 @@
+import type { ExecutionRef } from '@carillon/protocol';
+import type { JobHandler } from './job-handler.js';
+import { executionKey } from './running-execution.js';
+import type { RunningExecution } from './running-execution.js';
+
+/**
+ * The executions of one job type on this client: its handler, its concurrency limit, and the
+ * in-memory map of its running executions (by execution id and attempt). An execution keeps its
+ * slot until its handler really ends, even after its signal aborted.
+ */
+export class JobPool {
+  readonly name: string;
+  readonly concurrency: number;
+  readonly handler: JobHandler;
+  readonly #running = new Map<string, RunningExecution>();
+
+  constructor(name: string, concurrency: number, handler: JobHandler) {
+    this.name = name;
+    this.concurrency = concurrency;
+    this.handler = handler;
+  }
+
+  /** Executions whose handler has not ended yet. */
+  get inFlight(): number {
+    return this.#running.size;
+  }
+
+  /** True while a slot is free. */
+  get hasRoom(): boolean {
+    return this.#running.size < this.concurrency;
+  }
+
+  /** The running execution of this attempt, if the pool holds it. */
+  get(ref: ExecutionRef): RunningExecution | undefined {
+    return this.#running.get(executionKey(ref));
+  }
+
+  /** Takes a slot for `execution`. */
+  add(execution: RunningExecution): void {
+    this.#running.set(executionKey(execution.ref), execution);
+  }
+
+  /** Frees the slot of `execution` (its handler ended). */
+  delete(execution: RunningExecution): void {
+    this.#running.delete(executionKey(execution.ref));
+  }
+
+  /** The running executions. */
+  executions(): IterableIterator<RunningExecution> {
+    return this.#running.values();
+  }
+}

@@ -1,0 +1,157 @@
+import type { ClientReport, DispatchOrder, ExecutionRef, ResultReport } from '@carillon/protocol';
+import { ExecutionAbortedError } from './execution-aborted-error.js';
+import { AbortReason } from './execution-aborted-error.js';
+import type { ExecutionContext, ExecutionLogLevel } from './execution-context.js';
+import type { JobHandler } from './job-handler.js';
+import { ProgressThrottle } from './progress-throttle.js';
+import { MAX_TEXT_BYTES, abortedOutcome, buildResult, truncateUtf8 } from './result-report.js';
+import type { Settlement } from './result-report.js';
+
+/** At most this many progress reports per second and execution reach the wire. */
+const PROGRESS_INTERVAL_MS = 250;
+
+const LOG_LEVELS: ReadonlySet<string> = new Set(['debug', 'info', 'warn', 'error']);
+
+/** The key of one attempt of one execution in maps. */
+export function executionKey(ref: ExecutionRef): string {
+  return `${ref.attempt}:${ref.executionId}`;
+}
+
+/**
+ * One accepted dispatch, from Started to Result: runs the handler with an AbortSignal, sends its
+ * reports, and turns how it ended into a Result. `send` routes a report towards the server.
+ */
+export class RunningExecution {
+  readonly order: DispatchOrder;
+  /** The address of the server that dispatched it; its reports go there first. */
+  readonly origin: string;
+  readonly ref: ExecutionRef;
+  readonly #send: (report: ClientReport) => void;
+  readonly #controller = new AbortController();
+  readonly #progress: ProgressThrottle;
+  #abort: ExecutionAbortedError | null = null;
+  #timeout: NodeJS.Timeout | undefined;
+  #startedAt = 0;
+  #finished = false;
+  #abandoned = false;
+
+  constructor(order: DispatchOrder, origin: string, send: (report: ClientReport) => void) {
+    this.order = order;
+    this.origin = origin;
+    this.ref = { executionId: order.executionId, attempt: order.attempt };
+    this.#send = send;
+    this.#progress = new ProgressThrottle(PROGRESS_INTERVAL_MS, ({ fraction, message }) =>
+      this.#report({ kind: 'progress', ...this.ref, at: Date.now(), fraction, message }),
+    );
+  }
+
+  /** When the handler started (ms epoch); 0 before `run`. */
+  get startedAt(): number {
+    return this.#startedAt;
+  }
+
+  /** Why the SDK aborted the handler, or null. */
+  get abortReason(): AbortReason | null {
+    return this.#abort?.reason ?? null;
+  }
+
+  /** True once `abandon` reported a result in the handler's place. */
+  get abandoned(): boolean {
+    return this.#abandoned;
+  }
+
+  /**
+   * Sends Started, runs the handler, and resolves to its Result once it really ends. Never
+   * rejects: whatever the handler does becomes the outcome.
+   */
+  async run(handler: JobHandler): Promise<ResultReport> {
+    this.#startedAt = Date.now();
+    this.#report({ kind: 'started', ...this.ref, at: this.#startedAt });
+    if (this.order.timeoutMs > 0) {
+      this.#timeout = setTimeout(
+        () =>
+          this.abort(
+            AbortReason.TimedOut,
+            `timed out after ${this.order.timeoutMs} ms on the client`,
+          ),
+        this.order.timeoutMs,
+      );
+    }
+    let settlement: Settlement;
+    try {
+      settlement = { ok: true, value: await handler.execute(this.#context()) };
+    } catch (error) {
+      settlement = { ok: false, error };
+    }
+    clearTimeout(this.#timeout);
+    this.#progress.flush();
+    this.#finished = true;
+    return buildResult(this.ref, Date.now(), settlement, this.#abort);
+  }
+
+  /**
+   * Aborts the handler's signal with `reason`, unless the handler already ended or was aborted
+   * before. Returns true when this call aborted it.
+   */
+  abort(reason: AbortReason, message: string): boolean {
+    if (this.#finished || this.#abort !== null) return false;
+    clearTimeout(this.#timeout);
+    this.#abort = new ExecutionAbortedError(reason, message);
+    this.#controller.abort(this.#abort);
+    return true;
+  }
+
+  /**
+   * Gives up waiting for a handler that ignores its signal: returns a CANCELLED Result to report
+   * in its place. Its own end, whenever it comes, is then dropped.
+   */
+  abandon(message: string): ResultReport {
+    this.abort(AbortReason.Stopping, message);
+    this.#abandoned = true;
+    this.#finished = true;
+    this.#progress.dispose();
+    const abort = new ExecutionAbortedError(this.#abort?.reason ?? AbortReason.Stopping, message);
+    return { kind: 'result', ...this.ref, at: Date.now(), ...abortedOutcome(abort) };
+  }
+
+  #context(): ExecutionContext {
+    const order = this.order;
+    return Object.freeze({
+      executionId: order.executionId,
+      attempt: order.attempt,
+      jobId: order.jobId,
+      jobName: order.jobName,
+      handler: order.handler,
+      param: order.param,
+      scheduledAt: order.scheduledAt,
+      cause: order.cause,
+      timeoutMs: order.timeoutMs,
+      signal: this.#controller.signal,
+      log: (message: string, level: ExecutionLogLevel = 'info') => {
+        if (this.#finished) return;
+        this.#report({
+          kind: 'log',
+          ...this.ref,
+          at: Date.now(),
+          level: LOG_LEVELS.has(level) ? level : 'info',
+          message: truncateUtf8(String(message), MAX_TEXT_BYTES),
+        });
+      },
+      progress: (fraction: number | null, message?: string) => {
+        if (this.#finished) return;
+        this.#progress.report({
+          fraction:
+            typeof fraction === 'number' && !Number.isNaN(fraction)
+              ? Math.min(1, Math.max(0, fraction))
+              : null,
+          message: message === undefined ? null : truncateUtf8(String(message), MAX_TEXT_BYTES),
+        });
+      },
+    });
+  }
+
+  #report(report: ClientReport): void {
+    if (this.#abandoned) return;
+    this.#send(report);
+  }
+}

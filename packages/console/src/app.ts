@@ -1,0 +1,221 @@
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { Clock, Coordinator, Logger, Stores } from '@carillon/core';
+import {
+  CarillonError,
+  CoreErrorCode,
+  JOB_LIMITS,
+  SystemClock,
+  silentLogger,
+} from '@carillon/core';
+import { Authenticator } from './auth/authenticator.js';
+import { GroupAccess } from './auth/group-access.js';
+import { ConsoleContext } from './console-context.js';
+import type { ConsoleSettings } from './console-context.js';
+import { ConsoleErrorCode, toErrorResponse } from './errors.js';
+import { registerOpenApi } from './openapi.js';
+import { registerApiRoutes } from './routes/api-routes.js';
+import { registerHealthRoute } from './routes/health.js';
+import { coerceIntegers } from './validation/coerce-integers.js';
+import { formatSchemaErrors } from './validation/schema-errors.js';
+import type { SchemaError } from './validation/schema-errors.js';
+import { SHARED_SCHEMAS } from './validation/shared-schemas.js';
+
+/** Options of {@link createConsole}. */
+export interface ConsoleOptions {
+  /** The stores of the database; the caller opens and closes them. */
+  readonly stores: Stores;
+  /** The coordinator; the caller starts and stops it. */
+  readonly coordinator: Coordinator;
+  /** Default: the system clock. */
+  readonly clock?: Clock;
+  /** Default: silent. A pino logger fits. */
+  readonly logger?: Logger;
+  /** The cluster id: the first segment of the task group ids this console creates. */
+  readonly cluster: number;
+  /** The ServerGroups new task groups go to (the one with the fewest groups); at least one. */
+  readonly serverGroups: readonly number[];
+  /** Backups of a new group when the request names none. Default 2. */
+  readonly defaultBackups?: number;
+  /** The most backups a group may ask for. Default 9. */
+  readonly maxBackups?: number;
+  /** The largest job parameter in UTF-8 bytes. Default and at most `JOB_LIMITS.paramMaxBytes`. */
+  readonly maxParamBytes?: number;
+  /** The largest request body. Default 1 MiB, and at least twice `maxParamBytes`. */
+  readonly bodyLimitBytes?: number;
+  /** Fastify's `trustProxy`: set it behind nginx so that logs show the client's address. */
+  readonly trustProxy?: boolean | string | string[];
+  /** Shown in the OpenAPI document. Default `0.1.0`. */
+  readonly version?: string;
+}
+
+/** `ready` after creation, `listening` after `listen`, `closed` after `close`. */
+export type ConsoleState = 'ready' | 'listening' | 'closed';
+
+/** A console made by {@link createConsole}. */
+export interface ConsoleApp extends AsyncDisposable {
+  /** The Fastify instance, for `inject` in tests and for mounting more routes (the web build). */
+  readonly fastify: FastifyInstance;
+  readonly state: ConsoleState;
+  /**
+   * Starts listening (default host 127.0.0.1, port 0: a free one). Returns the bound address as
+   * a base URL, e.g. `http://127.0.0.1:7700`.
+   */
+  listen(options?: { host?: string; port?: number }): Promise<string>;
+  /** The bound base URL after `listen`, else undefined. */
+  readonly url: string | undefined;
+  /** Stops listening and closes open connections. Leaves stores and coordinator to the caller. */
+  close(): Promise<void>;
+}
+
+function invalidOption(name: string, message: string): CarillonError {
+  return new CarillonError(CoreErrorCode.InvalidArgument, `console option ${name}: ${message}`, {
+    details: { field: name },
+  });
+}
+
+function positiveInteger(name: string, value: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw invalidOption(name, `must be an integer from 1 to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function settingsOf(options: ConsoleOptions): ConsoleSettings {
+  const cluster = positiveInteger('cluster', options.cluster, 999_999_999);
+  if (options.serverGroups.length === 0) throw invalidOption('serverGroups', 'name at least one');
+  const serverGroups = [...new Set(options.serverGroups)].map((sg) =>
+    positiveInteger('serverGroups', sg, 999_999_999),
+  );
+  const maxBackups = positiveInteger('maxBackups', options.maxBackups ?? 9, 999);
+  const defaultBackups = positiveInteger('defaultBackups', options.defaultBackups ?? 2, maxBackups);
+  const maxParamBytes = positiveInteger(
+    'maxParamBytes',
+    options.maxParamBytes ?? JOB_LIMITS.paramMaxBytes,
+    JOB_LIMITS.paramMaxBytes,
+  );
+  return Object.freeze({ cluster, serverGroups, defaultBackups, maxBackups, maxParamBytes });
+}
+
+/**
+ * Creates the console: the REST API under `/api/v1`, its OpenAPI document at
+ * `/api/v1/openapi.json`, Swagger UI at `/api/docs`, and `/healthz`. Does not listen yet.
+ *
+ * @throws CarillonError `CARILLON_INVALID_ARGUMENT` for invalid options.
+ * @example
+ * const app = await createConsole({ stores, coordinator, cluster: 101, serverGroups: [1] });
+ * const { url } = await app.listen({ host: '127.0.0.1', port: 7700 });
+ */
+export async function createConsole(options: ConsoleOptions): Promise<ConsoleApp> {
+  const settings = settingsOf(options);
+  const logger = options.logger ?? silentLogger;
+  const bodyLimit = Math.max(
+    options.bodyLimitBytes ?? 1024 * 1024,
+    2 * settings.maxParamBytes + 4096,
+  );
+  const fastify = Fastify({
+    logger: false,
+    bodyLimit,
+    forceCloseConnections: true,
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+    ajv: {
+      customOptions: {
+        // Bodies are JSON: a wrong type is an error, not something to convert; unknown fields
+        // are refused, not dropped. Path and query integers are converted by coerceIntegers.
+        coerceTypes: false,
+        removeAdditional: false,
+        useDefaults: true,
+        discriminator: true,
+        allErrors: false,
+      },
+    },
+    schemaErrorFormatter: (errors, dataVar) =>
+      formatSchemaErrors(errors as unknown as SchemaError[], dataVar),
+  });
+  const stores = options.stores;
+  const ctx = new ConsoleContext({
+    stores,
+    coordinator: options.coordinator,
+    clock: options.clock ?? new SystemClock(),
+    logger,
+    settings,
+    auth: new Authenticator(stores.users),
+    access: new GroupAccess(stores.groups),
+  });
+
+  // Only JSON bodies; without this a text/plain body would reach handlers as a string.
+  fastify.removeContentTypeParser('text/plain');
+  for (const schema of SHARED_SCHEMAS) fastify.addSchema(schema);
+  fastify.addHook('preValidation', coerceIntegers);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    logger.debug(
+      {
+        method: request.method,
+        url: request.url,
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+    done();
+  });
+  fastify.setErrorHandler((error, request, reply) => {
+    const response = toErrorResponse(error);
+    if (response.internal) {
+      logger.error({ err: error, method: request.method, url: request.url }, 'request failed');
+    }
+    return reply.code(response.status).send(response.body);
+  });
+  fastify.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      error: {
+        code: CoreErrorCode.NotFound,
+        message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}`,
+      },
+    }),
+  );
+
+  await registerOpenApi(fastify, options.version ?? '0.1.0');
+  registerHealthRoute(fastify, ctx);
+  await fastify.register(
+    (api, _opts, done) => {
+      registerApiRoutes(api, ctx);
+      done();
+    },
+    { prefix: '/api/v1' },
+  );
+  await fastify.ready();
+
+  let state: ConsoleState = 'ready';
+  let url: string | undefined;
+  const close = async (): Promise<void> => {
+    if (state === 'closed') return;
+    state = 'closed';
+    await fastify.close();
+  };
+  return {
+    fastify,
+    get state() {
+      return state;
+    },
+    get url() {
+      return url;
+    },
+    async listen({ host = '127.0.0.1', port = 0 } = {}) {
+      if (state !== 'ready') {
+        throw new CarillonError(ConsoleErrorCode.Unavailable, `console is ${state}; cannot listen`);
+      }
+      await fastify.listen({ host, port });
+      state = 'listening';
+      const address = fastify.server.address();
+      if (address === null || typeof address === 'string') {
+        throw new Error(`console listens on an unexpected address: ${String(address)}`);
+      }
+      const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      url = `http://${shown}:${address.port}`;
+      return url;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

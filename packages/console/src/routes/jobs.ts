@@ -1,0 +1,237 @@
+import type { FastifyInstance } from 'fastify';
+import type { Job, JobSpec, JobUpdate, TaskGroup } from '@carillon/core';
+import { chooseHolders } from '@carillon/core';
+import { actorOf } from '../auth/principal.js';
+import type { ConsoleContext } from '../console-context.js';
+import { conflict, invalidArgument, notFound } from '../errors.js';
+import { checkParam, checkTrigger } from '../validation/job-input.js';
+import type { CreateJobBody, UpdateJobBody } from '../validation/job-schemas.js';
+import {
+  JOB_DEFAULTS,
+  createJobSchema,
+  jobIdParams,
+  updateJobSchema,
+} from '../validation/job-schemas.js';
+import { errorResponses, ref } from '../validation/shared-schemas.js';
+import { checkGroupId, groupNotFound } from './groups.js';
+
+/** A 404 for a job, made lazily (only those who may see its group get it). */
+export const jobNotFound = (id: number) => () => notFound(`job ${id}`);
+
+/**
+ * Loads a job and checks the caller's role on its group; a deleted job counts as absent for
+ * changes (`forChange`), and stays readable.
+ */
+export async function loadJob(
+  ctx: ConsoleContext,
+  user: Parameters<ConsoleContext['access']['require']>[0],
+  id: number,
+  needed: 'viewer' | 'editor',
+): Promise<Job> {
+  const job = await ctx.stores.jobs.get(id);
+  await ctx.access.require(user, job?.groupId, needed, jobNotFound(id));
+  if (job === undefined) throw jobNotFound(id)();
+  return job;
+}
+
+// Parameters may be large and may hold secrets: the audit row records their size only.
+function auditedChanges(update: JobUpdate): object {
+  if (update.param === undefined) return update;
+  const param = update.param === null ? null : `(${Buffer.byteLength(update.param, 'utf8')} bytes)`;
+  return { ...update, param };
+}
+
+/** A 409 for a change to a deleted job. */
+export function jobDeleted(id: number): Error {
+  return conflict(`job ${id} is deleted`);
+}
+
+/**
+ * Job routes: create (editor of the group), list by group and get (viewer), update (editor,
+ * fenced by version). Enable, disable, delete, trigger and next are in `job-actions.ts`.
+ */
+export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
+  const { stores, access, settings, logger } = ctx;
+
+  // Holders are the live servers of the group's ServerGroup, spread over rooms; none when no
+  // server is live: servers fill the holders in when they come.
+  async function holdersFor(group: TaskGroup): Promise<string[]> {
+    try {
+      const servers = await ctx.coordinator.listServers(group.cluster, group.serverGroup);
+      return chooseHolders(
+        servers.map((s) => ({ serverId: s.serverId, room: s.room })),
+        group.backups,
+      );
+    } catch (error) {
+      logger.warn(
+        { err: error, groupId: group.id },
+        'no live servers known; job created without holders',
+      );
+      return [];
+    }
+  }
+
+  app.post<{ Body: CreateJobBody }>(
+    '/jobs',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Create a job (editor)',
+        description:
+          'Defaults: description "", param null, timeoutMs 0 (none), overlap allow, misfire fire_once, routing least_loaded, kind simple, maxRetries 0, enabled true, trigger.timeZone UTC. Holders are chosen among the live servers of the group\'s ServerGroup.',
+        body: createJobSchema(settings.maxParamBytes),
+        response: { 201: ref('Job'), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { user } = ctx.auth.userOf(request);
+      const body = request.body;
+      const groupId = checkGroupId(body.groupId);
+      await access.requireGroup(user, groupId, 'editor', groupNotFound(groupId));
+      const group = await stores.groups.get(groupId);
+      if (group === undefined) throw groupNotFound(groupId)();
+      const spec: JobSpec = {
+        groupId,
+        name: body.name,
+        description: body.description ?? JOB_DEFAULTS.description,
+        trigger: checkTrigger(body.trigger),
+        handler: body.handler,
+        kind: body.kind ?? JOB_DEFAULTS.kind,
+        param: checkParam('param', body.param ?? null, settings.maxParamBytes),
+        routing: body.routing ?? JOB_DEFAULTS.routing,
+        overlap: body.overlap ?? JOB_DEFAULTS.overlap,
+        misfire: body.misfire ?? JOB_DEFAULTS.misfire,
+        timeoutMs: body.timeoutMs ?? JOB_DEFAULTS.timeoutMs,
+        maxRetries: body.maxRetries ?? JOB_DEFAULTS.maxRetries,
+      };
+      const holders = await holdersFor(group);
+      const job = await ctx.commitChange(actorOf(user), async (tx, audit) => {
+        const now = ctx.clock.now();
+        let created = await tx.jobs.create(spec, holders, now);
+        if (body.enabled === false) {
+          const disabled = await tx.jobs.setStatus(created.id, created.version, 'disabled', now);
+          if (disabled === undefined)
+            throw new Error(`job ${created.id} changed inside its creating transaction`);
+          created = disabled;
+        }
+        await audit('job:create', `job:${created.id}`, {
+          groupId,
+          name: spec.name,
+          trigger: spec.trigger,
+          handler: spec.handler,
+          status: created.status,
+          holders,
+        });
+        return created;
+      });
+      await ctx.notifyGroupChanged(groupId);
+      return reply.code(201).send(job);
+    },
+  );
+
+  app.get<{ Querystring: { groupId: string } }>(
+    '/jobs',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'List the jobs of a task group (viewer)',
+        description: 'Deleted jobs are left out.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['groupId'],
+          properties: { groupId: { type: 'string', minLength: 1, maxLength: 64 } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['items'],
+            properties: { items: { type: 'array', items: ref('Job') } },
+          },
+          ...errorResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const { user } = ctx.auth.userOf(request);
+      const groupId = checkGroupId(request.query.groupId);
+      await access.requireGroup(user, groupId, 'viewer', groupNotFound(groupId));
+      return { items: await stores.jobs.listByGroup(groupId) };
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/jobs/:id',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Get a job (viewer)',
+        description: 'A deleted job is still returned, with status deleted.',
+        params: jobIdParams,
+        response: { 200: ref('Job'), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { user } = ctx.auth.userOf(request);
+      return loadJob(ctx, user, request.params.id, 'viewer');
+    },
+  );
+
+  app.patch<{ Params: { id: number }; Body: UpdateJobBody }>(
+    '/jobs/:id',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Change a job (editor)',
+        description:
+          'Sets the fields given, leaves the others. Send `version` to refuse the change (409) if someone changed the job since you read it. The group cannot change.',
+        params: jobIdParams,
+        body: updateJobSchema(settings.maxParamBytes),
+        response: { 200: ref('Job'), ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { user } = ctx.auth.userOf(request);
+      const { id } = request.params;
+      const job = await loadJob(ctx, user, id, 'editor');
+      const { version, ...fields } = request.body;
+      if (Object.keys(fields).length === 0) throw invalidArgument('body', 'no field to change');
+      if (job.status === 'deleted') throw jobDeleted(id);
+      const expected = version ?? job.version;
+      if (expected !== job.version) {
+        throw conflict(
+          `job ${id} is at version ${job.version}, not ${expected}; reload it and retry`,
+          {
+            version: job.version,
+          },
+        );
+      }
+      const update: { -readonly [K in keyof JobUpdate]: JobUpdate[K] } = {};
+      if (fields.name !== undefined) update.name = fields.name;
+      if (fields.description !== undefined) update.description = fields.description;
+      if (fields.trigger !== undefined) update.trigger = checkTrigger(fields.trigger);
+      if (fields.handler !== undefined) update.handler = fields.handler;
+      if (fields.param !== undefined)
+        update.param = checkParam('param', fields.param, settings.maxParamBytes);
+      if (fields.timeoutMs !== undefined) update.timeoutMs = fields.timeoutMs;
+      if (fields.overlap !== undefined) update.overlap = fields.overlap;
+      if (fields.misfire !== undefined) update.misfire = fields.misfire;
+      if (fields.routing !== undefined) update.routing = fields.routing;
+      if (fields.kind !== undefined) update.kind = fields.kind;
+      if (fields.maxRetries !== undefined) update.maxRetries = fields.maxRetries;
+      const updated = await ctx.commitChange(actorOf(user), async (tx, audit) => {
+        const result = await tx.jobs.update(id, expected, update, ctx.clock.now());
+        if (result === undefined) {
+          throw conflict(`job ${id} changed while it was being updated; reload it and retry`);
+        }
+        await audit('job:update', `job:${id}`, {
+          fromVersion: expected,
+          changes: auditedChanges(update),
+        });
+        return result;
+      });
+      await ctx.notifyGroupChanged(job.groupId);
+      return updated;
+    },
+  );
+}

@@ -1,0 +1,182 @@
+import { JOB_LIMITS, JobKind, MisfirePolicy, OverlapPolicy, RoutingStrategy } from '@carillon/core';
+import type {
+  JobKind as JobKindT,
+  MisfirePolicy as MisfirePolicyT,
+  OverlapPolicy as OverlapPolicyT,
+  RoutingStrategy as RoutingStrategyT,
+} from '@carillon/core';
+
+/** A trigger as a request gives it; `timeZone` defaults to UTC. */
+export type TriggerInput =
+  | { readonly type: 'cron'; readonly cron: string; readonly timeZone?: string }
+  | { readonly type: 'api' };
+
+/** The fields of a job that create and update share. */
+interface JobFieldsInput {
+  readonly name: string;
+  readonly description: string;
+  readonly trigger: TriggerInput;
+  readonly handler: string;
+  readonly param: string | null;
+  readonly timeoutMs: number;
+  readonly overlap: OverlapPolicyT;
+  readonly misfire: MisfirePolicyT;
+  readonly routing: RoutingStrategyT;
+  readonly kind: JobKindT;
+  readonly maxRetries: number;
+}
+
+/** The body of `POST /jobs`. */
+export type CreateJobBody = Partial<JobFieldsInput> &
+  Pick<JobFieldsInput, 'name' | 'trigger' | 'handler'> & {
+    readonly groupId: string;
+    readonly enabled?: boolean;
+  };
+
+/** The body of `PATCH /jobs/{id}`. */
+export type UpdateJobBody = Partial<JobFieldsInput> & { readonly version?: number };
+
+/** The defaults of optional job fields, as documented in the OpenAPI document. */
+export const JOB_DEFAULTS = {
+  description: '',
+  param: null,
+  timeoutMs: 0,
+  overlap: OverlapPolicy.Allow,
+  misfire: MisfirePolicy.FireOnce,
+  routing: RoutingStrategy.LeastLoaded,
+  kind: JobKind.Simple,
+  maxRetries: 0,
+  enabled: true,
+  timeZone: 'UTC',
+} as const;
+
+const text = (max: number, description?: string) =>
+  ({
+    type: 'string',
+    minLength: 1,
+    maxLength: max,
+    pattern: '\\S',
+    ...(description === undefined ? {} : { description }),
+  }) as const;
+
+/** The trigger of a request: one schema per type, chosen by `type`. */
+export const triggerInputSchema = {
+  type: 'object',
+  description:
+    '`cron`: Quartz syntax with seconds (6 or 7 fields), evaluated in `timeZone` (IANA, default UTC). `api`: fires only by "trigger".',
+  required: ['type'],
+  discriminator: { propertyName: 'type' },
+  oneOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'cron'],
+      properties: {
+        type: { type: 'string', enum: ['cron'] },
+        cron: { ...text(JOB_LIMITS.cronMax), examples: ['0 0/1 * * * ?'] },
+        timeZone: {
+          type: 'string',
+          minLength: 1,
+          maxLength: JOB_LIMITS.timeZoneMax,
+          description: 'IANA time zone, default UTC.',
+          examples: ['Europe/Paris'],
+        },
+      },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type'],
+      properties: { type: { type: 'string', enum: ['api'] } },
+    },
+  ],
+} as const;
+
+/** Field schemas shared by create and update; defaults are only applied on create. */
+function jobFields(maxParamBytes: number) {
+  return {
+    name: text(JOB_LIMITS.nameMax),
+    description: { type: 'string', maxLength: JOB_LIMITS.descriptionMax },
+    trigger: triggerInputSchema,
+    handler: text(JOB_LIMITS.handlerMax, 'The job type a client registers.'),
+    param: {
+      type: ['string', 'null'],
+      description: `Passed to the handler; at most ${maxParamBytes} bytes of UTF-8.`,
+    },
+    timeoutMs: {
+      type: 'integer',
+      minimum: 0,
+      maximum: JOB_LIMITS.timeoutMsMax,
+      description: '0: no timeout.',
+    },
+    overlap: {
+      type: 'string',
+      enum: Object.values(OverlapPolicy),
+      description: 'When a fire is due while the previous one still runs.',
+    },
+    misfire: {
+      type: 'string',
+      enum: Object.values(MisfirePolicy),
+      description: 'What to do with instants missed while no server ran.',
+    },
+    routing: { type: 'string', enum: Object.values(RoutingStrategy) },
+    kind: { type: 'string', enum: Object.values(JobKind) },
+    maxRetries: { type: 'integer', minimum: 0, maximum: JOB_LIMITS.maxRetries },
+  } as const;
+}
+
+/** The body schema of `POST /jobs`, with its defaults. */
+export function createJobSchema(maxParamBytes: number) {
+  const f = jobFields(maxParamBytes);
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['groupId', 'name', 'trigger', 'handler'],
+    properties: {
+      groupId: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 64,
+        description: 'The task group, cluster-serverGroup-backups-number.',
+        examples: ['101-1-2-6601'],
+      },
+      name: f.name,
+      description: { ...f.description, default: JOB_DEFAULTS.description },
+      trigger: f.trigger,
+      handler: f.handler,
+      param: { ...f.param, default: JOB_DEFAULTS.param },
+      timeoutMs: { ...f.timeoutMs, default: JOB_DEFAULTS.timeoutMs },
+      overlap: { ...f.overlap, default: JOB_DEFAULTS.overlap },
+      misfire: { ...f.misfire, default: JOB_DEFAULTS.misfire },
+      routing: { ...f.routing, default: JOB_DEFAULTS.routing },
+      kind: { ...f.kind, default: JOB_DEFAULTS.kind },
+      maxRetries: { ...f.maxRetries, default: JOB_DEFAULTS.maxRetries },
+      enabled: { type: 'boolean', default: JOB_DEFAULTS.enabled },
+    },
+  } as const;
+}
+
+/** The body schema of `PATCH /jobs/{id}`: any subset of the fields, and the expected version. */
+export function updateJobSchema(maxParamBytes: number) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      ...jobFields(maxParamBytes),
+      version: {
+        type: 'integer',
+        minimum: 1,
+        description:
+          'The version the change is based on; 409 if the job changed since. Omitted: the current one.',
+      },
+    },
+  } as const;
+}
+
+/** Path parameters of `/jobs/{id}...`. */
+export const jobIdParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id: { type: 'integer', minimum: 1 } },
+} as const;

@@ -1,0 +1,61 @@
+import { expect } from 'vitest';
+import type { Harness } from './harness.js';
+
+/** Creates a task group as `token`'s user and returns its id. */
+export async function createGroup(
+  h: Harness,
+  token: string,
+  name = 'payments',
+  backups?: number,
+): Promise<string> {
+  const answer = await h.call('POST', '/api/v1/groups', {
+    token,
+    body: backups === undefined ? { name } : { name, backups },
+  });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+  return (answer.body as { id: string }).id;
+}
+
+/** A valid job body for `groupId`, with `overrides`. */
+export function jobBody(
+  groupId: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    groupId,
+    name: 'simple task test',
+    description: 'the seed job',
+    trigger: { type: 'cron', cron: '0 0/1 * * * ?', timeZone: 'UTC' },
+    handler: 'simple-test',
+    param: 'TestParam',
+    ...overrides,
+  };
+}
+
+/** Creates a job and returns it as the API answered. */
+export async function createJob(
+  h: Harness,
+  token: string,
+  groupId: string,
+  overrides: Record<string, unknown> = {},
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<any> {
+  const answer = await h.call('POST', '/api/v1/jobs', { token, body: jobBody(groupId, overrides) });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+  return answer.body;
+}
+
+/** Grants `role` on `groupId` to `userId`, as `token`'s user (an owner or admin). */
+export async function grant(
+  h: Harness,
+  token: string,
+  groupId: string,
+  userId: number,
+  role: string,
+): Promise<void> {
+  const answer = await h.call('PUT', `/api/v1/groups/${groupId}/members/${userId}`, {
+    token,
+    body: { role },
+  });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+}

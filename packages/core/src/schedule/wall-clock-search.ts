@@ -1,0 +1,152 @@
+import {
+  SECONDS_PER_DAY,
+  civilFromDays,
+  packedDay,
+  packedMonth,
+  packedYear,
+  wallSeconds,
+} from './civil-time.js';
+import type { CronSpec } from './cron-spec.js';
+import { CRON_MAX_YEAR, CRON_MIN_YEAR } from './cron-spec.js';
+import type { CompiledDayRule } from './day-mask.js';
+import { compileDayRule, dayMask, nextDayInMask } from './day-mask.js';
+
+// Far more loop turns than any expression needs before CRON_MAX_YEAR (a year costs at most a
+// few dozen); only a bug could reach it, and then the search ends instead of hanging.
+const MAX_TURNS = 100_000;
+
+/**
+ * Finds the first local wall-clock time at or after a given one that a cron expression selects.
+ * Works on calendar fields only, stepping field by field (year, month, day, hour, minute, second)
+ * with lookup tables built once; time zones are the caller's business.
+ */
+export class WallClockSearch {
+  readonly #seconds: Int8Array;
+  readonly #minutes: Int8Array;
+  readonly #hours: Int8Array;
+  readonly #months: Int8Array;
+  readonly #years: Int16Array;
+  readonly #days: CompiledDayRule;
+  #maskMonth = -1;
+  #mask = 0;
+
+  constructor(spec: CronSpec) {
+    this.#seconds = nextTable(spec.second.values, 60);
+    this.#minutes = nextTable(spec.minute.values, 60);
+    this.#hours = nextTable(spec.hour.values, 24);
+    this.#months = nextTable(spec.month.values, 13);
+    const years = spec.year?.values ?? null;
+    this.#years = new Int16Array(CRON_MAX_YEAR - CRON_MIN_YEAR + 1);
+    let next = -1;
+    for (let year = CRON_MAX_YEAR; year >= CRON_MIN_YEAR; year--) {
+      if (years === null || years.includes(year)) next = year;
+      this.#years[year - CRON_MIN_YEAR] = next;
+    }
+    this.#days = compileDayRule(spec.days);
+  }
+
+  /**
+   * The first selected wall time at or after `fromWall`, both in wall seconds (local time counted
+   * as if it were UTC), or NaN when there is none up to {@link CRON_MAX_YEAR}.
+   */
+  next(fromWall: number): number {
+    const days = Math.floor(fromWall / SECONDS_PER_DAY);
+    const date = civilFromDays(days);
+    let year = packedYear(date);
+    let month = packedMonth(date);
+    let day = packedDay(date);
+    let rest = fromWall - days * SECONDS_PER_DAY;
+    let hour = Math.floor(rest / 3600);
+    rest -= hour * 3600;
+    let minute = Math.floor(rest / 60);
+    let second = rest - minute * 60;
+
+    for (let turn = 0; turn < MAX_TURNS; turn++) {
+      if (year > CRON_MAX_YEAR) return NaN;
+      const nextYear = this.#years[Math.max(year, CRON_MIN_YEAR) - CRON_MIN_YEAR] ?? -1;
+      if (nextYear < 0) return NaN;
+      if (nextYear !== year) {
+        year = nextYear;
+        month = day = 1;
+        hour = minute = second = 0;
+      }
+      const nextMonth = this.#months[month] ?? -1;
+      if (nextMonth < 0) {
+        year++;
+        month = day = 1;
+        hour = minute = second = 0;
+        continue;
+      }
+      if (nextMonth !== month) {
+        month = nextMonth;
+        day = 1;
+        hour = minute = second = 0;
+      }
+      const nextDay = nextDayInMask(this.#monthMask(year, month), day);
+      if (nextDay < 0) {
+        month++;
+        day = 1;
+        hour = minute = second = 0;
+        continue;
+      }
+      if (nextDay !== day) {
+        day = nextDay;
+        hour = minute = second = 0;
+      }
+      const nextHour = this.#hours[hour] ?? -1;
+      if (nextHour < 0) {
+        day++;
+        hour = minute = second = 0;
+        continue;
+      }
+      if (nextHour !== hour) {
+        hour = nextHour;
+        minute = second = 0;
+      }
+      const nextMinute = this.#minutes[minute] ?? -1;
+      if (nextMinute < 0) {
+        hour++;
+        minute = second = 0;
+        continue;
+      }
+      if (nextMinute !== minute) {
+        minute = nextMinute;
+        second = 0;
+      }
+      const nextSecond = this.#seconds[second] ?? -1;
+      if (nextSecond < 0) {
+        minute++;
+        second = 0;
+        continue;
+      }
+      const time = hour * 3600 + minute * 60 + nextSecond;
+      // Most searches end on the day they began; skip the calendar arithmetic then.
+      if (((year << 9) | (month << 5) | day) === date) return days * SECONDS_PER_DAY + time;
+      return wallSeconds(year, month, day, 0, 0, 0) + time;
+    }
+    return NaN;
+  }
+
+  #monthMask(year: number, month: number): number {
+    const key = year * 16 + month;
+    if (key !== this.#maskMonth) {
+      this.#mask = dayMask(this.#days, year, month);
+      this.#maskMonth = key;
+    }
+    return this.#mask;
+  }
+}
+
+/**
+ * `table[v]` is the smallest selected value >= v, or -1; `table[limit]` is -1 so that stepping
+ * past the last value (minute 60, hour 24, month 13) reads as "none left".
+ */
+function nextTable(values: readonly number[], limit: number): Int8Array {
+  const table = new Int8Array(limit + 1).fill(-1);
+  let next = -1;
+  for (let value = limit - 1; value >= 0; value--) {
+    if (values.includes(value)) next = value;
+    table[value] = next;
+  }
+  return table;
+}

@@ -1,0 +1,94 @@
+// Original file: proto/carillon/v1/dispatch.proto
+
+import type { ExecutionCause as _carillon_v1_ExecutionCause, ExecutionCause__Output as _carillon_v1_ExecutionCause__Output } from '../../carillon/v1/ExecutionCause.js';
+import type { Long } from '@grpc/proto-loader';
+
+/**
+ * One attempt of one execution, to run on this client.
+ */
+export interface Dispatch {
+  /**
+   * The execution's id. Required.
+   */
+  'executionId'?: (string);
+  /**
+   * The dispatch attempt, from 1. Required.
+   */
+  'attempt'?: (number);
+  /**
+   * The job's numeric id. At least 1.
+   */
+  'jobId'?: (number | string | Long);
+  /**
+   * The job's name, for logs and the handler's context. Required, at most 128 characters.
+   */
+  'jobName'?: (string);
+  /**
+   * The handler to run: one of the names in Hello.handlers. Required.
+   */
+  'handler'?: (string);
+  /**
+   * The job's custom parameter (or the manual fire's), as text; absent when it has none.
+   */
+  'param'?: (string);
+  /**
+   * The instant the fire was due (for manual fires: when it was asked for), on the server's
+   * clock (instant, ms since the epoch).
+   */
+  'scheduledAtMs'?: (number | string | Long);
+  /**
+   * How long the handler may run, from when the client starts it; 0 for no limit. At least 0.
+   * The server enforces it too, by sending Cancel TIMED_OUT.
+   */
+  'timeoutMs'?: (number | string | Long);
+  /**
+   * Why the execution exists. Required.
+   */
+  'cause'?: (_carillon_v1_ExecutionCause);
+  '_param'?: "param";
+}
+
+/**
+ * One attempt of one execution, to run on this client.
+ */
+export interface Dispatch__Output {
+  /**
+   * The execution's id. Required.
+   */
+  'executionId': (string);
+  /**
+   * The dispatch attempt, from 1. Required.
+   */
+  'attempt': (number);
+  /**
+   * The job's numeric id. At least 1.
+   */
+  'jobId': (number);
+  /**
+   * The job's name, for logs and the handler's context. Required, at most 128 characters.
+   */
+  'jobName': (string);
+  /**
+   * The handler to run: one of the names in Hello.handlers. Required.
+   */
+  'handler': (string);
+  /**
+   * The job's custom parameter (or the manual fire's), as text; absent when it has none.
+   */
+  'param'?: (string);
+  /**
+   * The instant the fire was due (for manual fires: when it was asked for), on the server's
+   * clock (instant, ms since the epoch).
+   */
+  'scheduledAtMs': (number);
+  /**
+   * How long the handler may run, from when the client starts it; 0 for no limit. At least 0.
+   * The server enforces it too, by sending Cancel TIMED_OUT.
+   */
+  'timeoutMs': (number);
+  /**
+   * Why the execution exists. Required.
+   */
+  'cause': (_carillon_v1_ExecutionCause__Output);
+  '_param'?: "param";
+}

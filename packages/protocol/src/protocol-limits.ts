@@ -1,0 +1,23 @@
+import { JOB_LIMITS } from '@carillon/core';
+
+/**
+ * Sizes the contract enforces on both ends. Ids and names are counted in UTF-16 code units
+ * (JavaScript string length); message sizes in encoded bytes.
+ */
+export const PROTOCOL_LIMITS = {
+  /** Execution, client and server ids, rooms and SDK versions. */
+  idMaxLength: 256,
+  /** Client tokens. */
+  tokenMaxLength: 4096,
+  /** Handler names, as jobs name them. */
+  handlerMaxLength: JOB_LIMITS.handlerMax,
+  /** Job names. */
+  jobNameMaxLength: JOB_LIMITS.nameMax,
+  /**
+   * The largest message either end accepts (gRPC's default is 4 MiB). A larger message ends the
+   * whole stream with RESOURCE_EXHAUSTED, so the SDK must keep results and log lines below it.
+   */
+  maxMessageBytes: 8 * 1024 * 1024,
+  /** The encoded size {@link splitDispatches} keeps each DispatchBatch under by default. */
+  dispatchBatchMaxBytes: 1024 * 1024,
+} as const;

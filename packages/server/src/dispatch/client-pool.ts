@@ -1,0 +1,95 @@
+import type { Job } from '@carillon/core';
+import { pickClient } from '@carillon/core';
+import type { ClientLink } from './client-link.js';
+
+interface Slot {
+  readonly link: ClientLink;
+  inFlight: number;
+  readonly perHandler: Map<string, number>;
+}
+
+/**
+ * The connected clients of every group and what each has in flight. Routing reserves a slot
+ * of the handler's pool on the chosen client; the slot is released when the execution ends.
+ */
+export class ClientPool {
+  readonly #byClient = new Map<string, Slot>();
+  readonly #cursors = new Map<number, { next: number }>();
+
+  /** Adds a client; a client that reconnects replaces its old link and keeps its counts. */
+  add(link: ClientLink): void {
+    const previous = this.#byClient.get(link.clientId);
+    this.#byClient.set(link.clientId, {
+      link,
+      inFlight: previous?.inFlight ?? 0,
+      perHandler: previous?.perHandler ?? new Map(),
+    });
+  }
+
+  remove(clientId: string): ClientLink | undefined {
+    const slot = this.#byClient.get(clientId);
+    this.#byClient.delete(clientId);
+    return slot?.link;
+  }
+
+  get(clientId: string): ClientLink | undefined {
+    return this.#byClient.get(clientId)?.link;
+  }
+
+  /** Clients of a group, with their load. */
+  listByGroup(groupId: string): Array<{ link: ClientLink; inFlight: number }> {
+    return [...this.#byClient.values()]
+      .filter((s) => s.link.groupId === groupId)
+      .map((s) => ({ link: s.link, inFlight: s.inFlight }));
+  }
+
+  /**
+   * Picks a client of the job's group that registered its handler and has a free slot, by the
+   * job's routing strategy, and reserves the slot. Undefined when none can take it now.
+   */
+  reserve(job: Job, exclude: ReadonlySet<string> = EMPTY): ClientLink | undefined {
+    const candidates = [];
+    for (const slot of this.#byClient.values()) {
+      const link = slot.link;
+      const concurrency = link.handlers.get(job.handler);
+      if (link.groupId !== job.groupId || concurrency === undefined || exclude.has(link.clientId)) continue;
+      const used = slot.perHandler.get(job.handler) ?? 0;
+      candidates.push({
+        clientId: link.clientId,
+        inFlight: slot.inFlight,
+        capacity: link.capacity,
+        freeSlots: Math.min(concurrency - used, link.capacity - slot.inFlight),
+      });
+    }
+    let cursor = this.#cursors.get(job.id);
+    if (cursor === undefined) {
+      cursor = { next: 0 };
+      this.#cursors.set(job.id, cursor);
+    }
+    const pick = pickClient(candidates, job.routing, cursor);
+    if (pick === undefined) return undefined;
+    const slot = this.#byClient.get(pick.clientId);
+    if (slot === undefined) return undefined;
+    slot.inFlight++;
+    slot.perHandler.set(job.handler, (slot.perHandler.get(job.handler) ?? 0) + 1);
+    return slot.link;
+  }
+
+  /** Counts a slot on a given client (work it already runs, named in its hello). */
+  reserveOn(clientId: string, handler: string): void {
+    const slot = this.#byClient.get(clientId);
+    if (slot === undefined) return;
+    slot.inFlight++;
+    slot.perHandler.set(handler, (slot.perHandler.get(handler) ?? 0) + 1);
+  }
+
+  /** Frees a slot reserved by {@link reserve}. */
+  release(clientId: string, handler: string): void {
+    const slot = this.#byClient.get(clientId);
+    if (slot === undefined) return;
+    slot.inFlight = Math.max(0, slot.inFlight - 1);
+    slot.perHandler.set(handler, Math.max(0, (slot.perHandler.get(handler) ?? 0) - 1));
+  }
+}
+
+const EMPTY: ReadonlySet<string> = new Set();

@@ -1,0 +1,375 @@
+import type { Clock, Execution, ExecutionPatch, ExecutionState, ExecutionStore, Job, Logger } from '@carillon/core';
+import { ExecutionCause } from '@carillon/core';
+import type { ServerEventBus } from '../events.js';
+import type { CancelReason, ClientReport, DispatchOrder } from '@carillon/protocol';
+import type { ClientLink } from './client-link.js';
+import { ClientPool } from './client-pool.js';
+import { LogBuffer } from './log-buffer.js';
+import { OverlapGuard } from './overlap-guard.js';
+import { SendQueue } from './send-queue.js';
+
+/** Settings of the {@link Dispatcher}. */
+export interface DispatcherOptions {
+  readonly serverId: string;
+  readonly executions: ExecutionStore;
+  /** The job of an execution, if this server holds it. */
+  readonly jobOf: (jobId: number) => Job | undefined;
+  readonly clock: Clock;
+  readonly events: ServerEventBus;
+  readonly logger: Logger;
+  /** A fire that finds no client waits this long for one, then fails. Default 10,000 ms. */
+  readonly noClientTimeoutMs?: number;
+  /** Delay before a retry after a retryable failure, doubled per attempt. Default 1,000 ms. */
+  readonly retryDelayMs?: number;
+}
+
+/** An execution this server has routed to a client, or is about to. */
+interface Active {
+  execution: Execution;
+  readonly job: Job;
+  readonly clientId: string;
+  cancelTimeout: (() => void) | undefined;
+}
+
+/** A fire waiting for a client with room. */
+interface Waiting {
+  readonly execution: Execution;
+  readonly job: Job;
+  readonly giveUpAt: number;
+  readonly exclude: ReadonlySet<string>;
+}
+
+const IN_FLIGHT: readonly ExecutionState[] = ['dispatched', 'running'];
+
+/**
+ * Hands claimed fires to clients and records what becomes of them. A fire is routed (a client
+ * chosen, the execution marked dispatched) as soon as it is claimed, ahead of its instant, and
+ * sent at the instant, so that no database write sits between the instant and the client.
+ * Every change is a compare-and-set fenced by owner and attempt: a report about an older attempt,
+ * or an execution that another server has adopted, changes nothing.
+ */
+export class Dispatcher {
+  readonly #o: Required<DispatcherOptions>;
+  readonly #pool = new ClientPool();
+  readonly #guard = new OverlapGuard();
+  readonly #active = new Map<string, Active>();
+  readonly #waiting: Waiting[] = [];
+  readonly #sends: SendQueue;
+  readonly #logs: LogBuffer;
+  #waitTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: DispatcherOptions) {
+    this.#o = { noClientTimeoutMs: 10_000, retryDelayMs: 1_000, ...options };
+    this.#logs = new LogBuffer(options.executions, options.logger);
+    this.#sends = new SendQueue(options.clock, (link, orders) => this.#deliver(link, orders));
+  }
+
+  /** Executions routed or running on clients of this server. */
+  get inFlight(): number {
+    return this.#active.size;
+  }
+
+  /** Fires waiting for a client. */
+  get waitingForClient(): number {
+    return this.#waiting.length;
+  }
+
+  /** True when this server routed the execution and awaits its outcome. */
+  isActive(executionId: string): boolean {
+    return this.#active.has(executionId);
+  }
+
+  /**
+   * A reconnecting client names executions it still runs: those this server owns at that
+   * attempt become active on it again (after a server restart, say), instead of being re-run.
+   */
+  async reattach(clientId: string, running: ReadonlyArray<{ executionId: string; attempt: number }>): Promise<void> {
+    for (const ref of running) {
+      if (this.#active.has(ref.executionId)) continue;
+      const stored = await this.#o.executions.get(ref.executionId);
+      const job = stored === undefined ? undefined : this.#o.jobOf(stored.jobId);
+      if (stored === undefined || job === undefined || stored.ownerServerId !== this.#o.serverId) continue;
+      if (stored.attempt !== ref.attempt || !IN_FLIGHT.includes(stored.state) || this.#pool.get(clientId) === undefined) continue;
+      this.#pool.reserveOn(clientId, job.handler);
+      this.#guard.begin(job.id, stored.id);
+      this.#active.set(stored.id, { execution: stored, job, clientId, cancelTimeout: undefined });
+    }
+  }
+
+  clientsOf(groupId: string): Array<{ link: ClientLink; inFlight: number }> {
+    return this.#pool.listByGroup(groupId);
+  }
+
+  /** Takes claimed executions owned by this server and routes them. */
+  take(executions: readonly Execution[]): void {
+    for (const execution of executions) void this.#admit(execution, new Set());
+  }
+
+  /** A client connected: fires that waited for one are routed again. */
+  attach(link: ClientLink): void {
+    this.#pool.add(link);
+    this.#o.events.emit('client:connected', { clientId: link.clientId, groupId: link.groupId });
+    this.#retryWaiting();
+  }
+
+  /** A client's stream ended: what it had is dispatched again or fails, per the job's retries. */
+  detach(clientId: string, why: string): void {
+    const link = this.#pool.remove(clientId);
+    if (link === undefined) return;
+    this.#o.events.emit('client:disconnected', { clientId, groupId: link.groupId });
+    for (const active of [...this.#active.values()]) {
+      if (active.clientId !== clientId) continue;
+      const sent = !this.#sends.drop(active.execution.id);
+      void this.#redispatchOrFail(active, `client ${clientId} ${why}`, sent);
+    }
+  }
+
+  /**
+   * Cancels executions: tells their clients to stop those in flight and records them as
+   * cancelled, including fires not yet sent or still waiting for a client.
+   */
+  cancel(executions: readonly Execution[], reason: CancelReason = 'requested', message = 'cancelled by a user'): void {
+    for (const execution of executions) {
+      const active = this.#active.get(execution.id);
+      if (active !== undefined) {
+        this.#sends.drop(execution.id);
+        this.#pool.get(active.clientId)?.cancel(execution.id, active.execution.attempt, reason, message);
+        void this.#finish(active, 'cancelled', { reason: message });
+        continue;
+      }
+      const i = this.#waiting.findIndex((w) => w.execution.id === execution.id);
+      if (i >= 0) this.#waiting.splice(i, 1);
+      if (execution.state === 'claimed') {
+        void this.#cas(execution, ['claimed'], 'cancelled', { reason: message, finishedAt: this.#o.clock.now() });
+      }
+    }
+  }
+
+  /** Handles a report from a client. Reports about attempts this server does not run are dropped. */
+  async report(clientId: string, report: ClientReport): Promise<void> {
+    const active = this.#active.get(report.executionId);
+    if (active === undefined || active.clientId !== clientId || active.execution.attempt !== report.attempt) {
+      if (report.kind === 'result') await this.#lateResult(report);
+      return;
+    }
+    switch (report.kind) {
+      case 'accepted':
+        return;
+      case 'refused':
+        this.#sends.drop(report.executionId);
+        await this.#reroute(active, `refused by client ${clientId}: ${report.reason} ${report.message}`.trim(), true);
+        return;
+      case 'started': {
+        const ok = await this.#move(active, ['dispatched'], 'running', { startedAt: report.at });
+        if (ok) this.#o.events.emit('execution:started', { executionId: report.executionId, clientId, at: report.at });
+        return;
+      }
+      case 'log':
+        this.#logs.add({ executionId: report.executionId, at: report.at, level: report.level, message: report.message });
+        return;
+      case 'progress':
+        if (report.fraction !== null) await this.#move(active, ['running'], 'running', { progress: report.fraction });
+        return;
+      case 'result': {
+        // Its logs land before its final state, so a finished execution shows every line.
+        if (this.#logs.holds(report.executionId)) await this.#logs.flush();
+        const failed = report.outcome === 'failed';
+        const reason = report.error === null ? null : `${report.error.type}: ${report.error.message}`;
+        if (failed && report.error?.retryable !== false && active.execution.attempt <= active.job.maxRetries) {
+          await this.#retryLater(active, reason ?? 'failed');
+          return;
+        }
+        await this.#finish(active, report.outcome, { result: report.result, reason, finishedAt: report.at });
+        return;
+      }
+    }
+  }
+
+  /** Stops routing; flushes buffered logs. */
+  async stop(): Promise<void> {
+    if (this.#waitTimer !== undefined) clearTimeout(this.#waitTimer);
+    this.#sends.stop();
+    for (const active of this.#active.values()) active.cancelTimeout?.();
+    await this.#logs.flush();
+  }
+
+  async #admit(execution: Execution, exclude: ReadonlySet<string>): Promise<void> {
+    const job = this.#o.jobOf(execution.jobId);
+    if (job === undefined) {
+      await this.#cas(execution, ['claimed'], 'failed', {
+        reason: `job ${execution.jobId} is not held by server ${this.#o.serverId} (deleted or moved)`,
+        finishedAt: this.#o.clock.now(),
+      });
+      return;
+    }
+    const decision = this.#guard.decide(job, execution);
+    switch (decision.action) {
+      case 'skip':
+        if (await this.#cas(execution, ['claimed'], 'skipped', { reason: decision.reason, finishedAt: this.#o.clock.now() })) {
+          this.#o.events.emit('execution:skipped', { executionId: execution.id, jobId: job.id, reason: decision.reason });
+        }
+        return;
+      case 'queue':
+        return;
+      case 'cancel_previous':
+        this.cancel(
+          decision.previous.flatMap((id) => this.#active.get(id)?.execution ?? []),
+          'overlap',
+          `replaced by execution ${execution.id} (overlap policy cancel_previous)`,
+        );
+        break;
+      case 'run':
+        break;
+    }
+    await this.#route(execution, job, exclude, this.#o.clock.now() + this.#o.noClientTimeoutMs);
+  }
+
+  async #route(execution: Execution, job: Job, exclude: ReadonlySet<string>, giveUpAt: number): Promise<void> {
+    const link = this.#pool.reserve(job, exclude);
+    if (link === undefined) {
+      this.#waiting.push({ execution, job, giveUpAt, exclude });
+      this.#armWaiting();
+      return;
+    }
+    this.#guard.begin(job.id, execution.id);
+    const active: Active = { execution, job, clientId: link.clientId, cancelTimeout: undefined };
+    this.#active.set(execution.id, active);
+    const now = this.#o.clock.now();
+    if (!(await this.#move(active, ['claimed'], 'dispatched', { clientId: link.clientId, dispatchedAt: now }))) return;
+    const sendAt = Math.max(execution.scheduledAt, now);
+    if (job.timeoutMs > 0) {
+      active.cancelTimeout = this.#o.clock.setTimer(sendAt + job.timeoutMs, () => void this.#timeOut(active));
+    }
+    this.#sends.add(sendAt, link, orderOf(active.execution, job));
+  }
+
+  #deliver(link: ClientLink, orders: readonly DispatchOrder[]): void {
+    link.send(orders);
+    for (const order of orders) {
+      const active = this.#active.get(order.executionId);
+      if (active !== undefined) this.#o.events.emit('execution:dispatched', { execution: active.execution, clientId: link.clientId });
+    }
+  }
+
+  async #timeOut(active: Active): Promise<void> {
+    const reason = `timed out after ${active.job.timeoutMs} ms`;
+    this.#sends.drop(active.execution.id);
+    this.#pool.get(active.clientId)?.cancel(active.execution.id, active.execution.attempt, 'timed_out', reason);
+    await this.#finish(active, 'timed_out', { reason });
+  }
+
+  /** Back to `claimed` with the next attempt, then routed again (excluding `clientId` if asked). */
+  async #reroute(active: Active, reason: string, excludeClient: boolean, cause?: ExecutionCause): Promise<void> {
+    this.#release(active);
+    const patch: ExecutionPatch = { attempt: active.execution.attempt + 1, clientId: null, reason, ...(cause === undefined ? {} : { cause }) };
+    if (!(await this.#cas(active.execution, IN_FLIGHT, 'claimed', patch, active))) return;
+    const exclude = excludeClient ? new Set([active.clientId]) : new Set<string>();
+    await this.#route(active.execution, active.job, exclude, this.#o.clock.now() + this.#o.noClientTimeoutMs);
+  }
+
+  async #redispatchOrFail(active: Active, reason: string, sent: boolean): Promise<void> {
+    // A fire that never reached the client costs no attempt of the job's retry budget.
+    if (!sent || active.execution.attempt <= active.job.maxRetries) {
+      await this.#reroute(active, reason, false, sent ? ExecutionCause.Failover : undefined);
+    } else {
+      await this.#finish(active, 'failed', { reason });
+    }
+  }
+
+  async #retryLater(active: Active, reason: string): Promise<void> {
+    const delay = this.#o.retryDelayMs * 2 ** (active.execution.attempt - 1);
+    this.#release(active);
+    const patch: ExecutionPatch = { attempt: active.execution.attempt + 1, clientId: null, reason, cause: ExecutionCause.Retry };
+    if (!(await this.#cas(active.execution, IN_FLIGHT, 'claimed', patch, active))) return;
+    this.#o.clock.setTimer(this.#o.clock.now() + delay, () => {
+      void this.#route(active.execution, active.job, new Set(), this.#o.clock.now() + this.#o.noClientTimeoutMs);
+    });
+  }
+
+  async #finish(active: Active, state: ExecutionState, patch: ExecutionPatch): Promise<void> {
+    this.#release(active);
+    const finished = { finishedAt: this.#o.clock.now(), ...patch };
+    if (await this.#cas(active.execution, IN_FLIGHT, state, finished, active)) {
+      this.#o.events.emit('execution:finished', { execution: active.execution });
+    }
+  }
+
+  /** Ends our hold on an active execution: slot, timers, overlap; starts a queued fire. */
+  #release(active: Active): void {
+    if (this.#active.get(active.execution.id) !== active) return;
+    this.#active.delete(active.execution.id);
+    active.cancelTimeout?.();
+    this.#pool.release(active.clientId, active.job.handler);
+    const queued = this.#guard.end(active.job.id, active.execution.id);
+    if (queued !== undefined) void this.#route(queued, active.job, new Set(), this.#o.clock.now() + this.#o.noClientTimeoutMs);
+    this.#retryWaiting();
+  }
+
+  /** A result for an execution not in memory (this server restarted): applied if the fence still holds. */
+  async #lateResult(report: Extract<ClientReport, { kind: 'result' }>): Promise<void> {
+    const stored = await this.#o.executions.get(report.executionId);
+    if (stored === undefined || stored.ownerServerId !== this.#o.serverId || stored.attempt !== report.attempt) return;
+    const reason = report.error === null ? null : `${report.error.type}: ${report.error.message}`;
+    await this.#cas(stored, IN_FLIGHT, report.outcome, { result: report.result, reason, finishedAt: report.at });
+  }
+
+  async #move(active: Active, from: readonly ExecutionState[], to: ExecutionState, patch: ExecutionPatch): Promise<boolean> {
+    const ok = await this.#cas(active.execution, from, to, patch, active);
+    if (!ok) this.#release(active);
+    return ok;
+  }
+
+  /** The fenced write; on success updates the copy in `active`. */
+  async #cas(execution: Execution, from: readonly ExecutionState[], to: ExecutionState, patch: ExecutionPatch, active?: Active): Promise<boolean> {
+    const fence = { id: execution.id, from, ownerServerId: this.#o.serverId, attempt: execution.attempt };
+    let ok: boolean;
+    try {
+      ok = await this.#o.executions.transition(fence, to, patch);
+    } catch (error) {
+      this.#o.logger.error({ err: error, executionId: execution.id, to }, 'recording an execution change failed');
+      return false;
+    }
+    if (!ok) {
+      this.#o.logger.warn({ executionId: execution.id, to, attempt: execution.attempt }, 'execution changed elsewhere; dropped');
+      return false;
+    }
+    if (active !== undefined) active.execution = { ...active.execution, ...patch, state: to };
+    return true;
+  }
+
+  #retryWaiting(): void {
+    const now = this.#o.clock.now();
+    for (const w of this.#waiting.splice(0)) {
+      if (now >= w.giveUpAt) {
+        const reason = `no client of group ${w.job.groupId} with handler "${w.job.handler}" could take it within ${this.#o.noClientTimeoutMs} ms`;
+        void this.#cas(w.execution, ['claimed'], 'failed', { reason, finishedAt: now });
+      } else {
+        void this.#route(w.execution, w.job, w.exclude, w.giveUpAt);
+      }
+    }
+  }
+
+  #armWaiting(): void {
+    // A coarse sweep: fires waiting for a client are retried when one connects or a slot
+    // frees, and this timer only enforces the give-up deadline.
+    this.#waitTimer ??= setTimeout(() => {
+      this.#waitTimer = undefined;
+      this.#retryWaiting();
+      if (this.#waiting.length > 0) this.#armWaiting();
+    }, 1_000);
+  }
+}
+
+function orderOf(execution: Execution, job: Job): DispatchOrder {
+  return {
+    executionId: execution.id,
+    attempt: execution.attempt,
+    jobId: job.id,
+    jobName: job.name,
+    handler: job.handler,
+    param: execution.param,
+    scheduledAt: execution.scheduledAt,
+    timeoutMs: job.timeoutMs,
+    cause: execution.cause,
+  };
+}

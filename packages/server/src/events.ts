@@ -1,0 +1,42 @@
+import type { Execution } from '@carillon/core';
+
+/**
+ * The server's typed events, named `noun:verb`. They double as metrics and as test hooks:
+ * tests wait for them instead of sleeping.
+ */
+export interface ServerEvents {
+  /** Fires this server won, ready for dispatch. */
+  'fires:claimed': { readonly executions: readonly Execution[] };
+  /** Instants that passed unfired (no server ran, or the server fell behind), with the policy's outcome. */
+  'fires:missed': { readonly jobId: number; readonly instants: readonly number[]; readonly fired: number };
+  'execution:dispatched': { readonly execution: Execution; readonly clientId: string };
+  'execution:started': { readonly executionId: string; readonly clientId: string; readonly at: number };
+  'execution:finished': { readonly execution: Execution };
+  'execution:skipped': { readonly executionId: string; readonly jobId: number; readonly reason: string };
+  'client:connected': { readonly clientId: string; readonly groupId: string };
+  'client:disconnected': { readonly clientId: string; readonly groupId: string };
+  'jobs:loaded': { readonly count: number };
+}
+
+type Listener<K extends keyof ServerEvents> = (payload: ServerEvents[K]) => void;
+
+/** A small typed event emitter; listeners run synchronously in order. */
+export class ServerEventBus {
+  readonly #listeners = new Map<keyof ServerEvents, Set<(payload: never) => void>>();
+
+  on<K extends keyof ServerEvents>(name: K, listener: Listener<K>): () => void {
+    let set = this.#listeners.get(name);
+    if (set === undefined) {
+      set = new Set();
+      this.#listeners.set(name, set);
+    }
+    set.add(listener as (payload: never) => void);
+    return () => set.delete(listener as (payload: never) => void);
+  }
+
+  emit<K extends keyof ServerEvents>(name: K, payload: ServerEvents[K]): void {
+    const set = this.#listeners.get(name);
+    if (set === undefined) return;
+    for (const listener of set) (listener as Listener<K>)(payload);
+  }
+}

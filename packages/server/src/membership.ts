@@ -1,0 +1,40 @@
+import type { Job, ServerMember } from '@carillon/core';
+
+/**
+ * What this server knows of its ServerGroup's live members, and which of a job's holders is
+ * preferred: the first holder, in the job's order, that is alive. Only the preferred holder
+ * claims a job's fires; the others stand by and take over when it leaves.
+ */
+export class Membership {
+  readonly #serverId: string;
+  #live: ReadonlyMap<string, ServerMember> = new Map();
+
+  constructor(serverId: string) {
+    this.#serverId = serverId;
+  }
+
+  get live(): readonly ServerMember[] {
+    return [...this.#live.values()];
+  }
+
+  /** Replaces the live set; returns the ids that left. */
+  update(servers: readonly ServerMember[]): string[] {
+    const next = new Map(servers.map((s) => [s.serverId, s]));
+    const left = [...this.#live.keys()].filter((id) => !next.has(id));
+    this.#live = next;
+    return left;
+  }
+
+  isLive(serverId: string): boolean {
+    return serverId === this.#serverId || this.#live.has(serverId);
+  }
+
+  preferredHolder(job: Job): string | undefined {
+    return job.holders.find((id) => this.isLive(id));
+  }
+
+  /** True when this server is the job's preferred holder. */
+  isPreferred(job: Job): boolean {
+    return this.preferredHolder(job) === this.#serverId;
+  }
+}

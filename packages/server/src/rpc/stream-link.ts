@@ -1,0 +1,41 @@
+import type { CancelReason, DispatchOrder, Heartbeat, Hello, ServerMessage } from '@carillon/protocol';
+import type { ClientLink } from '../dispatch/client-link.js';
+
+/** A client's gRPC stream, as the dispatcher's {@link ClientLink}. */
+export class StreamLink implements ClientLink {
+  readonly clientId: string;
+  readonly groupId: string;
+  readonly room: string;
+  readonly handlers: ReadonlyMap<string, number>;
+  readonly capacity: number;
+  /** The client's own count of work in flight, from its last heartbeat. */
+  reportedInFlight = 0;
+  readonly #write: (message: ServerMessage) => boolean;
+  readonly #end: () => void;
+
+  constructor(hello: Hello, write: (message: ServerMessage) => boolean, end: () => void) {
+    this.clientId = hello.clientId;
+    this.groupId = hello.groupId;
+    this.room = hello.room;
+    this.handlers = new Map(hello.handlers.map((h) => [h.name, h.concurrency]));
+    this.capacity = hello.capacity;
+    this.#write = write;
+    this.#end = end;
+  }
+
+  send(orders: readonly DispatchOrder[]): void {
+    if (orders.length > 0) this.#write({ kind: 'dispatchBatch', dispatches: orders });
+  }
+
+  cancel(executionId: string, attempt: number, reason: CancelReason, message: string): void {
+    this.#write({ kind: 'cancel', executionId, attempt, reason, message });
+  }
+
+  heartbeat(beat: Heartbeat): void {
+    this.reportedInFlight = beat.inFlight;
+  }
+
+  end(): void {
+    this.#end();
+  }
+}

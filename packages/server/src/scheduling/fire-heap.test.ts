@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { FireHeap } from './fire-heap.js';
+
+describe('FireHeap', () => {
+  it('pops in instant order, ties by job id', () => {
+    const heap = new FireHeap();
+    const ats = Array.from({ length: 2000 }, (_, i) => ({ at: (i * 7919) % 1000, jobId: i, generation: 0 }));
+    for (const e of ats) heap.push(e);
+    const out: Array<[number, number]> = [];
+    for (let e = heap.pop(); e !== undefined; e = heap.pop()) out.push([e.at, e.jobId]);
+    const sorted = [...out].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    expect(out).toEqual(sorted);
+    expect(out).toHaveLength(2000);
+    expect(heap.size).toBe(0);
+  });
+});

@@ -1,0 +1,250 @@
+import type { Clock, ExecutionStore, FireClaim, Job, Logger } from '@carillon/core';
+import { ExecutionCause, ExecutionState, newExecutionId } from '@carillon/core';
+import type { ServerEventBus } from '../events.js';
+import { FireHeap } from './fire-heap.js';
+import { planMisfires } from './misfire-plan.js';
+import type { NextFire } from './next-fire.js';
+import { nextFireOf } from './next-fire.js';
+
+/** Settings of the {@link Scheduler}. */
+export interface SchedulerOptions {
+  readonly serverId: string;
+  readonly executions: ExecutionStore;
+  readonly clock: Clock;
+  readonly events: ServerEventBus;
+  readonly logger: Logger;
+  /** How long before its instant a fire is claimed. Default 300 ms. */
+  readonly leadMs?: number;
+  /** An instant older than this when its turn comes counts as missed. Default 5,000 ms. */
+  readonly misfireThresholdMs?: number;
+  /** `fire_all` fires at most this many missed instants per job. Default 100. */
+  readonly fireAllCap?: number;
+  /** Missed instants recorded one by one per job and recovery, at most. Default 1,000. */
+  readonly maxMissedRecorded?: number;
+  /** Claims per database statement batch. Default 1,000. */
+  readonly maxClaimsPerTick?: number;
+  /** Whether this server should claim the job's fires (false: standby, lets a peer claim). */
+  readonly shouldClaim?: (job: Job) => boolean;
+}
+
+/** Wait before retrying a claim statement that failed (the database is down or unreachable). */
+const CLAIM_RETRY_MS = 500;
+
+interface Entry {
+  job: Job;
+  next: NextFire;
+  generation: number;
+  /** The last instant handled (claimed, skipped or missed). */
+  cursor: number;
+}
+
+/**
+ * Decides that fires are due and claims them. Keeps each held cron job's next instant in a
+ * heap, wakes `leadMs` before the earliest, claims every fire due by then in one batch, and
+ * hands the fires it won to the dispatcher through the `fires:claimed` event.
+ */
+export class Scheduler {
+  readonly #o: Required<Omit<SchedulerOptions, 'shouldClaim'>> & Pick<SchedulerOptions, 'shouldClaim'>;
+  readonly #entries = new Map<number, Entry>();
+  readonly #heap = new FireHeap();
+  #generation = 0;
+  #cancelTimer: (() => void) | undefined;
+  #armedAt = Infinity;
+  #running = false;
+  #again = false;
+  /** Claims whose statement failed (database down): retried first, with the same ids. */
+  #unsent: FireClaim[] = [];
+  #stopped = true;
+  #idle: Promise<void> = Promise.resolve();
+
+  constructor(options: SchedulerOptions) {
+    this.#o = {
+      leadMs: 300,
+      misfireThresholdMs: 5_000,
+      fireAllCap: 100,
+      maxMissedRecorded: 1_000,
+      maxClaimsPerTick: 1_000,
+      ...options,
+    };
+  }
+
+  /** Number of cron jobs under schedule. */
+  get scheduledJobs(): number {
+    return this.#entries.size;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#arm();
+  }
+
+  /** Stops waking up; waits for a claim in flight to finish. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
+    await this.#idle;
+  }
+
+  /**
+   * Puts jobs under schedule, or takes them off (`removed`, disabled or non-cron jobs).
+   * `lastFired` gives the latest recorded instant per job: fires resume after it, so instants
+   * missed while no server held the job are found and handled by the misfire policy.
+   */
+  update(changed: readonly Job[], removed: readonly number[], lastFired: ReadonlyMap<number, number>): void {
+    for (const id of removed) this.#entries.delete(id);
+    for (const job of changed) {
+      const next = job.status === 'enabled' ? nextFireOf(job) : undefined;
+      if (next === undefined) {
+        this.#entries.delete(job.id);
+        continue;
+      }
+      const previous = this.#entries.get(job.id);
+      // An edit or an enable starts the schedule afresh at the change: instants before it
+      // belong to the old schedule and are not misfires of the new one.
+      const cursor = Math.max(previous?.cursor ?? lastFired.get(job.id) ?? job.updatedAt, job.updatedAt);
+      const entry: Entry = { job, next, generation: ++this.#generation, cursor };
+      this.#entries.set(job.id, entry);
+      this.#push(entry);
+    }
+    this.#arm();
+  }
+
+  #push(entry: Entry): void {
+    const at = entry.next(entry.cursor);
+    if (at !== null) this.#heap.push({ at, jobId: entry.job.id, generation: entry.generation });
+  }
+
+  #arm(): void {
+    if (this.#stopped || this.#running) return;
+    const top = this.#heap.peek();
+    const wakeAt = top === undefined ? Infinity : top.at - this.#o.leadMs;
+    if (wakeAt === this.#armedAt) return;
+    this.#cancelTimer?.();
+    this.#armedAt = wakeAt;
+    this.#cancelTimer =
+      wakeAt === Infinity ? undefined : this.#o.clock.setTimer(wakeAt, () => this.#wake());
+  }
+
+  #wake(): void {
+    this.#armedAt = Infinity;
+    this.#cancelTimer = undefined;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = true;
+    this.#idle = this.#claimDue()
+      .catch((error: unknown) => {
+        this.#o.logger.error({ err: error, pending: this.#unsent.length }, 'claiming fires failed; will retry');
+        if (this.#stopped) return;
+        const retryAt = this.#o.clock.now() + CLAIM_RETRY_MS;
+        this.#cancelTimer = this.#o.clock.setTimer(retryAt, () => this.#wake());
+        this.#armedAt = retryAt;
+      })
+      .finally(() => {
+        this.#running = false;
+        if (this.#unsent.length > 0) return;
+        if (this.#again) {
+          this.#again = false;
+          queueMicrotask(() => this.#wake());
+        } else {
+          this.#arm();
+        }
+      });
+  }
+
+  async #claimDue(): Promise<void> {
+    const now = this.#o.clock.now();
+    const horizon = now + this.#o.leadMs;
+    // Retrying with the same ids is safe: a claim that did land is found as won again.
+    const claims: FireClaim[] = this.#unsent.splice(0);
+    while (claims.length < this.#o.maxClaimsPerTick) {
+      const top = this.#heap.peek();
+      if (top === undefined || top.at > horizon) break;
+      this.#heap.pop();
+      const entry = this.#entries.get(top.jobId);
+      if (entry === undefined || entry.generation !== top.generation) continue;
+      if (top.at < now - this.#o.misfireThresholdMs) {
+        this.#collectMissed(entry, top.at, now, claims);
+      } else {
+        entry.cursor = top.at;
+        if (this.#o.shouldClaim?.(entry.job) ?? true) claims.push(this.#claim(entry.job, top.at, ExecutionCause.Schedule));
+      }
+      this.#push(entry);
+    }
+    if (this.#heap.peek() !== undefined && (this.#heap.peek()?.at ?? Infinity) <= horizon) this.#again = true;
+    if (claims.length === 0) return;
+    let won: ReadonlySet<string>;
+    try {
+      won = await this.#o.executions.claimFires(this.#o.serverId, claims, now);
+    } catch (error) {
+      this.#unsent = claims;
+      throw error;
+    }
+    const executions = claims
+      .filter((c) => won.has(c.id) && c.state !== ExecutionState.Skipped)
+      .map((c) => ({
+        id: c.id,
+        jobId: c.jobId,
+        groupId: c.groupId,
+        scheduledAt: c.scheduledAt,
+        cause: c.cause,
+        state: ExecutionState.Claimed,
+        ownerServerId: this.#o.serverId,
+        attempt: 1,
+        param: c.param,
+        clientId: null,
+        createdAt: now,
+        dispatchedAt: null,
+        startedAt: null,
+        finishedAt: null,
+        result: null,
+        reason: null,
+        progress: null,
+        cancelRequestedAt: null,
+      }));
+    if (executions.length > 0) this.#o.events.emit('fires:claimed', { executions });
+  }
+
+  /** Gathers every missed instant of a job up to now and claims them as its misfire policy says. */
+  #collectMissed(entry: Entry, first: number, now: number, claims: FireClaim[]): void {
+    const limit = now - this.#o.misfireThresholdMs;
+    const missed: number[] = [];
+    let at: number | null = first;
+    while (at !== null && at < limit && missed.length < this.#o.maxMissedRecorded) {
+      missed.push(at);
+      at = entry.next(at);
+    }
+    let last = missed[missed.length - 1] ?? first;
+    if (at !== null && at < limit) {
+      // Past the cap, jump to the present instead of walking instants one by one; the last
+      // recorded row says how far the gap reached.
+      last = limit;
+    }
+    entry.cursor = last;
+    const plan = planMisfires(missed, entry.job.misfire, this.#o.fireAllCap);
+    const gapNote = last > (missed[missed.length - 1] ?? first) ? ` (more instants missed until ${new Date(last).toISOString()} were not recorded one by one)` : '';
+    for (const instant of plan.skip) {
+      claims.push(this.#claim(entry.job, instant, ExecutionCause.Misfire, `missed; misfire policy ${entry.job.misfire}${gapNote}`));
+    }
+    for (const instant of plan.fire) claims.push(this.#claim(entry.job, instant, ExecutionCause.Misfire));
+    this.#o.events.emit('fires:missed', { jobId: entry.job.id, instants: missed, fired: plan.fire.length });
+    this.#o.logger.warn(
+      { jobId: entry.job.id, missed: missed.length, fired: plan.fire.length, policy: entry.job.misfire },
+      'missed fire instants',
+    );
+  }
+
+  #claim(job: Job, scheduledAt: number, cause: ExecutionCause, skippedReason?: string): FireClaim {
+    return {
+      id: newExecutionId(this.#o.clock.now()),
+      jobId: job.id,
+      groupId: job.groupId,
+      scheduledAt,
+      cause,
+      param: job.param,
+      ...(skippedReason === undefined ? {} : { state: ExecutionState.Skipped, reason: skippedReason }),
+    };
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * What a database error means to the stores:
+ * - `unique`: a unique or primary key would be duplicated;
+ * - `foreign-key`: a referenced row is missing, or a row is still referenced;
+ * - `transient`: a deadlock, a lock wait timeout or a busy database: the statement may be retried;
+ * - `exists`: a table or index of that name exists (a migration step ran before);
+ * - `other`: anything else.
+ */
+export type DbErrorKind = 'unique' | 'foreign-key' | 'transient' | 'exists' | 'other';
+
+/**
+ * Everything the stores need to know about a database, as capabilities. The stores branch on
+ * these flags, never on which database it is, so a third database is a new profile, not a hunt
+ * through the code.
+ */
+export interface DatabaseProfile {
+  /** For messages and benchmark figures only; code never branches on it. */
+  readonly label: string;
+  /** How an insert skips rows whose unique key exists: `INSERT IGNORE` or `ON CONFLICT DO NOTHING`. */
+  readonly insertIgnore: 'ignore' | 'on-conflict';
+  /** How an insert updates the row whose key exists: `ON DUPLICATE KEY UPDATE` or `ON CONFLICT (…) DO UPDATE`. */
+  readonly upsert: 'on-duplicate-key' | 'on-conflict';
+  /** `UPDATE … RETURNING` works (one statement both changes rows and says which). */
+  readonly supportsUpdateReturning: boolean;
+  /** `SELECT … FOR UPDATE` locks rows until the transaction ends. */
+  readonly supportsRowLocks: boolean;
+  /** `FOR UPDATE SKIP LOCKED` works. */
+  readonly supportsSkipLocked: boolean;
+  /** One connection per process (every call queues on it); transactions block all others. */
+  readonly singleConnection: boolean;
+  /**
+   * How concurrent migrators are kept apart: an advisory lock held on the migration's connection
+   * (Kysely's `get_lock`), or an immediate (write-locking) transaction around the whole run.
+   */
+  readonly migrationLock: 'advisory-lock' | 'immediate-transaction';
+  /** `CREATE INDEX IF NOT EXISTS` works; otherwise a duplicate index name is caught instead. */
+  readonly supportsCreateIndexIfNotExists: boolean;
+  /** Column type for texts up to a few MiB (parameters, results, log lines). */
+  readonly largeTextType: 'mediumtext' | 'text';
+  /** Appended to every `CREATE TABLE` (character set and collation). */
+  readonly tableOptions: string;
+  /** Most bind parameters one statement may carry. */
+  readonly maxBindParameters: number;
+  /** Classifies an error thrown by the driver. */
+  readonly classifyError: (error: unknown) => DbErrorKind;
+}
+
+function field(error: unknown, name: string): unknown {
+  return typeof error === 'object' && error !== null
+    ? (error as Record<string, unknown>)[name]
+    : undefined;
+}
+
+const MYSQL_ERRNO: Readonly<Record<number, DbErrorKind>> = {
+  1062: 'unique', // ER_DUP_ENTRY
+  1451: 'foreign-key', // ER_ROW_IS_REFERENCED_2
+  1452: 'foreign-key', // ER_NO_REFERENCED_ROW_2
+  1213: 'transient', // ER_LOCK_DEADLOCK
+  1205: 'transient', // ER_LOCK_WAIT_TIMEOUT
+  1050: 'exists', // ER_TABLE_EXISTS_ERROR
+  1061: 'exists', // ER_DUP_KEYNAME
+  1826: 'exists', // ER_FK_DUP_NAME
+};
+
+function classifyMysqlError(error: unknown): DbErrorKind {
+  const errno = field(error, 'errno');
+  return typeof errno === 'number' ? (MYSQL_ERRNO[errno] ?? 'other') : 'other';
+}
+
+function classifySqliteError(error: unknown): DbErrorKind {
+  const code = field(error, 'code');
+  if (typeof code !== 'string') return 'other';
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+    return 'unique';
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return 'foreign-key';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'transient';
+  const message = field(error, 'message');
+  if (code === 'SQLITE_ERROR' && typeof message === 'string' && / already exists$/.test(message))
+    return 'exists';
+  return 'other';
+}
+
+/**
+ * The profile of a MySQL-family server (MySQL 8 or MariaDB), from `SELECT VERSION()`.
+ * MariaDB has `CREATE INDEX IF NOT EXISTS`, MySQL does not; both lock rows, neither has
+ * `UPDATE … RETURNING`; SKIP LOCKED needs MariaDB 10.6 or MySQL 8.0.1.
+ */
+export function mysqlFamilyProfile(serverVersion: string): DatabaseProfile {
+  const isMaria = /mariadb/i.test(serverVersion);
+  const [major = 0, minor = 0] = serverVersion.split(/[.-]/).map((part) => Number(part));
+  const atLeast = (ma: number, mi: number): boolean => major > ma || (major === ma && minor >= mi);
+  return Object.freeze({
+    label: isMaria ? 'mariadb' : 'mysql',
+    insertIgnore: 'ignore',
+    upsert: 'on-duplicate-key',
+    supportsUpdateReturning: false,
+    supportsRowLocks: true,
+    supportsSkipLocked: isMaria ? atLeast(10, 6) : atLeast(8, 0),
+    singleConnection: false,
+    migrationLock: 'advisory-lock',
+    supportsCreateIndexIfNotExists: isMaria,
+    largeTextType: 'mediumtext',
+    // Binary collation: identifiers and names compare byte for byte, as they do on SQLite.
+    tableOptions: 'default character set utf8mb4 collate utf8mb4_bin',
+    maxBindParameters: 65_535,
+    classifyError: classifyMysqlError,
+  });
+}
+
+/** The profile of SQLite (3.35 or later, for `RETURNING`) through better-sqlite3. */
+export const SQLITE_PROFILE: DatabaseProfile = Object.freeze({
+  label: 'sqlite',
+  insertIgnore: 'on-conflict',
+  upsert: 'on-conflict',
+  supportsUpdateReturning: true,
+  supportsRowLocks: false,
+  supportsSkipLocked: false,
+  singleConnection: true,
+  migrationLock: 'immediate-transaction',
+  supportsCreateIndexIfNotExists: true,
+  largeTextType: 'text',
+  tableOptions: '',
+  maxBindParameters: 32_766,
+  classifyError: classifySqliteError,
+});

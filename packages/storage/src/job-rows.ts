@@ -1,0 +1,119 @@
+import type { Insertable, Selectable } from 'kysely';
+import {
+  JOB_LIMITS,
+  JobKind,
+  JobStatus,
+  MisfirePolicy,
+  OverlapPolicy,
+  RoutingStrategy,
+  isTaskGroupId,
+} from '@carillon/core';
+import type { Job, JobSpec, Trigger } from '@carillon/core';
+import type { JobsTable } from './schema.js';
+import { toInt } from './sql-helpers.js';
+import {
+  STORE_LIMITS,
+  checkBytesOrNull,
+  checkInt,
+  checkOneOf,
+  checkText,
+  invalid,
+} from './validate.js';
+
+/** The columns of a job that come from its spec. */
+export type JobSpecColumns = Pick<
+  Insertable<JobsTable>,
+  | 'group_id'
+  | 'name'
+  | 'description'
+  | 'trigger_type'
+  | 'cron'
+  | 'time_zone'
+  | 'handler'
+  | 'kind'
+  | 'param'
+  | 'routing'
+  | 'overlap'
+  | 'misfire'
+  | 'timeout_ms'
+  | 'max_retries'
+>;
+
+/**
+ * Validates a job spec against {@link JOB_LIMITS} and the enums, and maps it to columns.
+ *
+ * @throws CarillonError `CARILLON_INVALID_ARGUMENT` naming the first bad field.
+ */
+export function specColumns(spec: JobSpec): JobSpecColumns {
+  if (typeof spec.groupId !== 'string' || !isTaskGroupId(spec.groupId)) {
+    throw invalid('groupId', `must be a task group id, got ${String(spec.groupId)}`);
+  }
+  const trigger = spec.trigger as Trigger | undefined;
+  let cron: string | null = null;
+  let timeZone: string | null = null;
+  const type = checkOneOf('trigger.type', trigger?.type, ['cron', 'api'] as const);
+  if (trigger?.type === 'cron') {
+    cron = checkText('trigger.cron', trigger.cron, JOB_LIMITS.cronMax);
+    timeZone = checkText('trigger.timeZone', trigger.timeZone, JOB_LIMITS.timeZoneMax);
+  }
+  return {
+    group_id: spec.groupId,
+    name: checkText('name', spec.name, JOB_LIMITS.nameMax),
+    description: checkText('description', spec.description, JOB_LIMITS.descriptionMax, 0),
+    trigger_type: type,
+    cron,
+    time_zone: timeZone,
+    handler: checkText('handler', spec.handler, JOB_LIMITS.handlerMax),
+    kind: checkOneOf('kind', spec.kind, Object.values(JobKind)),
+    param: checkBytesOrNull('param', spec.param, JOB_LIMITS.paramMaxBytes),
+    routing: checkOneOf('routing', spec.routing, Object.values(RoutingStrategy)),
+    overlap: checkOneOf('overlap', spec.overlap, Object.values(OverlapPolicy)),
+    misfire: checkOneOf('misfire', spec.misfire, Object.values(MisfirePolicy)),
+    timeout_ms: checkInt('timeoutMs', spec.timeoutMs, 0, JOB_LIMITS.timeoutMsMax),
+    max_retries: checkInt('maxRetries', spec.maxRetries, 0, JOB_LIMITS.maxRetries),
+  };
+}
+
+/**
+ * Validates a holder list: server ids, each once.
+ *
+ * @throws CarillonError `CARILLON_INVALID_ARGUMENT` otherwise.
+ */
+export function checkHolders(holders: readonly string[]): readonly string[] {
+  holders.forEach((h, i) => checkText(`holders[${i}]`, h, STORE_LIMITS.serverIdMax));
+  if (new Set(holders).size !== holders.length) throw invalid('holders', 'must be distinct');
+  return holders;
+}
+
+/** Checks a job status value. */
+export function checkStatus(status: unknown): JobStatus {
+  return checkOneOf('status', status, Object.values(JobStatus));
+}
+
+/** Maps a row and its holders (in position order) to the domain type. */
+export function toJob(row: Selectable<JobsTable>, holders: readonly string[]): Job {
+  const trigger: Trigger =
+    row.trigger_type === 'cron'
+      ? { type: 'cron', cron: row.cron ?? '', timeZone: row.time_zone ?? '' }
+      : { type: 'api' };
+  return {
+    id: toInt(row.id),
+    groupId: row.group_id,
+    name: row.name,
+    description: row.description,
+    trigger,
+    handler: row.handler,
+    kind: row.kind as JobKind,
+    param: row.param,
+    routing: row.routing as RoutingStrategy,
+    overlap: row.overlap as OverlapPolicy,
+    misfire: row.misfire as MisfirePolicy,
+    timeoutMs: toInt(row.timeout_ms),
+    maxRetries: toInt(row.max_retries),
+    status: row.status as JobStatus,
+    holders,
+    createdAt: toInt(row.created_at),
+    updatedAt: toInt(row.updated_at),
+    version: toInt(row.version),
+  };
+}

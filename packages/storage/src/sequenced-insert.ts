@@ -1,0 +1,97 @@
+import { sql } from 'kysely';
+import type { RawBuilder } from 'kysely';
+import type { DatabaseProfile } from './database-profile.js';
+import { toInt } from './sql-helpers.js';
+import type { Db } from './sql-helpers.js';
+
+/** A row to insert under a parent; its `seq` is given by {@link insertSequenced}. */
+export interface SequencedRow {
+  readonly parentId: string;
+  /** Values of the table's other columns, in the order of `columns`. */
+  readonly values: readonly (string | number | null)[];
+}
+
+/** Where {@link insertSequenced} writes. */
+export interface SequencedTable {
+  readonly table: 'execution_logs' | 'subtasks';
+  readonly parentColumn: 'execution_id';
+  /** The columns besides the parent and `seq`. */
+  readonly columns: readonly string[];
+  /** Skip rows whose primary key exists (a repeated insert) instead of failing. */
+  readonly skipDuplicates: boolean;
+}
+
+function ordinals(rows: readonly SequencedRow[]): number[] {
+  const counts = new Map<string, number>();
+  return rows.map((row) => {
+    const ord = (counts.get(row.parentId) ?? 0) + 1;
+    counts.set(row.parentId, ord);
+    return ord;
+  });
+}
+
+/**
+ * Inserts rows numbering them per parent after the parent's highest `seq`, in the given order.
+ *
+ * Where the database locks rows, the caller must hold the parents' row locks in the current
+ * transaction: the highest numbers are read (with a locking read, so an older snapshot cannot
+ * hide a batch committed just before) and the rows inserted with explicit numbers, while other
+ * appenders of the same parents wait for the lock.
+ *
+ * Elsewhere (SQLite, which serializes writers) it is ONE `INSERT … SELECT` joining the rows with
+ * each parent's current maximum: a single statement is atomic there and needs no transaction.
+ * MariaDB cannot be given that statement: it may read the maximum again while inserting, after
+ * its own earlier rows (measured: a batch of 5 got numbers n+1, n+3, n+6, n+10, n+15).
+ */
+export async function insertSequenced(
+  db: Db,
+  profile: DatabaseProfile,
+  target: SequencedTable,
+  rows: readonly SequencedRow[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const ords = ordinals(rows);
+  const parents = [...new Set(rows.map((r) => r.parentId))];
+  const table = sql.raw(target.table);
+  const parent = sql.raw(target.parentColumn);
+  const columns = sql.raw([target.parentColumn, 'seq', ...target.columns].join(', '));
+  const ignore = target.skipDuplicates && profile.insertIgnore === 'ignore' ? sql`ignore ` : sql``;
+  const onConflict =
+    target.skipDuplicates && profile.insertIgnore === 'on-conflict'
+      ? sql` on conflict do nothing`
+      : sql``;
+
+  if (profile.supportsRowLocks) {
+    const { rows: maxima } = await sql<{ p: string; max_seq: unknown }>`
+      select ${parent} as p, max(seq) as max_seq from ${table}
+      where ${parent} in (${sql.join(parents)}) group by ${parent} for update`.execute(db);
+    const base = new Map(maxima.map((m) => [m.p, toInt(m.max_seq ?? 0)]));
+    const tuples: RawBuilder<unknown>[] = rows.map(
+      (row, i) =>
+        sql`(${sql.join([row.parentId, (base.get(row.parentId) ?? 0) + (ords[i] ?? 0), ...row.values])})`,
+    );
+    await sql`insert ${ignore}into ${table} (${columns}) values ${sql.join(tuples)}${onConflict}`.execute(
+      db,
+    );
+    return;
+  }
+
+  const selects: RawBuilder<unknown>[] = rows.map((row, i) => {
+    const cells = [
+      sql`${row.parentId} as p`,
+      sql`${ords[i] ?? 0} as ord`,
+      ...row.values.map((value, c) => sql`${value} as ${sql.raw(`c${c}`)}`),
+    ];
+    return sql`select ${sql.join(cells)}`;
+  });
+  const picked = sql.raw(target.columns.map((_, c) => `v.c${c}`).join(', '));
+  // `where 1 = 1` is needed by SQLite's parser before an upsert clause of INSERT … SELECT.
+  await sql`insert ${ignore}into ${table} (${columns})
+    select v.p, coalesce(m.max_seq, 0) + v.ord, ${picked}
+    from (${sql.join(selects, sql` union all `)}) v
+    left join (
+      select ${parent} as p, max(seq) as max_seq from ${table}
+      where ${parent} in (${sql.join(parents)}) group by ${parent}
+    ) m on m.p = v.p
+    where 1 = 1${onConflict}`.execute(db);
+}

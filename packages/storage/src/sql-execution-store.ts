@@ -1,0 +1,386 @@
+import { EXECUTION_STATES, ExecutionState, UNFINISHED_STATES } from '@carillon/core';
+import type {
+  Execution,
+  ExecutionLog,
+  ExecutionPage,
+  ExecutionPatch,
+  ExecutionQuery,
+  ExecutionStore,
+  Fence,
+  FireClaim,
+  LogLine,
+} from '@carillon/core';
+import type { DatabaseProfile } from './database-profile.js';
+import { MAX_ID, checkFence, claimRow, patchColumns } from './execution-checks.js';
+import { appendLogs, listLogs } from './execution-logs.js';
+import { decodeCursor, encodeCursor, toExecution } from './execution-rows.js';
+import type { ExecutionRow } from './execution-rows.js';
+import { withRetry } from './retry.js';
+import {
+  affected,
+  chunk,
+  chunkBySize,
+  inTransaction,
+  skipDuplicates,
+  toInt,
+} from './sql-helpers.js';
+import type { Db } from './sql-helpers.js';
+import {
+  STORE_LIMITS,
+  checkInt,
+  checkOneOf,
+  checkText,
+  checkUuid,
+  invalid,
+  translateWriteError,
+} from './validate.js';
+
+const CLAIMS_PER_STATEMENT = 500;
+const BYTES_PER_STATEMENT = 4 * 1024 * 1024;
+const IDS_PER_STATEMENT = 1000;
+
+function byScheduleThenId(a: Execution, b: Execution): number {
+  return a.scheduledAt - b.scheduledAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
+ * {@link ExecutionStore} over Kysely. Claims are multi-row inserts-if-absent with ids chosen by
+ * the claimer; every state change is one compare-and-set `UPDATE` on (state, owner, attempt).
+ */
+export class SqlExecutionStore implements ExecutionStore {
+  readonly #db: Db;
+  readonly #profile: DatabaseProfile;
+
+  /** Binds the store to a database or a transaction; does no I/O. */
+  constructor(db: Db, profile: DatabaseProfile) {
+    this.#db = db;
+    this.#profile = profile;
+  }
+
+  /**
+   * Inserts the claims in chunks of up to 500 rows (one insert-if-absent each, in (job, instant)
+   * order so concurrent claimers lock alike), then selects which of the claimer's ids exist: an
+   * id can only exist if this server inserted it, now or in an earlier try with the same ids.
+   *
+   * @throws CarillonError `CARILLON_INVALID_ARGUMENT` for a malformed claim or a repeated id.
+   */
+  async claimFires(
+    serverId: string,
+    claims: readonly FireClaim[],
+    nowMs: number,
+  ): Promise<ReadonlySet<string>> {
+    checkText('serverId', serverId, STORE_LIMITS.serverIdMax);
+    checkInt('nowMs', nowMs, 0, STORE_LIMITS.instantMax);
+    const rows = claims.map((claim) => claimRow(claim, serverId, nowMs));
+    const ids = rows.map((r) => r.id);
+    if (new Set(ids).size !== ids.length) throw invalid('claims', 'ids must be distinct');
+    rows.sort((a, b) => a.job_id - b.job_id || a.scheduled_at - b.scheduled_at);
+    const runs = chunkBySize(rows, CLAIMS_PER_STATEMENT, BYTES_PER_STATEMENT, (r) =>
+      typeof r.param === 'string' ? r.param.length * 3 + 256 : 256,
+    );
+    for (const run of runs) {
+      await withRetry(this.#db, this.#profile, () =>
+        skipDuplicates(this.#db.insertInto('executions').values(run), this.#profile).execute(),
+      );
+    }
+    const won = new Set<string>();
+    for (const some of chunk(ids, IDS_PER_STATEMENT)) {
+      const found = await this.#db
+        .selectFrom('executions')
+        .select('id')
+        .where('id', 'in', some)
+        .execute();
+      for (const row of found) won.add(row.id);
+    }
+    return won;
+  }
+
+  /**
+   * @throws CarillonError `CARILLON_CONFLICT` if the claim's fire key is taken (a scheduled
+   *   cause for an instant already fired), `CARILLON_NOT_FOUND` if the job does not exist.
+   */
+  async insertManual(claim: FireClaim, nowMs: number): Promise<Execution> {
+    checkInt('nowMs', nowMs, 0, STORE_LIMITS.instantMax);
+    const row = claimRow(claim, null, nowMs);
+    try {
+      await this.#db.insertInto('executions').values(row).execute();
+    } catch (error) {
+      throw translateWriteError(this.#profile, error, `execution of job ${claim.jobId}`);
+    }
+    const stored = await this.get(row.id);
+    if (stored === undefined) throw new Error(`execution ${row.id} vanished after insert`);
+    return stored;
+  }
+
+  async takeUnowned(serverId: string, jobIds: readonly number[]): Promise<readonly Execution[]> {
+    checkText('serverId', serverId, STORE_LIMITS.serverIdMax);
+    const taken: Execution[] = [];
+    for (const some of chunk(jobIds, IDS_PER_STATEMENT)) {
+      const rows = await withRetry(this.#db, this.#profile, () =>
+        this.#takeUnowned(serverId, some),
+      );
+      taken.push(...rows.map(toExecution));
+    }
+    return taken.sort(byScheduleThenId);
+  }
+
+  async #takeUnowned(serverId: string, jobIds: readonly number[]): Promise<ExecutionRow[]> {
+    if (this.#profile.supportsUpdateReturning) {
+      return this.#db
+        .updateTable('executions')
+        .set({ owner_server_id: serverId })
+        .where('owner_server_id', 'is', null)
+        .where('state', '=', ExecutionState.Claimed)
+        .where('job_id', 'in', jobIds)
+        .returningAll()
+        .execute();
+    }
+    // Without RETURNING: lock the unowned rows, then own exactly those. SKIP LOCKED lets two
+    // servers split the rows instead of one waiting for the other.
+    return inTransaction(this.#db, async (trx) => {
+      let query = trx
+        .selectFrom('executions')
+        .select('id')
+        .where('owner_server_id', 'is', null)
+        .where('state', '=', ExecutionState.Claimed)
+        .where('job_id', 'in', jobIds)
+        .orderBy('id')
+        .forUpdate();
+      if (this.#profile.supportsSkipLocked) query = query.skipLocked();
+      const ids = (await query.execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
+      await trx
+        .updateTable('executions')
+        .set({ owner_server_id: serverId })
+        .where('id', 'in', ids)
+        .execute();
+      return trx.selectFrom('executions').selectAll().where('id', 'in', ids).execute();
+    });
+  }
+
+  /**
+   * One `UPDATE … WHERE id AND state IN (from) AND owner AND attempt`; applied when it changed
+   * one row. A fenced patch may keep the state (e.g. progress while running).
+   *
+   * @throws CarillonError `CARILLON_INVALID_TRANSITION` if some `from` cannot lead to `state`,
+   *   `CARILLON_INVALID_ARGUMENT` for a malformed fence or patch.
+   */
+  async transition(
+    fence: Fence,
+    state: ExecutionState,
+    patch: ExecutionPatch = {},
+  ): Promise<boolean> {
+    checkFence(fence, state);
+    const set = { ...patchColumns(patch, fence.attempt), state };
+    const result = await withRetry(this.#db, this.#profile, () =>
+      this.#db
+        .updateTable('executions')
+        .set(set)
+        .where('id', '=', fence.id)
+        .where('state', 'in', fence.from)
+        .where('owner_server_id', '=', fence.ownerServerId)
+        .where('attempt', '=', fence.attempt)
+        .executeTakeFirst(),
+    );
+    return affected(result) === 1;
+  }
+
+  async adoptOrphans(
+    deadServerId: string,
+    newServerId: string,
+    jobIds?: readonly number[],
+  ): Promise<readonly Execution[]> {
+    checkText('deadServerId', deadServerId, STORE_LIMITS.serverIdMax);
+    checkText('newServerId', newServerId, STORE_LIMITS.serverIdMax);
+    const groups = jobIds === undefined ? [undefined] : chunk(jobIds, IDS_PER_STATEMENT);
+    const adopted: Execution[] = [];
+    for (const some of groups) {
+      const rows = await withRetry(this.#db, this.#profile, () =>
+        this.#adopt(deadServerId, newServerId, some),
+      );
+      adopted.push(...rows.map(toExecution));
+    }
+    return adopted.sort(byScheduleThenId);
+  }
+
+  async #adopt(
+    dead: string,
+    next: string,
+    jobIds: readonly number[] | undefined,
+  ): Promise<ExecutionRow[]> {
+    const takeover = (db: Db) => {
+      let query = db
+        .updateTable('executions')
+        .set((eb) => ({
+          owner_server_id: next,
+          state: ExecutionState.Claimed,
+          attempt: eb('attempt', '+', 1),
+        }))
+        .where('owner_server_id', '=', dead)
+        .where('state', 'in', UNFINISHED_STATES);
+      if (jobIds !== undefined) query = query.where('job_id', 'in', jobIds);
+      return query;
+    };
+    if (this.#profile.supportsUpdateReturning) return takeover(this.#db).returningAll().execute();
+    // Without RETURNING: lock the orphans (waiting, not skipping: a skipped row would stay
+    // orphaned), move them, and read them back inside the same transaction.
+    return inTransaction(this.#db, async (trx) => {
+      let query = trx
+        .selectFrom('executions')
+        .select('id')
+        .where('owner_server_id', '=', dead)
+        .where('state', 'in', UNFINISHED_STATES);
+      if (jobIds !== undefined) query = query.where('job_id', 'in', jobIds);
+      const ids = (await query.orderBy('id').forUpdate().execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
+      await takeover(trx).where('id', 'in', ids).execute();
+      return trx.selectFrom('executions').selectAll().where('id', 'in', ids).execute();
+    });
+  }
+
+  async get(id: string): Promise<Execution | undefined> {
+    const row = await this.#db
+      .selectFrom('executions')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toExecution(row);
+  }
+
+  /** Sets `cancelRequestedAt` once (a second request keeps the first instant). */
+  async requestCancel(id: string, nowMs: number): Promise<Execution | undefined> {
+    checkUuid('id', id);
+    checkInt('nowMs', nowMs, 0, STORE_LIMITS.instantMax);
+    await withRetry(this.#db, this.#profile, () =>
+      this.#db
+        .updateTable('executions')
+        .set({ cancel_requested_at: nowMs })
+        .where('id', '=', id)
+        .where('state', 'in', UNFINISHED_STATES)
+        .where('cancel_requested_at', 'is', null)
+        .execute(),
+    );
+    return this.get(id);
+  }
+
+  /** Oldest first. */
+  async listCancelRequested(serverId: string): Promise<readonly Execution[]> {
+    const rows = await this.#db
+      .selectFrom('executions')
+      .selectAll()
+      .where('owner_server_id', '=', serverId)
+      .where('state', 'in', UNFINISHED_STATES)
+      .where('cancel_requested_at', 'is not', null)
+      .orderBy('scheduled_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toExecution);
+  }
+
+  async listByJobAndStates(
+    jobId: number,
+    states: readonly ExecutionState[],
+  ): Promise<readonly Execution[]> {
+    if (states.length === 0) return [];
+    const rows = await this.#db
+      .selectFrom('executions')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .where('state', 'in', states)
+      .orderBy('scheduled_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toExecution);
+  }
+
+  async listUnfinishedByOwner(serverId: string): Promise<readonly Execution[]> {
+    const rows = await this.#db
+      .selectFrom('executions')
+      .selectAll()
+      .where('owner_server_id', '=', serverId)
+      .where('state', 'in', UNFINISHED_STATES)
+      .orderBy('scheduled_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toExecution);
+  }
+
+  /** Jobs with no scheduled or misfire execution are absent from the map. */
+  async lastScheduledAt(jobIds: readonly number[]): Promise<ReadonlyMap<number, number>> {
+    const last = new Map<number, number>();
+    for (const some of chunk(jobIds, IDS_PER_STATEMENT)) {
+      // A correlated MAX per job is one seek on the unique (job_id, scheduled_fire) index on
+      // both databases, where GROUP BY would scan every execution of the jobs.
+      const rows = await this.#db
+        .selectFrom('jobs')
+        .select((eb) => [
+          'jobs.id',
+          eb
+            .selectFrom('executions')
+            .select((e) => e.fn.max('executions.scheduled_fire').as('m'))
+            .whereRef('executions.job_id', '=', 'jobs.id')
+            .as('last'),
+        ])
+        .where('jobs.id', 'in', some)
+        .execute();
+      for (const row of rows) {
+        if (row.last !== null && row.last !== undefined) last.set(toInt(row.id), toInt(row.last));
+      }
+    }
+    return last;
+  }
+
+  /**
+   * Newest scheduled first, ties by id (descending); the cursor is the last item's
+   * (scheduledAt, id). `states: []` matches nothing.
+   *
+   * @throws CarillonError `CARILLON_INVALID_ARGUMENT` for a limit outside 1..500 or a bad cursor.
+   */
+  async page(query: ExecutionQuery): Promise<ExecutionPage> {
+    const limit = checkInt('limit', query.limit ?? 50, 1, 500);
+    if (query.states !== undefined) {
+      if (query.states.length === 0) return { items: [], nextCursor: null };
+      for (const s of query.states) checkOneOf('states', s, EXECUTION_STATES);
+    }
+    const after =
+      query.cursor === undefined || query.cursor === null ? undefined : decodeCursor(query.cursor);
+    let select = this.#db.selectFrom('executions').selectAll();
+    if (query.jobId !== undefined)
+      select = select.where('job_id', '=', checkInt('jobId', query.jobId, 1, MAX_ID));
+    if (query.groupId !== undefined) select = select.where('group_id', '=', query.groupId);
+    if (query.states !== undefined) select = select.where('state', 'in', query.states);
+    if (after !== undefined) {
+      select = select.where((eb) =>
+        eb.or([
+          eb('scheduled_at', '<', after.scheduledAt),
+          eb.and([eb('scheduled_at', '=', after.scheduledAt), eb('id', '<', after.id)]),
+        ]),
+      );
+    }
+    const rows = await select
+      .orderBy('scheduled_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
+    const items = rows.slice(0, limit).map(toExecution);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
+    };
+  }
+
+  /** See {@link appendLogs}: per-execution `seq` in order, cut over-long messages, all or nothing. */
+  appendLogs(lines: readonly LogLine[]): Promise<void> {
+    return appendLogs(this.#db, this.#profile, lines);
+  }
+
+  /** See {@link listLogs}. */
+  listLogs(
+    executionId: string,
+    afterSeq?: number,
+    limit?: number,
+  ): Promise<readonly ExecutionLog[]> {
+    return listLogs(this.#db, executionId, afterSeq, limit);
+  }
+}

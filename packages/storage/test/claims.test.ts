@@ -1,0 +1,327 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CoreErrorCode,
+  ExecutionCause,
+  ExecutionState,
+  UNFINISHED_STATES,
+  newExecutionId,
+} from '@carillon/core';
+import type { FireClaim, Job } from '@carillon/core';
+import { openStores } from '@carillon/storage';
+import type { SqlStores } from '@carillon/storage';
+import { T0, claimOf, seedJobs } from './fixtures.js';
+import { testDatabases } from './test-databases.js';
+
+const code = (c: string) => expect.objectContaining({ code: c });
+
+function batches<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+describe.each(testDatabases())('claims and fencing on $label', (database) => {
+  let url: string;
+  let stores: SqlStores;
+  /** A second instance: its own pool (MariaDB) or its own Database handle (SQLite). */
+  let rival: SqlStores;
+  let jobs: Job[];
+
+  beforeAll(async () => {
+    url = await database.create();
+    stores = await openStores({ url });
+    rival = await openStores({ url, migrate: false });
+    ({ jobs } = await seedJobs(stores, 10));
+  });
+
+  afterAll(async () => {
+    await rival?.close();
+    await stores?.close();
+    await database.drop();
+  });
+
+  const job = (i: number): Job => {
+    const found = jobs[i];
+    if (found === undefined) throw new Error(`no job ${i}`);
+    return found;
+  };
+
+  it('claims a batch larger than one statement, owned by the claimer at attempt 1', async () => {
+    const claims = Array.from({ length: 1200 }, (_, i) => claimOf(job(0), T0 + i * 1000));
+    const won = await stores.executions.claimFires('s1', claims, T0);
+    expect(won.size).toBe(1200);
+    const sample = await stores.executions.get(claims[777]?.id ?? '');
+    expect(sample).toMatchObject({
+      jobId: job(0).id,
+      groupId: job(0).groupId,
+      scheduledAt: T0 + 777_000,
+      state: ExecutionState.Claimed,
+      ownerServerId: 's1',
+      attempt: 1,
+      cause: ExecutionCause.Schedule,
+      createdAt: T0,
+      cancelRequestedAt: null,
+    });
+  });
+
+  it('skips duplicates within a batch and against existing rows; same ids are won again', async () => {
+    const at = T0 + 10_000_000;
+    const first = claimOf(job(1), at);
+    const twin = claimOf(job(1), at);
+    const other = claimOf(job(1), at + 1000);
+    const won = await stores.executions.claimFires('s1', [first, twin, other], T0);
+    expect([...won].sort()).toEqual([first.id, other.id].sort());
+
+    const late = await stores.executions.claimFires('s2', [claimOf(job(1), at)], T0);
+    expect(late.size).toBe(0);
+
+    // A retry with the same ids (after a lost reply) finds the rows it inserted.
+    const again = await stores.executions.claimFires('s1', [first, twin, other], T0);
+    expect([...again].sort()).toEqual([first.id, other.id].sort());
+    const rows = await stores.executions.listByJobAndStates(job(1).id, [ExecutionState.Claimed]);
+    expect(rows.map((r) => r.id).sort()).toEqual([first.id, other.id].sort());
+  });
+
+  it('manual fires never collide, with each other or with the schedule', async () => {
+    const at = T0 + 20_000_000;
+    const scheduled = claimOf(job(2), at);
+    const manual = [
+      claimOf(job(2), at, ExecutionCause.Manual),
+      claimOf(job(2), at, ExecutionCause.Manual),
+    ];
+    const won = await stores.executions.claimFires('s1', [scheduled, ...manual], T0);
+    expect(won.size).toBe(3);
+    const a = await stores.executions.insertManual(claimOf(job(2), at, ExecutionCause.Manual), T0);
+    const b = await stores.executions.insertManual(claimOf(job(2), at, ExecutionCause.Manual), T0);
+    expect([a.ownerServerId, b.ownerServerId]).toEqual([null, null]);
+    expect([a.state, b.state]).toEqual([ExecutionState.Claimed, ExecutionState.Claimed]);
+    expect(a.id).not.toBe(b.id);
+    await expect(stores.executions.insertManual(claimOf(job(2), at), T0)).rejects.toEqual(
+      code(CoreErrorCode.Conflict),
+    );
+  });
+
+  it('records skipped claims as final, and they hold their instant', async () => {
+    const at = T0 + 30_000_000;
+    const skipped: FireClaim = {
+      ...claimOf(job(3), at, ExecutionCause.Misfire),
+      state: 'skipped',
+      reason: 'missed',
+    };
+    expect((await stores.executions.claimFires('s1', [skipped], T0 + 5)).has(skipped.id)).toBe(
+      true,
+    );
+    expect(await stores.executions.get(skipped.id)).toMatchObject({
+      state: ExecutionState.Skipped,
+      finishedAt: T0 + 5,
+      reason: 'missed',
+    });
+    expect((await rival.executions.claimFires('s2', [claimOf(job(3), at)], T0)).size).toBe(0);
+    const last = await stores.executions.lastScheduledAt([job(3).id, job(9).id]);
+    expect(last.get(job(3).id)).toBe(at);
+    expect(last.has(job(9).id)).toBe(false);
+  });
+
+  it('lastScheduledAt ignores manual fires', async () => {
+    const at = T0 + 40_000_000;
+    await stores.executions.claimFires('s1', [claimOf(job(4), at)], T0);
+    await stores.executions.claimFires(
+      's1',
+      [claimOf(job(4), at + 5000, ExecutionCause.Manual)],
+      T0,
+    );
+    expect((await stores.executions.lastScheduledAt([job(4).id])).get(job(4).id)).toBe(at);
+  });
+
+  it('RACE: two claimers of the same 1,000 fires: exactly one winner per fire', async () => {
+    const instants = Array.from({ length: 1000 }, (_, i) => T0 + 50_000_000 + i * 1000);
+    // Each claimer makes its own ids for the same fires, as two holders would.
+    const mine = instants.map((at) => claimOf(job(5), at));
+    const theirs = instants.map((at) => claimOf(job(5), at)).reverse();
+    const results = await Promise.all([
+      ...batches(mine, 100).map((b) => stores.executions.claimFires('s1', b, T0)),
+      ...batches(theirs, 100).map((b) => rival.executions.claimFires('s2', b, T0)),
+    ]);
+    const wonByS1 = new Set(results.slice(0, 10).flatMap((r) => [...r]));
+    const wonByS2 = new Set(results.slice(10).flatMap((r) => [...r]));
+    const winners = instants.map((_, i) => {
+      const a = wonByS1.has(mine[i]?.id ?? '');
+      const b = wonByS2.has(theirs[999 - i]?.id ?? '');
+      return (a ? 1 : 0) + (b ? 1 : 0);
+    });
+    expect(winners.every((n) => n === 1)).toBe(true);
+    expect(wonByS1.size + wonByS2.size).toBe(1000);
+    const stored = await stores.executions.listByJobAndStates(job(5).id, [ExecutionState.Claimed]);
+    expect(stored).toHaveLength(1000);
+    for (const e of stored) {
+      expect(e.ownerServerId).toBe(wonByS1.has(e.id) ? 's1' : 's2');
+      expect(wonByS1.has(e.id) || wonByS2.has(e.id)).toBe(true);
+    }
+  });
+
+  it('RACE: two takeUnowned calls take each unowned execution exactly once', async () => {
+    const manual = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        stores.executions.insertManual(claimOf(job(6), T0 + i, ExecutionCause.Manual), T0),
+      ),
+    );
+    const [a, b] = await Promise.all([
+      stores.executions.takeUnowned('s1', [job(6).id]),
+      rival.executions.takeUnowned('s2', [job(6).id]),
+    ]);
+    const ids = [...a, ...b].map((e) => e.id).sort();
+    expect(ids).toEqual(manual.map((e) => e.id).sort());
+    expect(a.every((e) => e.ownerServerId === 's1')).toBe(true);
+    expect(b.every((e) => e.ownerServerId === 's2')).toBe(true);
+    const stored = await stores.executions.listByJobAndStates(job(6).id, [ExecutionState.Claimed]);
+    expect(stored.filter((e) => e.ownerServerId === null)).toEqual([]);
+    expect(await stores.executions.takeUnowned('s1', [job(6).id])).toEqual([]);
+  });
+
+  it('a stale owner is fenced out after adoptOrphans', async () => {
+    const claim = claimOf(job(7), T0 + 60_000_000);
+    await stores.executions.claimFires('s1', [claim], T0);
+    const fence = { id: claim.id, from: [ExecutionState.Claimed], ownerServerId: 's1', attempt: 1 };
+    expect(
+      await stores.executions.transition(fence, ExecutionState.Dispatched, {
+        clientId: 'c1',
+        dispatchedAt: T0 + 1,
+      }),
+    ).toBe(true);
+
+    const adopted = await rival.executions.adoptOrphans('s1', 's2', [job(7).id]);
+    expect(adopted).toHaveLength(1);
+    expect(adopted[0]).toMatchObject({
+      id: claim.id,
+      ownerServerId: 's2',
+      attempt: 2,
+      state: ExecutionState.Claimed,
+    });
+
+    const stale = {
+      id: claim.id,
+      from: [ExecutionState.Dispatched],
+      ownerServerId: 's1',
+      attempt: 1,
+    };
+    expect(
+      await stores.executions.transition(stale, ExecutionState.Running, { startedAt: T0 + 2 }),
+    ).toBe(false);
+    expect(await stores.executions.get(claim.id)).toMatchObject({
+      ownerServerId: 's2',
+      attempt: 2,
+      state: 'claimed',
+    });
+
+    const fresh = { id: claim.id, from: [ExecutionState.Claimed], ownerServerId: 's2', attempt: 2 };
+    expect(
+      await rival.executions.transition(fresh, ExecutionState.Dispatched, { clientId: 'c2' }),
+    ).toBe(true);
+    expect(await stores.executions.get(claim.id)).toMatchObject({
+      state: 'dispatched',
+      clientId: 'c2',
+    });
+  });
+
+  it('RACE: two adopters of one dead owner split its orphans, each adopted once', async () => {
+    const claims = Array.from({ length: 40 }, (_, i) =>
+      claimOf(job(8), T0 + 70_000_000 + i * 1000),
+    );
+    await stores.executions.claimFires('dead', claims, T0);
+    const [a, b] = await Promise.all([
+      stores.executions.adoptOrphans('dead', 's1'),
+      rival.executions.adoptOrphans('dead', 's2'),
+    ]);
+    expect([...a, ...b].map((e) => e.id).sort()).toEqual(claims.map((c) => c.id).sort());
+    expect([...a, ...b].every((e) => e.attempt === 2)).toBe(true);
+    expect(await stores.executions.listUnfinishedByOwner('dead')).toEqual([]);
+  });
+
+  it('rejects a transition from a state the execution is not in, and forbidden steps', async () => {
+    const claim = claimOf(job(9), T0 + 80_000_000);
+    await stores.executions.claimFires('s1', [claim], T0);
+    const wrong = { id: claim.id, from: [ExecutionState.Running], ownerServerId: 's1', attempt: 1 };
+    expect(await stores.executions.transition(wrong, ExecutionState.Succeeded)).toBe(false);
+    expect((await stores.executions.get(claim.id))?.state).toBe(ExecutionState.Claimed);
+    const forbidden = {
+      id: claim.id,
+      from: [ExecutionState.Claimed],
+      ownerServerId: 's1',
+      attempt: 1,
+    };
+    await expect(stores.executions.transition(forbidden, ExecutionState.Succeeded)).rejects.toEqual(
+      code(CoreErrorCode.InvalidTransition),
+    );
+    await expect(
+      stores.executions.transition(forbidden, ExecutionState.Dispatched, { attempt: 3 }),
+    ).rejects.toEqual(code(CoreErrorCode.InvalidArgument));
+
+    // Re-dispatch: dispatched → claimed with attempt + 1, then the old attempt is fenced out.
+    await stores.executions.transition(forbidden, ExecutionState.Dispatched);
+    const dispatched = { ...forbidden, from: [ExecutionState.Dispatched] };
+    expect(
+      await stores.executions.transition(dispatched, ExecutionState.Claimed, { attempt: 2 }),
+    ).toBe(true);
+    expect(await stores.executions.transition(forbidden, ExecutionState.Dispatched)).toBe(false);
+    const second = { ...forbidden, attempt: 2 };
+    expect(await stores.executions.transition(second, ExecutionState.Dispatched)).toBe(true);
+    // A fenced patch that keeps the state: progress while running.
+    const running = { ...second, from: [ExecutionState.Dispatched] };
+    expect(
+      await stores.executions.transition(running, ExecutionState.Running, { startedAt: T0 + 3 }),
+    ).toBe(true);
+    const progress = { ...second, from: [ExecutionState.Running] };
+    expect(
+      await stores.executions.transition(progress, ExecutionState.Running, { progress: 0.5 }),
+    ).toBe(true);
+    expect(
+      await stores.executions.transition(progress, ExecutionState.Succeeded, {
+        finishedAt: T0 + 9,
+        result: '{"ok":true}',
+      }),
+    ).toBe(true);
+    expect(await stores.executions.get(claim.id)).toMatchObject({
+      state: 'succeeded',
+      attempt: 2,
+      progress: 0.5,
+      startedAt: T0 + 3,
+      finishedAt: T0 + 9,
+      result: '{"ok":true}',
+    });
+  });
+
+  it('asks an owner to cancel, once, and lists what it must cancel', async () => {
+    const claim = claimOf(job(9), T0 + 90_000_000);
+    await stores.executions.claimFires('s3', [claim], T0);
+    const marked = await stores.executions.requestCancel(claim.id, T0 + 10);
+    expect(marked?.cancelRequestedAt).toBe(T0 + 10);
+    expect((await stores.executions.requestCancel(claim.id, T0 + 20))?.cancelRequestedAt).toBe(
+      T0 + 10,
+    );
+    expect((await stores.executions.listCancelRequested('s3')).map((e) => e.id)).toEqual([
+      claim.id,
+    ]);
+    expect(await stores.executions.listCancelRequested('s1')).toEqual([]);
+    expect(await stores.executions.requestCancel(newExecutionId(T0), T0)).toBeUndefined();
+    const unfinished = await stores.executions.listUnfinishedByOwner('s3');
+    expect(unfinished.every((e) => UNFINISHED_STATES.includes(e.state))).toBe(true);
+    expect(unfinished.map((e) => e.id)).toEqual([claim.id]);
+  });
+
+  it('validates claims before writing', async () => {
+    const good = claimOf(job(0), T0 + 99_000_000);
+    await expect(stores.executions.claimFires('s'.repeat(129), [good], T0)).rejects.toEqual(
+      code(CoreErrorCode.InvalidArgument),
+    );
+    await expect(
+      stores.executions.claimFires('s1', [{ ...good, id: 'not-a-uuid' }], T0),
+    ).rejects.toEqual(code(CoreErrorCode.InvalidArgument));
+    await expect(
+      stores.executions.claimFires('s1', [{ ...good, param: 'x'.repeat(64 * 1024 + 1) }], T0),
+    ).rejects.toEqual(code(CoreErrorCode.InvalidArgument));
+    await expect(stores.executions.claimFires('s1', [good, good], T0)).rejects.toEqual(
+      code(CoreErrorCode.InvalidArgument),
+    );
+    expect(await stores.executions.get(good.id)).toBeUndefined();
+  });
+});

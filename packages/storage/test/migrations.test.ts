@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { carillonMigrations, connect, migrateToLatest, openStores } from '@carillon/storage';
+import type { MigrationOutcome } from '@carillon/storage';
+import { seedJobs } from './fixtures.js';
+import { testDatabases } from './test-databases.js';
+
+const run = promisify(execFile);
+const ALL = Object.keys(carillonMigrations({} as never));
+const CHILD = fileURLToPath(new URL('./migrate-child.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+async function migrateInChild(url: string): Promise<MigrationOutcome> {
+  const { stdout } = await run(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', CHILD, url],
+    { cwd: ROOT },
+  );
+  return JSON.parse(stdout) as MigrationOutcome;
+}
+
+describe.each(testDatabases())('migrations on $label', (database) => {
+  let url: string;
+  beforeAll(async () => {
+    url = await database.create();
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('applies every migration once, then nothing', async () => {
+    const first = await openStores({ url });
+    expect(first.migration.applied).toEqual(ALL);
+    await first.close();
+    const second = await openStores({ url });
+    expect(second.migration.applied).toEqual([]);
+    const { jobs } = await seedJobs(second, 1);
+    expect(jobs[0]?.id).toBeGreaterThan(0);
+    await second.close();
+  });
+
+  it('runs each step again over an existing schema without failing', async () => {
+    const { db, profile } = await connect({ url });
+    try {
+      for (const migration of Object.values(carillonMigrations(profile))) {
+        await migration.up(db);
+      }
+      expect((await migrateToLatest(db, profile)).applied).toEqual([]);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
+
+describe.each(testDatabases())('concurrent migrations on $label', (database) => {
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('three processes migrating one fresh database at once: one applies, all succeed', async () => {
+    const url = await database.create();
+    const outcomes = await Promise.all([1, 2, 3].map(() => migrateInChild(url)));
+    const applied = outcomes.map((o) => o.applied);
+    expect(applied.filter((a) => a.length > 0)).toEqual([ALL]);
+    expect(applied.filter((a) => a.length === 0)).toHaveLength(2);
+    const stores = await openStores({ url, migrate: false });
+    try {
+      const { jobs } = await seedJobs(stores, 2);
+      expect(jobs.map((j) => j.version)).toEqual([1, 1]);
+    } finally {
+      await stores.close();
+    }
+  }, 60_000);
+
+  it.runIf(database.parallelTransactionsInProcess)(
+    'three store instances in one process migrating at once: one applies, all succeed',
+    async () => {
+      // A second fresh database of the same server, so this test starts from nothing too.
+      const other = testDatabases().find((d) => d.label === database.label);
+      if (other === undefined) throw new Error('no database of that kind');
+      const url = await other.create();
+      try {
+        const opened = await Promise.all([1, 2, 3].map(() => openStores({ url, poolSize: 3 })));
+        const applied = opened.map((s) => s.migration.applied);
+        expect(applied.filter((a) => a.length > 0)).toEqual([ALL]);
+        await Promise.all(opened.map((s) => s.close()));
+      } finally {
+        await other.drop();
+      }
+    },
+  );
+});

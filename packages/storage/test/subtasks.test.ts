@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoreErrorCode, ExecutionState, SubtaskState, newExecutionId } from '@carillon/core';
+import type { FireClaim, Job, NewSubtask } from '@carillon/core';
+import { openStores } from '@carillon/storage';
+import type { SqlStores } from '@carillon/storage';
+import { T0, claimOf, seedJobs } from './fixtures.js';
+import { testDatabases } from './test-databases.js';
+
+const code = (c: string) => expect.objectContaining({ code: c });
+const news = (n: number, prefix: string): NewSubtask[] =>
+  Array.from({ length: n }, (_, i) => ({ id: newExecutionId(T0 + i), payload: `${prefix}${i}` }));
+
+describe.each(testDatabases())('subtasks on $label', (database) => {
+  let stores: SqlStores;
+  let rival: SqlStores;
+  let job: Job;
+  let at = T0;
+
+  const claimed = async (owner = 's1'): Promise<FireClaim> => {
+    at += 1000;
+    const claim = claimOf(job, at);
+    await stores.executions.claimFires(owner, [claim], T0);
+    return claim;
+  };
+
+  beforeAll(async () => {
+    const url = await database.create();
+    stores = await openStores({ url });
+    rival = await openStores({ url, migrate: false });
+    const seeded = await seedJobs(stores, 1);
+    const first = seeded.jobs[0];
+    if (first === undefined) throw new Error('no job');
+    job = first;
+  });
+
+  afterAll(async () => {
+    await rival?.close();
+    await stores?.close();
+    await database.drop();
+  });
+
+  it('inserts batches in order after the positions taken, and a repeat is harmless', async () => {
+    const execution = await claimed();
+    const first = news(3, 'a');
+    const stored = await stores.subtasks.insertBatch(execution.id, first, T0 + 1);
+    expect(stored.map((s) => [s.seq, s.payload, s.state, s.attempt])).toEqual([
+      [1, 'a0', 'pending', 1],
+      [2, 'a1', 'pending', 1],
+      [3, 'a2', 'pending', 1],
+    ]);
+    expect(stored[0]).toMatchObject({
+      executionId: execution.id,
+      createdAt: T0 + 1,
+      clientId: null,
+    });
+    const second = news(2, 'b');
+    const more = await stores.subtasks.insertBatch(
+      execution.id,
+      [...first.slice(1), ...second],
+      T0 + 2,
+    );
+    expect(more.map((s) => [s.payload, s.seq])).toEqual([
+      ['a1', 2],
+      ['a2', 3],
+      ['b0', 4],
+      ['b1', 5],
+    ]);
+    const listed = await stores.subtasks.listByExecution(execution.id);
+    expect(listed.map((s) => s.payload)).toEqual(['a0', 'a1', 'a2', 'b0', 'b1']);
+    expect(
+      (await stores.subtasks.listByExecution(execution.id, { afterSeq: 3, limit: 1 })).map(
+        (s) => s.payload,
+      ),
+    ).toEqual(['b0']);
+    await expect(stores.subtasks.insertBatch(newExecutionId(T0), news(1, 'x'), T0)).rejects.toEqual(
+      code(CoreErrorCode.NotFound),
+    );
+    await expect(
+      stores.subtasks.insertBatch(execution.id, [{ id: 'bad', payload: '' }], T0),
+    ).rejects.toEqual(code(CoreErrorCode.InvalidArgument));
+  });
+
+  it('RACE: concurrent batches of one execution get distinct, contiguous positions', async () => {
+    const execution = await claimed();
+    const batches = Array.from({ length: 12 }, (_, b) => news(10, `r${b}-`));
+    await Promise.all(
+      batches.map((batch, b) =>
+        (b % 2 === 0 ? stores : rival).subtasks.insertBatch(execution.id, batch, T0),
+      ),
+    );
+    const all = await stores.subtasks.listByExecution(execution.id);
+    expect(all.map((s) => s.seq)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+    for (let b = 0; b < 12; b++) {
+      const mine = all.filter((s) => s.payload.startsWith(`r${b}-`));
+      expect(mine.map((s) => s.payload)).toEqual(
+        Array.from({ length: 10 }, (_, i) => `r${b}-${i}`),
+      );
+    }
+  });
+
+  it('fences subtask changes by state, attempt and the execution’s owner', async () => {
+    const execution = await claimed('s1');
+    const [one, two] = await stores.subtasks.insertBatch(execution.id, news(2, 'f'), T0);
+    if (one === undefined || two === undefined) throw new Error('no subtasks');
+    const fence = { id: one.id, from: [SubtaskState.Pending], ownerServerId: 's1', attempt: 1 };
+    expect(
+      await stores.subtasks.transition(fence, SubtaskState.Dispatched, {
+        clientId: 'c1',
+        dispatchedAt: T0 + 1,
+      }),
+    ).toBe(true);
+    expect(await stores.subtasks.transition(fence, SubtaskState.Dispatched)).toBe(false);
+    const dispatched = { ...fence, from: [SubtaskState.Dispatched] };
+    expect(
+      await stores.subtasks.transition(dispatched, SubtaskState.Pending, {
+        attempt: 2,
+        clientId: null,
+      }),
+    ).toBe(true);
+    expect(await stores.subtasks.get(one.id)).toMatchObject({
+      state: 'pending',
+      attempt: 2,
+      clientId: null,
+      dispatchedAt: T0 + 1,
+    });
+    await expect(
+      stores.subtasks.transition({ ...fence, attempt: 2 }, SubtaskState.Succeeded),
+    ).rejects.toEqual(code(CoreErrorCode.InvalidTransition));
+
+    // The execution moves to s2: s1's fences on its subtasks no longer hold.
+    const adopted = await rival.executions.adoptOrphans('s1', 's2', [job.id]);
+    expect(adopted.map((e) => e.id)).toContain(execution.id);
+    const stale = { id: two.id, from: [SubtaskState.Pending], ownerServerId: 's1', attempt: 1 };
+    expect(await stores.subtasks.transition(stale, SubtaskState.Dispatched)).toBe(false);
+    expect(
+      await rival.subtasks.transition({ ...stale, ownerServerId: 's2' }, SubtaskState.Dispatched),
+    ).toBe(true);
+    const running = {
+      id: two.id,
+      from: [SubtaskState.Dispatched],
+      ownerServerId: 's2',
+      attempt: 1,
+    };
+    expect(
+      await rival.subtasks.transition(running, SubtaskState.Running, { startedAt: T0 + 5 }),
+    ).toBe(true);
+    const done = { ...running, from: [SubtaskState.Running] };
+    expect(
+      await rival.subtasks.transition(done, SubtaskState.Succeeded, {
+        finishedAt: T0 + 6,
+        result: '42',
+      }),
+    ).toBe(true);
+    expect(await stores.subtasks.get(two.id)).toMatchObject({
+      state: 'succeeded',
+      result: '42',
+      startedAt: T0 + 5,
+      finishedAt: T0 + 6,
+    });
+    expect(await stores.executions.get(execution.id)).toMatchObject({
+      state: ExecutionState.Claimed,
+      ownerServerId: 's2',
+    });
+  });
+
+  it('lists by state and counts by state', async () => {
+    const execution = await claimed('s1');
+    const made = await stores.subtasks.insertBatch(execution.id, news(5, 'c'), T0);
+    for (const s of made.slice(0, 2)) {
+      const fence = { id: s.id, from: [SubtaskState.Pending], ownerServerId: 's1', attempt: 1 };
+      expect(await stores.subtasks.transition(fence, SubtaskState.Dispatched)).toBe(true);
+    }
+    const cancel = made[4];
+    if (cancel === undefined) throw new Error('no subtask');
+    await stores.subtasks.transition(
+      { id: cancel.id, from: [SubtaskState.Pending], ownerServerId: 's1', attempt: 1 },
+      SubtaskState.Cancelled,
+    );
+    expect(await stores.subtasks.countByState(execution.id)).toEqual(
+      new Map([
+        ['dispatched', 2],
+        ['pending', 2],
+        ['cancelled', 1],
+      ]),
+    );
+    const pending = await stores.subtasks.listByExecution(execution.id, {
+      states: [SubtaskState.Pending],
+    });
+    expect(pending.map((s) => s.payload)).toEqual(['c2', 'c3']);
+    expect(await stores.subtasks.listByExecution(execution.id, { states: [] })).toEqual([]);
+  });
+});

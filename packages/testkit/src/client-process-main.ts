@@ -1,0 +1,75 @@
+// A client process for tests: the real SDK in its own process, over real gRPC. Reads its
+// settings from CARILLON_TEST_CLIENT (JSON) and prints one JSON line per event on stdout.
+import { Client, NonRetryableError } from '@carillon/client';
+import type { ExecutionContext } from '@carillon/client';
+
+interface Settings {
+  readonly console: string;
+  readonly group: string;
+  readonly token: string;
+  readonly clientId: string;
+  readonly concurrency?: number;
+  readonly fenceMs?: number;
+}
+
+const settings = JSON.parse(process.env['CARILLON_TEST_CLIENT'] ?? '{}') as Settings;
+const emit = (event: object): void => {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
+};
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    }, { once: true });
+  });
+
+const handlers: Record<string, (ctx: ExecutionContext) => Promise<string>> = {
+  async echo(ctx) {
+    ctx.log(`echo ${ctx.param ?? ''}`);
+    return Promise.resolve(`echo:${ctx.param ?? ''}`);
+  },
+  async sleep(ctx) {
+    ctx.log(`sleeping ${ctx.param ?? '0'} ms`);
+    await sleep(Number(ctx.param ?? '0'), ctx.signal);
+    return 'slept';
+  },
+  fail(ctx) {
+    return Promise.reject(ctx.param === 'fatal' ? new NonRetryableError('fatal failure') : new Error(`failure: ${ctx.param ?? ''}`));
+  },
+};
+
+const client = new Client({
+  console: settings.console,
+  group: settings.group,
+  token: settings.token,
+  clientId: settings.clientId,
+  ...(settings.fenceMs === undefined ? {} : { fenceMs: settings.fenceMs }),
+});
+for (const [name, run] of Object.entries(handlers)) {
+  client.register(name, {
+    concurrency: settings.concurrency ?? 8,
+    async execute(ctx) {
+      emit({ event: 'started', executionId: ctx.executionId, attempt: ctx.attempt, jobId: ctx.jobId, handler: name, scheduledAt: ctx.scheduledAt, at: Date.now() });
+      try {
+        const result = await run(ctx);
+        emit({ event: 'finished', executionId: ctx.executionId, attempt: ctx.attempt, outcome: 'succeeded' });
+        return result;
+      } catch (error) {
+        emit({ event: 'finished', executionId: ctx.executionId, attempt: ctx.attempt, outcome: 'failed', aborted: ctx.signal.aborted, error: String(error) });
+        throw error;
+      }
+    },
+  });
+}
+
+await client.start();
+emit({ event: 'ready', clientId: settings.clientId });
+process.once('SIGTERM', () => {
+  void client.stop({ graceMs: 2_000 }).then(() => {
+    emit({ event: 'stopped' });
+    process.exit(0);
+  });
+});

@@ -1,0 +1,94 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** An event a test client process printed. */
+export interface ClientProcessEvent {
+  readonly event: 'ready' | 'started' | 'finished' | 'stopped';
+  readonly executionId?: string;
+  readonly attempt?: number;
+  readonly jobId?: number;
+  readonly handler?: string;
+  readonly scheduledAt?: number;
+  readonly at?: number;
+  readonly outcome?: string;
+  readonly aborted?: boolean;
+}
+
+/** A client (the real SDK) running in its own process. */
+export interface ClientProcess {
+  readonly child: ChildProcess;
+  readonly events: ClientProcessEvent[];
+  /** Resolves with the first event (seen or future) that matches. */
+  waitForEvent(match: (e: ClientProcessEvent) => boolean, timeoutMs?: number): Promise<ClientProcessEvent>;
+  /** Kills with SIGKILL and waits for the exit. */
+  kill(): Promise<void>;
+  /** Asks for a graceful stop (SIGTERM) and waits for the exit. */
+  stop(): Promise<void>;
+}
+
+const MAIN = fileURLToPath(new URL('./client-process-main.ts', import.meta.url));
+
+/** Starts a client process with the test handlers `echo`, `sleep` and `fail`; resolves once it is connected. */
+export async function startClientProcess(settings: {
+  console: string;
+  group: string;
+  token: string;
+  clientId: string;
+  concurrency?: number;
+  fenceMs?: number;
+}): Promise<ClientProcess> {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN], {
+    env: { ...process.env, CARILLON_TEST_CLIENT: JSON.stringify(settings) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const events: ClientProcessEvent[] = [];
+  const waiters = new Set<() => void>();
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      events.push(JSON.parse(line) as ClientProcessEvent);
+    } catch {
+      return;
+    }
+    for (const wake of waiters) wake();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const waitForEvent = (match: (e: ClientProcessEvent) => boolean, timeoutMs = 30_000): Promise<ClientProcessEvent> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const found = events.find(match);
+        if (found === undefined) return;
+        cleanup();
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`client ${settings.clientId}: no matching event within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+  await waitForEvent((e) => e.event === 'ready', 30_000);
+  return {
+    child,
+    events,
+    waitForEvent,
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

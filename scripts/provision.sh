@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Makes this machine ready for the test suite: the services the tests talk to, installed from
+# Debian's packages when missing, and started when not running. Safe to run again.
+set -euo pipefail
+
+need_apt_update=1
+apt_install() {
+  if [ "$need_apt_update" = 1 ]; then
+    apt-get update -qq
+    need_apt_update=0
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Native addons (better-sqlite3) build from source with node-gyp.
+for tool in python3 make g++; do
+  command -v "$tool" >/dev/null || apt_install python3 make g++
+done
+
+# MariaDB at 127.0.0.1:3306, root with an empty password: the store and console suites use it.
+mariadb_up() { mysql -uroot -h127.0.0.1 -P3306 -e 'SELECT 1' >/dev/null 2>&1; }
+if ! mariadb_up; then
+  command -v mariadbd >/dev/null || apt_install mariadb-server mariadb-client
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  for _ in $(seq 1 60); do mariadb_up && break; sleep 0.5; done
+  mariadb_up || { echo "provision: MariaDB did not come up on 127.0.0.1:3306" >&2; exit 1; }
+fi
+mysql -uroot -h127.0.0.1 -e 'CREATE DATABASE IF NOT EXISTS test'
+echo "provision: ready (MariaDB $(mysql -uroot -h127.0.0.1 -N -e 'SELECT VERSION()'))"
