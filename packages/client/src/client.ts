@@ -170,6 +170,8 @@ export class Client extends EventEmitter<ClientEvents> {
       const welcomed = new Promise<void>((resolve, reject) => {
         this.#startWaiter = { resolve, reject };
       });
+      // It may be rejected (by a rejection or stop()) before discovery ends and it is awaited.
+      welcomed.catch(() => undefined);
       this.#fleet.sync(await this.#initialAddresses(deadline, this.#startAbort.signal));
       await withDeadline(welcomed, deadline, () => this.#startTimedOut());
       this.#startWaiter = null;

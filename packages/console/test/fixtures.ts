@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import type { Job } from '@carillon/core';
 import type { Harness } from './harness.js';
 
 /** Creates a task group as `token`'s user and returns its id. */
@@ -8,12 +9,12 @@ export async function createGroup(
   name = 'payments',
   backups?: number,
 ): Promise<string> {
-  const answer = await h.call('POST', '/api/v1/groups', {
+  const answer = await h.call<{ id: string }>('POST', '/api/v1/groups', {
     token,
     body: backups === undefined ? { name } : { name, backups },
   });
   expect(answer.status, JSON.stringify(answer.body)).toBe(201);
-  return (answer.body as { id: string }).id;
+  return answer.body.id;
 }
 
 /** A valid job body for `groupId`, with `overrides`. */
@@ -38,9 +39,11 @@ export async function createJob(
   token: string,
   groupId: string,
   overrides: Record<string, unknown> = {},
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-): Promise<any> {
-  const answer = await h.call('POST', '/api/v1/jobs', { token, body: jobBody(groupId, overrides) });
+): Promise<Job> {
+  const answer = await h.call<Job>('POST', '/api/v1/jobs', {
+    token,
+    body: jobBody(groupId, overrides),
+  });
   expect(answer.status, JSON.stringify(answer.body)).toBe(201);
   return answer.body;
 }

@@ -8,7 +8,7 @@ import { InProcessCoordinator } from '@carillon/coordination';
 import type { Stores } from '@carillon/core';
 import { ManualClock } from '@carillon/core';
 import { openStores } from '@carillon/storage';
-import type { ConsoleApp } from '../src/index.js';
+import type { ConsoleApp, ErrorBody } from '../src/index.js';
 import { createConsole, ensureAdmin } from '../src/index.js';
 
 const run = promisify(execFile);
@@ -45,12 +45,24 @@ export async function mariadbDatabase(): Promise<DatabaseFixture> {
   };
 }
 
+/** One entry of a list answer, read by assertions. */
+export type Item = Readonly<Record<string, unknown>>;
+
+/**
+ * The JSON of an answer as tests read it when they do not name a type: the error shape, a list,
+ * or anything else as `unknown` for the assertions to check.
+ */
+export interface Body {
+  readonly error: ErrorBody['error'];
+  readonly items: readonly Item[];
+  readonly nextCursor?: string | null;
+  readonly [key: string]: unknown;
+}
+
 /** An HTTP answer: status, parsed JSON body (or text), headers. */
-export interface Answer {
+export interface Answer<T = Body> {
   readonly status: number;
-  // Tests read into bodies freely; a wrong guess fails the assertion that follows.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly body: any;
+  readonly body: T;
   readonly headers: Headers;
 }
 
@@ -118,7 +130,11 @@ export class Harness {
   }
 
   /** One HTTP request to the console. */
-  async call(method: string, path: string, options: CallOptions = {}): Promise<Answer> {
+  async call<T = Body>(
+    method: string,
+    path: string,
+    options: CallOptions = {},
+  ): Promise<Answer<T>> {
     const headers: Record<string, string> = {};
     if (options.authorization !== undefined) headers.authorization = options.authorization;
     else if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
@@ -140,15 +156,18 @@ export class Harness {
     if ((response.headers.get('content-type') ?? '').includes('application/json') && text !== '') {
       parsed = JSON.parse(text);
     }
-    return { status: response.status, body: parsed, headers: response.headers };
+    return { status: response.status, body: parsed as T, headers: response.headers };
   }
 
   /** Signs in and returns the token. */
   async login(username: string, password: string): Promise<string> {
-    const answer = await this.call('POST', '/api/v1/auth/login', { body: { username, password } });
-    if (answer.status !== 200)
+    const answer = await this.call<{ token: string }>('POST', '/api/v1/auth/login', {
+      body: { username, password },
+    });
+    if (answer.status !== 200) {
       throw new Error(`login ${username}: ${answer.status} ${JSON.stringify(answer.body)}`);
-    return (answer.body as { token: string }).token;
+    }
+    return answer.body.token;
   }
 
   /** Creates a user as the admin and signs it in. */
@@ -158,13 +177,13 @@ export class Harness {
     isAdmin = false,
   ): Promise<{ id: number; token: string }> {
     const password = `${username}-password-1`;
-    const answer = await this.call('POST', '/api/v1/users', {
+    const answer = await this.call<{ id: number }>('POST', '/api/v1/users', {
       token: adminToken,
       body: { username, password, isAdmin },
     });
     if (answer.status !== 201)
       throw new Error(`create ${username}: ${answer.status} ${JSON.stringify(answer.body)}`);
-    return { id: (answer.body as { id: number }).id, token: await this.login(username, password) };
+    return { id: answer.body.id, token: await this.login(username, password) };
   }
 
   /** Row counts of every table a request could change, to prove that a refused one changed nothing. */

@@ -266,6 +266,7 @@ const malformed: readonly [string, unknown, string][] = [
     { hello: hello({ handlers: [{ name: 'h'.repeat(129), concurrency: 1 }] }) },
     'hello.handlers[0].name',
   ],
+  ['hello with a room too long', { hello: hello({ room: 'r'.repeat(257) }) }, 'hello.room'],
   [
     'hello with a running attempt 0',
     { hello: hello({ running: [{ executionId: ID, attempt: 0 }] }) },

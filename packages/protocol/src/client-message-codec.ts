@@ -115,13 +115,15 @@ export function encodeClientMessage(message: ClientMessage): WireClientMessage {
     }
     case 'result': {
       const result = c.optionalText('result.result', message.result);
+      // `?? null`: a JavaScript caller may leave the field out altogether.
+      const error = message.error ?? null;
       return {
         result: {
           ...checkRef(c, message, 'result'),
           atMs: c.instant('result.at_ms', message.at),
           outcome: c.member('result.outcome', message.outcome, OUTCOMES.toWire),
           ...(result === null ? {} : { result }),
-          ...(message.error === null ? {} : { error: encodeHandlerError(c, message.error) }),
+          ...(error === null ? {} : { error: encodeHandlerError(c, error) }),
         },
       };
     }
@@ -240,8 +242,8 @@ function checkHello(c: FieldChecker, w: Omit<Hello, 'kind'> | WireHelloOutput): 
     token: c.id(`${field}.token`, w.token, PROTOCOL_LIMITS.tokenMaxLength),
     handlers,
     capacity: c.int32(`${field}.capacity`, w.capacity, 1),
-    room: c.text(`${field}.room`, w.room),
-    sdkVersion: c.text(`${field}.sdk_version`, w.sdkVersion),
+    room: c.text(`${field}.room`, w.room, PROTOCOL_LIMITS.idMaxLength),
+    sdkVersion: c.text(`${field}.sdk_version`, w.sdkVersion, PROTOCOL_LIMITS.idMaxLength),
     protocolVersion: c.int32(`${field}.protocol_version`, w.protocolVersion, 1),
     running: c.list(`${field}.running`, w.running, (ref, at) => checkRef(c, ref, at)),
   };

@@ -32,9 +32,10 @@ export class FieldChecker {
     return text;
   }
 
-  /** Any string, empty included. */
-  text(field: string, value: unknown): string {
+  /** Any string, empty included, of at most `maxLength` characters (default: no limit). */
+  text(field: string, value: unknown, maxLength = Infinity): string {
     if (typeof value !== 'string') this.fail(field, `must be a string, got ${typeof value}`);
+    if (value.length > maxLength) this.fail(field, `is longer than ${maxLength} characters`);
     return value;
   }
 

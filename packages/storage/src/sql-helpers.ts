@@ -65,7 +65,7 @@ export function chunkBySize<T>(
  * @throws CarillonError `CARILLON_INVALID_ARGUMENT` if the value is not a safe integer.
  */
 export function toInt(value: unknown): number {
-  const n = typeof value === 'number' ? value : Number(value as string | bigint);
+  const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isSafeInteger(n)) {
     throw new CarillonError(CoreErrorCode.InvalidArgument, `not a safe integer: ${String(value)}`);
   }

@@ -134,8 +134,8 @@ export class SqlJobStore implements JobStore {
   ): Promise<Job | undefined> {
     const current = await this.get(id);
     if (current === undefined || current.version !== expectedVersion) return undefined;
-    const { groupId: _ignored, ...changes } = update as JobUpdate & { groupId?: string };
-    const columns = specColumns({ ...current, ...changes, groupId: current.groupId });
+    // The group never changes, whatever the update says.
+    const columns = specColumns({ ...current, ...update, groupId: current.groupId });
     return this.#fencedUpdate(id, expectedVersion, columns, nowMs);
   }
 
@@ -167,7 +167,9 @@ export class SqlJobStore implements JobStore {
     return inTransaction(this.#db, async (trx) => {
       const result = await trx
         .updateTable('jobs')
-        .set((eb) => ({ version: eb('version', '+', 1), updated_at: nowMs }))
+        // updated_at stays: it marks changes a user made, and the scheduler starts a job's
+        // schedule afresh from it; a change of holders must not look like one.
+        .set((eb) => ({ version: eb('version', '+', 1) }))
         .where('id', '=', id)
         .where('version', '=', expectedVersion)
         .executeTakeFirst();

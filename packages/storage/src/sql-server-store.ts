@@ -52,7 +52,13 @@ export class SqlServerStore implements ServerStore {
       row.server_group,
       row.last_seen_at,
     );
-    const { id: _id, ...changes } = row;
+    const changes = {
+      cluster: row.cluster,
+      server_group: row.server_group,
+      room: row.room,
+      rpc_address: row.rpc_address,
+      last_seen_at: row.last_seen_at,
+    };
     const insert = this.#db.insertInto('servers').values(row);
     const upsert =
       this.#profile.upsert === 'on-duplicate-key'

@@ -9,10 +9,8 @@ import {
 import type { FireClaim, Job } from '@carillon/core';
 import { openStores } from '@carillon/storage';
 import type { SqlStores } from '@carillon/storage';
-import { T0, claimOf, seedJobs } from './fixtures.js';
+import { T0, claimOf, seedJobs, withCode } from './fixtures.js';
 import { testDatabases } from './test-databases.js';
-
-const code = (c: string) => expect.objectContaining({ code: c });
 
 function batches<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -97,7 +95,7 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
     expect([a.state, b.state]).toEqual([ExecutionState.Claimed, ExecutionState.Claimed]);
     expect(a.id).not.toBe(b.id);
     await expect(stores.executions.insertManual(claimOf(job(2), at), T0)).rejects.toEqual(
-      code(CoreErrorCode.Conflict),
+      withCode(CoreErrorCode.Conflict),
     );
   });
 
@@ -250,11 +248,11 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
       attempt: 1,
     };
     await expect(stores.executions.transition(forbidden, ExecutionState.Succeeded)).rejects.toEqual(
-      code(CoreErrorCode.InvalidTransition),
+      withCode(CoreErrorCode.InvalidTransition),
     );
     await expect(
       stores.executions.transition(forbidden, ExecutionState.Dispatched, { attempt: 3 }),
-    ).rejects.toEqual(code(CoreErrorCode.InvalidArgument));
+    ).rejects.toEqual(withCode(CoreErrorCode.InvalidArgument));
 
     // Re-dispatch: dispatched → claimed with attempt + 1, then the old attempt is fenced out.
     await stores.executions.transition(forbidden, ExecutionState.Dispatched);
@@ -311,16 +309,16 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
   it('validates claims before writing', async () => {
     const good = claimOf(job(0), T0 + 99_000_000);
     await expect(stores.executions.claimFires('s'.repeat(129), [good], T0)).rejects.toEqual(
-      code(CoreErrorCode.InvalidArgument),
+      withCode(CoreErrorCode.InvalidArgument),
     );
     await expect(
       stores.executions.claimFires('s1', [{ ...good, id: 'not-a-uuid' }], T0),
-    ).rejects.toEqual(code(CoreErrorCode.InvalidArgument));
+    ).rejects.toEqual(withCode(CoreErrorCode.InvalidArgument));
     await expect(
       stores.executions.claimFires('s1', [{ ...good, param: 'x'.repeat(64 * 1024 + 1) }], T0),
-    ).rejects.toEqual(code(CoreErrorCode.InvalidArgument));
+    ).rejects.toEqual(withCode(CoreErrorCode.InvalidArgument));
     await expect(stores.executions.claimFires('s1', [good, good], T0)).rejects.toEqual(
-      code(CoreErrorCode.InvalidArgument),
+      withCode(CoreErrorCode.InvalidArgument),
     );
     expect(await stores.executions.get(good.id)).toBeUndefined();
   });

@@ -3,10 +3,8 @@ import { CoreErrorCode, GroupRole, JobStatus, TokenKind } from '@carillon/core';
 import type { Job } from '@carillon/core';
 import { openStores } from '@carillon/storage';
 import type { SqlStores } from '@carillon/storage';
-import { T0, jobSpec } from './fixtures.js';
+import { T0, jobSpec, withCode } from './fixtures.js';
 import { testDatabases } from './test-databases.js';
-
-const code = (c: string) => expect.objectContaining({ code: c });
 
 describe.each(testDatabases())('jobs, groups, users, audit and servers on $label', (database) => {
   let stores: SqlStores;
@@ -54,10 +52,10 @@ describe.each(testDatabases())('jobs, groups, users, audit and servers on $label
     expect((await stores.groups.list()).filter((g) => g.cluster === 201)).toHaveLength(8);
     await expect(
       stores.groups.create({ cluster: 201, serverGroup: 1, backups: 0, name: 'bad' }, T0),
-    ).rejects.toEqual(code(CoreErrorCode.InvalidTaskGroupId));
+    ).rejects.toEqual(withCode(CoreErrorCode.InvalidTaskGroupId));
     await expect(
       stores.groups.create({ cluster: 201, serverGroup: 1, backups: 1, name: 'n'.repeat(129) }, T0),
-    ).rejects.toEqual(code(CoreErrorCode.InvalidArgument));
+    ).rejects.toEqual(withCode(CoreErrorCode.InvalidArgument));
   });
 
   it('creates, reads and fences job changes by version, with holders', async () => {
@@ -104,7 +102,7 @@ describe.each(testDatabases())('jobs, groups, users, audit and servers on $label
 
     await stores.jobs.setStatus(job.id, 4, JobStatus.Deleted, T0 + 6);
     await expect(stores.jobs.setStatus(job.id, 5, JobStatus.Enabled, T0 + 7)).rejects.toEqual(
-      code(CoreErrorCode.InvalidTransition),
+      withCode(CoreErrorCode.InvalidTransition),
     );
     expect(await stores.jobs.listByGroup(group.id)).toEqual([]);
     expect((await stores.jobs.get(job.id))?.status).toBe('deleted');
@@ -128,21 +126,21 @@ describe.each(testDatabases())('jobs, groups, users, audit and servers on $label
     ];
     for (const spec of bad) {
       await expect(stores.jobs.create(spec, ['s1'], T0)).rejects.toEqual(
-        code(CoreErrorCode.InvalidArgument),
+        withCode(CoreErrorCode.InvalidArgument),
       );
     }
     await expect(stores.jobs.create(jobSpec(group.id), ['s1', 's1'], T0)).rejects.toEqual(
-      code(CoreErrorCode.InvalidArgument),
+      withCode(CoreErrorCode.InvalidArgument),
     );
     await expect(stores.jobs.create(jobSpec('999-1-1-1'), ['s1'], T0)).rejects.toEqual(
-      code(CoreErrorCode.NotFound),
+      withCode(CoreErrorCode.NotFound),
     );
     expect(await stores.jobs.listByGroup(group.id)).toEqual([]);
     const job = await stores.jobs.create(jobSpec(group.id), ['s1'], T0);
     await expect(stores.jobs.update(job.id, 1, { handler: '' }, T0)).rejects.toEqual(
-      code(CoreErrorCode.InvalidArgument),
+      withCode(CoreErrorCode.InvalidArgument),
     );
-    await expect(stores.groups.delete(group.id)).rejects.toEqual(code(CoreErrorCode.Conflict));
+    await expect(stores.groups.delete(group.id)).rejects.toEqual(withCode(CoreErrorCode.Conflict));
   });
 
   it('lists a server’s jobs through the holders index, with all their holders', async () => {
@@ -177,7 +175,7 @@ describe.each(testDatabases())('jobs, groups, users, audit and servers on $label
     expect(alice).toEqual({ id: alice.id, username: 'alice', isAdmin: true, createdAt: T0 });
     await expect(
       stores.users.create({ username: 'alice', passwordHash: 'scrypt$2', isAdmin: false }, T0),
-    ).rejects.toEqual(code(CoreErrorCode.Conflict));
+    ).rejects.toEqual(withCode(CoreErrorCode.Conflict));
     const upper = await stores.users.create(
       { username: 'Alice', passwordHash: 'scrypt$3', isAdmin: false },
       T0,
@@ -190,14 +188,14 @@ describe.each(testDatabases())('jobs, groups, users, audit and servers on $label
     await stores.users.setPasswordHash(alice.id, 'scrypt$9');
     expect((await stores.users.findForLogin('alice'))?.passwordHash).toBe('scrypt$9');
     await expect(stores.users.setPasswordHash(999_999, 'x')).rejects.toEqual(
-      code(CoreErrorCode.NotFound),
+      withCode(CoreErrorCode.NotFound),
     );
     expect(await stores.users.get(upper.id)).toEqual(upper);
     expect(await stores.users.findForLogin('bob')).toBeUndefined();
     expect((await stores.users.list()).map((u) => u.username)).toEqual(['alice', 'Alice']);
     await expect(
       stores.users.create({ username: 'u'.repeat(65), passwordHash: 'x', isAdmin: false }, T0),
-    ).rejects.toEqual(code(CoreErrorCode.InvalidArgument));
+    ).rejects.toEqual(withCode(CoreErrorCode.InvalidArgument));
   });
 
   it('grants, replaces and revokes roles; deleting a group drops its permissions', async () => {
@@ -226,10 +224,10 @@ describe.each(testDatabases())('jobs, groups, users, audit and servers on $label
     await stores.groups.revoke(g2.id, user.id);
     expect(await stores.groups.roleOf(g2.id, user.id)).toBeUndefined();
     await expect(stores.groups.grant('9-9-9-9', user.id, GroupRole.Viewer)).rejects.toEqual(
-      code(CoreErrorCode.NotFound),
+      withCode(CoreErrorCode.NotFound),
     );
     await expect(stores.groups.grant(g1.id, user.id, 'god' as never)).rejects.toEqual(
-      code(CoreErrorCode.InvalidArgument),
+      withCode(CoreErrorCode.InvalidArgument),
     );
     expect(await stores.groups.delete(g1.id)).toBe(true);
     expect(await stores.groups.rolesOf(user.id)).toEqual(new Map());
@@ -275,7 +273,7 @@ describe.each(testDatabases())('jobs, groups, users, audit and servers on $label
         { kind: TokenKind.User, userId: user.id, groupId: null, name: 'dup', secretHash: hash },
         T0,
       ),
-    ).rejects.toEqual(code(CoreErrorCode.Conflict));
+    ).rejects.toEqual(withCode(CoreErrorCode.Conflict));
     await expect(
       stores.users.createToken(
         {
@@ -287,7 +285,7 @@ describe.each(testDatabases())('jobs, groups, users, audit and servers on $label
         },
         T0,
       ),
-    ).rejects.toEqual(code(CoreErrorCode.InvalidArgument));
+    ).rejects.toEqual(withCode(CoreErrorCode.InvalidArgument));
     expect(await stores.users.revokeToken(token.id, T0 + 1)).toBe(true);
     expect(await stores.users.revokeToken(token.id, T0 + 2)).toBe(false);
     expect(await stores.users.findToken(hash)).toBeUndefined();
@@ -319,8 +317,8 @@ describe.each(testDatabases())('jobs, groups, users, audit and servers on $label
         target: 't',
         detail: null,
       }),
-    ).rejects.toEqual(code(CoreErrorCode.InvalidArgument));
-    await expect(stores.audit.list(0)).rejects.toEqual(code(CoreErrorCode.InvalidArgument));
+    ).rejects.toEqual(withCode(CoreErrorCode.InvalidArgument));
+    await expect(stores.audit.list(0)).rejects.toEqual(withCode(CoreErrorCode.InvalidArgument));
   });
 
   it('upserts servers and lists them by group', async () => {
@@ -339,7 +337,7 @@ describe.each(testDatabases())('jobs, groups, users, audit and servers on $label
     expect((await stores.servers.list(601)).map((x) => x.id)).toEqual(['srv-a', 'srv-b']);
     expect((await stores.servers.list(601, 2)).map((x) => x.id)).toEqual(['srv-b']);
     await expect(stores.servers.upsert({ ...s, id: 'x'.repeat(129) })).rejects.toEqual(
-      code(CoreErrorCode.InvalidArgument),
+      withCode(CoreErrorCode.InvalidArgument),
     );
   });
 

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import {
   ExecutionCause,
   JobKind,
@@ -61,4 +62,9 @@ export function claimOf(
     cause,
     param: null,
   };
+}
+
+/** Matches a `CarillonError` (or any error) with this code. */
+export function withCode(code: string): unknown {
+  return expect.objectContaining({ code }) as unknown;
 }

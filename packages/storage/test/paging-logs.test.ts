@@ -9,10 +9,8 @@ import {
 import type { Execution, ExecutionQuery, Job, LogLine } from '@carillon/core';
 import { STORE_LIMITS, openStores } from '@carillon/storage';
 import type { SqlStores } from '@carillon/storage';
-import { T0, claimOf, seedJobs } from './fixtures.js';
+import { T0, claimOf, seedJobs, withCode } from './fixtures.js';
 import { testDatabases } from './test-databases.js';
-
-const code = (c: string) => expect.objectContaining({ code: c });
 
 describe.each(testDatabases())('paging and logs on $label', (database) => {
   let stores: SqlStores;
@@ -106,13 +104,13 @@ describe.each(testDatabases())('paging and logs on $label', (database) => {
 
   it('rejects a bad limit or a forged cursor', async () => {
     await expect(stores.executions.page({ limit: 0 })).rejects.toEqual(
-      code(CoreErrorCode.InvalidArgument),
+      withCode(CoreErrorCode.InvalidArgument),
     );
     await expect(stores.executions.page({ limit: 501 })).rejects.toEqual(
-      code(CoreErrorCode.InvalidArgument),
+      withCode(CoreErrorCode.InvalidArgument),
     );
     await expect(stores.executions.page({ cursor: 'garbage' })).rejects.toEqual(
-      code(CoreErrorCode.InvalidArgument),
+      withCode(CoreErrorCode.InvalidArgument),
     );
   });
 
@@ -186,12 +184,12 @@ describe.each(testDatabases())('paging and logs on $label', (database) => {
         { executionId: claim.id, at: T0, level: 'info', message: 'kept?' },
         { executionId: newExecutionId(T0), at: T0, level: 'info', message: 'orphan' },
       ]),
-    ).rejects.toEqual(code(CoreErrorCode.NotFound));
+    ).rejects.toEqual(withCode(CoreErrorCode.NotFound));
     expect(await stores.executions.listLogs(claim.id)).toHaveLength(1);
     await expect(
       stores.executions.appendLogs([
         { executionId: claim.id, at: T0, level: 'loud' as never, message: '' },
       ]),
-    ).rejects.toEqual(code(CoreErrorCode.InvalidArgument));
+    ).rejects.toEqual(withCode(CoreErrorCode.InvalidArgument));
   });
 });

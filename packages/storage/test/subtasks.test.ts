@@ -3,10 +3,9 @@ import { CoreErrorCode, ExecutionState, SubtaskState, newExecutionId } from '@ca
 import type { FireClaim, Job, NewSubtask } from '@carillon/core';
 import { openStores } from '@carillon/storage';
 import type { SqlStores } from '@carillon/storage';
-import { T0, claimOf, seedJobs } from './fixtures.js';
+import { T0, claimOf, seedJobs, withCode } from './fixtures.js';
 import { testDatabases } from './test-databases.js';
 
-const code = (c: string) => expect.objectContaining({ code: c });
 const news = (n: number, prefix: string): NewSubtask[] =>
   Array.from({ length: n }, (_, i) => ({ id: newExecutionId(T0 + i), payload: `${prefix}${i}` }));
 
@@ -73,11 +72,11 @@ describe.each(testDatabases())('subtasks on $label', (database) => {
       ),
     ).toEqual(['b0']);
     await expect(stores.subtasks.insertBatch(newExecutionId(T0), news(1, 'x'), T0)).rejects.toEqual(
-      code(CoreErrorCode.NotFound),
+      withCode(CoreErrorCode.NotFound),
     );
     await expect(
       stores.subtasks.insertBatch(execution.id, [{ id: 'bad', payload: '' }], T0),
-    ).rejects.toEqual(code(CoreErrorCode.InvalidArgument));
+    ).rejects.toEqual(withCode(CoreErrorCode.InvalidArgument));
   });
 
   it('RACE: concurrent batches of one execution get distinct, contiguous positions', async () => {
@@ -125,7 +124,7 @@ describe.each(testDatabases())('subtasks on $label', (database) => {
     });
     await expect(
       stores.subtasks.transition({ ...fence, attempt: 2 }, SubtaskState.Succeeded),
-    ).rejects.toEqual(code(CoreErrorCode.InvalidTransition));
+    ).rejects.toEqual(withCode(CoreErrorCode.InvalidTransition));
 
     // The execution moves to s2: s1's fences on its subtasks no longer hold.
     const adopted = await rival.executions.adoptOrphans('s1', 's2', [job.id]);

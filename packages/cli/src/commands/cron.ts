@@ -54,6 +54,7 @@ export async function runCronCommand(args: string[], io: CommandIo): Promise<num
       case '-h':
         io.stdout.write(USAGE);
         return ExitCode.Ok;
+      case undefined:
       default:
         throw new UsageError(
           subcommand === undefined ? 'missing subcommand' : `unknown subcommand "${subcommand}"`,
@@ -129,7 +130,8 @@ async function answerLines(io: CommandIo, defaults: Omit<NextRequest, 'expr'>): 
 }
 
 function parseRequestLine(line: string, defaults: Omit<NextRequest, 'expr'>): NextRequest {
-  if (line.trim() === '') throw new InputError('empty line; expected {"expr", "tz", "from", "count"}');
+  if (line.trim() === '')
+    throw new InputError('empty line; expected {"expr", "tz", "from", "count"}');
   let input: unknown;
   try {
     input = JSON.parse(line);

@@ -38,7 +38,10 @@ export type HelloAnswer =
  * it answers Hellos (Welcome or HelloRejected), sends DispatchBatch and Cancel on demand, drops
  * streams, stops and listens again on the same port, and records everything clients send.
  */
-export class TestDispatchServer extends EventEmitter<{ received: [Received]; closed: [TestStream] }> {
+export class TestDispatchServer extends EventEmitter<{
+  received: [Received];
+  closed: [TestStream];
+}> {
   readonly serverId: string;
   readonly streams: TestStream[] = [];
   readonly received: Received[] = [];
@@ -152,6 +155,27 @@ export class TestDispatchServer extends EventEmitter<{ received: [Received]; clo
     });
   }
 
+  /** Resolves with the `index`th stream (from 1) once it has ended. */
+  async ended(index: number, timeoutMs = 5_000): Promise<TestStream> {
+    const done = (): TestStream | undefined => {
+      const stream = this.streams[index - 1];
+      return stream?.status === null ? undefined : stream;
+    };
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const stream = done();
+      if (stream !== undefined) return stream;
+      if (Date.now() > until) throw new Error(`stream ${index} did not end within ${timeoutMs} ms`);
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, until - Date.now());
+        this.once('closed', () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        });
+      });
+    }
+  }
+
   /** The messages of one kind received so far. */
   messages<K extends ClientMessage['kind']>(kind: K): Extract<ClientMessage, { kind: K }>[] {
     return this.received
@@ -166,7 +190,12 @@ export class TestDispatchServer extends EventEmitter<{ received: [Received]; clo
   }
 
   #accept(connection: ClientConnection): void {
-    const stream: TestStream = { index: this.streams.length + 1, connection, hello: null, status: null };
+    const stream: TestStream = {
+      index: this.streams.length + 1,
+      connection,
+      hello: null,
+      status: null,
+    };
     this.streams.push(stream);
     connection.on('close', (status) => {
       stream.status = status;
@@ -190,7 +219,11 @@ export class TestDispatchServer extends EventEmitter<{ received: [Received]; clo
   #answer(connection: ClientConnection, hello: Hello): void {
     const answer = this.helloAnswer;
     if ('reject' in answer) {
-      connection.send({ kind: 'helloRejected', code: answer.reject, message: answer.message ?? '' });
+      connection.send({
+        kind: 'helloRejected',
+        code: answer.reject,
+        message: answer.message ?? '',
+      });
       connection.end();
       return;
     }

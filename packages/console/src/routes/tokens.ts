@@ -76,15 +76,13 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ConsoleContext): 
         await audit('token:create', `group:${groupId}`, { tokenId: created.id, name });
         return created;
       });
-      return reply
-        .code(201)
-        .send({
-          id: token.id,
-          groupId,
-          name: token.name,
-          createdAt: token.createdAt,
-          token: secret,
-        });
+      return reply.code(201).send({
+        id: token.id,
+        groupId,
+        name: token.name,
+        createdAt: token.createdAt,
+        token: secret,
+      });
     },
   );
 

@@ -188,7 +188,13 @@ function random(seed: number): () => number {
   };
 }
 
-const ZONES = ['UTC', 'America/New_York', 'Australia/Lord_Howe', 'America/Santiago', 'Asia/Kolkata'];
+const ZONES = [
+  'UTC',
+  'America/New_York',
+  'Australia/Lord_Howe',
+  'America/Santiago',
+  'Asia/Kolkata',
+];
 
 function randomExpression(next: () => number): string {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
@@ -270,7 +276,12 @@ describe('CronSchedule on random and garbage input', () => {
       const zone = i % 2 === 0 ? 'UTC' : 'Asia/Kolkata';
       const [first, second] = schedule.next(Date.UTC(2024, 0, 1), zone, 2);
       if (first === undefined || second === undefined) continue;
-      for (const probe of [first, first + 1, second - 1, first + Math.floor(next() * (second - first))]) {
+      for (const probe of [
+        first,
+        first + 1,
+        second - 1,
+        first + Math.floor(next() * (second - first)),
+      ]) {
         expect(schedule.nextAfter(probe, zone)).toBe(second);
       }
       checked++;

@@ -81,7 +81,7 @@ export interface FieldRule {
   /** Width of a wrapping range (`22-2`); 0 where ranges may not wrap (year). */
   readonly span: number;
   readonly maxStep: number;
-  /** Where `*` and `*\/n` start and `a/n` stops (differs from min/max only for the year). */
+  /** Where `*` (stepped or not) starts and `a/n` stops; differs from min/max only for the year. */
   readonly first: number;
   readonly last: number;
   /** Three-letter names, index 0 = `min`. */

@@ -40,7 +40,10 @@ export type CompiledDayRule =
 /** Compiles a parsed day rule for {@link dayMask}. */
 export function compileDayRule(rule: DayRule): CompiledDayRule {
   if (rule.kind === 'daysOfMonth') {
-    return { kind: 'daysOfMonth', mask: rule.field.values.reduce((mask, day) => mask | bit(day), 0) };
+    return {
+      kind: 'daysOfMonth',
+      mask: rule.field.values.reduce((mask, day) => mask | bit(day), 0),
+    };
   }
   if (rule.kind !== 'daysOfWeek') return rule;
   const weekdays = new Set(rule.field.values);

@@ -79,7 +79,8 @@ function fieldClause(field: CronFieldValues, unit: Unit, suffix: string): string
   if (values.length === 1) phrases.push(`at ${plural(values[0] ?? 0, unit.one)} ${suffix}`);
   if (values.length > 1) phrases.push(`at ${unit.many} ${joinAnd(values.map(String))} ${suffix}`);
   for (const item of field.items) {
-    if (item.kind === 'range') phrases.push(`${unit.many} ${span(item.from, item.to, unit)} ${suffix}`);
+    if (item.kind === 'range')
+      phrases.push(`${unit.many} ${span(item.from, item.to, unit)} ${suffix}`);
     if (item.kind === 'step') phrases.push(stepPhrase(item, unit));
   }
   return joinAnd(phrases);
@@ -99,7 +100,9 @@ function span(from: number, to: number, unit: Unit): string {
 
 /** The hours that fire when the minute and second are fixed. */
 function hourList(field: CronFieldValues): string {
-  const values = field.items.flatMap((item) => (item.kind === 'value' ? [hourName(item.value)] : []));
+  const values = field.items.flatMap((item) =>
+    item.kind === 'value' ? [hourName(item.value)] : [],
+  );
   const phrases = values.length === 0 ? [] : [`at ${joinAnd(values)}`];
   for (const item of field.items) {
     if (item.kind !== 'value') phrases.push(hourItem(item));
@@ -115,7 +118,8 @@ function hourItem(item: Exclude<CronItem, { kind: 'value' }>): string {
       return `every hour from ${hourName(item.from)} through ${hourName(item.to)}`;
     case 'step': {
       const every = item.step === 1 ? 'every hour' : `every ${item.step} hours`;
-      if (item.to !== null) return `${every} from ${hourName(item.from)} through ${hourName(item.to)}`;
+      if (item.to !== null)
+        return `${every} from ${hourName(item.from)} through ${hourName(item.to)}`;
       return item.from === 0 ? every : `${every} from ${hourName(item.from)}`;
     }
   }
@@ -221,7 +225,10 @@ function isEvery(field: CronFieldValues, size: number): boolean {
 
 function clock(hour: number, minute: number, second?: number): string {
   const pad = (value: number): string => String(value).padStart(2, '0');
-  const time = second === undefined ? `${hour % 12 || 12}:${pad(minute)}` : `${hour % 12 || 12}:${pad(minute)}:${pad(second)}`;
+  const time =
+    second === undefined
+      ? `${hour % 12 || 12}:${pad(minute)}`
+      : `${hour % 12 || 12}:${pad(minute)}:${pad(second)}`;
   return `${time} ${hour < 12 ? 'AM' : 'PM'}`;
 }
 

@@ -18,7 +18,9 @@ type Fail = (field: CronField, reason: string) => CarillonError;
  */
 export function parseCronSpec(expression: string): CronSpec {
   const fail: Fail = (field, reason) => invalidCron(expression, field, reason);
-  if (typeof expression !== 'string') throw fail(CronField.Second, 'the expression is not a string');
+  if (typeof expression !== 'string') {
+    throw fail(CronField.Second, 'the expression is not a string');
+  }
   const tokens = expression
     .trim()
     .toUpperCase()
@@ -48,8 +50,9 @@ export function parseCronSpec(expression: string): CronSpec {
   const byMonthDay = dayOfMonth === '?' ? null : parseDayOfMonth(fail, dayOfMonth);
   const byWeekday = dayOfWeek === '?' ? null : parseDayOfWeek(fail, dayOfWeek);
   const years = year === undefined ? null : parseValues(fail, FIELD_RULES.year, year);
-  if (byMonthDay === null && byWeekday === null) {
-    throw fail(CronField.DayOfWeek, "'?' may stand in only one of dayOfMonth and dayOfWeek");
+  const days = byMonthDay ?? byWeekday;
+  if (days === null) {
+    throw fail(CronField.DayOfWeek, "dayOfMonth and dayOfWeek are both '?'; one must name days");
   }
   if (byMonthDay !== null && byWeekday !== null) {
     throw fail(
@@ -57,7 +60,7 @@ export function parseCronSpec(expression: string): CronSpec {
       "one of dayOfMonth and dayOfWeek must be '?' (Quartz does not support both)",
     );
   }
-  return { ...spec, days: byMonthDay ?? (byWeekday as DayRule), year: years };
+  return { ...spec, days, year: years };
 }
 
 function invalidCron(expression: string, field: CronField, reason: string): CarillonError {
@@ -98,9 +101,7 @@ function parseDayOfMonth(fail: Fail, token: string): DayRule {
   const day = atom(fail, FIELD_RULES.dayOfMonth, match[1], false);
   const others = items.filter((item) => !item.includes('W'));
   const ignored =
-    others.length === 0
-      ? []
-      : parseValues(fail, FIELD_RULES.dayOfMonth, others.join(',')).values;
+    others.length === 0 ? [] : parseValues(fail, FIELD_RULES.dayOfMonth, others.join(',')).values;
   if (ignored.some((value) => value <= day)) {
     // Quartz fires only near the smallest day of such a list, so `5,20W` would mean 5W.
     throw fail(field, `${day}W must be the smallest day of its list (Quartz ignores the others)`);
@@ -139,7 +140,7 @@ function parseDayOfWeek(fail: Fail, token: string): DayRule {
 }
 
 /** Parses a comma-separated list of `*`, values, ranges and steps. */
-export function parseValues(fail: Fail, rule: FieldRule, token: string): CronFieldValues {
+function parseValues(fail: Fail, rule: FieldRule, token: string): CronFieldValues {
   const items: CronItem[] = [];
   const selected = new Set<number>();
   for (const text of token.split(',')) {
@@ -213,8 +214,11 @@ function atom(fail: Fail, rule: FieldRule, text: string, longNameAllowed: boolea
 
 function unreadable(rule: FieldRule, text: string): string {
   if (text.includes('?')) return "'?' is allowed only in dayOfMonth or dayOfWeek";
-  if (rule.names === undefined && /[LW#]/.test(text)) {
-    return `cannot read "${text}" ('L', 'W' and '#' belong to dayOfMonth or dayOfWeek)`;
+  if (text.includes('#') && rule.field !== CronField.DayOfWeek) {
+    return `cannot read "${text}" ('#' is allowed only in dayOfWeek)`;
+  }
+  if (rule.names === undefined && rule.field !== CronField.DayOfMonth && /[LW]/.test(text)) {
+    return `cannot read "${text}" ('L' and 'W' are allowed only in dayOfMonth and dayOfWeek)`;
   }
   return `cannot read "${text}"`;
 }

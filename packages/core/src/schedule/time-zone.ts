@@ -88,7 +88,10 @@ export class ZoneRules {
 
   /** The first existing wall time after the spring-forward gap that contains `wall`. */
   gapEnd(wall: number): number {
-    const after = Math.max(this.offsetAt(wall - SECONDS_PER_DAY), this.offsetAt(wall + SECONDS_PER_DAY));
+    const after = Math.max(
+      this.offsetAt(wall - SECONDS_PER_DAY),
+      this.offsetAt(wall + SECONDS_PER_DAY),
+    );
     const transition = this.#transitionAfter(wall - after);
     return transition + this.offsetAt(transition);
   }

@@ -26,7 +26,10 @@ export interface JobStore {
     status: JobStatus,
     nowMs: number,
   ): Promise<Job | undefined>;
-  /** Replaces the holders if the version is still `expectedVersion`; returns the new job or undefined. */
+  /**
+   * Replaces the holders if the version is still `expectedVersion`; returns the new job or
+   * undefined. Bumps the version but not `updatedAt`, which marks changes a user made.
+   */
   setHolders(
     id: number,
     expectedVersion: number,

@@ -114,7 +114,7 @@ export class ClientEndpoint {
       void this.#o.coordinator.unregisterClient(link.groupId, link.clientId, this.#o.serverId).catch(() => undefined);
     };
     call.on('end', () => {
-      closed('left (stream closed)');
+      closed('disconnected (its stream ended)');
       call.end();
     });
     call.on('error', () => closed('disconnected (stream broke)'));

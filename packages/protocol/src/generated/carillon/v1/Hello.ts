@@ -20,7 +20,8 @@ export interface Hello {
    */
   'clientId'?: (string);
   /**
-   * A client token of the task group, issued by the console. Required.
+   * A client token of the task group, issued by the console. Required, at most 4096
+   * characters.
    */
   'token'?: (string);
   /**
@@ -68,7 +69,8 @@ export interface Hello__Output {
    */
   'clientId': (string);
   /**
-   * A client token of the task group, issued by the console. Required.
+   * A client token of the task group, issued by the console. Required, at most 4096
+   * characters.
    */
   'token': (string);
   /**
