@@ -142,10 +142,10 @@ async function claimBatches(
 
 async function benchClaims(label: string, a: SqlStores, jobs: readonly Job[]): Promise<void> {
   for (const [size, total] of [
-    [1, 1000],
-    [10, 5000],
-    [100, 20_000],
-    [1000, 50_000],
+    [1, 500],
+    [10, 2000],
+    [100, 10_000],
+    [1000, 20_000],
   ] as const) {
     const rates: number[] = [];
     let missing = 0;
@@ -167,9 +167,9 @@ async function benchRace(
   jobs: readonly Job[],
 ): Promise<void> {
   for (const [size, total] of [
-    [10, 5000],
-    [100, 20_000],
-    [1000, 50_000],
+    [10, 2000],
+    [100, 10_000],
+    [1000, 20_000],
   ] as const) {
     const rates: number[] = [];
     let duplicates = 0;
@@ -198,8 +198,8 @@ async function benchRace(
 
 async function benchTransitions(label: string, a: SqlStores, jobs: readonly Job[]): Promise<void> {
   for (const [name, inFlight, total] of [
-    ['transition-serial', 1, 2000],
-    ['transition-parallel', 16, 5000],
+    ['transition-serial', 1, 500],
+    ['transition-parallel', 16, 2000],
   ] as const) {
     const rates: number[] = [];
     let missing = 0;

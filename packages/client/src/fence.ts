@@ -40,11 +40,7 @@ export class Fence {
   closed(address: string): void {
     if (!this.#open.delete(address) || this.#open.size > 0 || this.#stopped) return;
     this.#cutOffAt = Date.now();
-    this.#disarm();
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#onFenced(Date.now() - (this.#cutOffAt ?? Date.now()));
-    }, this.fenceMs);
+    this.#arm(this.fenceMs);
   }
 
   /** A server left the group for good: its interval no longer applies. */
@@ -56,6 +52,17 @@ export class Fence {
   stop(): void {
     this.#stopped = true;
     this.#disarm();
+  }
+
+  #arm(delayMs: number): void {
+    this.#disarm();
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const cutOffMs = Date.now() - (this.#cutOffAt ?? Date.now());
+      // Timers can fire a millisecond or two early; fencing promises "longer than fence_ms".
+      if (cutOffMs < this.fenceMs) this.#arm(this.fenceMs - cutOffMs);
+      else this.#onFenced(cutOffMs);
+    }, delayMs);
   }
 
   #disarm(): void {

@@ -24,7 +24,6 @@ export { NonRetryableError } from './non-retryable-error.js';
 export { AbortReason, ExecutionAbortedError } from './execution-aborted-error.js';
 export { ClientErrorCode } from './errors.js';
 export { SDK_VERSION } from './sdk-version.js';
-export type { DiscoveredServer } from './discovery.js';
 // Protocol vocabulary that appears in the SDK's API, so users need not import the protocol.
 export {
   CancelReason,

@@ -78,7 +78,10 @@ describe('lifecycle', () => {
   it('stop() does not wait forever for a handler that ignores its signal', async () => {
     const { server, client } = await harness();
     const never = gate();
-    onCleanup(async () => never.open());
+    onCleanup(() => {
+      never.open();
+      return Promise.resolve();
+    });
     client.register('simple-test', { execute: () => never.promise });
     await client.start();
     const [order] = server.dispatch({});

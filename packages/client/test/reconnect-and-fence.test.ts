@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AbortReason, ExecutionAbortedError } from '@carillon/client';
+import type { ExecutionAbortedError } from '@carillon/client';
+import { AbortReason } from '@carillon/client';
 import type { ClientMessage, ResultReport } from '@carillon/protocol';
 import { gate, nextEvent } from './support/events.js';
 import { harness } from './support/harness.js';
@@ -55,6 +56,32 @@ describe('reconnection', () => {
     const { message, stream } = await server.waitFor(resultOf(order!.executionId));
     expect(message).toMatchObject({ outcome: 'succeeded', result: 'kept' });
     expect(stream.hello?.running).toEqual([]);
+  });
+
+  it('sends a Result again on the new stream when its stream broke just after it was written', async () => {
+    const { server, client } = await harness();
+    client.register('simple-test', { execute: () => 'maybe lost' });
+    await client.start();
+    const [order] = server.dispatch({});
+    await server.waitFor(resultOf(order!.executionId));
+    // No acks: the client cannot know the Result arrived before the break, so it resends it.
+    server.dropStreams();
+    const { message, stream } = await server.waitFor(
+      (m, s): m is ResultReport => resultOf(order!.executionId)(m) && s.index === 2,
+    );
+    expect(message.result).toBe('maybe lost');
+    expect(stream.hello?.running).toEqual([]);
+  });
+
+  it('does not send a Result again after a clean close', async () => {
+    const { server, client } = await harness();
+    client.register('simple-test', { execute: () => 'once' });
+    await client.start();
+    const [order] = server.dispatch({});
+    await server.waitFor(resultOf(order!.executionId));
+    await client.stop();
+    expect(server.messages('result')).toHaveLength(1);
+    expect(server.streams).toHaveLength(1);
   });
 });
 

@@ -1,11 +1,17 @@
 import { describe } from 'vitest';
 import { sqliteDatabase } from './harness.js';
-import { defineApiSuite } from './suites/api-suite.js';
+import { defineAccountSuite } from './suites/account-suite.js';
+import { defineClusterSuite } from './suites/cluster-suite.js';
+import { defineExecutionSuite } from './suites/execution-suite.js';
+import { defineJobSuite } from './suites/job-suite.js';
 import { definePermissionSuite } from './suites/permission-suite.js';
 import { defineValidationSuite } from './suites/validation-suite.js';
 
 describe('console over SQLite', () => {
-  defineApiSuite(sqliteDatabase);
+  defineAccountSuite(sqliteDatabase);
+  defineClusterSuite(sqliteDatabase);
+  defineJobSuite(sqliteDatabase);
+  defineExecutionSuite(sqliteDatabase);
   definePermissionSuite(sqliteDatabase);
   defineValidationSuite(sqliteDatabase);
 });

@@ -36,6 +36,7 @@ export { ManualClock, SystemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { isExecutionId, newExecutionId } from './ids.js';
 export type {
+  ExecutionChange,
   ExecutionPage,
   ExecutionPatch,
   ExecutionQuery,

@@ -35,6 +35,7 @@ export class CarillonServer {
   #state: ServerState = 'created';
   #pollTimer: NodeJS.Timeout | undefined;
   #reload: Promise<void> = Promise.resolve();
+  #reloadQueued: Promise<void> | undefined;
   #leader = false;
 
   private constructor(options: ServerOptions) {
@@ -152,16 +153,23 @@ export class CarillonServer {
     await this.stop();
   }
 
-  /** Loads the jobs this server holds and brings the schedule in line. Serialised. */
+  /**
+   * Loads the jobs this server holds and brings the schedule in line. Notices that arrive while
+   * a load runs are folded into one more load after it, so a burst of changes costs two loads.
+   */
   #reloadJobs(): Promise<void> {
-    this.#reload = this.#reload.then(async () => {
+    if (this.#reloadQueued !== undefined) return this.#reloadQueued;
+    const next = this.#reload.then(async () => {
+      this.#reloadQueued = undefined;
       const jobs = await this.#stores.jobs.listByHolder(this.#o.serverId);
       const { removed, changed } = this.#held.replaceAll(jobs);
       const lastFired = changed.length === 0 ? new Map<number, number>() : await this.#stores.executions.lastScheduledAt(changed.map((j) => j.id));
       this.#scheduler.update(changed, removed, lastFired);
       this.events.emit('jobs:loaded', { count: jobs.length });
     }).catch((error: unknown) => this.#logger.error({ err: error }, 'loading held jobs failed'));
-    return this.#reload;
+    this.#reloadQueued = next;
+    this.#reload = next;
+    return next;
   }
 
   #onGroupChanged(groupId: string): void {

@@ -119,7 +119,8 @@ export function patchColumns(
       throw invalid('patch.progress', 'must be a finite number or null');
     set.progress = patch.progress;
   }
-  if (patch.cause !== undefined) set.cause = checkOneOf('patch.cause', patch.cause, EXECUTION_CAUSES);
+  if (patch.cause !== undefined)
+    set.cause = checkOneOf('patch.cause', patch.cause, EXECUTION_CAUSES);
   if (patch.attempt !== undefined) {
     if (patch.attempt !== fenceAttempt + 1)
       throw invalid('patch.attempt', `must be the fence's attempt + 1 (${fenceAttempt + 1})`);

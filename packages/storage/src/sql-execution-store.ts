@@ -1,5 +1,12 @@
-import { EXECUTION_STATES, ExecutionState, UNFINISHED_STATES } from '@carillon/core';
+import {
+  CarillonError,
+  CoreErrorCode,
+  EXECUTION_STATES,
+  ExecutionState,
+  UNFINISHED_STATES,
+} from '@carillon/core';
 import type {
+  ExecutionChange,
   Execution,
   ExecutionLog,
   ExecutionPage,
@@ -10,9 +17,11 @@ import type {
   FireClaim,
   LogLine,
 } from '@carillon/core';
+import type { Updateable } from 'kysely';
 import type { DatabaseProfile } from './database-profile.js';
 import { MAX_ID, checkFence, claimRow, patchColumns } from './execution-checks.js';
 import { appendLogs, listLogs } from './execution-logs.js';
+import { adoptOrphanRows, takeUnownedRows } from './execution-ownership.js';
 import { decodeCursor, encodeCursor, toExecution } from './execution-rows.js';
 import type { ExecutionRow } from './execution-rows.js';
 import { withRetry } from './retry.js';
@@ -25,6 +34,7 @@ import {
   toInt,
 } from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
+import type { ExecutionsTable } from './schema.js';
 import {
   STORE_LIMITS,
   checkInt,
@@ -102,6 +112,12 @@ export class SqlExecutionStore implements ExecutionStore {
   async insertManual(claim: FireClaim, nowMs: number): Promise<Execution> {
     checkInt('nowMs', nowMs, 0, STORE_LIMITS.instantMax);
     const row = claimRow(claim, null, nowMs);
+    const job = await this.#db
+      .selectFrom('jobs')
+      .select('id')
+      .where('id', '=', row.job_id)
+      .executeTakeFirst();
+    if (job === undefined) throw new CarillonError(CoreErrorCode.NotFound, `no job ${row.job_id}`);
     try {
       await this.#db.insertInto('executions').values(row).execute();
     } catch (error) {
@@ -117,45 +133,11 @@ export class SqlExecutionStore implements ExecutionStore {
     const taken: Execution[] = [];
     for (const some of chunk(jobIds, IDS_PER_STATEMENT)) {
       const rows = await withRetry(this.#db, this.#profile, () =>
-        this.#takeUnowned(serverId, some),
+        takeUnownedRows(this.#db, this.#profile, serverId, some),
       );
       taken.push(...rows.map(toExecution));
     }
     return taken.sort(byScheduleThenId);
-  }
-
-  async #takeUnowned(serverId: string, jobIds: readonly number[]): Promise<ExecutionRow[]> {
-    if (this.#profile.supportsUpdateReturning) {
-      return this.#db
-        .updateTable('executions')
-        .set({ owner_server_id: serverId })
-        .where('owner_server_id', 'is', null)
-        .where('state', '=', ExecutionState.Claimed)
-        .where('job_id', 'in', jobIds)
-        .returningAll()
-        .execute();
-    }
-    // Without RETURNING: lock the unowned rows, then own exactly those. SKIP LOCKED lets two
-    // servers split the rows instead of one waiting for the other.
-    return inTransaction(this.#db, async (trx) => {
-      let query = trx
-        .selectFrom('executions')
-        .select('id')
-        .where('owner_server_id', 'is', null)
-        .where('state', '=', ExecutionState.Claimed)
-        .where('job_id', 'in', jobIds)
-        .orderBy('id')
-        .forUpdate();
-      if (this.#profile.supportsSkipLocked) query = query.skipLocked();
-      const ids = (await query.execute()).map((r) => r.id);
-      if (ids.length === 0) return [];
-      await trx
-        .updateTable('executions')
-        .set({ owner_server_id: serverId })
-        .where('id', 'in', ids)
-        .execute();
-      return trx.selectFrom('executions').selectAll().where('id', 'in', ids).execute();
-    });
   }
 
   /**
@@ -173,16 +155,28 @@ export class SqlExecutionStore implements ExecutionStore {
     checkFence(fence, state);
     const set = { ...patchColumns(patch, fence.attempt), state };
     const result = await withRetry(this.#db, this.#profile, () =>
-      this.#db
-        .updateTable('executions')
-        .set(set)
-        .where('id', '=', fence.id)
-        .where('state', 'in', fence.from)
-        .where('owner_server_id', '=', fence.ownerServerId)
-        .where('attempt', '=', fence.attempt)
-        .executeTakeFirst(),
+      fencedUpdate(this.#db, fence, set),
     );
     return affected(result) === 1;
+  }
+
+  async transitionMany(changes: readonly ExecutionChange[]): Promise<boolean[]> {
+    if (changes.length === 0) return [];
+    // Checked before the transaction, so a malformed change fails the batch with nothing written.
+    const sets = changes.map((c) => {
+      checkFence(c.fence, c.state);
+      return { ...patchColumns(c.patch ?? {}, c.fence.attempt), state: c.state };
+    });
+    // The whole batch is retried after a deadlock: it rolled back, so nothing applied twice.
+    return withRetry(this.#db, this.#profile, () =>
+      inTransaction(this.#db, async (trx) => {
+        const applied: boolean[] = [];
+        for (const [i, change] of changes.entries()) {
+          applied.push(affected(await fencedUpdate(trx, change.fence, sets[i]!)) === 1);
+        }
+        return applied;
+      }),
+    );
   }
 
   async adoptOrphans(
@@ -196,46 +190,11 @@ export class SqlExecutionStore implements ExecutionStore {
     const adopted: Execution[] = [];
     for (const some of groups) {
       const rows = await withRetry(this.#db, this.#profile, () =>
-        this.#adopt(deadServerId, newServerId, some),
+        adoptOrphanRows(this.#db, this.#profile, deadServerId, newServerId, some),
       );
       adopted.push(...rows.map(toExecution));
     }
     return adopted.sort(byScheduleThenId);
-  }
-
-  async #adopt(
-    dead: string,
-    next: string,
-    jobIds: readonly number[] | undefined,
-  ): Promise<ExecutionRow[]> {
-    const takeover = (db: Db) => {
-      let query = db
-        .updateTable('executions')
-        .set((eb) => ({
-          owner_server_id: next,
-          state: ExecutionState.Claimed,
-          attempt: eb('attempt', '+', 1),
-        }))
-        .where('owner_server_id', '=', dead)
-        .where('state', 'in', UNFINISHED_STATES);
-      if (jobIds !== undefined) query = query.where('job_id', 'in', jobIds);
-      return query;
-    };
-    if (this.#profile.supportsUpdateReturning) return takeover(this.#db).returningAll().execute();
-    // Without RETURNING: lock the orphans (waiting, not skipping: a skipped row would stay
-    // orphaned), move them, and read them back inside the same transaction.
-    return inTransaction(this.#db, async (trx) => {
-      let query = trx
-        .selectFrom('executions')
-        .select('id')
-        .where('owner_server_id', '=', dead)
-        .where('state', 'in', UNFINISHED_STATES);
-      if (jobIds !== undefined) query = query.where('job_id', 'in', jobIds);
-      const ids = (await query.orderBy('id').forUpdate().execute()).map((r) => r.id);
-      if (ids.length === 0) return [];
-      await takeover(trx).where('id', 'in', ids).execute();
-      return trx.selectFrom('executions').selectAll().where('id', 'in', ids).execute();
-    });
   }
 
   async get(id: string): Promise<Execution | undefined> {
@@ -383,4 +342,15 @@ export class SqlExecutionStore implements ExecutionStore {
   ): Promise<readonly ExecutionLog[]> {
     return listLogs(this.#db, executionId, afterSeq, limit);
   }
+}
+
+function fencedUpdate(db: Db, fence: Fence, set: Updateable<ExecutionsTable>) {
+  return db
+    .updateTable('executions')
+    .set(set)
+    .where('id', '=', fence.id)
+    .where('state', 'in', fence.from)
+    .where('owner_server_id', '=', fence.ownerServerId)
+    .where('attempt', '=', fence.attempt)
+    .executeTakeFirst();
 }

@@ -94,6 +94,10 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
     expect([a.ownerServerId, b.ownerServerId]).toEqual([null, null]);
     expect([a.state, b.state]).toEqual([ExecutionState.Claimed, ExecutionState.Claimed]);
     expect(a.id).not.toBe(b.id);
+    const unknownJob = { ...claimOf(job(2), at, ExecutionCause.Manual), jobId: 999_999 };
+    await expect(stores.executions.insertManual(unknownJob, T0)).rejects.toEqual(
+      withCode(CoreErrorCode.NotFound),
+    );
     await expect(stores.executions.insertManual(claimOf(job(2), at), T0)).rejects.toEqual(
       withCode(CoreErrorCode.Conflict),
     );
@@ -286,6 +290,76 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
       finishedAt: T0 + 9,
       result: '{"ok":true}',
     });
+  });
+
+  it('rejects a fence naming another owner, even at the right state and attempt', async () => {
+    const claim = claimOf(job(9), T0 + 85_000_000);
+    await rival.executions.claimFires('s2', [claim], T0);
+    const intruder = {
+      id: claim.id,
+      from: [ExecutionState.Claimed],
+      ownerServerId: 's1',
+      attempt: 1,
+    };
+    expect(await stores.executions.transition(intruder, ExecutionState.Dispatched)).toBe(false);
+    expect(
+      await stores.executions.transitionMany([
+        { fence: intruder, state: ExecutionState.Cancelled },
+      ]),
+    ).toEqual([false]);
+    expect(await stores.executions.get(claim.id)).toMatchObject({
+      state: 'claimed',
+      ownerServerId: 's2',
+    });
+  });
+
+  it('applies a batch of transitions in order, each fenced on its own', async () => {
+    const [a, b] = [claimOf(job(9), T0 + 86_000_000), claimOf(job(9), T0 + 86_001_000)];
+    await stores.executions.claimFires('s1', [a, b], T0);
+    const fence = (id: string, from: ExecutionState) => ({
+      id,
+      from: [from],
+      ownerServerId: 's1',
+      attempt: 1,
+    });
+    const applied = await stores.executions.transitionMany([
+      {
+        fence: fence(a.id, ExecutionState.Claimed),
+        state: ExecutionState.Dispatched,
+        patch: { clientId: 'c1' },
+      },
+      // Sees the change before it in the same batch.
+      {
+        fence: fence(a.id, ExecutionState.Dispatched),
+        state: ExecutionState.Running,
+        patch: { startedAt: T0 + 1 },
+      },
+      // Stale: b is not running.
+      { fence: fence(b.id, ExecutionState.Running), state: ExecutionState.Succeeded },
+      {
+        fence: fence(b.id, ExecutionState.Claimed),
+        state: ExecutionState.Skipped,
+        patch: { reason: 'overlap' },
+      },
+    ]);
+    expect(applied).toEqual([true, true, false, true]);
+    expect(await stores.executions.get(a.id)).toMatchObject({
+      state: 'running',
+      clientId: 'c1',
+      startedAt: T0 + 1,
+    });
+    expect(await stores.executions.get(b.id)).toMatchObject({
+      state: 'skipped',
+      reason: 'overlap',
+    });
+    await expect(
+      stores.executions.transitionMany([
+        { fence: fence(a.id, ExecutionState.Running), state: ExecutionState.Succeeded },
+        { fence: fence(b.id, ExecutionState.Skipped), state: ExecutionState.Running },
+      ]),
+    ).rejects.toEqual(withCode(CoreErrorCode.InvalidTransition));
+    expect((await stores.executions.get(a.id))?.state).toBe('running');
+    expect(await stores.executions.transitionMany([])).toEqual([]);
   });
 
   it('asks an owner to cancel, once, and lists what it must cancel', async () => {

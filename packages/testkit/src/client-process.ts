@@ -47,6 +47,7 @@ export async function startClientProcess(settings: {
   const waiters = new Set<() => void>();
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
+    if (process.env['DBG']) process.stdout.write('[client stderr] ' + chunk.toString());
     stderr += chunk.toString();
   });
   createInterface({ input: child.stdout! }).on('line', (line) => {

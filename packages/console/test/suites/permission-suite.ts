@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Job } from '@carillon/core';
 import { ADMIN, Harness } from '../harness.js';
 import type { DatabaseFixture } from '../harness.js';
 import { createGroup, createJob, grant, jobBody } from '../fixtures.js';
@@ -31,7 +32,7 @@ export function definePermissionSuite(makeDb: () => Promise<DatabaseFixture>): v
       await grant(h, owner.token, groupId, viewer.id, 'viewer');
       // The stranger owns a group of its own: having roles elsewhere must not help.
       await createGroup(h, stranger.token, 'elsewhere');
-      jobId = (await createJob(h, owner.token, groupId, { trigger: { type: 'api' } })).id as number;
+      jobId = (await createJob(h, owner.token, groupId, { trigger: { type: 'api' } })).id;
       const fired = await h.call('POST', `/api/v1/jobs/${jobId}/trigger`, { token: owner.token });
       executionId = fired.body.executionId as string;
     });
@@ -75,7 +76,7 @@ export function definePermissionSuite(makeDb: () => Promise<DatabaseFixture>): v
     });
 
     it('editors change jobs and trigger, but do not manage members or delete the group', async () => {
-      const created = await h.call('POST', '/api/v1/jobs', {
+      const created = await h.call<Job>('POST', '/api/v1/jobs', {
         token: editor.token,
         body: jobBody(groupId, { name: 'by editor' }),
       });

@@ -30,6 +30,22 @@ export function dayMask(rule: CompiledDayRule, year: number, month: number): num
   }
 }
 
+/**
+ * True when Quartz, having passed `month`'s `nW` day, skips the whole next month. Quartz then
+ * jumps to day n of the next month; when that month is shorter than n, its lenient calendar lands
+ * in the month after, and the next month's only possible fire (the quirk of
+ * `quartzNearestWeekday`) is lost. So `29W` never fires in a February reached from January.
+ */
+export function skipsMonthAfterPassing(
+  rule: CompiledDayRule,
+  year: number,
+  month: number,
+): boolean {
+  if (rule.kind !== 'nearestWeekday') return false;
+  const nextLength = month === 12 ? 31 : daysInMonth(year, month + 1);
+  return rule.day > nextLength;
+}
+
 /** A day rule with its value sets turned into bit masks once, at parse time. */
 export type CompiledDayRule =
   | Exclude<DayRule, { kind: 'daysOfMonth' } | { kind: 'daysOfWeek' }>

@@ -166,7 +166,9 @@ function parseItem(fail: Fail, rule: FieldRule, text: string): CronItem {
     return { kind: 'step', from: rule.first, to: null, step };
   }
   const match = /^(\d+|[A-Z]+)(?:-(\d+|[A-Z]+))?(?:\/(\d+))?$/.exec(text);
-  if (match?.[1] === undefined) throw fail(rule.field, unreadable(rule, text));
+  if (match?.[1] === undefined || (rule.names === undefined && /[A-Z]/.test(text))) {
+    throw fail(rule.field, unreadable(rule, text));
+  }
   const [, start, end, step] = match;
   if (end !== undefined && isName(start) !== isName(end)) {
     throw fail(rule.field, `"${text}": a range cannot mix names and numbers`);
@@ -203,7 +205,7 @@ function atom(fail: Fail, rule: FieldRule, text: string, longNameAllowed: boolea
     }
     return value;
   }
-  if (rule.names === undefined) throw fail(rule.field, `"${text}" is not a number`);
+  if (rule.names === undefined) throw fail(rule.field, unreadable(rule, text));
   let index = rule.names.indexOf(text);
   if (index < 0 && longNameAllowed) index = rule.longNames?.indexOf(text) ?? -1;
   if (index < 0) {

@@ -4,8 +4,8 @@ import { SECONDS_PER_DAY, daysFromCivil, utcYearOf } from './civil-time.js';
 // Intl is the only source of zone data in JavaScript, and it is slow (microseconds a call). So a
 // zone asks Intl once per calendar year it is used in: the offset at every UTC midnight of the
 // year, and a bisection to the second wherever two midnights differ. After that an offset is a
-// table lookup. (Two transitions within one day that cancel out would be missed; tzdb has none
-// in the years a cron can fire in.)
+// table lookup. (The one assumption: a zone never changes its offset and changes it back within
+// the same UTC day, which would go unseen.)
 
 const TABLE_MIN_YEAR = 1900;
 const TABLE_MAX_YEAR = 2202;

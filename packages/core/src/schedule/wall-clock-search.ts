@@ -1,6 +1,7 @@
 import {
   SECONDS_PER_DAY,
   civilFromDays,
+  daysInMonth,
   packedDay,
   packedMonth,
   packedYear,
@@ -9,7 +10,7 @@ import {
 import type { CronSpec } from './cron-spec.js';
 import { CRON_MAX_YEAR, CRON_MIN_YEAR } from './cron-spec.js';
 import type { CompiledDayRule } from './day-mask.js';
-import { compileDayRule, dayMask, nextDayInMask } from './day-mask.js';
+import { compileDayRule, dayMask, nextDayInMask, skipsMonthAfterPassing } from './day-mask.js';
 
 // Far more loop turns than any expression needs before CRON_MAX_YEAR (a year costs at most a
 // few dozen); only a bug could reach it, and then the search ends instead of hanging.
@@ -78,13 +79,21 @@ export class WallClockSearch {
         continue;
       }
       if (nextMonth !== month) {
-        month = nextMonth;
+        // Only a start in a month that never fires gets here mid-month; Quartz still applies
+        // its day rule to that month first.
+        const skip =
+          nextMonth === month + 1 &&
+          this.#passedSkippingDay(year, month, day, hour, minute, second);
+        month = skip ? nextMonth + 1 : nextMonth;
         day = 1;
         hour = minute = second = 0;
+        if (skip) continue;
       }
-      const nextDay = nextDayInMask(this.#monthMask(year, month), day);
+      const mask = this.#monthMask(year, month);
+      const nextDay = nextDayInMask(mask, day);
       if (nextDay < 0) {
-        month++;
+        const passed = mask !== 0 && day <= daysInMonth(year, month);
+        month += passed && skipsMonthAfterPassing(this.#days, year, month) ? 2 : 1;
         day = 1;
         hour = minute = second = 0;
         continue;
@@ -125,6 +134,34 @@ export class WallClockSearch {
       return wallSeconds(year, month, day, 0, 0, 0) + time;
     }
     return NaN;
+  }
+
+  /**
+   * Whether a start at this point of a month is past the month's `nW` day in a way that makes
+   * Quartz skip the next month (see skipsMonthAfterPassing): after the day, or on it with no
+   * time of day left.
+   */
+  #passedSkippingDay(
+    year: number,
+    month: number,
+    day: number,
+    hour: number,
+    minute: number,
+    second: number,
+  ): boolean {
+    if (!skipsMonthAfterPassing(this.#days, year, month)) return false;
+    const candidate = nextDayInMask(dayMask(this.#days, year, month), 1);
+    if (candidate < 0 || day < candidate) return false;
+    return day > candidate || !this.#timeLeftInDay(hour, minute, second);
+  }
+
+  /** Whether the hour, minute and second tables select a time of day at or after this one. */
+  #timeLeftInDay(hour: number, minute: number, second: number): boolean {
+    const nextHour = this.#hours[hour] ?? -1;
+    if (nextHour !== hour) return nextHour > hour;
+    if (this.#minutes[minute] === minute && (this.#seconds[second] ?? -1) >= 0) return true;
+    if ((this.#minutes[minute + 1] ?? -1) >= 0) return true;
+    return (this.#hours[hour + 1] ?? -1) >= 0;
   }
 
   #monthMask(year: number, month: number): number {

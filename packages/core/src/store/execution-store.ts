@@ -42,6 +42,13 @@ export interface ExecutionPatch {
   readonly cause?: ExecutionCause;
 }
 
+/** One fenced transition, for {@link ExecutionStore.transitionMany}. */
+export interface ExecutionChange {
+  readonly fence: Fence;
+  readonly state: ExecutionState;
+  readonly patch?: ExecutionPatch;
+}
+
 /** One page of executions, newest first. */
 export interface ExecutionPage {
   readonly items: readonly Execution[];
@@ -101,6 +108,13 @@ export interface ExecutionStore {
    * false means someone newer owns it (the caller has lost its standing and must drop it).
    */
   transition(fence: Fence, state: ExecutionState, patch?: ExecutionPatch): Promise<boolean>;
+
+  /**
+   * Applies many fenced transitions in one transaction, in order (a later change of the same
+   * execution sees the earlier one), so that a busy server pays one commit for a batch.
+   * Returns, per change, whether it applied.
+   */
+  transitionMany(changes: readonly ExecutionChange[]): Promise<boolean[]>;
 
   /**
    * Takes over the unfinished executions of `deadServerId` (claimed, dispatched, running) for

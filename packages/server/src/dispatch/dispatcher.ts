@@ -4,6 +4,7 @@ import type { ServerEventBus } from '../events.js';
 import type { CancelReason, ClientReport, DispatchOrder } from '@carillon/protocol';
 import type { ClientLink } from './client-link.js';
 import { ClientPool } from './client-pool.js';
+import { ExecutionWriter } from './execution-writer.js';
 import { LogBuffer } from './log-buffer.js';
 import { OverlapGuard } from './overlap-guard.js';
 import { SendQueue } from './send-queue.js';
@@ -56,11 +57,13 @@ export class Dispatcher {
   readonly #waiting: Waiting[] = [];
   readonly #sends: SendQueue;
   readonly #logs: LogBuffer;
+  readonly #writer: ExecutionWriter;
   #waitTimer: NodeJS.Timeout | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#o = { noClientTimeoutMs: 10_000, retryDelayMs: 1_000, ...options };
     this.#logs = new LogBuffer(options.executions, options.logger);
+    this.#writer = new ExecutionWriter(options.executions, options.logger);
     this.#sends = new SendQueue(options.clock, (link, orders) => this.#deliver(link, orders));
   }
 
@@ -190,6 +193,7 @@ export class Dispatcher {
     if (this.#waitTimer !== undefined) clearTimeout(this.#waitTimer);
     this.#sends.stop();
     for (const active of this.#active.values()) active.cancelTimeout?.();
+    await this.#writer.flush();
     await this.#logs.flush();
   }
 
@@ -322,13 +326,7 @@ export class Dispatcher {
   /** The fenced write; on success updates the copy in `active`. */
   async #cas(execution: Execution, from: readonly ExecutionState[], to: ExecutionState, patch: ExecutionPatch, active?: Active): Promise<boolean> {
     const fence = { id: execution.id, from, ownerServerId: this.#o.serverId, attempt: execution.attempt };
-    let ok: boolean;
-    try {
-      ok = await this.#o.executions.transition(fence, to, patch);
-    } catch (error) {
-      this.#o.logger.error({ err: error, executionId: execution.id, to }, 'recording an execution change failed');
-      return false;
-    }
+    const ok = await this.#writer.write({ fence, state: to, patch });
     if (!ok) {
       this.#o.logger.warn({ executionId: execution.id, to, attempt: execution.attempt }, 'execution changed elsewhere; dropped');
       return false;

@@ -91,6 +91,7 @@ export class ClientEndpoint {
     };
     let link: StreamLink | undefined;
     let handshake: Promise<void> | undefined;
+    const chains = new Map<string, Promise<void>>();
     call.on('data', (wire) => {
       const decoded = decodeClientMessage(wire);
       if (!decoded.ok) {
@@ -104,8 +105,14 @@ export class ClientEndpoint {
         });
         return;
       }
-      // Reports that arrive while the hello is checked wait for it, in order.
-      handshake = handshake.then(() => this.#onMessage(link, message));
+      // Reports wait for the hello's check; after it, reports about one execution keep their
+      // order while different executions proceed side by side (their writes share a batch).
+      const key = 'executionId' in message ? message.executionId : '';
+      const next = (chains.get(key) ?? handshake).then(() => this.#onMessage(link, message));
+      chains.set(key, next);
+      void next.finally(() => {
+        if (chains.get(key) === next) chains.delete(key);
+      });
     });
     const closed = (why: string): void => {
       if (link === undefined || this.#links.get(link.clientId) !== link) return;

@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, Harness, START_MS } from '../harness.js';
+import type { DatabaseFixture } from '../harness.js';
+import { createGroup, createJob } from '../fixtures.js';
+
+/** Job create, read, update, enable, disable, delete and next fire instants. */
+export function defineJobSuite(makeDb: () => Promise<DatabaseFixture>): void {
+  describe('jobs', () => {
+    let h: Harness;
+    let admin: string;
+    let alice: { id: number; token: string };
+    const changed: string[] = [];
+
+    beforeAll(async () => {
+      h = await Harness.start(await makeDb());
+      h.coordinator.watchGroupChanges((groupId) => changed.push(groupId));
+      admin = await h.login(ADMIN.username, ADMIN.password);
+      alice = await h.user(admin, 'alice');
+    });
+    afterAll(async () => {
+      await h?.close();
+    });
+
+    // The in-process coordinator delivers change notices on a microtask, like ZooKeeper watches.
+    const notices = async (): Promise<string[]> => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return changed.splice(0);
+    };
+
+    describe('jobs', () => {
+      let groupId: string;
+
+      beforeAll(async () => {
+        groupId = await createGroup(h, alice.token, 'jobs');
+      });
+
+      it('create applies the documented defaults and tells the servers', async () => {
+        await notices();
+        const answer = await h.call('POST', '/api/v1/jobs', {
+          token: alice.token,
+          body: {
+            groupId,
+            name: 'minimal',
+            trigger: { type: 'cron', cron: '0/5 * * * * ?' },
+            handler: 'h',
+          },
+        });
+        expect(answer.status).toBe(201);
+        expect(answer.body).toMatchObject({
+          groupId,
+          name: 'minimal',
+          description: '',
+          trigger: { type: 'cron', cron: '0/5 * * * * ?', timeZone: 'UTC' },
+          handler: 'h',
+          param: null,
+          timeoutMs: 0,
+          overlap: 'allow',
+          misfire: 'fire_once',
+          routing: 'least_loaded',
+          kind: 'simple',
+          maxRetries: 0,
+          status: 'enabled',
+          version: 1,
+          createdAt: START_MS,
+        });
+        expect(await notices()).toContain(groupId);
+      });
+
+      it('get and list by group', async () => {
+        const job = await createJob(h, alice.token, groupId, {
+          name: 'listed',
+          overlap: 'skip',
+          enabled: false,
+        });
+        expect(job.status).toBe('disabled');
+        const got = await h.call('GET', `/api/v1/jobs/${job.id}`, { token: alice.token });
+        expect(got.status).toBe(200);
+        expect(got.body).toEqual(job);
+        const list = await h.call('GET', `/api/v1/jobs?groupId=${groupId}`, { token: alice.token });
+        expect(list.status).toBe(200);
+        expect((list.body.items as Array<{ id: number }>).map((j) => j.id)).toContain(job.id);
+      });
+
+      it('update is fenced by version', async () => {
+        const job = await createJob(h, alice.token, groupId, { name: 'to change' });
+        await notices();
+        const changedJob = await h.call('PATCH', `/api/v1/jobs/${job.id}`, {
+          token: alice.token,
+          body: {
+            version: job.version,
+            name: 'changed',
+            trigger: { type: 'cron', cron: '0 15 10 ? * MON-FRI', timeZone: 'Europe/Paris' },
+            param: null,
+            timeoutMs: 30_000,
+          },
+        });
+        expect(changedJob.status).toBe(200);
+        expect(changedJob.body).toMatchObject({
+          name: 'changed',
+          trigger: { type: 'cron', cron: '0 15 10 ? * MON-FRI', timeZone: 'Europe/Paris' },
+          param: null,
+          timeoutMs: 30_000,
+          handler: job.handler,
+          version: job.version + 1,
+        });
+        expect(await notices()).toContain(groupId);
+        const stale = await h.call('PATCH', `/api/v1/jobs/${job.id}`, {
+          token: alice.token,
+          body: { version: job.version, name: 'lost update' },
+        });
+        expect(stale.status).toBe(409);
+        expect(stale.body.error.code).toBe('CARILLON_CONFLICT');
+        expect((await h.stores.jobs.get(job.id))?.name).toBe('changed');
+      });
+
+      it('enable and disable are idempotent; delete keeps the job as deleted', async () => {
+        const job = await createJob(h, alice.token, groupId, { name: 'toggled' });
+        const disabled = await h.call('POST', `/api/v1/jobs/${job.id}/disable`, {
+          token: alice.token,
+        });
+        expect(disabled.status).toBe(200);
+        expect(disabled.body).toMatchObject({ status: 'disabled', version: job.version + 1 });
+        const again = await h.call('POST', `/api/v1/jobs/${job.id}/disable`, {
+          token: alice.token,
+        });
+        expect(again.body).toMatchObject({ status: 'disabled', version: job.version + 1 });
+        const enabled = await h.call('POST', `/api/v1/jobs/${job.id}/enable`, {
+          token: alice.token,
+        });
+        expect(enabled.body).toMatchObject({ status: 'enabled', version: job.version + 2 });
+        expect(
+          (await h.call('DELETE', `/api/v1/jobs/${job.id}`, { token: alice.token })).status,
+        ).toBe(204);
+        const got = await h.call('GET', `/api/v1/jobs/${job.id}`, { token: alice.token });
+        expect(got.body.status).toBe('deleted');
+        const list = await h.call('GET', `/api/v1/jobs?groupId=${groupId}`, { token: alice.token });
+        expect((list.body.items as Array<{ id: number }>).map((j) => j.id)).not.toContain(job.id);
+        for (const [method, path] of [
+          ['POST', `/api/v1/jobs/${job.id}/enable`],
+          ['POST', `/api/v1/jobs/${job.id}/trigger`],
+          ['DELETE', `/api/v1/jobs/${job.id}`],
+        ] as const) {
+          const answer = await h.call(method, path, { token: alice.token });
+          expect(answer.status, `${method} ${path}`).toBe(409);
+        }
+        const patch = await h.call('PATCH', `/api/v1/jobs/${job.id}`, {
+          token: alice.token,
+          body: { name: 'x' },
+        });
+        expect(patch.status).toBe(409);
+      });
+
+      it("next lists fire instants from the cron engine, in the job's zone", async () => {
+        const utc = await createJob(h, alice.token, groupId, { name: 'every minute' });
+        const next = await h.call('GET', `/api/v1/jobs/${utc.id}/next?count=3`, {
+          token: alice.token,
+        });
+        expect(next.status).toBe(200);
+        expect(next.body.timeZone).toBe('UTC');
+        expect(typeof next.body.description).toBe('string');
+        expect(next.body.items).toEqual(
+          ['2026-03-08T07:00:00.000Z', '2026-03-08T07:01:00.000Z', '2026-03-08T07:02:00.000Z'].map(
+            (iso) => ({
+              at: Date.parse(iso),
+              iso,
+            }),
+          ),
+        );
+        // 08:00 in Paris is 07:00 UTC in March (before the change to summer time on the 29th).
+        const paris = await createJob(h, alice.token, groupId, {
+          name: 'paris morning',
+          trigger: { type: 'cron', cron: '0 0 8 * * ?', timeZone: 'Europe/Paris' },
+        });
+        const parisNext = await h.call('GET', `/api/v1/jobs/${paris.id}/next?count=2`, {
+          token: alice.token,
+        });
+        expect((parisNext.body.items as Array<{ iso: string }>).map((i) => i.iso)).toEqual([
+          '2026-03-08T07:00:00.000Z',
+          '2026-03-09T07:00:00.000Z',
+        ]);
+        const defaultCount = await h.call('GET', `/api/v1/jobs/${utc.id}/next`, {
+          token: alice.token,
+        });
+        expect(defaultCount.body.items).toHaveLength(5);
+        const api = await createJob(h, alice.token, groupId, {
+          name: 'by api',
+          trigger: { type: 'api' },
+        });
+        const none = await h.call('GET', `/api/v1/jobs/${api.id}/next`, { token: alice.token });
+        expect(none.body).toEqual({ timeZone: null, description: null, items: [] });
+      });
+
+      it('previews a cron expression before it is saved', async () => {
+        const answer = await h.call(
+          'GET',
+          `/api/v1/cron/next?cron=${encodeURIComponent('0 0 12 * * ?')}&count=1`,
+          {
+            token: alice.token,
+          },
+        );
+        expect(answer.status).toBe(200);
+        expect(answer.body.items).toEqual([
+          { at: Date.parse('2026-03-08T12:00:00.000Z'), iso: '2026-03-08T12:00:00.000Z' },
+        ]);
+        const bad = await h.call(
+          'GET',
+          `/api/v1/cron/next?cron=${encodeURIComponent('0 0 25 * * ?')}`,
+          {
+            token: alice.token,
+          },
+        );
+        expect(bad.status).toBe(400);
+        expect(bad.body.error.code).toBe('CARILLON_INVALID_CRON');
+      });
+    });
+  });
+}

@@ -1,0 +1,100 @@
+import type { ExecutionChange, ExecutionStore, Logger } from '@carillon/core';
+import { canTransition } from '@carillon/core';
+
+interface Pending {
+  change: ExecutionChange;
+  readonly waiters: Array<(applied: boolean) => void>;
+}
+
+/**
+ * Writes fenced execution changes in batches: one transaction per flush instead of one commit
+ * per change, which is what lets one server record a thousand fires a second. A change that
+ * directly follows another of the same execution still waiting is folded into it (started and
+ * finished within one flush cost one row write). Batches go out one at a time, in order.
+ */
+export class ExecutionWriter {
+  readonly #store: ExecutionStore;
+  readonly #logger: Logger;
+  readonly #flushMs: number;
+  readonly #maxBatch: number;
+  #queue: Pending[] = [];
+  readonly #lastById = new Map<string, Pending>();
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> | undefined;
+
+  constructor(store: ExecutionStore, logger: Logger, flushMs = 5, maxBatch = 100) {
+    this.#store = store;
+    this.#logger = logger;
+    this.#flushMs = flushMs;
+    this.#maxBatch = maxBatch;
+  }
+
+  /** Queues a change; resolves with whether it applied (false: the fence no longer holds). */
+  write(change: ExecutionChange): Promise<boolean> {
+    return new Promise((resolve) => {
+      const last = this.#lastById.get(change.fence.id);
+      if (last !== undefined && foldable(last.change, change)) {
+        last.change = fold(last.change, change);
+        last.waiters.push(resolve);
+        return;
+      }
+      const pending: Pending = { change, waiters: [resolve] };
+      this.#queue.push(pending);
+      this.#lastById.set(change.fence.id, pending);
+      this.#schedule();
+    });
+  }
+
+  /** Resolves once everything queued so far is written. */
+  async flush(): Promise<void> {
+    while (this.#queue.length > 0 || this.#flushing !== undefined) {
+      await (this.#flushing ?? this.#drain());
+    }
+  }
+
+  #schedule(): void {
+    if (this.#flushing !== undefined) return;
+    if (this.#queue.length >= this.#maxBatch) {
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      void this.#drain();
+    } else {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        void this.#drain();
+      }, this.#flushMs);
+    }
+  }
+
+  #drain(): Promise<void> {
+    const batch = this.#queue.splice(0, this.#maxBatch);
+    for (const p of batch) if (this.#lastById.get(p.change.fence.id) === p) this.#lastById.delete(p.change.fence.id);
+    this.#flushing = this.#store
+      .transitionMany(batch.map((p) => p.change))
+      .then(
+        (applied) => batch.forEach((p, i) => p.waiters.forEach((w) => w(applied[i] ?? false))),
+        (error: unknown) => {
+          this.#logger.error({ err: error, changes: batch.length }, 'recording execution changes failed');
+          for (const p of batch) for (const w of p.waiters) w(false);
+        },
+      )
+      .finally(() => {
+        this.#flushing = undefined;
+        if (this.#queue.length > 0) this.#schedule();
+      });
+    return this.#flushing;
+  }
+}
+
+/** True when `next` may be applied as part of `first` (same owner, attempt and a legal path). */
+function foldable(first: ExecutionChange, next: ExecutionChange): boolean {
+  const attemptAfter = first.patch?.attempt ?? first.fence.attempt;
+  if (next.fence.ownerServerId !== first.fence.ownerServerId || next.fence.attempt !== attemptAfter) return false;
+  if (!next.fence.from.includes(first.state)) return false;
+  if (first.patch?.attempt !== undefined && next.patch?.attempt !== undefined) return false;
+  return first.fence.from.every((s) => s === next.state || canTransition(s, next.state));
+}
+
+function fold(first: ExecutionChange, next: ExecutionChange): ExecutionChange {
+  return { fence: first.fence, state: next.state, patch: { ...first.patch, ...next.patch } };
+}
