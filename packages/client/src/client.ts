@@ -1,27 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CarillonError,
-  PROTOCOL_LIMITS,
-  PROTOCOL_VERSION,
-  isTransientHelloRejection,
-} from '@carillon/protocol';
-import type { Hello, HelloRejected, Welcome } from '@carillon/protocol';
-import { Backoff } from './backoff.js';
+import { PROTOCOL_LIMITS } from '@carillon/protocol';
 import type { ClientEvents } from './client-events.js';
 import type { ClientLogger } from './client-logger.js';
 import { positive, resolveClientOptions } from './client-options.js';
 import type { ClientOptions, ResolvedClientOptions } from './client-options.js';
+import { ClientRuntime } from './client-runtime.js';
 import { ClientState } from './client-state.js';
 import { ClientErrorCode, clientError } from './errors.js';
-import { AbortReason } from './execution-aborted-error.js';
-import { Executor } from './executor.js';
-import { Fence } from './fence.js';
 import type { JobHandler } from './job-handler.js';
-import { ReportRouter } from './report-router.js';
-import { SDK_VERSION } from './sdk-version.js';
-import { LINK_CLOSE_TIMEOUT_MS, ServerFleet } from './server-fleet.js';
-import type { ServerLink, ServerLinkEnd, ServerLinkHandlers } from './server-link.js';
 
 /** Options of {@link Client.stop}. */
 export interface StopOptions {
@@ -32,8 +18,6 @@ export interface StopOptions {
    */
   readonly graceMs?: number;
 }
-
-const ABORT_WAIT_MS = 1_000;
 
 /**
  * A Carillon client: joins a task group, keeps a stream open to every server of it, and runs
@@ -58,13 +42,9 @@ const ABORT_WAIT_MS = 1_000;
 export class Client extends EventEmitter<ClientEvents> {
   readonly #options: ResolvedClientOptions;
   readonly #logger: ClientLogger;
-  readonly #executor: Executor;
-  readonly #router: ReportRouter;
-  readonly #fence: Fence;
-  readonly #fleet: ServerFleet;
+  readonly #runtime: ClientRuntime;
   #state: ClientState = ClientState.Created;
   #startAbort: AbortController | null = null;
-  #startWaiter: { resolve: () => void; reject: (error: Error) => void } | null = null;
   #stopping: Promise<void> | null = null;
 
   /**
@@ -76,15 +56,8 @@ export class Client extends EventEmitter<ClientEvents> {
     super();
     this.#options = resolveClientOptions(options);
     this.#logger = this.#options.logger;
-    this.#router = new ReportRouter(this.#logger);
-    this.#executor = new Executor({
-      logger: this.#logger,
-      send: (report, origin) => this.#router.send(report, origin),
-      emit: (event, ...args) => this.#emit(event, ...args),
-    });
-    this.#fence = new Fence(this.#options.fenceMs, (cutOffMs) => this.#fenced(cutOffMs));
-    this.#fleet = new ServerFleet(this.#options, this.#linkHandlers(), (address) =>
-      this.#fence.forget(address),
+    this.#runtime = new ClientRuntime(this.#options, (event, ...args) =>
+      this.#emit(event, ...args),
     );
   }
 
@@ -100,7 +73,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** Executions whose handler has not ended yet. */
   get inFlight(): number {
-    return this.#executor.inFlight;
+    return this.#runtime.executor.inFlight;
   }
 
   /**
@@ -128,20 +101,19 @@ export class Client extends EventEmitter<ClientEvents> {
         `cannot register "${name}": the client is ${this.#state}`,
       );
     }
-    if (
-      typeof name !== 'string' ||
-      name.length === 0 ||
-      name.length > PROTOCOL_LIMITS.handlerMaxLength
-    ) {
-      throw invalidHandler(
-        `the handler name must have 1 to ${PROTOCOL_LIMITS.handlerMaxLength} characters`,
-      );
+    const problem = this.#runtime.executor.has(name)
+      ? `a handler named "${name}" is already registered`
+      : handlerProblem(name, handler);
+    if (problem !== null) {
+      throw clientError(ClientErrorCode.InvalidOptions, problem, {
+        details: { option: 'handler' },
+      });
     }
-    if (this.#executor.has(name))
-      throw invalidHandler(`a handler named "${name}" is already registered`);
-    if (typeof handler?.execute !== 'function')
-      throw invalidHandler(`"${name}" has no execute function`);
-    this.#executor.register(name, handler, positive('concurrency', handler.concurrency ?? 1));
+    this.#runtime.executor.register(
+      name,
+      handler,
+      positive('concurrency', handler.concurrency ?? 1),
+    );
     return this;
   }
 
@@ -162,28 +134,21 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.#state !== ClientState.Created) {
       throw clientError(ClientErrorCode.InvalidState, `cannot start: the client is ${this.#state}`);
     }
-    this.#executor.capacity = this.#options.capacity ?? this.#executor.defaultCapacity();
+    this.#runtime.executor.capacity =
+      this.#options.capacity ?? this.#runtime.executor.defaultCapacity();
     this.#setState(ClientState.Starting);
     this.#startAbort = new AbortController();
-    const deadline = Date.now() + this.#options.startTimeoutMs;
     try {
-      const welcomed = new Promise<void>((resolve, reject) => {
-        this.#startWaiter = { resolve, reject };
-      });
-      // It may be rejected (by a rejection or stop()) before discovery ends and it is awaited.
-      welcomed.catch(() => undefined);
-      this.#fleet.sync(await this.#initialAddresses(deadline, this.#startAbort.signal));
-      await withDeadline(welcomed, deadline, () => this.#startTimedOut());
-      this.#startWaiter = null;
+      await this.#runtime.connect(
+        Date.now() + this.#options.startTimeoutMs,
+        this.#startAbort.signal,
+      );
       this.#setState(ClientState.Running);
-      this.#fleet.startRefresh();
     } catch (error) {
-      this.#startWaiter = null;
       // A stop() that interrupted the start does the cleanup itself.
       if (this.state === ClientState.Starting) {
         this.#setState(ClientState.Stopping);
-        this.#fence.stop();
-        await this.#fleet.close(LINK_CLOSE_TIMEOUT_MS);
+        await this.#runtime.close();
         this.#setState(ClientState.Stopped);
       }
       throw error;
@@ -214,183 +179,13 @@ export class Client extends EventEmitter<ClientEvents> {
       this.#setState(ClientState.Stopped);
       return;
     }
-    const deadline = Date.now() + graceMs;
     this.#setState(ClientState.Stopping);
-    const interrupted = clientError(ClientErrorCode.Stopped, 'start() was interrupted by stop()');
-    this.#startAbort?.abort(interrupted);
-    this.#startWaiter?.reject(interrupted);
-    this.#executor.stopAccepting();
-    this.#fleet.stopRefresh();
-    for (const link of this.#fleet.links.values()) link.send(this.#executor.heartbeat());
-    await this.#executor.idle(graceMs);
-    if (this.#executor.inFlight > 0) {
-      const aborted = this.#executor.abortAll(AbortReason.Stopping, 'the client is stopping');
-      this.#logger.warn(
-        { count: aborted.length },
-        'aborting handlers still running after the grace period',
-      );
-      await this.#executor.idle(ABORT_WAIT_MS);
-      this.#executor.abandonRunning('the client stopped before the handler ended');
-    }
-    if (this.#router.heldResults > 0 && this.#fleet.links.size > 0) {
-      await this.#router.delivered(Math.max(deadline - Date.now(), ABORT_WAIT_MS));
-    }
-    if (this.#router.heldResults > 0) {
-      this.#logger.warn(
-        { count: this.#router.heldResults },
-        'stopped with results no server received',
-      );
-    }
-    this.#fence.stop();
-    await this.#fleet.close(LINK_CLOSE_TIMEOUT_MS);
+    this.#startAbort?.abort(
+      clientError(ClientErrorCode.Stopped, 'start() was interrupted by stop()'),
+    );
+    await this.#runtime.drain(graceMs);
+    await this.#runtime.close();
     this.#setState(ClientState.Stopped);
-  }
-
-  async #initialAddresses(deadline: number, signal: AbortSignal): Promise<string[]> {
-    const backoff = new Backoff(this.#options.reconnectInitialMs, this.#options.reconnectMaxMs);
-    for (;;) {
-      let failure: unknown;
-      try {
-        const addresses = await this.#fleet.addresses(signal);
-        if (addresses.length > 0) return addresses;
-        failure = new Error('the console lists no server for the group');
-      } catch (error) {
-        if (signal.aborted) throw signal.reason;
-        if (error instanceof CarillonError && error.code === ClientErrorCode.ConsoleRejected)
-          throw error;
-        failure = error;
-      }
-      const delay = backoff.next();
-      if (Date.now() + delay >= deadline) {
-        throw clientError(
-          ClientErrorCode.StartTimeout,
-          `found no server within ${this.#options.startTimeoutMs} ms: ${describe(failure)}`,
-          { cause: failure },
-        );
-      }
-      this.#logger.warn({ err: failure, retryInMs: delay }, 'discovery failed; retrying');
-      await sleep(delay, undefined, { signal }).catch(() => {
-        throw signal.reason;
-      });
-    }
-  }
-
-  #startTimedOut(): Error {
-    const rejections = [...this.#fleet.links.values()]
-      .map((link) => link.rejection)
-      .filter((rejection) => rejection !== null);
-    const first = rejections[0];
-    const why = first === undefined ? 'none answered' : `rejected: ${first.code} ${first.message}`;
-    return clientError(
-      ClientErrorCode.StartTimeout,
-      `no server of group ${this.#options.group} welcomed the client within ` +
-        `${this.#options.startTimeoutMs} ms (${[...this.#fleet.links.keys()].join(', ')}: ${why})`,
-    );
-  }
-
-  #linkHandlers(): ServerLinkHandlers {
-    return {
-      hello: () => this.#hello(),
-      heartbeat: (link) => {
-        this.#router.settle(link.address, Date.now());
-        return this.#executor.heartbeat();
-      },
-      welcomed: (link, welcome) => this.#welcomed(link, welcome),
-      rejected: (link, rejection) => this.#rejected(link, rejection),
-      work: (link, message) => {
-        if (message.kind === 'dispatchBatch')
-          this.#executor.dispatch(message.dispatches, link.address);
-        else this.#executor.cancel(message);
-      },
-      closed: (link, ended) => this.#closed(link, ended),
-    };
-  }
-
-  #hello(): Hello {
-    return {
-      kind: 'hello',
-      groupId: this.#options.group,
-      clientId: this.#options.clientId,
-      token: this.#options.token,
-      handlers: this.#executor.handlers(),
-      // The contract wants at least 1; a stopping client says 0 in its heartbeats instead.
-      capacity: Math.max(1, this.#executor.capacity),
-      room: this.#options.room,
-      sdkVersion: SDK_VERSION,
-      protocolVersion: PROTOCOL_VERSION,
-      running: this.#executor.runningRefs(),
-    };
-  }
-
-  #welcomed(link: ServerLink, welcome: Welcome): void {
-    this.#logger.info(
-      { address: link.address, serverId: welcome.serverId },
-      'connected to a server',
-    );
-    this.#fence.opened(link.address, welcome.fenceMs);
-    this.#router.opened(link);
-    this.#emit('server:connected', {
-      address: link.address,
-      serverId: welcome.serverId,
-      heartbeatIntervalMs: welcome.heartbeatIntervalMs,
-      fenceMs: welcome.fenceMs,
-    });
-    this.#startWaiter?.resolve();
-  }
-
-  #rejected(link: ServerLink, rejection: HelloRejected): void {
-    const transient = isTransientHelloRejection(rejection.code);
-    const fields = { address: link.address, code: rejection.code, reason: rejection.message };
-    if (transient) this.#logger.warn(fields, 'the server refused the hello; retrying');
-    else this.#logger.error(fields, 'the server refused the hello; check the token and the group');
-    this.#emit('server:rejected', {
-      address: link.address,
-      code: rejection.code,
-      message: rejection.message,
-      transient,
-    });
-    if (transient || this.#startWaiter === null) return;
-    const links = [...this.#fleet.links.values()];
-    const final = (l: ServerLink) =>
-      l.rejection !== null && !isTransientHelloRejection(l.rejection.code);
-    if (links.every(final)) {
-      this.#startWaiter.reject(
-        clientError(
-          ClientErrorCode.HelloRejected,
-          `the server at ${link.address} refused the client: ${rejection.code}` +
-            (rejection.message.length > 0 ? ` (${rejection.message})` : ''),
-          { details: { rejectCode: rejection.code, address: link.address } },
-        ),
-      );
-    }
-  }
-
-  #closed(link: ServerLink, ended: ServerLinkEnd): void {
-    if (!ended.welcomed) return;
-    this.#logger.info(
-      { address: link.address, status: ended.status },
-      'disconnected from a server',
-    );
-    this.#router.closed(link.address, ended.clean);
-    this.#fence.closed(link.address);
-    this.#emit('server:disconnected', {
-      address: link.address,
-      serverId: link.serverId,
-      code: ended.status.code,
-      details: ended.status.details,
-    });
-  }
-
-  #fenced(cutOffMs: number): void {
-    const aborted = this.#executor.abortAll(
-      AbortReason.Fenced,
-      'fenced: cut off from every server',
-    );
-    this.#logger.warn(
-      { cutOffMs, fenceMs: this.#fence.fenceMs, aborted: aborted.length },
-      'cut off from every server for longer than the fence interval; aborted the running handlers',
-    );
-    this.#emit('fenced', { cutOffMs, fenceMs: this.#fence.fenceMs, aborted });
   }
 
   #setState(to: ClientState): void {
@@ -409,27 +204,13 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 }
 
-function invalidHandler(message: string): CarillonError {
-  return clientError(ClientErrorCode.InvalidOptions, message, { details: { option: 'handler' } });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Races `promise` against `deadline`; past it, rejects with `onTimeout()`. Clears its timer. */
-async function withDeadline(
-  promise: Promise<void>,
-  deadline: number,
-  onTimeout: () => Error,
-): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), Math.max(deadline - Date.now(), 0));
-  });
-  try {
-    await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
+function handlerProblem(name: string, handler: JobHandler): string | null {
+  if (typeof name !== 'string' || name.length === 0) return 'the handler name is empty';
+  if (name.length > PROTOCOL_LIMITS.handlerMaxLength) {
+    return `the handler name is longer than ${PROTOCOL_LIMITS.handlerMaxLength} characters`;
   }
+  if (typeof (handler as Partial<JobHandler> | undefined)?.execute !== 'function') {
+    return `"${name}" has no execute function`;
+  }
+  return null;
 }

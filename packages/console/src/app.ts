@@ -12,7 +12,7 @@ import { Authenticator } from './auth/authenticator.js';
 import { GroupAccess } from './auth/group-access.js';
 import { ConsoleContext } from './console-context.js';
 import type { ConsoleSettings } from './console-context.js';
-import { ConsoleErrorCode, toErrorResponse } from './errors.js';
+import { toErrorResponse } from './errors.js';
 import { registerOpenApi } from './openapi.js';
 import { registerApiRoutes } from './routes/api-routes.js';
 import { registerHealthRoute } from './routes/health.js';
@@ -104,7 +104,7 @@ function settingsOf(options: ConsoleOptions): ConsoleSettings {
  * @throws CarillonError `CARILLON_INVALID_ARGUMENT` for invalid options.
  * @example
  * const app = await createConsole({ stores, coordinator, cluster: 101, serverGroups: [1] });
- * const { url } = await app.listen({ host: '127.0.0.1', port: 7700 });
+ * const url = await app.listen({ host: '127.0.0.1', port: 7700 }); // 'http://127.0.0.1:7700'
  */
 export async function createConsole(options: ConsoleOptions): Promise<ConsoleApp> {
   const settings = settingsOf(options);
@@ -166,14 +166,13 @@ export async function createConsole(options: ConsoleOptions): Promise<ConsoleApp
     }
     return reply.code(response.status).send(response.body);
   });
-  fastify.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      error: {
-        code: CoreErrorCode.NotFound,
-        message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}`,
-      },
-    }),
-  );
+  fastify.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const response = toErrorResponse(
+      new CarillonError(CoreErrorCode.NotFound, `no route ${request.method} ${path}`),
+    );
+    return reply.code(response.status).send(response.body);
+  });
 
   await registerOpenApi(fastify, options.version ?? '0.1.0');
   registerHealthRoute(fastify, ctx);
@@ -203,7 +202,10 @@ export async function createConsole(options: ConsoleOptions): Promise<ConsoleApp
     },
     async listen({ host = '127.0.0.1', port = 0 } = {}) {
       if (state !== 'ready') {
-        throw new CarillonError(ConsoleErrorCode.Unavailable, `console is ${state}; cannot listen`);
+        throw new CarillonError(
+          CoreErrorCode.InvalidTransition,
+          `console is ${state}; it listens once, after creation`,
+        );
       }
       await fastify.listen({ host, port });
       state = 'listening';

@@ -1,12 +1,7 @@
-import {
-  CarillonError,
-  CoreErrorCode,
-  EXECUTION_STATES,
-  ExecutionState,
-  UNFINISHED_STATES,
-} from '@carillon/core';
+import { CarillonError, CoreErrorCode, EXECUTION_STATES, UNFINISHED_STATES } from '@carillon/core';
 import type {
   ExecutionChange,
+  ExecutionState,
   Execution,
   ExecutionLog,
   ExecutionPage,
@@ -23,7 +18,6 @@ import { MAX_ID, checkFence, claimRow, patchColumns } from './execution-checks.j
 import { appendLogs, listLogs } from './execution-logs.js';
 import { adoptOrphanRows, takeUnownedRows } from './execution-ownership.js';
 import { decodeCursor, encodeCursor, toExecution } from './execution-rows.js';
-import type { ExecutionRow } from './execution-rows.js';
 import { withRetry } from './retry.js';
 import {
   affected,

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Execution, ExecutionState } from '@carillon/core';
 import { EXECUTION_STATES, isExecutionId, isFinal } from '@carillon/core';
 import { actorOf } from '../auth/principal.js';
@@ -50,7 +50,7 @@ export function registerExecutionRoutes(app: FastifyInstance, ctx: ConsoleContex
   const { stores, access } = ctx;
 
   async function load(
-    request: Parameters<ConsoleContext['auth']['userOf']>[0],
+    request: FastifyRequest,
     id: string,
     needed: 'viewer' | 'editor',
   ): Promise<Execution> {

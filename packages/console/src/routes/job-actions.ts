@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { JobStatus } from '@carillon/core';
 import { ExecutionCause, assertJobTransition, newExecutionId } from '@carillon/core';
 import { actorOf } from '../auth/principal.js';
@@ -20,12 +20,7 @@ export function registerJobActionRoutes(app: FastifyInstance, ctx: ConsoleContex
   const { settings } = ctx;
 
   // Moves a job to `status`, fenced by the version read; a job already there is left alone.
-  async function setStatus(
-    request: Parameters<ConsoleContext['auth']['userOf']>[0],
-    id: number,
-    status: JobStatus,
-    action: string,
-  ) {
+  async function setStatus(request: FastifyRequest, id: number, status: JobStatus, action: string) {
     const { user } = ctx.auth.userOf(request);
     const job = await loadJob(ctx, user, id, 'editor');
     if (job.status === status && status !== 'deleted') return job;

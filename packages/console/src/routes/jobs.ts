@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Job, JobSpec, JobUpdate, TaskGroup } from '@carillon/core';
+import type { CarillonError, Job, JobSpec, JobUpdate, TaskGroup, User } from '@carillon/core';
 import { chooseHolders } from '@carillon/core';
 import { actorOf } from '../auth/principal.js';
 import type { ConsoleContext } from '../console-context.js';
@@ -19,12 +19,15 @@ import { checkGroupId, groupNotFound } from './groups.js';
 export const jobNotFound = (id: number) => () => notFound(`job ${id}`);
 
 /**
- * Loads a job and checks the caller's role on its group; a deleted job counts as absent for
- * changes (`forChange`), and stays readable.
+ * Loads a job and checks that the caller holds `needed` on its group. A deleted job is returned
+ * too (it stays readable); callers that change jobs refuse it with {@link jobDeleted}.
+ *
+ * @throws CarillonError `CARILLON_FORBIDDEN` (also for a job that does not exist, unless the
+ *   caller is an admin), `CARILLON_NOT_FOUND` (admins only).
  */
 export async function loadJob(
   ctx: ConsoleContext,
-  user: Parameters<ConsoleContext['access']['require']>[0],
+  user: User,
   id: number,
   needed: 'viewer' | 'editor',
 ): Promise<Job> {
@@ -42,7 +45,7 @@ function auditedChanges(update: JobUpdate): object {
 }
 
 /** A 409 for a change to a deleted job. */
-export function jobDeleted(id: number): Error {
+export function jobDeleted(id: number): CarillonError {
   return conflict(`job ${id} is deleted`);
 }
 

@@ -3,7 +3,7 @@ import { TokenKind, hashTokenSecret } from '@carillon/core';
 import { newTokenSecret } from '../auth/token-secret.js';
 import { actorOf } from '../auth/principal.js';
 import type { ConsoleContext } from '../console-context.js';
-import { forbidden, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import { errorResponses } from '../validation/shared-schemas.js';
 import { checkGroupId, groupIdParams, groupNotFound } from './groups.js';
 
@@ -141,7 +141,7 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ConsoleContext): 
     },
     async (request, reply) => {
       const { user } = ctx.auth.userOf(request);
-      if (!user.isAdmin) throw forbidden('forbidden: this needs an admin');
+      access.requireAdmin(user);
       const { tokenId } = request.params;
       await ctx.commitChange(actorOf(user), async (tx, audit) => {
         if (!(await tx.users.revokeToken(tokenId, ctx.clock.now())))

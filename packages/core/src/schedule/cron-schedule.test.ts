@@ -68,6 +68,27 @@ describe('CronSchedule fire times (hand-checked)', () => {
     ]);
   });
 
+  it('skips a short month reached by passing an nW day, as Quartz does', () => {
+    // Checked against Quartz 2.3.2: after January's 29W day, Quartz lands past February, so the
+    // 2025-02-28 quirk fires only when the search enters February without passing it.
+    expect(fires('0 0 0 29W * ?', 'UTC', '2025-01-01T00:00:00Z', 2)).toEqual([
+      '2025-01-29T00:00:00.000Z',
+      '2025-03-28T00:00:00.000Z',
+    ]);
+    expect(fires('0 0 0 29W 2 ?', 'UTC', '2025-01-28T12:00:00Z', 1)).toEqual([
+      '2025-02-28T00:00:00.000Z',
+    ]);
+    expect(fires('0 0 0 29W 2 ?', 'UTC', '2025-01-30T00:00:00Z', 1)).toEqual([
+      '2028-02-29T00:00:00.000Z',
+    ]);
+    expect(fires('0 0 12 29W 2 ?', 'UTC', '2025-01-29T11:00:00Z', 1)).toEqual([
+      '2025-02-28T12:00:00.000Z',
+    ]);
+    expect(fires('0 0 12 29W 2 ?', 'UTC', '2025-01-29T12:00:00Z', 1)).toEqual([
+      '2028-02-29T12:00:00.000Z',
+    ]);
+  });
+
   it('fires strictly after the start, dropping milliseconds as Quartz does', () => {
     const schedule = parseCron('0 0 12 * * ?');
     expect(iso(schedule.nextAfter(at('2026-01-01T12:00:00Z'), 'UTC') ?? 0)).toBe(

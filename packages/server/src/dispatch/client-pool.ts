@@ -1,4 +1,4 @@
-import type { Job } from '@carillon/core';
+import type { Job, RouteCandidate } from '@carillon/core';
 import { pickClient } from '@carillon/core';
 import type { ClientLink } from './client-link.js';
 
@@ -43,12 +43,31 @@ export class ClientPool {
       .map((s) => ({ link: s.link, inFlight: s.inFlight }));
   }
 
+  /** True when some client could take a fire of the job now. */
+  hasRoom(job: Job, exclude: ReadonlySet<string> = EMPTY): boolean {
+    return this.#candidates(job, exclude).some((c) => c.freeSlots > 0);
+  }
+
   /**
    * Picks a client of the job's group that registered its handler and has a free slot, by the
    * job's routing strategy, and reserves the slot. Undefined when none can take it now.
    */
   reserve(job: Job, exclude: ReadonlySet<string> = EMPTY): ClientLink | undefined {
-    const candidates = [];
+    let cursor = this.#cursors.get(job.id);
+    if (cursor === undefined) {
+      cursor = { next: 0 };
+      this.#cursors.set(job.id, cursor);
+    }
+    const pick = pickClient(this.#candidates(job, exclude), job.routing, cursor);
+    const slot = pick === undefined ? undefined : this.#byClient.get(pick.clientId);
+    if (slot === undefined) return undefined;
+    slot.inFlight++;
+    slot.perHandler.set(job.handler, (slot.perHandler.get(job.handler) ?? 0) + 1);
+    return slot.link;
+  }
+
+  #candidates(job: Job, exclude: ReadonlySet<string>): RouteCandidate[] {
+    const candidates: RouteCandidate[] = [];
     for (const slot of this.#byClient.values()) {
       const link = slot.link;
       const concurrency = link.handlers.get(job.handler);
@@ -61,18 +80,7 @@ export class ClientPool {
         freeSlots: Math.min(concurrency - used, link.capacity - slot.inFlight),
       });
     }
-    let cursor = this.#cursors.get(job.id);
-    if (cursor === undefined) {
-      cursor = { next: 0 };
-      this.#cursors.set(job.id, cursor);
-    }
-    const pick = pickClient(candidates, job.routing, cursor);
-    if (pick === undefined) return undefined;
-    const slot = this.#byClient.get(pick.clientId);
-    if (slot === undefined) return undefined;
-    slot.inFlight++;
-    slot.perHandler.set(job.handler, (slot.perHandler.get(job.handler) ?? 0) + 1);
-    return slot.link;
+    return candidates;
   }
 
   /** Counts a slot on a given client (work it already runs, named in its hello). */

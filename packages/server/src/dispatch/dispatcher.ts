@@ -8,6 +8,7 @@ import { ExecutionWriter } from './execution-writer.js';
 import { LogBuffer } from './log-buffer.js';
 import { OverlapGuard } from './overlap-guard.js';
 import { SendQueue } from './send-queue.js';
+import { WaitingRoom } from './waiting-room.js';
 
 /** Settings of the {@link Dispatcher}. */
 export interface DispatcherOptions {
@@ -32,14 +33,6 @@ interface Active {
   cancelTimeout: (() => void) | undefined;
 }
 
-/** A fire waiting for a client with room. */
-interface Waiting {
-  readonly execution: Execution;
-  readonly job: Job;
-  readonly giveUpAt: number;
-  readonly exclude: ReadonlySet<string>;
-}
-
 const IN_FLIGHT: readonly ExecutionState[] = ['dispatched', 'running'];
 
 /**
@@ -54,11 +47,11 @@ export class Dispatcher {
   readonly #pool = new ClientPool();
   readonly #guard = new OverlapGuard();
   readonly #active = new Map<string, Active>();
-  readonly #waiting: Waiting[] = [];
+  readonly #waiting = new WaitingRoom();
   readonly #sends: SendQueue;
   readonly #logs: LogBuffer;
   readonly #writer: ExecutionWriter;
-  #waitTimer: NodeJS.Timeout | undefined;
+  #sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#o = { noClientTimeoutMs: 10_000, retryDelayMs: 1_000, ...options };
@@ -74,7 +67,7 @@ export class Dispatcher {
 
   /** Fires waiting for a client. */
   get waitingForClient(): number {
-    return this.#waiting.length;
+    return this.#waiting.size;
   }
 
   /** True when this server routed the execution and awaits its outcome. */
@@ -112,7 +105,7 @@ export class Dispatcher {
   attach(link: ClientLink): void {
     this.#pool.add(link);
     this.#o.events.emit('client:connected', { clientId: link.clientId, groupId: link.groupId });
-    this.#retryWaiting();
+    for (const handler of link.handlers.keys()) this.#retryWaiting(link.groupId, handler);
   }
 
   /** A client's stream ended: what it had is dispatched again or fails, per the job's retries. */
@@ -140,8 +133,7 @@ export class Dispatcher {
         void this.#finish(active, 'cancelled', { reason: message });
         continue;
       }
-      const i = this.#waiting.findIndex((w) => w.execution.id === execution.id);
-      if (i >= 0) this.#waiting.splice(i, 1);
+      this.#waiting.remove(execution.id);
       if (execution.state === 'claimed') {
         void this.#cas(execution, ['claimed'], 'cancelled', { reason: message, finishedAt: this.#o.clock.now() });
       }
@@ -190,7 +182,7 @@ export class Dispatcher {
 
   /** Stops routing; flushes buffered logs. */
   async stop(): Promise<void> {
-    if (this.#waitTimer !== undefined) clearTimeout(this.#waitTimer);
+    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
     this.#sends.stop();
     for (const active of this.#active.values()) active.cancelTimeout?.();
     await this.#writer.flush();
@@ -231,8 +223,8 @@ export class Dispatcher {
   async #route(execution: Execution, job: Job, exclude: ReadonlySet<string>, giveUpAt: number): Promise<void> {
     const link = this.#pool.reserve(job, exclude);
     if (link === undefined) {
-      this.#waiting.push({ execution, job, giveUpAt, exclude });
-      this.#armWaiting();
+      this.#waiting.add({ execution, job, giveUpAt, exclude });
+      this.#armSweep();
       return;
     }
     this.#guard.begin(job.id, execution.id);
@@ -306,7 +298,7 @@ export class Dispatcher {
     this.#pool.release(active.clientId, active.job.handler);
     const queued = this.#guard.end(active.job.id, active.execution.id);
     if (queued !== undefined) void this.#route(queued, active.job, new Set(), this.#o.clock.now() + this.#o.noClientTimeoutMs);
-    this.#retryWaiting();
+    this.#retryWaiting(active.job.groupId, active.job.handler);
   }
 
   /** A result for an execution not in memory (this server restarted): applied if the fence still holds. */
@@ -335,25 +327,29 @@ export class Dispatcher {
     return true;
   }
 
-  #retryWaiting(): void {
-    const now = this.#o.clock.now();
-    for (const w of this.#waiting.splice(0)) {
-      if (now >= w.giveUpAt) {
-        const reason = `no client of group ${w.job.groupId} with handler "${w.job.handler}" could take it within ${this.#o.noClientTimeoutMs} ms`;
-        void this.#cas(w.execution, ['claimed'], 'failed', { reason, finishedAt: now });
-      } else {
-        void this.#route(w.execution, w.job, w.exclude, w.giveUpAt);
+  /** Places fires waiting for `handler` of `groupId`, oldest first, while clients have room. */
+  #retryWaiting(groupId: string, handler: string): void {
+    const list = this.#waiting.take(groupId, handler);
+    for (const [i, w] of list.entries()) {
+      if (!this.#pool.hasRoom(w.job, w.exclude)) {
+        this.#waiting.restore(list.slice(i));
+        return;
       }
+      void this.#route(w.execution, w.job, w.exclude, w.giveUpAt);
     }
   }
 
-  #armWaiting(): void {
-    // A coarse sweep: fires waiting for a client are retried when one connects or a slot
-    // frees, and this timer only enforces the give-up deadline.
-    this.#waitTimer ??= setTimeout(() => {
-      this.#waitTimer = undefined;
-      this.#retryWaiting();
-      if (this.#waiting.length > 0) this.#armWaiting();
+  #armSweep(): void {
+    // Waiting fires are placed when a client connects or a slot frees; this timer only
+    // enforces the give-up deadline.
+    this.#sweepTimer ??= setTimeout(() => {
+      this.#sweepTimer = undefined;
+      const now = this.#o.clock.now();
+      for (const w of this.#waiting.expire(now)) {
+        const reason = `no client of group ${w.job.groupId} with handler "${w.job.handler}" could take it within ${this.#o.noClientTimeoutMs} ms`;
+        void this.#cas(w.execution, ['claimed'], 'failed', { reason, finishedAt: now });
+      }
+      if (this.#waiting.size > 0) this.#armSweep();
     }, 1_000);
   }
 }
