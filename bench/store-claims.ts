@@ -1,6 +1,6 @@
 // Insert/claim rates of the store on MariaDB and SQLite. Prints one JSON line per measurement:
 //   {"bench":"store-claims","db":"mariadb","case":"claim-batch-100","rows":N,"rowsPerSec":x,
-//    "duplicates":0,"missing":0,"rounds":3}
+//    "duplicates":0,"missing":0,"rounds":3,"load1":0.4}
 // rowsPerSec is the median of the rounds. Cases:
 //   claim-batch-B       one claimer, claimFires with B fires per call, one call at a time
 //   race-batch-B        two store instances (two pools / two SQLite handles) claim the same
@@ -14,7 +14,7 @@
 // directory for SQLite (removed after).
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -89,6 +89,8 @@ function report(
     missing: 0,
     ...extra,
     rounds: rates.length,
+    // The figures shift with whatever else runs on the machine: say how busy it was.
+    load1: Math.round((loadavg()[0] ?? 0) * 10) / 10,
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }

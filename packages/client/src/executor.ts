@@ -212,7 +212,8 @@ export class Executor {
     void done.then((result) => {
       pool.delete(execution);
       if (!execution.abandoned) this.#deliver(execution, result);
-      if (this.#runningCount() === 0) this.#wakeIdle();
+      // Counting walks every running execution: only worth it when someone waits for idle.
+      if (this.#idleWaiters.length > 0 && this.#runningCount() === 0) this.#wakeIdle();
     });
   }
 

@@ -144,7 +144,17 @@ export async function createConsole(options: ConsoleOptions): Promise<ConsoleApp
   });
 
   // Only JSON bodies; without this a text/plain body would reach handlers as a string.
-  fastify.removeContentTypeParser('text/plain');
+  fastify.removeContentTypeParser(['text/plain', 'application/json']);
+  // An empty body with a JSON content type (what `curl -X POST -H 'Content-Type:
+  // application/json'` sends to .../enable) counts as no body; otherwise Fastify's parser, with
+  // its prototype-poisoning guard.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '') done(null, undefined);
+    // The default parser calls `done` itself and returns nothing to wait for.
+    else void parseJson(request, text, done);
+  });
   for (const schema of SHARED_SCHEMAS) fastify.addSchema(schema);
   fastify.addHook('preValidation', coerceIntegers);
   fastify.addHook('onResponse', (request, reply, done) => {

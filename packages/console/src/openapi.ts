@@ -13,7 +13,7 @@ export const OPENAPI_PATHS = { document: '/api/v1/openapi.json', page: '/api/doc
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
   await app.register(fastifySwagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: {
         title: 'Carillon console API',
         version,

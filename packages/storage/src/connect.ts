@@ -1,3 +1,4 @@
+import { cachingStatements } from './sqlite-statement-cache.js';
 import { isAbsolute } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
@@ -75,7 +76,7 @@ async function connectMysql(url: URL, poolSize: number): Promise<Connection> {
   const pool = createPool({
     host: url.hostname,
     port: url.port === '' ? 3306 : Number(url.port),
-    user: decodeURIComponent(url.username) || 'root',
+    user: decodeURIComponent(url.username),
     password: decodeURIComponent(url.password),
     database,
     connectionLimit: poolSize,
@@ -134,7 +135,7 @@ function connectSqlite(url: URL, busyTimeoutMs: number): Connection {
       profile.migrationLock === 'immediate-transaction'
         ? new TransactionalDdlSqliteAdapter()
         : new SqliteAdapter(),
-    createDriver: () => new ImmediateSqliteDriver({ database }),
+    createDriver: () => new ImmediateSqliteDriver({ database: cachingStatements(database) }),
     createQueryCompiler: () => new SqliteQueryCompiler(),
     createIntrospector: (db) => new SqliteIntrospector(db),
   };

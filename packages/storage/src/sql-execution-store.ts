@@ -79,7 +79,12 @@ export class SqlExecutionStore implements ExecutionStore {
     const ids = rows.map((r) => r.id);
     if (new Set(ids).size !== ids.length) throw invalid('claims', 'ids must be distinct');
     rows.sort((a, b) => a.job_id - b.job_id || a.scheduled_at - b.scheduled_at);
-    const runs = chunkBySize(rows, CLAIMS_PER_STATEMENT, BYTES_PER_STATEMENT, (r) =>
+    const columns = Object.keys(rows[0] ?? {}).length || 1;
+    const perStatement = Math.min(
+      CLAIMS_PER_STATEMENT,
+      Math.floor(this.#profile.maxBindParameters / columns),
+    );
+    const runs = chunkBySize(rows, perStatement, BYTES_PER_STATEMENT, (r) =>
       typeof r.param === 'string' ? r.param.length * 3 + 256 : 256,
     );
     for (const run of runs) {
@@ -323,7 +328,7 @@ export class SqlExecutionStore implements ExecutionStore {
     };
   }
 
-  /** See {@link appendLogs}: per-execution `seq` in order, cut over-long messages, all or nothing. */
+  /** See {@link appendLogs}: `seq` per execution in order; all refused if one is missing. */
   appendLogs(lines: readonly LogLine[]): Promise<void> {
     return appendLogs(this.#db, this.#profile, lines);
   }

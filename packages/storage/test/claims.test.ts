@@ -262,7 +262,10 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
     await stores.executions.transition(forbidden, ExecutionState.Dispatched);
     const dispatched = { ...forbidden, from: [ExecutionState.Dispatched] };
     expect(
-      await stores.executions.transition(dispatched, ExecutionState.Claimed, { attempt: 2 }),
+      await stores.executions.transition(dispatched, ExecutionState.Claimed, {
+        attempt: 2,
+        cause: ExecutionCause.Retry,
+      }),
     ).toBe(true);
     expect(await stores.executions.transition(forbidden, ExecutionState.Dispatched)).toBe(false);
     const second = { ...forbidden, attempt: 2 };
@@ -285,6 +288,7 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
     expect(await stores.executions.get(claim.id)).toMatchObject({
       state: 'succeeded',
       attempt: 2,
+      cause: 'retry',
       progress: 0.5,
       startedAt: T0 + 3,
       finishedAt: T0 + 9,

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { CarillonError, parseCron } from '@carillon/core';
+import { CarillonError, assertTimeZone, parseCron } from '@carillon/core';
 import type { CommandIo } from '../io.js';
 import { ExitCode } from '../io.js';
 
@@ -86,6 +86,7 @@ async function runNext(args: string[], io: CommandIo): Promise<number> {
     io.stdout.write(USAGE);
     return ExitCode.Ok;
   }
+  if (values.tz !== undefined) assertTimeZone(values.tz);
   const defaults = {
     tz: values.tz ?? DEFAULT_TIME_ZONE,
     fromMs: values.from === undefined ? Date.now() : parseInstant(values.from, '--from'),
@@ -130,8 +131,9 @@ async function answerLines(io: CommandIo, defaults: Omit<NextRequest, 'expr'>): 
 }
 
 function parseRequestLine(line: string, defaults: Omit<NextRequest, 'expr'>): NextRequest {
-  if (line.trim() === '')
+  if (line.trim() === '') {
     throw new InputError('empty line; expected {"expr", "tz", "from", "count"}');
+  }
   let input: unknown;
   try {
     input = JSON.parse(line);
@@ -187,34 +189,26 @@ function checkCount(count: number, name: string): number {
 }
 
 const ISO_INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2}))?$/i;
+  /^(?<year>\d{4})-(?<month>\d{2})-(?<day>\d{2})(?:[T ](?<hour>\d{2}):(?<minute>\d{2})(?::(?<second>\d{2})(?:\.(?<fraction>\d{1,9}))?)?(?<zone>Z|[+-]\d{2}:?\d{2}))?$/i;
 
 /** An ISO-8601 instant: a date (UTC midnight) or a date-time with `Z` or an offset. */
 function parseInstant(text: string, name: string): number {
-  const match = ISO_INSTANT.exec(text);
   const invalid = new InputError(
     `${name} must be an ISO-8601 instant such as 2026-03-08T07:00:00Z, got "${text}"`,
   );
-  if (match === null) throw invalid;
-  const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '', zone = 'Z'] =
-    match;
-  const fields = [year, month, day, hour, minute, second].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const [y, mo, d, h, mi, s] = fields;
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) {
-    throw invalid;
-  }
-  if (h > 23 || mi > 59 || s > 59) throw invalid;
+  const groups = ISO_INSTANT.exec(text)?.groups;
+  if (groups === undefined) throw invalid;
+  const field = (key: string): number => Number(groups[key] ?? 0);
+  const [year, month, day] = [field('year'), field('month'), field('day')];
+  const [hour, minute, second] = [field('hour'), field('minute'), field('second')];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const realDate =
+    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  if (!realDate || hour > 23 || minute > 59 || second > 59) throw invalid;
+  const ms = Number((groups.fraction ?? '').padEnd(3, '0').slice(0, 3));
+  const zone = groups.zone ?? 'Z';
   const offsetMinutes = zone.toUpperCase() === 'Z' ? 0 : zoneOffsetMinutes(zone);
-  const ms = Number(fraction.padEnd(3, '0').slice(0, 3));
-  return Date.UTC(y, mo - 1, d, h, mi, s, ms) - offsetMinutes * 60_000;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000;
 }
 
 function zoneOffsetMinutes(zone: string): number {

@@ -84,7 +84,7 @@ export function registerJobActionRoutes(app: FastifyInstance, ctx: ConsoleContex
         tags: ['jobs'],
         summary: 'Fire a job once, now (editor)',
         description:
-          "Records a manual execution that a holder of the job dispatches. `param` replaces the job's parameter for this fire. Any enabled job, cron or API-triggered; 409 for a disabled one.",
+          "Records a manual execution that a holder of the job dispatches. `param` replaces the job's parameter for this fire. Any enabled job, cron or API-triggered; 409 for a disabled one. The body may be omitted.",
         params: jobIdParams,
         body: {
           type: ['object', 'null'],

@@ -39,7 +39,7 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ConsoleContext): 
         tags: ['tokens'],
         summary: 'Issue a client token for a task group (editor)',
         description:
-          'The secret is in the answer only: store it. Clients send it in hello and to discovery.',
+          'The secret is in the answer only: store it. Clients send it in hello and to discovery. The body may be omitted.',
         params: groupIdParams,
         body: {
           type: ['object', 'null'],

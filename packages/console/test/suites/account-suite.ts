@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskGroup } from '@carillon/core';
+import { ensureAdmin } from '../../src/index.js';
 import { ADMIN, Harness } from '../harness.js';
 import type { DatabaseFixture } from '../harness.js';
 import { createGroup, createJob } from '../fixtures.js';
@@ -75,6 +76,39 @@ export function defineAccountSuite(makeDb: () => Promise<DatabaseFixture>): void
         expect(found?.passwordHash).toMatch(
           /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/,
         );
+      });
+
+      it('ensureAdmin bootstraps an admin once, and never without a password', async () => {
+        for (const password of ['', 'short', undefined as unknown as string]) {
+          await expect(
+            ensureAdmin(h.stores, 'root', password, { clock: h.clock }),
+          ).rejects.toMatchObject({
+            code: 'CARILLON_INVALID_ARGUMENT',
+          });
+        }
+        expect(await h.stores.users.findForLogin('root')).toBeUndefined();
+        const first = await ensureAdmin(h.stores, 'root', 'root-password-1', { clock: h.clock });
+        expect(first).toMatchObject({
+          created: true,
+          passwordReset: false,
+          user: { username: 'root', isAdmin: true },
+        });
+        const again = await ensureAdmin(h.stores, 'root', 'other-password', { clock: h.clock });
+        expect(again).toMatchObject({
+          created: false,
+          passwordReset: false,
+          user: { id: first.user.id },
+        });
+        await h.login('root', 'root-password-1');
+        const reset = await ensureAdmin(h.stores, 'root', 'other-password', {
+          clock: h.clock,
+          resetPassword: true,
+        });
+        expect(reset.passwordReset).toBe(true);
+        await h.login('root', 'other-password');
+        await expect(ensureAdmin(h.stores, 'alice', 'alice-password-9')).rejects.toMatchObject({
+          code: 'CARILLON_CONFLICT',
+        });
       });
     });
 

@@ -124,8 +124,10 @@ export function defineJobSuite(makeDb: () => Promise<DatabaseFixture>): void {
           token: alice.token,
         });
         expect(again.body).toMatchObject({ status: 'disabled', version: job.version + 1 });
+        // As curl sends it: a JSON content type and no body.
         const enabled = await h.call('POST', `/api/v1/jobs/${job.id}/enable`, {
           token: alice.token,
+          raw: '',
         });
         expect(enabled.body).toMatchObject({ status: 'enabled', version: job.version + 2 });
         expect(

@@ -209,6 +209,22 @@ export function badRequests(groupId: string, jobId: number, jobVersion: number):
       field: 'maxRetries',
     },
     {
+      name: 'empty JSON body where one is required',
+      method: 'POST',
+      path: '/api/v1/jobs',
+      options: { raw: '' },
+      status: 400,
+      code: 'CARILLON_INVALID_REQUEST',
+    },
+    {
+      name: 'JSON with a __proto__ key',
+      method: 'POST',
+      path: '/api/v1/jobs',
+      options: { raw: `{"__proto__": {"isAdmin": true}, "groupId": "${groupId}"}` },
+      status: 400,
+      code: 'CARILLON_INVALID_REQUEST',
+    },
+    {
       name: 'body not JSON',
       method: 'POST',
       path: '/api/v1/jobs',

@@ -8,7 +8,9 @@
 // adapter that fights it. The model, as Quartz's: the expression is evaluated on the local
 // wall clock of the job's time zone; wall times inside a spring-forward gap do not exist and are
 // skipped; a wall time that occurs twice in a fall-back overlap means the later (standard-time)
-// instant. Every search is bounded by CRON_MAX_YEAR, so no input can hang the engine.
+// instant. (Where Quartz's lenient calendar steps past an existing time just after a gap that
+// is not a whole hour on the hour, as Lord Howe's 30-minute change, this engine fires at it.)
+// Every search is bounded by CRON_MAX_YEAR, so no input can hang the engine.
 //
 // Files: parse-cron-spec (syntax), day-mask (which days of a month fire), wall-clock-search (the
 // next wall time), time-zone (offsets, cached per zone and year), describe-cron (English).

@@ -53,6 +53,7 @@ describe('describeCron', () => {
       'At 12:00:00 AM, on the last day of the month, in February, every 4 years from 2024 through 2032',
     ],
     ['0 0 12 1 1 ? */5', 'At 12:00:00 PM, on January 1, every 5 years from 1970'],
+    ['0 0 0 1 1 ? 1969', 'At 12:00:00 AM, on January 1, in 1969 (outside 1970-2199, so never)'],
   ])('%s', (expression, description) => {
     expect(describeCron(expression)).toBe(description);
     expect(parseCron(expression).describe()).toBe(description);

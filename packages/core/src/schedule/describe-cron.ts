@@ -1,20 +1,19 @@
 import type { CronFieldValues, CronItem, CronSpec, DayRule } from './cron-spec.js';
 import { MONTH_NAMES, WEEKDAY_NAMES } from './cron-spec.js';
 
-// English descriptions, built from the items as written (`0/15` reads "every 15 seconds", not as
-// four values), for the console, `carillon cron explain` and error-free review of a schedule.
+// English descriptions for the console and `carillon cron explain`, built from the items as
+// written: `0/15` reads "every 15 seconds", not as four values.
 
 interface Unit {
   readonly one: string;
   readonly many: string;
   readonly min: number;
   readonly max: number;
-  readonly format: (value: number) => string;
 }
 
-const SECOND: Unit = { one: 'second', many: 'seconds', min: 0, max: 59, format: String };
-const MINUTE: Unit = { one: 'minute', many: 'minutes', min: 0, max: 59, format: String };
-const DAY: Unit = { one: 'day', many: 'days', min: 1, max: 31, format: String };
+const SECOND: Unit = { one: 'second', many: 'seconds', min: 0, max: 59 };
+const MINUTE: Unit = { one: 'minute', many: 'minutes', min: 0, max: 59 };
+const DAY: Unit = { one: 'day', many: 'days', min: 1, max: 31 };
 const ORDINALS = ['first', 'second', 'third', 'fourth', 'fifth'] as const;
 
 /** Describes a parsed expression, e.g. "At 10:15:00 AM, Monday through Friday". */
@@ -79,8 +78,9 @@ function fieldClause(field: CronFieldValues, unit: Unit, suffix: string): string
   if (values.length === 1) phrases.push(`at ${plural(values[0] ?? 0, unit.one)} ${suffix}`);
   if (values.length > 1) phrases.push(`at ${unit.many} ${joinAnd(values.map(String))} ${suffix}`);
   for (const item of field.items) {
-    if (item.kind === 'range')
+    if (item.kind === 'range') {
       phrases.push(`${unit.many} ${span(item.from, item.to, unit)} ${suffix}`);
+    }
     if (item.kind === 'step') phrases.push(stepPhrase(item, unit));
   }
   return joinAnd(phrases);
@@ -89,13 +89,13 @@ function fieldClause(field: CronFieldValues, unit: Unit, suffix: string): string
 function stepPhrase(item: Extract<CronItem, { kind: 'step' }>, unit: Unit): string {
   const every = `every ${item.step} ${item.step === 1 ? unit.one : unit.many}`;
   if (item.to !== null) return `${every} from ${unit.one} ${span(item.from, item.to, unit)}`;
-  return item.from === unit.min ? every : `${every} from ${unit.one} ${unit.format(item.from)}`;
+  return item.from === unit.min ? every : `${every} from ${unit.one} ${item.from}`;
 }
 
+/** `a through b`; a wrapping range (`50-10`) reads as its two parts. */
 function span(from: number, to: number, unit: Unit): string {
-  const f = unit.format;
-  if (to >= from) return `${f(from)} through ${f(to)}`;
-  return `${f(from)} through ${f(unit.max)} and ${f(unit.min)} through ${f(to)}`;
+  if (to >= from) return `${from} through ${to}`;
+  return `${from} through ${unit.max} and ${unit.min} through ${to}`;
 }
 
 /** The hours that fire when the minute and second are fixed. */
@@ -118,8 +118,9 @@ function hourItem(item: Exclude<CronItem, { kind: 'value' }>): string {
       return `every hour from ${hourName(item.from)} through ${hourName(item.to)}`;
     case 'step': {
       const every = item.step === 1 ? 'every hour' : `every ${item.step} hours`;
-      if (item.to !== null)
+      if (item.to !== null) {
         return `${every} from ${hourName(item.from)} through ${hourName(item.to)}`;
+      }
       return item.from === 0 ? every : `${every} from ${hourName(item.from)}`;
     }
   }
@@ -211,7 +212,8 @@ function describeYears(field: CronFieldValues): string | null {
     const every = `${item.step === 1 ? 'every year' : `every ${item.step} years`} from ${item.from}`;
     phrases.push(item.to === null ? every : `${every} through ${item.to}`);
   }
-  return joinAnd(phrases);
+  const never = field.values.length === 0 ? ' (outside 1970-2199, so never)' : '';
+  return `${joinAnd(phrases)}${never}`;
 }
 
 /** The values of a field made only of single values, else null. */

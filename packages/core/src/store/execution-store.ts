@@ -80,8 +80,12 @@ export interface LogLine {
 export interface ExecutionStore {
   /**
    * Inserts every claim whose (job, scheduledAt) has no execution yet, owned by `serverId` with
-   * attempt 1, in as few statements as the database allows. Manual fires never collide.
-   * Returns the ids of the claims this call inserted (won); the others were taken before.
+   * attempt 1, in as few statements as the database allows. Only `schedule` and `misfire`
+   * claims are unique per (job, scheduledAt); manual and retry fires never collide. Returns the
+   * ids of the claims this call inserted (won), or an earlier call with the same ids did (so a
+   * retry after a lost reply is safe); the others were taken before.
+   *
+   * @throws CarillonError `CARILLON_INVALID_ARGUMENT` for a malformed claim or a repeated id.
    */
   claimFires(
     serverId: string,
@@ -92,6 +96,9 @@ export interface ExecutionStore {
   /**
    * Records a manual fire ("trigger once") as `claimed` with no owner yet; a holder of the job
    * takes it with {@link ExecutionStore.takeUnowned}. Returns the stored execution.
+   *
+   * @throws CarillonError `CARILLON_NOT_FOUND` if the job does not exist, `CARILLON_CONFLICT` if
+   *   the claim is a scheduled one for an instant already recorded.
    */
   insertManual(claim: FireClaim, nowMs: number): Promise<Execution>;
 
@@ -106,6 +113,10 @@ export interface ExecutionStore {
    * Compare-and-set: sets `state` and `patch` only if the execution is still in one of
    * `fence.from`, owned by `fence.ownerServerId`, at `fence.attempt`. Returns whether it applied;
    * false means someone newer owns it (the caller has lost its standing and must drop it).
+   * A `from` equal to `state` patches without a state change (progress while running).
+   *
+   * @throws CarillonError `CARILLON_INVALID_TRANSITION` if a state of `fence.from` cannot lead
+   *   to `state`; `CARILLON_INVALID_ARGUMENT` if `patch.attempt` is not `fence.attempt + 1`.
    */
   transition(fence: Fence, state: ExecutionState, patch?: ExecutionPatch): Promise<boolean>;
 
@@ -151,10 +162,21 @@ export interface ExecutionStore {
   /** The latest scheduled instant recorded for each job (schedule and misfire causes), for misfire detection. */
   lastScheduledAt(jobIds: readonly number[]): Promise<ReadonlyMap<number, number>>;
 
-  /** Pages through executions, newest scheduled first. */
+  /**
+   * Pages through executions, newest scheduled first, ties by id; `states: []` matches nothing.
+   *
+   * @throws CarillonError `CARILLON_INVALID_ARGUMENT` for a limit outside 1..500 or a cursor
+   *   this store did not make.
+   */
   page(query: ExecutionQuery): Promise<ExecutionPage>;
 
-  /** Appends log lines (from any number of executions) in one batch. */
+  /**
+   * Appends log lines (from any number of executions) in one batch; `seq` follows each
+   * execution's last line, in the order given, also against concurrent appenders. Messages over
+   * 16,384 characters are cut (ending in `…`).
+   *
+   * @throws CarillonError `CARILLON_NOT_FOUND` if an execution does not exist (nothing written).
+   */
   appendLogs(lines: readonly LogLine[]): Promise<void>;
 
   /** Log lines of an execution in order, after `afterSeq` (exclusive). */

@@ -9,11 +9,18 @@ export interface NewTaskGroup {
 
 /** Task groups and who may do what in them. */
 export interface GroupStore {
-  /** Creates a group with the next free number of its cluster (the first is 1). */
+  /**
+   * Creates a group with the next free number of its cluster (the first is 1). A number is
+   * never handed out twice, not even after its group was deleted.
+   */
   create(group: NewTaskGroup, nowMs: number): Promise<TaskGroup>;
   get(id: string): Promise<TaskGroup | undefined>;
   list(): Promise<readonly TaskGroup[]>;
-  /** Deletes the group and its permissions; false if it did not exist. */
+  /**
+   * Deletes the group, its permissions and its client tokens; false if it did not exist.
+   *
+   * @throws CarillonError `CARILLON_CONFLICT` while jobs (even deleted ones) belong to it.
+   */
   delete(id: string): Promise<boolean>;
   /** Sets a user's role on a group (replacing any other). */
   grant(groupId: string, userId: number, role: GroupRole): Promise<void>;

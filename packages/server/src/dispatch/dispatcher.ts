@@ -231,12 +231,18 @@ export class Dispatcher {
     const active: Active = { execution, job, clientId: link.clientId, cancelTimeout: undefined };
     this.#active.set(execution.id, active);
     const now = this.#o.clock.now();
-    if (!(await this.#move(active, ['claimed'], 'dispatched', { clientId: link.clientId, dispatchedAt: now }))) return;
     const sendAt = Math.max(execution.scheduledAt, now);
     if (job.timeoutMs > 0) {
       active.cancelTimeout = this.#o.clock.setTimer(sendAt + job.timeoutMs, () => void this.#timeOut(active));
     }
-    this.#sends.add(sendAt, link, orderOf(active.execution, job));
+    this.#sends.add(sendAt, link, orderOf(execution, job));
+    // Recorded behind the send, so that no write sits between the instant and the client: the
+    // claim was this server's a moment ago, and a server that may have lost its standing stops
+    // dispatching altogether. Should the write still fail, the send is withdrawn or cancelled.
+    const dispatched = await this.#move(active, ['claimed'], 'dispatched', { clientId: link.clientId, dispatchedAt: sendAt });
+    if (!dispatched && !this.#sends.drop(execution.id)) {
+      link.cancel(execution.id, execution.attempt, 'superseded', 'this server no longer owns the execution');
+    }
   }
 
   #deliver(link: ClientLink, orders: readonly DispatchOrder[]): void {
