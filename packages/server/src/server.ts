@@ -59,6 +59,7 @@ export class CarillonServer {
       serverId: options.serverId,
       executions: this.#stores.executions,
       jobOf: (id) => this.#held.get(id),
+      fenceMs: options.fenceMs ?? 10_000,
       ...(options.noClientTimeoutMs === undefined ? {} : { noClientTimeoutMs: options.noClientTimeoutMs }),
     });
     this.events.on('fires:claimed', ({ executions }) => this.#dispatcher.take(executions));

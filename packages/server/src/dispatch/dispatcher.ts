@@ -23,6 +23,11 @@ export interface DispatcherOptions {
   readonly noClientTimeoutMs?: number;
   /** Delay before a retry after a retryable failure, doubled per attempt. Default 1,000 ms. */
   readonly retryDelayMs?: number;
+  /**
+   * How long a client cut off from every server keeps running handlers (told to clients in
+   * the welcome); work of a vanished client waits this long before it runs again. Default 10,000 ms.
+   */
+  readonly fenceMs?: number;
 }
 
 /** An execution this server has routed to a client, or is about to. */
@@ -31,6 +36,10 @@ interface Active {
   readonly job: Job;
   readonly clientId: string;
   cancelTimeout: (() => void) | undefined;
+  /** Set while the client's stream is gone: cancels the fence-interval wait. */
+  orphaned?: (() => void) | undefined;
+  /** The slot went with the client's old link (it counts again if the client names it). */
+  slotGone?: boolean;
 }
 
 const IN_FLIGHT: readonly ExecutionState[] = ['dispatched', 'running'];
@@ -54,7 +63,7 @@ export class Dispatcher {
   #sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(options: DispatcherOptions) {
-    this.#o = { noClientTimeoutMs: 10_000, retryDelayMs: 1_000, ...options };
+    this.#o = { noClientTimeoutMs: 10_000, retryDelayMs: 1_000, fenceMs: 10_000, ...options };
     this.#logs = new LogBuffer(options.executions, options.logger);
     this.#writer = new ExecutionWriter(options.executions, options.logger);
     this.#sends = new SendQueue(options.clock, (link, orders) => this.#deliver(link, orders));
@@ -81,7 +90,16 @@ export class Dispatcher {
    */
   async reattach(clientId: string, running: ReadonlyArray<{ executionId: string; attempt: number }>): Promise<void> {
     for (const ref of running) {
-      if (this.#active.has(ref.executionId)) continue;
+      const known = this.#active.get(ref.executionId);
+      if (known !== undefined) {
+        if (known.clientId === clientId && known.execution.attempt === ref.attempt && known.orphaned !== undefined) {
+          known.orphaned();
+          known.orphaned = undefined;
+          known.slotGone = false;
+          this.#pool.reserveOn(clientId, known.job.handler);
+        }
+        continue;
+      }
       const stored = await this.#o.executions.get(ref.executionId);
       const job = stored === undefined ? undefined : this.#o.jobOf(stored.jobId);
       if (stored === undefined || job === undefined || stored.ownerServerId !== this.#o.serverId) continue;
@@ -113,10 +131,22 @@ export class Dispatcher {
     const link = this.#pool.remove(clientId);
     if (link === undefined) return;
     this.#o.events.emit('client:disconnected', { clientId, groupId: link.groupId });
+    const reason = `client ${clientId} ${why}`;
     for (const active of [...this.#active.values()]) {
       if (active.clientId !== clientId) continue;
-      const sent = !this.#sends.drop(active.execution.id);
-      void this.#redispatchOrFail(active, `client ${clientId} ${why}`, sent);
+      if (this.#sends.drop(active.execution.id)) {
+        void this.#redispatchOrFail(active, reason, false);
+        continue;
+      }
+      // A dropped stream is not a dead client: it may be reconnecting, its handler still
+      // running. Only after the fence interval, when a cut-off client has aborted its
+      // handlers, is the work dispatched again or failed; a client back in time names it in
+      // its hello and keeps it.
+      active.slotGone = true;
+      active.orphaned = this.#o.clock.setTimer(this.#o.clock.now() + this.#o.fenceMs, () => {
+        active.orphaned = undefined;
+        if (this.#active.get(active.execution.id) === active) void this.#redispatchOrFail(active, reason, true);
+      });
     }
   }
 
@@ -301,7 +331,8 @@ export class Dispatcher {
     if (this.#active.get(active.execution.id) !== active) return;
     this.#active.delete(active.execution.id);
     active.cancelTimeout?.();
-    this.#pool.release(active.clientId, active.job.handler);
+    active.orphaned?.();
+    if (active.slotGone !== true) this.#pool.release(active.clientId, active.job.handler);
     const queued = this.#guard.end(active.job.id, active.execution.id);
     if (queued !== undefined) void this.#route(queued, active.job, new Set(), this.#o.clock.now() + this.#o.noClientTimeoutMs);
     this.#retryWaiting(active.job.groupId, active.job.handler);
