@@ -2,14 +2,24 @@
 // start, "<jobId> <scheduledAt> <startedAt> <executionId>", for the bench to measure lateness.
 import { Client } from '@carillon/client';
 
-const settings = JSON.parse(process.env['CARILLON_BENCH_CLIENT'] ?? '{}') as { console: string; group: string; token: string; concurrency: number };
+const settings = JSON.parse(process.env['CARILLON_BENCH_CLIENT'] ?? '{}') as {
+  console: string;
+  group: string;
+  token: string;
+  concurrency: number;
+};
 const lines: string[] = [];
 const flush = (): void => {
   if (lines.length > 0) process.stdout.write(lines.splice(0).join(''));
 };
 const timer = setInterval(flush, 200);
 
-const client = new Client({ console: settings.console, group: settings.group, token: settings.token, clientId: `bench-${process.pid}` });
+const client = new Client({
+  console: settings.console,
+  group: settings.group,
+  token: settings.token,
+  clientId: `bench-${process.pid}`,
+});
 client.register('bench', {
   concurrency: settings.concurrency,
   execute(ctx) {

@@ -14,7 +14,12 @@ beforeAll(async () => {
   stack = await startStack({ dbUrl: await db.create(), server: { misfireThresholdMs: 1_000 } });
   const group = await stack.createGroup('misfire');
   groupId = group.groupId;
-  client = await startClientProcess({ console: stack.consoleUrl, group: groupId, token: group.clientToken, clientId: 'misfire-client' });
+  client = await startClientProcess({
+    console: stack.consoleUrl,
+    group: groupId,
+    token: group.clientToken,
+    clientId: 'misfire-client',
+  });
 });
 
 afterAll(async () => {
@@ -44,7 +49,8 @@ describe('misfire policies across a stopped server', () => {
       ).id;
     }
     await waitFor('every job to have fired once', async () => {
-      for (const id of Object.values(jobs)) if (!(await all(id)).some((e) => e.state === 'succeeded')) return false;
+      for (const id of Object.values(jobs))
+        if (!(await all(id)).some((e) => e.state === 'succeeded')) return false;
       return true;
     });
     await stack.stopServer();
@@ -55,7 +61,12 @@ describe('misfire policies across a stopped server', () => {
     const restartedAt = Date.now();
     await waitFor('fires after the restart to succeed', async () => {
       for (const id of Object.values(jobs)) {
-        if (!(await all(id)).some((e) => e.cause === 'schedule' && e.scheduledAt > restartedAt && e.state === 'succeeded')) return false;
+        if (
+          !(await all(id)).some(
+            (e) => e.cause === 'schedule' && e.scheduledAt > restartedAt && e.state === 'succeeded',
+          )
+        )
+          return false;
       }
       return true;
     });
@@ -66,15 +77,21 @@ describe('misfire policies across a stopped server', () => {
       // Nothing lost, nothing doubled: every second from the first fire on has exactly one row.
       const instants = executions.map((e) => e.scheduledAt);
       expect(new Set(instants).size, policy).toBe(instants.length);
-      for (let i = 1; i < instants.length; i++) expect(instants[i]! - instants[i - 1]!, `${policy} gap`).toBe(1000);
+      for (let i = 1; i < instants.length; i++)
+        expect(instants[i]! - instants[i - 1]!, `${policy} gap`).toBe(1000);
       const missed = executions.filter((e) => e.cause === 'misfire');
       expect(missed.length, policy).toBeGreaterThanOrEqual(3);
-      expect(missed.every((e) => e.scheduledAt > stoppedAt - 1000 && e.scheduledAt < restartedAt), policy).toBe(true);
+      expect(
+        missed.every((e) => e.scheduledAt > stoppedAt - 1000 && e.scheduledAt < restartedAt),
+        policy,
+      ).toBe(true);
       const ran = missed.filter((e) => e.state !== 'skipped');
       const skipped = missed.filter((e) => e.state === 'skipped');
       await waitFor(`${policy}: misfires to finish`, async () => {
         const now = await all(id);
-        return now.filter((e) => e.cause === 'misfire').every((e) => ['succeeded', 'skipped'].includes(e.state));
+        return now
+          .filter((e) => e.cause === 'misfire')
+          .every((e) => ['succeeded', 'skipped'].includes(e.state));
       });
       switch (policy) {
         case 'fire_once':

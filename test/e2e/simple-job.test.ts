@@ -12,7 +12,12 @@ beforeAll(async () => {
   stack = await startStack({ dbUrl: await db.create() });
   const group = await stack.createGroup('simple');
   groupId = group.groupId;
-  client = await startClientProcess({ console: stack.consoleUrl, group: groupId, token: group.clientToken, clientId: 'simple-client' });
+  client = await startClientProcess({
+    console: stack.consoleUrl,
+    group: groupId,
+    token: group.clientToken,
+    clientId: 'simple-client',
+  });
 });
 
 afterAll(async () => {
@@ -34,7 +39,10 @@ describe('a cron job end to end (client in another process, real gRPC)', () => {
       param: 'TestParam',
     });
     const done = await waitFor('three succeeded executions', async () => {
-      const page = await stack.api<Page>('GET', `/api/v1/executions?jobId=${jobId}&state=succeeded&limit=50`);
+      const page = await stack.api<Page>(
+        'GET',
+        `/api/v1/executions?jobId=${jobId}&state=succeeded&limit=50`,
+      );
       return page.items.length >= 3 ? page.items : undefined;
     });
     for (const execution of done) {
@@ -43,7 +51,10 @@ describe('a cron job end to end (client in another process, real gRPC)', () => {
       expect(execution.clientId).toBe('simple-client');
       expect(execution.scheduledAt % 1000).toBe(0);
       expect(execution.startedAt).toBeGreaterThanOrEqual(execution.scheduledAt);
-      const logs = await stack.api<{ items: ExecutionLog[] }>('GET', `/api/v1/executions/${execution.id}/logs`);
+      const logs = await stack.api<{ items: ExecutionLog[] }>(
+        'GET',
+        `/api/v1/executions/${execution.id}/logs`,
+      );
       expect(logs.items.map((l) => l.message)).toContain('echo TestParam');
     }
     const instants = done.map((e) => e.scheduledAt);
@@ -62,11 +73,19 @@ describe('a cron job end to end (client in another process, real gRPC)', () => {
     });
     const ids: string[] = [];
     for (const param of ['a', 'b', 'c']) {
-      ids.push((await stack.api<{ executionId: string }>('POST', `/api/v1/jobs/${jobId}/trigger`, { param })).executionId);
+      ids.push(
+        (
+          await stack.api<{ executionId: string }>('POST', `/api/v1/jobs/${jobId}/trigger`, {
+            param,
+          })
+        ).executionId,
+      );
     }
     const finished = await waitFor('three triggered executions to finish', async () => {
       const page = await stack.api<Page>('GET', `/api/v1/executions?jobId=${jobId}&limit=50`);
-      return page.items.filter((e) => e.state === 'succeeded').length === 3 ? page.items : undefined;
+      return page.items.filter((e) => e.state === 'succeeded').length === 3
+        ? page.items
+        : undefined;
     });
     expect(finished).toHaveLength(3);
     expect(finished.map((e) => e.id).sort()).toEqual([...ids].sort());

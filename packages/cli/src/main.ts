@@ -24,10 +24,14 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
   const command = name === undefined ? undefined : COMMANDS[name];
   if (command === undefined) {
     const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`);
-    const stream = name === undefined || name === 'help' || name === '--help' ? io.stdout : io.stderr;
-    if (name !== undefined && name !== 'help' && name !== '--help') stream.write(`unknown command: ${name}\n`);
+    const stream =
+      name === undefined || name === 'help' || name === '--help' ? io.stdout : io.stderr;
+    if (name !== undefined && name !== 'help' && name !== '--help')
+      stream.write(`unknown command: ${name}\n`);
     stream.write(`usage: carillon <command> [options]\n\ncommands:\n${lines.join('\n')}\n`);
-    return name === undefined || name === 'help' || name === '--help' ? ExitCode.Ok : ExitCode.Usage;
+    return name === undefined || name === 'help' || name === '--help'
+      ? ExitCode.Ok
+      : ExitCode.Usage;
   }
   const run = await command.load();
   return run(rest, io);

@@ -73,7 +73,13 @@ describe.each(factories)('Coordinator conformance: $name', (factory) => {
     if (a === undefined || b === undefined) throw new Error('factory made too few');
     await a.start();
     await b.start();
-    const client = { clientId: 'c1', groupId: '101-1-1-7', serverId: 's-a', handlers: ['h'], room: 'r1' };
+    const client = {
+      clientId: 'c1',
+      groupId: '101-1-1-7',
+      serverId: 's-a',
+      handlers: ['h'],
+      room: 'r1',
+    };
     await a.registerClient(client);
     expect(await b.listClients('101-1-1-7')).toEqual([client]);
     await a.stop();

@@ -8,11 +8,23 @@ export interface ServerEvents {
   /** Fires this server won, ready for dispatch. */
   'fires:claimed': { readonly executions: readonly Execution[] };
   /** Instants that passed unfired (no server ran, or the server fell behind), with the policy's outcome. */
-  'fires:missed': { readonly jobId: number; readonly instants: readonly number[]; readonly fired: number };
+  'fires:missed': {
+    readonly jobId: number;
+    readonly instants: readonly number[];
+    readonly fired: number;
+  };
   'execution:dispatched': { readonly execution: Execution; readonly clientId: string };
-  'execution:started': { readonly executionId: string; readonly clientId: string; readonly at: number };
+  'execution:started': {
+    readonly executionId: string;
+    readonly clientId: string;
+    readonly at: number;
+  };
   'execution:finished': { readonly execution: Execution };
-  'execution:skipped': { readonly executionId: string; readonly jobId: number; readonly reason: string };
+  'execution:skipped': {
+    readonly executionId: string;
+    readonly jobId: number;
+    readonly reason: string;
+  };
   'client:connected': { readonly clientId: string; readonly groupId: string };
   'client:disconnected': { readonly clientId: string; readonly groupId: string };
   'jobs:loaded': { readonly count: number };
@@ -30,8 +42,8 @@ export class ServerEventBus {
       set = new Set();
       this.#listeners.set(name, set);
     }
-    set.add(listener as (payload: never) => void);
-    return () => set.delete(listener as (payload: never) => void);
+    set.add(listener);
+    return () => set.delete(listener);
   }
 
   emit<K extends keyof ServerEvents>(name: K, payload: ServerEvents[K]): void {

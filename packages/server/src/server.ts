@@ -1,4 +1,12 @@
-import type { Clock, Execution, Job, Logger, ServerMember, Stores, Unsubscribe } from '@carillon/core';
+import type {
+  Clock,
+  Execution,
+  Job,
+  Logger,
+  ServerMember,
+  Stores,
+  Unsubscribe,
+} from '@carillon/core';
 import { SystemClock, chooseHolders, parseTaskGroupId, silentLogger } from '@carillon/core';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { ServerEventBus } from './events.js';
@@ -51,7 +59,9 @@ export class CarillonServer {
       executions: this.#stores.executions,
       shouldClaim: (job) => this.#membership.isPreferred(job),
       ...(options.leadMs === undefined ? {} : { leadMs: options.leadMs }),
-      ...(options.misfireThresholdMs === undefined ? {} : { misfireThresholdMs: options.misfireThresholdMs }),
+      ...(options.misfireThresholdMs === undefined
+        ? {}
+        : { misfireThresholdMs: options.misfireThresholdMs }),
       ...(options.fireAllCap === undefined ? {} : { fireAllCap: options.fireAllCap }),
     });
     this.#dispatcher = new Dispatcher({
@@ -60,7 +70,9 @@ export class CarillonServer {
       executions: this.#stores.executions,
       jobOf: (id) => this.#held.get(id),
       fenceMs: options.fenceMs ?? 10_000,
-      ...(options.noClientTimeoutMs === undefined ? {} : { noClientTimeoutMs: options.noClientTimeoutMs }),
+      ...(options.noClientTimeoutMs === undefined
+        ? {}
+        : { noClientTimeoutMs: options.noClientTimeoutMs }),
     });
     this.events.on('fires:claimed', ({ executions }) => this.#dispatcher.take(executions));
   }
@@ -121,12 +133,25 @@ export class CarillonServer {
       rpcAddress: this.rpcAddress,
     };
     await o.coordinator.registerServer(member);
-    await this.#stores.servers.upsert({ id: o.serverId, cluster: o.cluster, serverGroup: o.serverGroup, room: o.room, rpcAddress: this.rpcAddress, lastSeenAt: this.#clock.now() });
+    await this.#stores.servers.upsert({
+      id: o.serverId,
+      cluster: o.cluster,
+      serverGroup: o.serverGroup,
+      room: o.room,
+      rpcAddress: this.rpcAddress,
+      lastSeenAt: this.#clock.now(),
+    });
     this.#membership.update(await o.coordinator.listServers(o.cluster, o.serverGroup));
     this.#unsubscribe.push(
-      o.coordinator.watchServers(o.cluster, o.serverGroup, (servers) => void this.#onMembership(servers)),
+      o.coordinator.watchServers(
+        o.cluster,
+        o.serverGroup,
+        (servers) => void this.#onMembership(servers),
+      ),
       o.coordinator.watchGroupChanges((groupId) => this.#onGroupChanged(groupId)),
-      o.coordinator.onStateChange((state) => this.#logger.info({ state }, 'coordinator session state')),
+      o.coordinator.onStateChange((state) =>
+        this.#logger.info({ state }, 'coordinator session state'),
+      ),
     );
     void this.#campaign();
     await this.#reloadJobs();
@@ -160,14 +185,19 @@ export class CarillonServer {
    */
   #reloadJobs(): Promise<void> {
     if (this.#reloadQueued !== undefined) return this.#reloadQueued;
-    const next = this.#reload.then(async () => {
-      this.#reloadQueued = undefined;
-      const jobs = await this.#stores.jobs.listByHolder(this.#o.serverId);
-      const { removed, changed } = this.#held.replaceAll(jobs);
-      const lastFired = changed.length === 0 ? new Map<number, number>() : await this.#stores.executions.lastScheduledAt(changed.map((j) => j.id));
-      this.#scheduler.update(changed, removed, lastFired);
-      this.events.emit('jobs:loaded', { count: jobs.length });
-    }).catch((error: unknown) => this.#logger.error({ err: error }, 'loading held jobs failed'));
+    const next = this.#reload
+      .then(async () => {
+        this.#reloadQueued = undefined;
+        const jobs = await this.#stores.jobs.listByHolder(this.#o.serverId);
+        const { removed, changed } = this.#held.replaceAll(jobs);
+        const lastFired =
+          changed.length === 0
+            ? new Map<number, number>()
+            : await this.#stores.executions.lastScheduledAt(changed.map((j) => j.id));
+        this.#scheduler.update(changed, removed, lastFired);
+        this.events.emit('jobs:loaded', { count: jobs.length });
+      })
+      .catch((error: unknown) => this.#logger.error({ err: error }, 'loading held jobs failed'));
     this.#reloadQueued = next;
     this.#reload = next;
     return next;
@@ -209,23 +239,42 @@ export class CarillonServer {
     this.#dispatcher.take(claimed);
     const inFlight = unfinished.filter((e) => e.state !== 'claimed');
     if (inFlight.length === 0) return;
-    this.#logger.warn({ count: inFlight.length, graceMs }, 'executions left in flight by a previous run');
-    this.#clock.setTimer(this.#clock.now() + graceMs, () => void this.#redispatchAbandoned(inFlight));
+    this.#logger.warn(
+      { count: inFlight.length, graceMs },
+      'executions left in flight by a previous run',
+    );
+    this.#clock.setTimer(
+      this.#clock.now() + graceMs,
+      () => void this.#redispatchAbandoned(inFlight),
+    );
   }
 
   async #redispatchAbandoned(executions: readonly Execution[]): Promise<void> {
     const retaken: Execution[] = [];
     for (const e of executions) {
       if (this.#dispatcher.isActive(e.id)) continue;
-      const fence = { id: e.id, from: ['dispatched', 'running'] as const, ownerServerId: this.#o.serverId, attempt: e.attempt };
-      const patch = { attempt: e.attempt + 1, cause: 'failover' as const, clientId: null, reason: 'server restarted; no client reported the execution' };
-      if (await this.#stores.executions.transition(fence, 'claimed', patch)) retaken.push({ ...e, ...patch, state: 'claimed' });
+      const fence = {
+        id: e.id,
+        from: ['dispatched', 'running'] as const,
+        ownerServerId: this.#o.serverId,
+        attempt: e.attempt,
+      };
+      const patch = {
+        attempt: e.attempt + 1,
+        cause: 'failover' as const,
+        clientId: null,
+        reason: 'server restarted; no client reported the execution',
+      };
+      if (await this.#stores.executions.transition(fence, 'claimed', patch))
+        retaken.push({ ...e, ...patch, state: 'claimed' });
     }
     this.#dispatcher.take(retaken);
   }
 
   async #campaign(): Promise<void> {
-    const leadership = await this.#o.coordinator.campaign(`holders-${this.#o.cluster}-${this.#o.serverGroup}`);
+    const leadership = await this.#o.coordinator.campaign(
+      `holders-${this.#o.cluster}-${this.#o.serverGroup}`,
+    );
     if (this.#state === 'stopping' || this.#state === 'stopped') {
       await leadership.release();
       return;
@@ -246,10 +295,19 @@ export class CarillonServer {
 
   /** Takes over the unfinished executions of a departed server for jobs this server now prefers. */
   async #adoptFrom(deadServerId: string): Promise<void> {
-    const mine = [...this.#held.values()].filter((j) => j.holders.includes(deadServerId) && this.#membership.isPreferred(j));
+    const mine = [...this.#held.values()].filter(
+      (j) => j.holders.includes(deadServerId) && this.#membership.isPreferred(j),
+    );
     if (mine.length === 0) return;
-    const adopted = await this.#stores.executions.adoptOrphans(deadServerId, this.#o.serverId, mine.map((j) => j.id));
-    this.#logger.warn({ deadServerId, adopted: adopted.length }, 'adopted executions of a departed server');
+    const adopted = await this.#stores.executions.adoptOrphans(
+      deadServerId,
+      this.#o.serverId,
+      mine.map((j) => j.id),
+    );
+    this.#logger.warn(
+      { deadServerId, adopted: adopted.length },
+      'adopted executions of a departed server',
+    );
     this.#dispatcher.take(adopted);
   }
 
@@ -263,10 +321,15 @@ export class CarillonServer {
       if (live.length === 0) return;
       let changed = 0;
       for (const group of await this.#stores.groups.list()) {
-        if (group.cluster !== this.#o.cluster || group.serverGroup !== this.#o.serverGroup) continue;
+        if (group.cluster !== this.#o.cluster || group.serverGroup !== this.#o.serverGroup)
+          continue;
         let groupChanged = false;
         for (const job of await this.#stores.jobs.listByGroup(group.id)) {
-          const holders = chooseHolders(live, group.backups, job.holders.filter((h) => this.#membership.isLive(h)));
+          const holders = chooseHolders(
+            live,
+            group.backups,
+            job.holders.filter((h) => this.#membership.isLive(h)),
+          );
           if (sameHolders(holders, job)) continue;
           if (await this.#stores.jobs.setHolders(job.id, job.version, holders, this.#clock.now())) {
             changed++;

@@ -20,10 +20,14 @@ const emit = (event: object): void => {
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      },
+      { once: true },
+    );
   });
 
 const handlers: Record<string, (ctx: ExecutionContext) => Promise<string>> = {
@@ -37,7 +41,11 @@ const handlers: Record<string, (ctx: ExecutionContext) => Promise<string>> = {
     return 'slept';
   },
   fail(ctx) {
-    return Promise.reject(ctx.param === 'fatal' ? new NonRetryableError('fatal failure') : new Error(`failure: ${ctx.param ?? ''}`));
+    return Promise.reject(
+      ctx.param === 'fatal'
+        ? new NonRetryableError('fatal failure')
+        : new Error(`failure: ${ctx.param ?? ''}`),
+    );
   },
 };
 
@@ -52,13 +60,33 @@ for (const [name, run] of Object.entries(handlers)) {
   client.register(name, {
     concurrency: settings.concurrency ?? 8,
     async execute(ctx) {
-      emit({ event: 'started', executionId: ctx.executionId, attempt: ctx.attempt, jobId: ctx.jobId, handler: name, scheduledAt: ctx.scheduledAt, at: Date.now() });
+      emit({
+        event: 'started',
+        executionId: ctx.executionId,
+        attempt: ctx.attempt,
+        jobId: ctx.jobId,
+        handler: name,
+        scheduledAt: ctx.scheduledAt,
+        at: Date.now(),
+      });
       try {
         const result = await run(ctx);
-        emit({ event: 'finished', executionId: ctx.executionId, attempt: ctx.attempt, outcome: 'succeeded' });
+        emit({
+          event: 'finished',
+          executionId: ctx.executionId,
+          attempt: ctx.attempt,
+          outcome: 'succeeded',
+        });
         return result;
       } catch (error) {
-        emit({ event: 'finished', executionId: ctx.executionId, attempt: ctx.attempt, outcome: 'failed', aborted: ctx.signal.aborted, error: String(error) });
+        emit({
+          event: 'finished',
+          executionId: ctx.executionId,
+          attempt: ctx.attempt,
+          outcome: 'failed',
+          aborted: ctx.signal.aborted,
+          error: String(error),
+        });
         throw error;
       }
     },

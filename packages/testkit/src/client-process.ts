@@ -21,7 +21,10 @@ export interface ClientProcess {
   readonly child: ChildProcess;
   readonly events: ClientProcessEvent[];
   /** Resolves with the first event (seen or future) that matches. */
-  waitForEvent(match: (e: ClientProcessEvent) => boolean, timeoutMs?: number): Promise<ClientProcessEvent>;
+  waitForEvent(
+    match: (e: ClientProcessEvent) => boolean,
+    timeoutMs?: number,
+  ): Promise<ClientProcessEvent>;
   /** Kills with SIGKILL and waits for the exit. */
   kill(): Promise<void>;
   /** Asks for a graceful stop (SIGTERM) and waits for the exit. */
@@ -47,10 +50,9 @@ export async function startClientProcess(settings: {
   const waiters = new Set<() => void>();
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
-    if (process.env['DBG']) process.stdout.write('[client stderr] ' + chunk.toString());
     stderr += chunk.toString();
   });
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     try {
       events.push(JSON.parse(line) as ClientProcessEvent);
     } catch {
@@ -59,7 +61,10 @@ export async function startClientProcess(settings: {
     for (const wake of waiters) wake();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const waitForEvent = (match: (e: ClientProcessEvent) => boolean, timeoutMs = 30_000): Promise<ClientProcessEvent> =>
+  const waitForEvent = (
+    match: (e: ClientProcessEvent) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<ClientProcessEvent> =>
     new Promise((resolve, reject) => {
       const check = (): void => {
         const found = events.find(match);
@@ -69,7 +74,11 @@ export async function startClientProcess(settings: {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`client ${settings.clientId}: no matching event within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`));
+        reject(
+          new Error(
+            `client ${settings.clientId}: no matching event within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = (): void => {
         clearTimeout(timer);

@@ -43,18 +43,43 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   // A fixed port, so that a restarted server is found where clients knew the old one.
   const rpcPort = options.server?.rpcPort ?? (await freePort());
   const makeServer = () =>
-    CarillonServer.create({ serverId, cluster: 101, serverGroup: 1, room: 'r1', stores, coordinator, clock, ...options.server, rpcPort });
+    CarillonServer.create({
+      serverId,
+      cluster: 101,
+      serverGroup: 1,
+      room: 'r1',
+      stores,
+      coordinator,
+      clock,
+      ...options.server,
+      rpcPort,
+    });
   let server = await makeServer();
   await server.start();
-  const console = await createConsole({ stores, coordinator, clock, cluster: 101, serverGroups: [1] });
+  const console = await createConsole({
+    stores,
+    coordinator,
+    clock,
+    cluster: 101,
+    serverGroups: [1],
+  });
   const consoleUrl = await console.listen({ host: '127.0.0.1', port: 0 });
   const password = randomBytes(12).toString('base64url');
   await ensureAdmin(stores, 'admin', password, { clock });
 
-  async function call(method: string, path: string, body: unknown, token: string | undefined, expectStatus?: number): Promise<unknown> {
+  async function call(
+    method: string,
+    path: string,
+    body: unknown,
+    token: string | undefined,
+    expectStatus?: number,
+  ): Promise<unknown> {
     const response = await fetch(`${consoleUrl}${path}`, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
@@ -64,7 +89,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     return parsed;
   }
-  const { token: adminToken } = (await call('POST', '/api/v1/auth/login', { username: 'admin', password }, undefined)) as { token: string };
+  const { token: adminToken } = (await call(
+    'POST',
+    '/api/v1/auth/login',
+    { username: 'admin', password },
+    undefined,
+  )) as { token: string };
 
   const stack: Stack = {
     stores,
@@ -73,12 +103,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     consoleUrl,
     adminToken,
     server,
-    api: <T>(method: string, path: string, body?: unknown, expectStatus?: number) => call(method, path, body, adminToken, expectStatus) as Promise<T>,
+    api: <T>(method: string, path: string, body?: unknown, expectStatus?: number) =>
+      call(method, path, body, adminToken, expectStatus) as Promise<T>,
     async createGroup(name) {
       const { id } = await stack.api<{ id: string }>('POST', '/api/v1/groups', { name });
-      const { token } = await stack.api<{ token: string }>('POST', `/api/v1/groups/${id}/tokens`, { name: `${name} client` });
+      const { token } = await stack.api<{ token: string }>('POST', `/api/v1/groups/${id}/tokens`, {
+        name: `${name} client`,
+      });
       // Sanity: the token is stored as the server will look it up.
-      if ((await stores.users.findToken(hashTokenSecret(token))) === undefined) throw new Error('client token not stored');
+      if ((await stores.users.findToken(hashTokenSecret(token))) === undefined)
+        throw new Error('client token not stored');
       return { groupId: id, clientToken: token };
     },
     async stopServer() {

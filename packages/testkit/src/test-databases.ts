@@ -20,7 +20,8 @@ export interface TestDatabase {
 }
 
 /** The MySQL server the suite uses, without a database name. */
-export const MYSQL_SERVER_URL = process.env['CARILLON_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/';
+export const MYSQL_SERVER_URL =
+  process.env['CARILLON_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/';
 
 function mariadb(): TestDatabase {
   const name = `carillon_t_${randomBytes(6).toString('hex')}`;

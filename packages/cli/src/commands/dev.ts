@@ -47,7 +47,14 @@ export async function runDevCommand(args: string[], io: CommandIo): Promise<numb
   }
   const port = Number(values.port);
   const rpcPort = Number(values['rpc-port']);
-  if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(rpcPort) || rpcPort < 0 || rpcPort > 65535) {
+  if (
+    !Number.isInteger(port) ||
+    port < 0 ||
+    port > 65535 ||
+    !Number.isInteger(rpcPort) ||
+    rpcPort < 0 ||
+    rpcPort > 65535
+  ) {
     io.stderr.write(`--port and --rpc-port must be integers from 0 to 65535\n${USAGE}`);
     return ExitCode.Usage;
   }
@@ -63,19 +70,53 @@ export async function runDevCommand(args: string[], io: CommandIo): Promise<numb
   const coordinator = new InProcessCoordinator();
   await coordinator.start();
   const password = io.env.CARILLON_ADMIN_PASSWORD ?? (await devAdminPassword(dataDir));
-  const { user: admin } = await ensureAdmin(stores, 'admin', password, { clock, resetPassword: true });
-  const seed = await seedDev(stores, { dataDir, adminId: admin.id, serverId, cluster, serverGroup, clock });
+  const { user: admin } = await ensureAdmin(stores, 'admin', password, {
+    clock,
+    resetPassword: true,
+  });
+  const seed = await seedDev(stores, {
+    dataDir,
+    adminId: admin.id,
+    serverId,
+    cluster,
+    serverGroup,
+    clock,
+  });
 
-  const server = await CarillonServer.create({ serverId, cluster, serverGroup, room: 'dev', stores, coordinator, clock, logger: logger.child({ unit: 'server' }), rpcPort });
+  const server = await CarillonServer.create({
+    serverId,
+    cluster,
+    serverGroup,
+    room: 'dev',
+    stores,
+    coordinator,
+    clock,
+    logger: logger.child({ unit: 'server' }),
+    rpcPort,
+  });
   await server.start();
-  const console_ = await createConsole({ stores, coordinator, clock, logger: logger.child({ unit: 'console' }), cluster, serverGroups: [serverGroup] });
+  const console_ = await createConsole({
+    stores,
+    coordinator,
+    clock,
+    logger: logger.child({ unit: 'console' }),
+    cluster,
+    serverGroups: [serverGroup],
+  });
   const url = await console_.listen({ host: '127.0.0.1', port });
 
-  const client = new Client({ console: url, group: seed.group.id, token: seed.clientToken, clientId: 'dev-demo-client' });
+  const client = new Client({
+    console: url,
+    group: seed.group.id,
+    token: seed.clientToken,
+    clientId: 'dev-demo-client',
+  });
   client.register(SIMPLE_JOB.handler, {
     concurrency: 4,
     execute(ctx) {
-      ctx.log(`job ${ctx.jobId} (${ctx.jobName}) with parameter ${ctx.param ?? '(none)'} ran at ${new Date().toISOString()}`);
+      ctx.log(
+        `job ${ctx.jobId} (${ctx.jobName}) with parameter ${ctx.param ?? '(none)'} ran at ${new Date().toISOString()}`,
+      );
       return Promise.resolve('success');
     },
   });
@@ -115,7 +156,9 @@ export async function runDevCommand(args: string[], io: CommandIo): Promise<numb
 /** A generated admin password, made on first start and kept in the data directory. */
 async function devAdminPassword(dataDir: string): Promise<string> {
   const file = join(dataDir, 'admin-password');
-  const kept = await readFile(file, 'utf8').then((s) => s.trim()).catch(() => '');
+  const kept = await readFile(file, 'utf8')
+    .then((s) => s.trim())
+    .catch(() => '');
   if (kept !== '') return kept;
   const password = randomBytes(12).toString('base64url');
   await writeFile(file, `${password}\n`, { mode: 0o600 });

@@ -31,12 +31,21 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'
 
 function common(r: EnvReader, defaultDbUrl: string | undefined): CommonConfig {
   const dbUrl = r.optional('CARILLON_DB_URL') ?? defaultDbUrl;
-  if (dbUrl === undefined) r.problem('CARILLON_DB_URL is required, e.g. mysql://root@127.0.0.1:3306/carillon or sqlite:///var/lib/carillon/carillon.db');
-  else if (!/^(mysql|sqlite):/.test(dbUrl)) r.problem(`CARILLON_DB_URL must start with mysql:// or sqlite://, got "${dbUrl}"`);
-  const groups = r.string('CARILLON_SERVER_GROUPS', '1').split(',').map((s) => Number(s.trim()));
-  if (groups.some((g) => !Number.isSafeInteger(g) || g < 1)) r.problem('CARILLON_SERVER_GROUPS must be positive integers separated by commas');
+  if (dbUrl === undefined)
+    r.problem(
+      'CARILLON_DB_URL is required, e.g. mysql://root@127.0.0.1:3306/carillon or sqlite:///var/lib/carillon/carillon.db',
+    );
+  else if (!/^(mysql|sqlite):/.test(dbUrl))
+    r.problem(`CARILLON_DB_URL must start with mysql:// or sqlite://, got "${dbUrl}"`);
+  const groups = r
+    .string('CARILLON_SERVER_GROUPS', '1')
+    .split(',')
+    .map((s) => Number(s.trim()));
+  if (groups.some((g) => !Number.isSafeInteger(g) || g < 1))
+    r.problem('CARILLON_SERVER_GROUPS must be positive integers separated by commas');
   const logLevel = r.string('CARILLON_LOG_LEVEL', 'info');
-  if (!LOG_LEVELS.includes(logLevel)) r.problem(`CARILLON_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(logLevel))
+    r.problem(`CARILLON_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   return {
     dbUrl: dbUrl ?? '',
     cluster: r.integer('CARILLON_CLUSTER', 101, 1, 999_999_999),
@@ -50,12 +59,18 @@ function common(r: EnvReader, defaultDbUrl: string | undefined): CommonConfig {
  *
  * @throws CarillonError `CARILLON_INVALID_CONFIG` naming every bad variable.
  */
-export function readServerConfig(env: Readonly<Record<string, string | undefined>>, defaultDbUrl?: string): ServerConfig {
+export function readServerConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  defaultDbUrl?: string,
+): ServerConfig {
   const r = new EnvReader(env);
   const base = common(r, defaultDbUrl);
   const config: ServerConfig = {
     ...base,
-    serverId: r.string('CARILLON_SERVER_ID', `${hostname()}-${r.string('CARILLON_RPC_PORT', '7701')}`),
+    serverId: r.string(
+      'CARILLON_SERVER_ID',
+      `${hostname()}-${r.string('CARILLON_RPC_PORT', '7701')}`,
+    ),
     serverGroup: r.integer('CARILLON_SERVER_GROUP', base.serverGroups[0] ?? 1, 1, 999_999_999),
     room: r.string('CARILLON_ROOM', 'default'),
     rpcHost: r.string('CARILLON_RPC_HOST', '127.0.0.1'),
@@ -72,7 +87,10 @@ export function readServerConfig(env: Readonly<Record<string, string | undefined
  *
  * @throws CarillonError `CARILLON_INVALID_CONFIG` naming every bad variable.
  */
-export function readConsoleConfig(env: Readonly<Record<string, string | undefined>>, defaultDbUrl?: string): ConsoleConfig {
+export function readConsoleConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  defaultDbUrl?: string,
+): ConsoleConfig {
   const r = new EnvReader(env);
   const config: ConsoleConfig = {
     ...common(r, defaultDbUrl),

@@ -38,7 +38,10 @@ export class EnvReader {
   /** @throws CarillonError `CARILLON_INVALID_CONFIG` listing every problem found. */
   done(): void {
     if (this.#problems.length > 0) {
-      throw new CarillonError(CliErrorCode.InvalidConfig, `invalid configuration:\n  ${this.#problems.join('\n  ')}`);
+      throw new CarillonError(
+        CliErrorCode.InvalidConfig,
+        `invalid configuration:\n  ${this.#problems.join('\n  ')}`,
+      );
     }
   }
 }

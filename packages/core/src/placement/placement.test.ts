@@ -52,6 +52,10 @@ describe('pickClient', () => {
   });
 
   it('returns undefined when nobody has room', () => {
-    expect(pickClient([{ clientId: 'z', inFlight: 4, capacity: 4, freeSlots: 0 }], 'random', { next: 0 })).toBeUndefined();
+    expect(
+      pickClient([{ clientId: 'z', inFlight: 4, capacity: 4, freeSlots: 0 }], 'random', {
+        next: 0,
+      }),
+    ).toBeUndefined();
   });
 });

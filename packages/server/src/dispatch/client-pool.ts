@@ -22,7 +22,7 @@ export class ClientPool {
     this.#byClient.set(link.clientId, {
       link,
       inFlight: previous?.inFlight ?? 0,
-      perHandler: previous?.perHandler ?? new Map(),
+      perHandler: previous?.perHandler ?? new Map<string, number>(),
     });
   }
 
@@ -71,7 +71,8 @@ export class ClientPool {
     for (const slot of this.#byClient.values()) {
       const link = slot.link;
       const concurrency = link.handlers.get(job.handler);
-      if (link.groupId !== job.groupId || concurrency === undefined || exclude.has(link.clientId)) continue;
+      if (link.groupId !== job.groupId || concurrency === undefined || exclude.has(link.clientId))
+        continue;
       const used = slot.perHandler.get(job.handler) ?? 0;
       candidates.push({
         clientId: link.clientId,

@@ -1,4 +1,12 @@
-import type { Clock, Execution, ExecutionPatch, ExecutionState, ExecutionStore, Job, Logger } from '@carillon/core';
+import type {
+  Clock,
+  Execution,
+  ExecutionPatch,
+  ExecutionState,
+  ExecutionStore,
+  Job,
+  Logger,
+} from '@carillon/core';
 import { ExecutionCause } from '@carillon/core';
 import type { ServerEventBus } from '../events.js';
 import type { CancelReason, ClientReport, DispatchOrder } from '@carillon/protocol';
@@ -88,11 +96,18 @@ export class Dispatcher {
    * A reconnecting client names executions it still runs: those this server owns at that
    * attempt become active on it again (after a server restart, say), instead of being re-run.
    */
-  async reattach(clientId: string, running: ReadonlyArray<{ executionId: string; attempt: number }>): Promise<void> {
+  async reattach(
+    clientId: string,
+    running: ReadonlyArray<{ executionId: string; attempt: number }>,
+  ): Promise<void> {
     for (const ref of running) {
       const known = this.#active.get(ref.executionId);
       if (known !== undefined) {
-        if (known.clientId === clientId && known.execution.attempt === ref.attempt && known.orphaned !== undefined) {
+        if (
+          known.clientId === clientId &&
+          known.execution.attempt === ref.attempt &&
+          known.orphaned !== undefined
+        ) {
           known.orphaned();
           known.orphaned = undefined;
           known.slotGone = false;
@@ -102,8 +117,14 @@ export class Dispatcher {
       }
       const stored = await this.#o.executions.get(ref.executionId);
       const job = stored === undefined ? undefined : this.#o.jobOf(stored.jobId);
-      if (stored === undefined || job === undefined || stored.ownerServerId !== this.#o.serverId) continue;
-      if (stored.attempt !== ref.attempt || !IN_FLIGHT.includes(stored.state) || this.#pool.get(clientId) === undefined) continue;
+      if (stored === undefined || job === undefined || stored.ownerServerId !== this.#o.serverId)
+        continue;
+      if (
+        stored.attempt !== ref.attempt ||
+        !IN_FLIGHT.includes(stored.state) ||
+        this.#pool.get(clientId) === undefined
+      )
+        continue;
       this.#pool.reserveOn(clientId, job.handler);
       this.#guard.begin(job.id, stored.id);
       this.#active.set(stored.id, { execution: stored, job, clientId, cancelTimeout: undefined });
@@ -145,7 +166,8 @@ export class Dispatcher {
       active.slotGone = true;
       active.orphaned = this.#o.clock.setTimer(this.#o.clock.now() + this.#o.fenceMs, () => {
         active.orphaned = undefined;
-        if (this.#active.get(active.execution.id) === active) void this.#redispatchOrFail(active, reason, true);
+        if (this.#active.get(active.execution.id) === active)
+          void this.#redispatchOrFail(active, reason, true);
       });
     }
   }
@@ -154,18 +176,27 @@ export class Dispatcher {
    * Cancels executions: tells their clients to stop those in flight and records them as
    * cancelled, including fires not yet sent or still waiting for a client.
    */
-  cancel(executions: readonly Execution[], reason: CancelReason = 'requested', message = 'cancelled by a user'): void {
+  cancel(
+    executions: readonly Execution[],
+    reason: CancelReason = 'requested',
+    message = 'cancelled by a user',
+  ): void {
     for (const execution of executions) {
       const active = this.#active.get(execution.id);
       if (active !== undefined) {
         this.#sends.drop(execution.id);
-        this.#pool.get(active.clientId)?.cancel(execution.id, active.execution.attempt, reason, message);
+        this.#pool
+          .get(active.clientId)
+          ?.cancel(execution.id, active.execution.attempt, reason, message);
         void this.#finish(active, 'cancelled', { reason: message });
         continue;
       }
       this.#waiting.remove(execution.id);
       if (execution.state === 'claimed') {
-        void this.#cas(execution, ['claimed'], 'cancelled', { reason: message, finishedAt: this.#o.clock.now() });
+        void this.#cas(execution, ['claimed'], 'cancelled', {
+          reason: message,
+          finishedAt: this.#o.clock.now(),
+        });
       }
     }
   }
@@ -173,7 +204,11 @@ export class Dispatcher {
   /** Handles a report from a client. Reports about attempts this server does not run are dropped. */
   async report(clientId: string, report: ClientReport): Promise<void> {
     const active = this.#active.get(report.executionId);
-    if (active === undefined || active.clientId !== clientId || active.execution.attempt !== report.attempt) {
+    if (
+      active === undefined ||
+      active.clientId !== clientId ||
+      active.execution.attempt !== report.attempt
+    ) {
       if (report.kind === 'result') await this.#lateResult(report);
       return;
     }
@@ -182,29 +217,53 @@ export class Dispatcher {
         return;
       case 'refused':
         this.#sends.drop(report.executionId);
-        await this.#reroute(active, `refused by client ${clientId}: ${report.reason} ${report.message}`.trim(), true);
+        await this.#reroute(
+          active,
+          `refused by client ${clientId}: ${report.reason} ${report.message}`.trim(),
+          true,
+        );
         return;
       case 'started': {
         const ok = await this.#move(active, ['dispatched'], 'running', { startedAt: report.at });
-        if (ok) this.#o.events.emit('execution:started', { executionId: report.executionId, clientId, at: report.at });
+        if (ok)
+          this.#o.events.emit('execution:started', {
+            executionId: report.executionId,
+            clientId,
+            at: report.at,
+          });
         return;
       }
       case 'log':
-        this.#logs.add({ executionId: report.executionId, at: report.at, level: report.level, message: report.message });
+        this.#logs.add({
+          executionId: report.executionId,
+          at: report.at,
+          level: report.level,
+          message: report.message,
+        });
         return;
       case 'progress':
-        if (report.fraction !== null) await this.#move(active, ['running'], 'running', { progress: report.fraction });
+        if (report.fraction !== null)
+          await this.#move(active, ['running'], 'running', { progress: report.fraction });
         return;
       case 'result': {
         // Its logs land before its final state, so a finished execution shows every line.
         if (this.#logs.holds(report.executionId)) await this.#logs.flush();
         const failed = report.outcome === 'failed';
-        const reason = report.error === null ? null : `${report.error.type}: ${report.error.message}`;
-        if (failed && report.error?.retryable !== false && active.execution.attempt <= active.job.maxRetries) {
+        const reason =
+          report.error === null ? null : `${report.error.type}: ${report.error.message}`;
+        if (
+          failed &&
+          report.error?.retryable !== false &&
+          active.execution.attempt <= active.job.maxRetries
+        ) {
           await this.#retryLater(active, reason ?? 'failed');
           return;
         }
-        await this.#finish(active, report.outcome, { result: report.result, reason, finishedAt: report.at });
+        await this.#finish(active, report.outcome, {
+          result: report.result,
+          reason,
+          finishedAt: report.at,
+        });
         return;
       }
     }
@@ -231,8 +290,17 @@ export class Dispatcher {
     const decision = this.#guard.decide(job, execution);
     switch (decision.action) {
       case 'skip':
-        if (await this.#cas(execution, ['claimed'], 'skipped', { reason: decision.reason, finishedAt: this.#o.clock.now() })) {
-          this.#o.events.emit('execution:skipped', { executionId: execution.id, jobId: job.id, reason: decision.reason });
+        if (
+          await this.#cas(execution, ['claimed'], 'skipped', {
+            reason: decision.reason,
+            finishedAt: this.#o.clock.now(),
+          })
+        ) {
+          this.#o.events.emit('execution:skipped', {
+            executionId: execution.id,
+            jobId: job.id,
+            reason: decision.reason,
+          });
         }
         return;
       case 'queue':
@@ -250,7 +318,12 @@ export class Dispatcher {
     await this.#route(execution, job, exclude, this.#o.clock.now() + this.#o.noClientTimeoutMs);
   }
 
-  async #route(execution: Execution, job: Job, exclude: ReadonlySet<string>, giveUpAt: number): Promise<void> {
+  async #route(
+    execution: Execution,
+    job: Job,
+    exclude: ReadonlySet<string>,
+    giveUpAt: number,
+  ): Promise<void> {
     const link = this.#pool.reserve(job, exclude);
     if (link === undefined) {
       this.#waiting.add({ execution, job, giveUpAt, exclude });
@@ -263,15 +336,26 @@ export class Dispatcher {
     const now = this.#o.clock.now();
     const sendAt = Math.max(execution.scheduledAt, now);
     if (job.timeoutMs > 0) {
-      active.cancelTimeout = this.#o.clock.setTimer(sendAt + job.timeoutMs, () => void this.#timeOut(active));
+      active.cancelTimeout = this.#o.clock.setTimer(
+        sendAt + job.timeoutMs,
+        () => void this.#timeOut(active),
+      );
     }
     this.#sends.add(sendAt, link, orderOf(execution, job));
     // Recorded behind the send, so that no write sits between the instant and the client: the
     // claim was this server's a moment ago, and a server that may have lost its standing stops
     // dispatching altogether. Should the write still fail, the send is withdrawn or cancelled.
-    const dispatched = await this.#move(active, ['claimed'], 'dispatched', { clientId: link.clientId, dispatchedAt: sendAt });
+    const dispatched = await this.#move(active, ['claimed'], 'dispatched', {
+      clientId: link.clientId,
+      dispatchedAt: sendAt,
+    });
     if (!dispatched && !this.#sends.drop(execution.id)) {
-      link.cancel(execution.id, execution.attempt, 'superseded', 'this server no longer owns the execution');
+      link.cancel(
+        execution.id,
+        execution.attempt,
+        'superseded',
+        'this server no longer owns the execution',
+      );
     }
   }
 
@@ -279,24 +363,45 @@ export class Dispatcher {
     link.send(orders);
     for (const order of orders) {
       const active = this.#active.get(order.executionId);
-      if (active !== undefined) this.#o.events.emit('execution:dispatched', { execution: active.execution, clientId: link.clientId });
+      if (active !== undefined)
+        this.#o.events.emit('execution:dispatched', {
+          execution: active.execution,
+          clientId: link.clientId,
+        });
     }
   }
 
   async #timeOut(active: Active): Promise<void> {
     const reason = `timed out after ${active.job.timeoutMs} ms`;
     this.#sends.drop(active.execution.id);
-    this.#pool.get(active.clientId)?.cancel(active.execution.id, active.execution.attempt, 'timed_out', reason);
+    this.#pool
+      .get(active.clientId)
+      ?.cancel(active.execution.id, active.execution.attempt, 'timed_out', reason);
     await this.#finish(active, 'timed_out', { reason });
   }
 
   /** Back to `claimed` with the next attempt, then routed again (excluding `clientId` if asked). */
-  async #reroute(active: Active, reason: string, excludeClient: boolean, cause?: ExecutionCause): Promise<void> {
+  async #reroute(
+    active: Active,
+    reason: string,
+    excludeClient: boolean,
+    cause?: ExecutionCause,
+  ): Promise<void> {
     this.#release(active);
-    const patch: ExecutionPatch = { attempt: active.execution.attempt + 1, clientId: null, reason, ...(cause === undefined ? {} : { cause }) };
+    const patch: ExecutionPatch = {
+      attempt: active.execution.attempt + 1,
+      clientId: null,
+      reason,
+      ...(cause === undefined ? {} : { cause }),
+    };
     if (!(await this.#cas(active.execution, IN_FLIGHT, 'claimed', patch, active))) return;
     const exclude = excludeClient ? new Set([active.clientId]) : new Set<string>();
-    await this.#route(active.execution, active.job, exclude, this.#o.clock.now() + this.#o.noClientTimeoutMs);
+    await this.#route(
+      active.execution,
+      active.job,
+      exclude,
+      this.#o.clock.now() + this.#o.noClientTimeoutMs,
+    );
   }
 
   async #redispatchOrFail(active: Active, reason: string, sent: boolean): Promise<void> {
@@ -311,10 +416,20 @@ export class Dispatcher {
   async #retryLater(active: Active, reason: string): Promise<void> {
     const delay = this.#o.retryDelayMs * 2 ** (active.execution.attempt - 1);
     this.#release(active);
-    const patch: ExecutionPatch = { attempt: active.execution.attempt + 1, clientId: null, reason, cause: ExecutionCause.Retry };
+    const patch: ExecutionPatch = {
+      attempt: active.execution.attempt + 1,
+      clientId: null,
+      reason,
+      cause: ExecutionCause.Retry,
+    };
     if (!(await this.#cas(active.execution, IN_FLIGHT, 'claimed', patch, active))) return;
     this.#o.clock.setTimer(this.#o.clock.now() + delay, () => {
-      void this.#route(active.execution, active.job, new Set(), this.#o.clock.now() + this.#o.noClientTimeoutMs);
+      void this.#route(
+        active.execution,
+        active.job,
+        new Set(),
+        this.#o.clock.now() + this.#o.noClientTimeoutMs,
+      );
     });
   }
 
@@ -334,30 +449,64 @@ export class Dispatcher {
     active.orphaned?.();
     if (active.slotGone !== true) this.#pool.release(active.clientId, active.job.handler);
     const queued = this.#guard.end(active.job.id, active.execution.id);
-    if (queued !== undefined) void this.#route(queued, active.job, new Set(), this.#o.clock.now() + this.#o.noClientTimeoutMs);
+    if (queued !== undefined)
+      void this.#route(
+        queued,
+        active.job,
+        new Set(),
+        this.#o.clock.now() + this.#o.noClientTimeoutMs,
+      );
     this.#retryWaiting(active.job.groupId, active.job.handler);
   }
 
   /** A result for an execution not in memory (this server restarted): applied if the fence still holds. */
   async #lateResult(report: Extract<ClientReport, { kind: 'result' }>): Promise<void> {
     const stored = await this.#o.executions.get(report.executionId);
-    if (stored === undefined || stored.ownerServerId !== this.#o.serverId || stored.attempt !== report.attempt) return;
+    if (
+      stored === undefined ||
+      stored.ownerServerId !== this.#o.serverId ||
+      stored.attempt !== report.attempt
+    )
+      return;
     const reason = report.error === null ? null : `${report.error.type}: ${report.error.message}`;
-    await this.#cas(stored, IN_FLIGHT, report.outcome, { result: report.result, reason, finishedAt: report.at });
+    await this.#cas(stored, IN_FLIGHT, report.outcome, {
+      result: report.result,
+      reason,
+      finishedAt: report.at,
+    });
   }
 
-  async #move(active: Active, from: readonly ExecutionState[], to: ExecutionState, patch: ExecutionPatch): Promise<boolean> {
+  async #move(
+    active: Active,
+    from: readonly ExecutionState[],
+    to: ExecutionState,
+    patch: ExecutionPatch,
+  ): Promise<boolean> {
     const ok = await this.#cas(active.execution, from, to, patch, active);
     if (!ok) this.#release(active);
     return ok;
   }
 
   /** The fenced write; on success updates the copy in `active`. */
-  async #cas(execution: Execution, from: readonly ExecutionState[], to: ExecutionState, patch: ExecutionPatch, active?: Active): Promise<boolean> {
-    const fence = { id: execution.id, from, ownerServerId: this.#o.serverId, attempt: execution.attempt };
+  async #cas(
+    execution: Execution,
+    from: readonly ExecutionState[],
+    to: ExecutionState,
+    patch: ExecutionPatch,
+    active?: Active,
+  ): Promise<boolean> {
+    const fence = {
+      id: execution.id,
+      from,
+      ownerServerId: this.#o.serverId,
+      attempt: execution.attempt,
+    };
     const ok = await this.#writer.write({ fence, state: to, patch });
     if (!ok) {
-      this.#o.logger.warn({ executionId: execution.id, to, attempt: execution.attempt }, 'execution changed elsewhere; dropped');
+      this.#o.logger.warn(
+        { executionId: execution.id, to, attempt: execution.attempt },
+        'execution changed elsewhere; dropped',
+      );
       return false;
     }
     if (active !== undefined) active.execution = { ...active.execution, ...patch, state: to };

@@ -68,13 +68,17 @@ export class ExecutionWriter {
 
   #drain(): Promise<void> {
     const batch = this.#queue.splice(0, this.#maxBatch);
-    for (const p of batch) if (this.#lastById.get(p.change.fence.id) === p) this.#lastById.delete(p.change.fence.id);
+    for (const p of batch)
+      if (this.#lastById.get(p.change.fence.id) === p) this.#lastById.delete(p.change.fence.id);
     this.#flushing = this.#store
       .transitionMany(batch.map((p) => p.change))
       .then(
         (applied) => batch.forEach((p, i) => p.waiters.forEach((w) => w(applied[i] ?? false))),
         (error: unknown) => {
-          this.#logger.error({ err: error, changes: batch.length }, 'recording execution changes failed');
+          this.#logger.error(
+            { err: error, changes: batch.length },
+            'recording execution changes failed',
+          );
           for (const p of batch) for (const w of p.waiters) w(false);
         },
       )
@@ -89,7 +93,8 @@ export class ExecutionWriter {
 /** True when `next` may be applied as part of `first` (same owner, attempt and a legal path). */
 function foldable(first: ExecutionChange, next: ExecutionChange): boolean {
   const attemptAfter = first.patch?.attempt ?? first.fence.attempt;
-  if (next.fence.ownerServerId !== first.fence.ownerServerId || next.fence.attempt !== attemptAfter) return false;
+  if (next.fence.ownerServerId !== first.fence.ownerServerId || next.fence.attempt !== attemptAfter)
+    return false;
   if (!next.fence.from.includes(first.state)) return false;
   if (first.patch?.attempt !== undefined && next.patch?.attempt !== undefined) return false;
   return first.fence.from.every((s) => s === next.state || canTransition(s, next.state));

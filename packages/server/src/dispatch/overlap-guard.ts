@@ -23,7 +23,10 @@ export class OverlapGuard {
       case 'allow':
         return { action: 'run' };
       case 'skip':
-        return { action: 'skip', reason: `overlap policy skip: execution ${running[0]} still running` };
+        return {
+          action: 'skip',
+          reason: `overlap policy skip: execution ${running[0]} still running`,
+        };
       case 'queue_one':
         if (this.#queued.has(job.id)) {
           return { action: 'skip', reason: 'overlap policy queue_one: a fire is already waiting' };

@@ -1,6 +1,13 @@
 import type { Coordinator, Logger, Stores } from '@carillon/core';
 import { hashTokenSecret } from '@carillon/core';
-import type { ClientMessage, Hello, HelloRejectCode, ServerMessage } from '@carillon/protocol';
+import type {
+  ClientMessage,
+  Hello,
+  HelloRejectCode,
+  ServerMessage,
+  WireClientMessageOutput,
+  WireServerMessage,
+} from '@carillon/protocol';
 import {
   PROTOCOL_VERSION,
   SERVER_CHANNEL_OPTIONS,
@@ -28,7 +35,7 @@ export interface ClientEndpointOptions {
   readonly fenceMs: number;
 }
 
-type ConnectCall = grpc.ServerDuplexStream<Parameters<typeof decodeClientMessage>[0], ReturnType<typeof encodeServerMessage>>;
+type ConnectCall = grpc.ServerDuplexStream<WireClientMessageOutput, WireServerMessage>;
 
 /**
  * The gRPC endpoint clients connect to: authenticates each stream's hello with a client token
@@ -52,8 +59,10 @@ export class ClientEndpoint {
   static async start(options: ClientEndpointOptions): Promise<ClientEndpoint> {
     const endpoint = new ClientEndpoint(options);
     const port = await new Promise<number>((resolve, reject) => {
-      endpoint.#server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
-        error === null ? resolve(bound) : reject(error),
+      endpoint.#server.bindAsync(
+        `${options.host}:${options.port}`,
+        grpc.ServerCredentials.createInsecure(),
+        (error, bound) => (error === null ? resolve(bound) : reject(error)),
       );
     });
     endpoint.#address = `${options.host}:${port}`;
@@ -92,10 +101,13 @@ export class ClientEndpoint {
     let link: StreamLink | undefined;
     let handshake: Promise<void> | undefined;
     const chains = new Map<string, Promise<void>>();
-    call.on('data', (wire) => {
+    call.on('data', (wire: WireClientMessageOutput) => {
       const decoded = decodeClientMessage(wire);
       if (!decoded.ok) {
-        this.#o.logger.warn({ err: decoded.error, clientId: link?.clientId }, 'malformed client message dropped');
+        this.#o.logger.warn(
+          { err: decoded.error, clientId: link?.clientId },
+          'malformed client message dropped',
+        );
         return;
       }
       const message = decoded.message;
@@ -118,7 +130,9 @@ export class ClientEndpoint {
       if (link === undefined || this.#links.get(link.clientId) !== link) return;
       this.#links.delete(link.clientId);
       this.#o.dispatcher.detach(link.clientId, why);
-      void this.#o.coordinator.unregisterClient(link.groupId, link.clientId, this.#o.serverId).catch(() => undefined);
+      void this.#o.coordinator
+        .unregisterClient(link.groupId, link.clientId, this.#o.serverId)
+        .catch(() => undefined);
     };
     call.on('end', () => {
       closed('disconnected (its stream ended)');
@@ -137,8 +151,14 @@ export class ClientEndpoint {
       case 'heartbeat':
         link.heartbeat(message);
         return;
-      default:
+      case 'accepted':
+      case 'refused':
+      case 'started':
+      case 'log':
+      case 'progress':
+      case 'result':
         await this.#o.dispatcher.report(link.clientId, message);
+        return;
     }
   }
 
@@ -153,9 +173,14 @@ export class ClientEndpoint {
       call.end();
       return undefined;
     };
-    if (message.kind !== 'hello') return reject('invalid_hello', 'the first message must be a hello');
+    if (message.kind !== 'hello')
+      return reject('invalid_hello', 'the first message must be a hello');
     const version = negotiateProtocolVersion(message.protocolVersion);
-    if (version === undefined) return reject('unsupported_protocol', `protocol ${message.protocolVersion} is not supported; this server speaks ${PROTOCOL_VERSION}`);
+    if (version === undefined)
+      return reject(
+        'unsupported_protocol',
+        `protocol ${message.protocolVersion} is not supported; this server speaks ${PROTOCOL_VERSION}`,
+      );
     const problem = await this.#authenticate(message);
     if (problem !== undefined) return reject(problem.code, problem.text);
     const link = new StreamLink(message, write, () => call.end());
@@ -164,22 +189,42 @@ export class ClientEndpoint {
     // A client that reconnects before its old stream was noticed dead takes the old one's
     // place; its work stays with it (the dispatcher keys work by client id).
     previous?.end();
-    write({ kind: 'welcome', serverId: this.#o.serverId, heartbeatIntervalMs: this.#o.heartbeatIntervalMs, fenceMs: this.#o.fenceMs, protocolVersion: version, serverTime: Date.now() });
+    write({
+      kind: 'welcome',
+      serverId: this.#o.serverId,
+      heartbeatIntervalMs: this.#o.heartbeatIntervalMs,
+      fenceMs: this.#o.fenceMs,
+      protocolVersion: version,
+      serverTime: Date.now(),
+    });
     this.#o.dispatcher.attach(link);
     await this.#o.dispatcher.reattach(link.clientId, message.running);
-    await this.#o.coordinator.registerClient({ clientId: link.clientId, groupId: link.groupId, serverId: this.#o.serverId, handlers: [...link.handlers.keys()], room: link.room });
+    await this.#o.coordinator.registerClient({
+      clientId: link.clientId,
+      groupId: link.groupId,
+      serverId: this.#o.serverId,
+      handlers: [...link.handlers.keys()],
+      room: link.room,
+    });
     return link;
   }
 
   async #authenticate(hello: Hello): Promise<{ code: HelloRejectCode; text: string } | undefined> {
     const token = await this.#o.stores.users.findToken(hashTokenSecret(hello.token));
     if (token === undefined || token.kind !== 'client' || token.groupId !== hello.groupId) {
-      return { code: 'unauthenticated', text: 'the token is not a valid client token of this task group' };
+      return {
+        code: 'unauthenticated',
+        text: 'the token is not a valid client token of this task group',
+      };
     }
     const group = await this.#o.stores.groups.get(hello.groupId);
-    if (group === undefined) return { code: 'unknown_group', text: `no task group ${hello.groupId}` };
+    if (group === undefined)
+      return { code: 'unknown_group', text: `no task group ${hello.groupId}` };
     if (group.cluster !== this.#o.cluster || group.serverGroup !== this.#o.serverGroup) {
-      return { code: 'wrong_server_group', text: `task group ${hello.groupId} is scheduled by ServerGroup ${group.serverGroup} of cluster ${group.cluster}` };
+      return {
+        code: 'wrong_server_group',
+        text: `task group ${hello.groupId} is scheduled by ServerGroup ${group.serverGroup} of cluster ${group.cluster}`,
+      };
     }
     return undefined;
   }

@@ -1,4 +1,10 @@
-import type { CancelReason, DispatchOrder, Heartbeat, Hello, ServerMessage } from '@carillon/protocol';
+import type {
+  CancelReason,
+  DispatchOrder,
+  Heartbeat,
+  Hello,
+  ServerMessage,
+} from '@carillon/protocol';
 import type { ClientLink } from '../dispatch/client-link.js';
 
 /** A client's gRPC stream, as the dispatcher's {@link ClientLink}. */

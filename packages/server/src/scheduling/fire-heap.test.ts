@@ -4,7 +4,11 @@ import { FireHeap } from './fire-heap.js';
 describe('FireHeap', () => {
   it('pops in instant order, ties by job id', () => {
     const heap = new FireHeap();
-    const ats = Array.from({ length: 2000 }, (_, i) => ({ at: (i * 7919) % 1000, jobId: i, generation: 0 }));
+    const ats = Array.from({ length: 2000 }, (_, i) => ({
+      at: (i * 7919) % 1000,
+      jobId: i,
+      generation: 0,
+    }));
     for (const e of ats) heap.push(e);
     const out: Array<[number, number]> = [];
     for (let e = heap.pop(); e !== undefined; e = heap.pop()) out.push([e.at, e.jobId]);

@@ -45,7 +45,9 @@ export class FireHeap {
       if (left >= items.length) break;
       const right = left + 1;
       const child =
-        right < items.length && before(items[right] as HeapEntry, items[left] as HeapEntry) ? right : left;
+        right < items.length && before(items[right] as HeapEntry, items[left] as HeapEntry)
+          ? right
+          : left;
       if (!before(items[child] as HeapEntry, last)) break;
       items[i] = items[child] as HeapEntry;
       i = child;

@@ -5,7 +5,10 @@ describe('planMisfires', () => {
   const missed = [1000, 2000, 3000, 4000];
 
   it('fire_once fires the latest and skips the others', () => {
-    expect(planMisfires(missed, 'fire_once', 10)).toEqual({ fire: [4000], skip: [1000, 2000, 3000] });
+    expect(planMisfires(missed, 'fire_once', 10)).toEqual({
+      fire: [4000],
+      skip: [1000, 2000, 3000],
+    });
   });
 
   it('fire_all fires up to the cap, oldest first, and skips the rest', () => {

@@ -44,7 +44,8 @@ interface Entry {
  * hands the fires it won to the dispatcher through the `fires:claimed` event.
  */
 export class Scheduler {
-  readonly #o: Required<Omit<SchedulerOptions, 'shouldClaim'>> & Pick<SchedulerOptions, 'shouldClaim'>;
+  readonly #o: Required<Omit<SchedulerOptions, 'shouldClaim'>> &
+    Pick<SchedulerOptions, 'shouldClaim'>;
   readonly #entries = new Map<number, Entry>();
   readonly #heap = new FireHeap();
   #generation = 0;
@@ -91,7 +92,11 @@ export class Scheduler {
    * `lastFired` gives the latest recorded instant per job: fires resume after it, so instants
    * missed while no server held the job are found and handled by the misfire policy.
    */
-  update(changed: readonly Job[], removed: readonly number[], lastFired: ReadonlyMap<number, number>): void {
+  update(
+    changed: readonly Job[],
+    removed: readonly number[],
+    lastFired: ReadonlyMap<number, number>,
+  ): void {
     for (const id of removed) this.#entries.delete(id);
     for (const job of changed) {
       const next = job.status === 'enabled' ? nextFireOf(job) : undefined;
@@ -102,7 +107,10 @@ export class Scheduler {
       const previous = this.#entries.get(job.id);
       // An edit or an enable starts the schedule afresh at the change: instants before it
       // belong to the old schedule and are not misfires of the new one.
-      const cursor = Math.max(previous?.cursor ?? lastFired.get(job.id) ?? job.updatedAt, job.updatedAt);
+      const cursor = Math.max(
+        previous?.cursor ?? lastFired.get(job.id) ?? job.updatedAt,
+        job.updatedAt,
+      );
       const entry: Entry = { job, next, generation: ++this.#generation, cursor };
       this.#entries.set(job.id, entry);
       this.#push(entry);
@@ -136,7 +144,10 @@ export class Scheduler {
     this.#running = true;
     this.#idle = this.#claimDue()
       .catch((error: unknown) => {
-        this.#o.logger.error({ err: error, pending: this.#unsent.length }, 'claiming fires failed; will retry');
+        this.#o.logger.error(
+          { err: error, pending: this.#unsent.length },
+          'claiming fires failed; will retry',
+        );
         if (this.#stopped) return;
         const retryAt = this.#o.clock.now() + CLAIM_RETRY_MS;
         this.#cancelTimer = this.#o.clock.setTimer(retryAt, () => this.#wake());
@@ -169,11 +180,13 @@ export class Scheduler {
         this.#collectMissed(entry, top.at, now, claims);
       } else {
         entry.cursor = top.at;
-        if (this.#o.shouldClaim?.(entry.job) ?? true) claims.push(this.#claim(entry.job, top.at, ExecutionCause.Schedule));
+        if (this.#o.shouldClaim?.(entry.job) ?? true)
+          claims.push(this.#claim(entry.job, top.at, ExecutionCause.Schedule));
       }
       this.#push(entry);
     }
-    if (this.#heap.peek() !== undefined && (this.#heap.peek()?.at ?? Infinity) <= horizon) this.#again = true;
+    if (this.#heap.peek() !== undefined && (this.#heap.peek()?.at ?? Infinity) <= horizon)
+      this.#again = true;
     if (claims.length === 0) return;
     let won: ReadonlySet<string>;
     try {
@@ -224,14 +237,34 @@ export class Scheduler {
     }
     entry.cursor = last;
     const plan = planMisfires(missed, entry.job.misfire, this.#o.fireAllCap);
-    const gapNote = last > (missed[missed.length - 1] ?? first) ? ` (more instants missed until ${new Date(last).toISOString()} were not recorded one by one)` : '';
+    const gapNote =
+      last > (missed[missed.length - 1] ?? first)
+        ? ` (more instants missed until ${new Date(last).toISOString()} were not recorded one by one)`
+        : '';
     for (const instant of plan.skip) {
-      claims.push(this.#claim(entry.job, instant, ExecutionCause.Misfire, `missed; misfire policy ${entry.job.misfire}${gapNote}`));
+      claims.push(
+        this.#claim(
+          entry.job,
+          instant,
+          ExecutionCause.Misfire,
+          `missed; misfire policy ${entry.job.misfire}${gapNote}`,
+        ),
+      );
     }
-    for (const instant of plan.fire) claims.push(this.#claim(entry.job, instant, ExecutionCause.Misfire));
-    this.#o.events.emit('fires:missed', { jobId: entry.job.id, instants: missed, fired: plan.fire.length });
+    for (const instant of plan.fire)
+      claims.push(this.#claim(entry.job, instant, ExecutionCause.Misfire));
+    this.#o.events.emit('fires:missed', {
+      jobId: entry.job.id,
+      instants: missed,
+      fired: plan.fire.length,
+    });
     this.#o.logger.warn(
-      { jobId: entry.job.id, missed: missed.length, fired: plan.fire.length, policy: entry.job.misfire },
+      {
+        jobId: entry.job.id,
+        missed: missed.length,
+        fired: plan.fire.length,
+        policy: entry.job.misfire,
+      },
       'missed fire instants',
     );
   }
@@ -244,7 +277,9 @@ export class Scheduler {
       scheduledAt,
       cause,
       param: job.param,
-      ...(skippedReason === undefined ? {} : { state: ExecutionState.Skipped, reason: skippedReason }),
+      ...(skippedReason === undefined
+        ? {}
+        : { state: ExecutionState.Skipped, reason: skippedReason }),
     };
   }
 }
