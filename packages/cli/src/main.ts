@@ -1,3 +1,5 @@
+import { CarillonError } from '@carillon/core';
+import { CliErrorCode } from './errors.js';
 import type { CommandIo } from './io.js';
 import { ExitCode } from './io.js';
 
@@ -8,6 +10,18 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   dev: {
     summary: 'run a server, the console and a demo client in one process (SQLite)',
     load: async () => (await import('./commands/dev.js')).runDevCommand,
+  },
+  server: {
+    summary: 'run a scheduling server (configured by CARILLON_* variables)',
+    load: async () => (await import('./commands/server.js')).runServerCommand,
+  },
+  console: {
+    summary: 'run the console: REST API and web page (configured by CARILLON_* variables)',
+    load: async () => (await import('./commands/console.js')).runConsoleCommand,
+  },
+  migrate: {
+    summary: 'bring the database schema up to date (CARILLON_DB_URL)',
+    load: async () => (await import('./commands/migrate.js')).runMigrateCommand,
   },
   cron: {
     summary: 'cron next|explain: evaluate Quartz cron expressions',
@@ -34,5 +48,17 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
       : ExitCode.Usage;
   }
   const run = await command.load();
-  return run(rest, io);
+  try {
+    return await run(rest, io);
+  } catch (error) {
+    // Bad configuration is the user's to fix: say what is wrong, without a stack trace.
+    if (error instanceof CarillonError && error.code === CliErrorCode.InvalidConfig) {
+      io.stderr.write(`${error.message}\n`);
+      return ExitCode.Usage;
+    }
+    io.stderr.write(
+      `carillon ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return ExitCode.Failure;
+  }
 }

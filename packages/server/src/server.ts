@@ -158,7 +158,9 @@ export class CarillonServer {
     await this.#recover(o.recoveryGraceMs ?? fenceMs + 5_000);
     this.#scheduler.start();
     await this.#pickUpRequests();
-    this.#pollTimer = setInterval(() => void this.#pickUpRequests(), o.pollMs ?? 2_000);
+    // A safety net under the coordinator's notices (and, for a server alone without a shared
+    // coordinator, the only way to learn of changes): reload, then look for requests.
+    this.#pollTimer = setInterval(() => void this.#poll(), o.pollMs ?? 2_000);
     this.#state = 'running';
     this.#logger.info({ rpcAddress: this.rpcAddress, jobs: this.#held.size }, 'server started');
   }
@@ -211,6 +213,13 @@ export class CarillonServer {
       return;
     }
     void this.#reloadJobs().then(() => this.#pickUpRequests());
+  }
+
+  async #poll(): Promise<void> {
+    // Jobs created while no server was known to the console have no holders yet.
+    if (this.#leader) await this.#reconcileHolders();
+    await this.#reloadJobs();
+    await this.#pickUpRequests();
   }
 
   /** Manual fires of held jobs and cancel requests for our executions. */

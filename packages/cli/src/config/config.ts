@@ -55,6 +55,18 @@ function common(r: EnvReader, defaultDbUrl: string | undefined): CommonConfig {
 }
 
 /**
+ * Reads the settings every process shares (database, cluster, logging).
+ *
+ * @throws CarillonError `CARILLON_INVALID_CONFIG` naming every bad variable.
+ */
+export function readCommonConfig(env: Readonly<Record<string, string | undefined>>): CommonConfig {
+  const r = new EnvReader(env);
+  const config = common(r, undefined);
+  r.done();
+  return Object.freeze(config);
+}
+
+/**
  * Reads the server's settings from the environment, validated once and frozen.
  *
  * @throws CarillonError `CARILLON_INVALID_CONFIG` naming every bad variable.

@@ -1,0 +1,42 @@
+import { InProcessCoordinator } from '@carillon/coordination';
+import { createConsole, ensureAdmin } from '@carillon/console';
+import { SystemClock } from '@carillon/core';
+import { openStores } from '@carillon/storage';
+import { readConsoleConfig } from '../config/config.js';
+import type { CommandIo } from '../io.js';
+import { ExitCode } from '../io.js';
+import { createLogger } from '../logger.js';
+import { waitForShutdown } from '../shutdown.js';
+
+/**
+ * `carillon console`: the REST API and web console, configured by environment variables
+ * (docs/configuration.md). CARILLON_ADMIN_PASSWORD creates the first admin if none exists.
+ */
+export async function runConsoleCommand(_args: string[], io: CommandIo): Promise<number> {
+  const config = readConsoleConfig(io.env);
+  const logger = createLogger(config.logLevel, io.stdout);
+  const clock = new SystemClock();
+  const stores = await openStores({ url: config.dbUrl });
+  const password = io.env['CARILLON_ADMIN_PASSWORD'];
+  if (password !== undefined && password !== '') {
+    await ensureAdmin(stores, io.env['CARILLON_ADMIN_USER'] ?? 'admin', password, { clock });
+  }
+  const coordinator = new InProcessCoordinator();
+  await coordinator.start();
+  const app = await createConsole({
+    stores,
+    coordinator,
+    clock,
+    logger,
+    cluster: config.cluster,
+    serverGroups: config.serverGroups,
+  });
+  const url = await app.listen({ host: config.httpHost, port: config.httpPort });
+  logger.info({ url }, 'console listening');
+  const signal = await waitForShutdown();
+  logger.info({ signal }, 'stopping');
+  await app.close();
+  await coordinator.stop();
+  await stores.close();
+  return ExitCode.Ok;
+}

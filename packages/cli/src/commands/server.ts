@@ -1,0 +1,45 @@
+import { InProcessCoordinator } from '@carillon/coordination';
+import { SystemClock } from '@carillon/core';
+import { CarillonServer } from '@carillon/server';
+import { openStores } from '@carillon/storage';
+import { readServerConfig } from '../config/config.js';
+import type { CommandIo } from '../io.js';
+import { ExitCode } from '../io.js';
+import { createLogger } from '../logger.js';
+import { waitForShutdown } from '../shutdown.js';
+
+/**
+ * `carillon server`: one scheduling server, configured by environment variables
+ * (docs/configuration.md). Until the ZooKeeper coordinator lands, a standalone server uses the
+ * in-process one: it sees no peers, and learns of job changes by polling the database.
+ */
+export async function runServerCommand(_args: string[], io: CommandIo): Promise<number> {
+  const config = readServerConfig(io.env);
+  const logger = createLogger(config.logLevel, io.stdout);
+  const stores = await openStores({ url: config.dbUrl });
+  const coordinator = new InProcessCoordinator();
+  await coordinator.start();
+  const server = await CarillonServer.create({
+    serverId: config.serverId,
+    cluster: config.cluster,
+    serverGroup: config.serverGroup,
+    room: config.room,
+    stores,
+    coordinator,
+    clock: new SystemClock(),
+    logger,
+    rpcHost: config.rpcHost,
+    rpcPort: config.rpcPort,
+    leadMs: config.leadMs,
+    ...(config.rpcAdvertisedAddress === undefined
+      ? {}
+      : { rpcAdvertisedAddress: config.rpcAdvertisedAddress }),
+  });
+  await server.start();
+  const signal = await waitForShutdown();
+  logger.info({ signal }, 'stopping');
+  await server.stop();
+  await coordinator.stop();
+  await stores.close();
+  return ExitCode.Ok;
+}
