@@ -94,6 +94,19 @@ export async function runDevCommand(args: string[], io: CommandIo): Promise<numb
     logger: logger.child({ unit: 'server' }),
     rpcPort,
   });
+  // In dev, show each fire as it ends: the newcomer wants to see jobs run.
+  server.events.on('execution:finished', ({ execution }) =>
+    logger.info(
+      {
+        jobId: execution.jobId,
+        executionId: execution.id,
+        state: execution.state,
+        result: execution.result,
+        reason: execution.reason,
+      },
+      `job ${execution.jobId} ${execution.state}`,
+    ),
+  );
   await server.start();
   const console_ = await createConsole({
     stores,
