@@ -1,17 +1,11 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { InProcessCoordinator } from '@carillon/coordination';
 import type { Stores } from '@carillon/core';
 import { ManualClock } from '@carillon/core';
 import { openStores } from '@carillon/storage';
+import type { TestDatabase } from '@carillon/testkit';
+import { testDatabases } from '@carillon/testkit';
 import type { ConsoleApp, ErrorBody } from '../src/index.js';
 import { createConsole, ensureAdmin } from '../src/index.js';
-
-const run = promisify(execFile);
 
 /** A database for one test file: where it is, and how to get rid of it. */
 export interface DatabaseFixture {
@@ -20,29 +14,20 @@ export interface DatabaseFixture {
   drop(): Promise<void>;
 }
 
-/** A fresh SQLite file in a temp directory. */
-export async function sqliteDatabase(): Promise<DatabaseFixture> {
-  const dir = await mkdtemp(join(tmpdir(), 'carillon-console-'));
-  return {
-    name: 'sqlite',
-    url: `sqlite://${join(dir, 'carillon.db')}`,
-    drop: () => rm(dir, { recursive: true, force: true }),
-  };
+async function fixture(label: TestDatabase['label']): Promise<DatabaseFixture> {
+  const database = testDatabases().find((d) => d.label === label);
+  if (database === undefined) throw new Error(`no test database ${label}`);
+  return { name: label, url: await database.create(), drop: () => database.drop() };
 }
 
-async function mariadb(sql: string): Promise<void> {
-  await run('mariadb', ['-uroot', '-h127.0.0.1', '-P3306', '-e', sql]);
+/** A fresh SQLite file in a temp directory. */
+export function sqliteDatabase(): Promise<DatabaseFixture> {
+  return fixture('sqlite');
 }
 
 /** A fresh database `carillon_t_<random>` on the MariaDB at 127.0.0.1:3306. */
-export async function mariadbDatabase(): Promise<DatabaseFixture> {
-  const name = `carillon_t_${randomBytes(6).toString('hex')}`;
-  await mariadb(`CREATE DATABASE ${name}`);
-  return {
-    name: 'mariadb',
-    url: `mysql://root@127.0.0.1:3306/${name}`,
-    drop: () => mariadb(`DROP DATABASE IF EXISTS ${name}`),
-  };
+export function mariadbDatabase(): Promise<DatabaseFixture> {
+  return fixture('mariadb');
 }
 
 /** One entry of a list answer, read by assertions. */

@@ -10,7 +10,7 @@ import type { FireClaim, Job } from '@carillon/core';
 import { openStores } from '@carillon/storage';
 import type { SqlStores } from '@carillon/storage';
 import { T0, claimOf, seedJobs, withCode } from './fixtures.js';
-import { testDatabases } from './test-databases.js';
+import { testDatabases } from '@carillon/testkit';
 
 function batches<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];

@@ -4,7 +4,7 @@ import type { Job } from '@carillon/core';
 import { openStores } from '@carillon/storage';
 import type { SqlStores } from '@carillon/storage';
 import { T0, jobSpec, withCode } from './fixtures.js';
-import { testDatabases } from './test-databases.js';
+import { testDatabases } from '@carillon/testkit';
 
 describe.each(testDatabases())('jobs, groups, users, audit and servers on $label', (database) => {
   let stores: SqlStores;

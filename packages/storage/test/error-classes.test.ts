@@ -6,7 +6,7 @@ import { createConnection } from 'mysql2/promise';
 import type { Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SQLITE_PROFILE, mysqlFamilyProfile } from '@carillon/storage';
-import { testDatabases } from './test-databases.js';
+import { testDatabases } from '@carillon/testkit';
 
 // The profiles' error classes decide what is retried and what becomes a conflict: check them
 // against errors the real drivers raise, not against hand-made look-alikes.

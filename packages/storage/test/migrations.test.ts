@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { carillonMigrations, connect, migrateToLatest, openStores } from '@carillon/storage';
 import type { MigrationOutcome } from '@carillon/storage';
 import { seedJobs } from './fixtures.js';
-import { testDatabases } from './test-databases.js';
+import { testDatabases } from '@carillon/testkit';
 
 const run = promisify(execFile);
 const ALL = Object.keys(carillonMigrations({} as never));

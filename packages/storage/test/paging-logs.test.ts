@@ -10,7 +10,7 @@ import type { Execution, ExecutionQuery, Job, LogLine } from '@carillon/core';
 import { STORE_LIMITS, openStores } from '@carillon/storage';
 import type { SqlStores } from '@carillon/storage';
 import { T0, claimOf, seedJobs, withCode } from './fixtures.js';
-import { testDatabases } from './test-databases.js';
+import { testDatabases } from '@carillon/testkit';
 
 describe.each(testDatabases())('paging and logs on $label', (database) => {
   let stores: SqlStores;

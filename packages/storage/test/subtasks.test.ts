@@ -4,7 +4,7 @@ import type { FireClaim, Job, NewSubtask } from '@carillon/core';
 import { openStores } from '@carillon/storage';
 import type { SqlStores } from '@carillon/storage';
 import { T0, claimOf, seedJobs, withCode } from './fixtures.js';
-import { testDatabases } from './test-databases.js';
+import { testDatabases } from '@carillon/testkit';
 
 const news = (n: number, prefix: string): NewSubtask[] =>
   Array.from({ length: n }, (_, i) => ({ id: newExecutionId(T0 + i), payload: `${prefix}${i}` }));
