@@ -12,8 +12,7 @@ import type { ServerEventBus } from '../events.js';
 import type { CancelReason, ClientReport, DispatchOrder } from '@carillon/protocol';
 import type { ClientLink } from './client-link.js';
 import { ClientPool } from './client-pool.js';
-import { ExecutionWriter } from './execution-writer.js';
-import { LogBuffer } from './log-buffer.js';
+import { ExecutionRecorder, IN_FLIGHT, describeError } from './execution-recorder.js';
 import { OverlapGuard } from './overlap-guard.js';
 import { SendQueue } from './send-queue.js';
 import { WaitingRoom } from './waiting-room.js';
@@ -50,8 +49,6 @@ interface Active {
   slotGone?: boolean;
 }
 
-const IN_FLIGHT: readonly ExecutionState[] = ['dispatched', 'running'];
-
 /**
  * Hands claimed fires to clients and records what becomes of them. A fire is routed (a client
  * chosen, the execution marked dispatched) as soon as it is claimed, ahead of its instant, and
@@ -66,14 +63,12 @@ export class Dispatcher {
   readonly #active = new Map<string, Active>();
   readonly #waiting = new WaitingRoom();
   readonly #sends: SendQueue;
-  readonly #logs: LogBuffer;
-  readonly #writer: ExecutionWriter;
+  readonly #recorder: ExecutionRecorder;
   #sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#o = { noClientTimeoutMs: 10_000, retryDelayMs: 1_000, fenceMs: 10_000, ...options };
-    this.#logs = new LogBuffer(options.executions, options.logger);
-    this.#writer = new ExecutionWriter(options.executions, options.logger);
+    this.#recorder = new ExecutionRecorder(options.serverId, options.executions, options.logger);
     this.#sends = new SendQueue(options.clock, (link, orders) => this.#deliver(link, orders));
   }
 
@@ -129,10 +124,6 @@ export class Dispatcher {
       this.#guard.begin(job.id, stored.id);
       this.#active.set(stored.id, { execution: stored, job, clientId, cancelTimeout: undefined });
     }
-  }
-
-  clientsOf(groupId: string): Array<{ link: ClientLink; inFlight: number }> {
-    return this.#pool.listByGroup(groupId);
   }
 
   /** Takes claimed executions owned by this server and routes them. */
@@ -209,7 +200,7 @@ export class Dispatcher {
       active.clientId !== clientId ||
       active.execution.attempt !== report.attempt
     ) {
-      if (report.kind === 'result') await this.#lateResult(report);
+      if (report.kind === 'result') await this.#recorder.lateResult(report);
       return;
     }
     switch (report.kind) {
@@ -234,7 +225,7 @@ export class Dispatcher {
         return;
       }
       case 'log':
-        this.#logs.add({
+        this.#recorder.log({
           executionId: report.executionId,
           at: report.at,
           level: report.level,
@@ -247,10 +238,9 @@ export class Dispatcher {
         return;
       case 'result': {
         // Its logs land before its final state, so a finished execution shows every line.
-        if (this.#logs.holds(report.executionId)) await this.#logs.flush();
+        await this.#recorder.flushLogsOf(report.executionId);
         const failed = report.outcome === 'failed';
-        const reason =
-          report.error === null ? null : `${report.error.type}: ${report.error.message}`;
+        const reason = describeError(report);
         if (
           failed &&
           report.error?.retryable !== false &&
@@ -274,8 +264,7 @@ export class Dispatcher {
     if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
     this.#sends.stop();
     for (const active of this.#active.values()) active.cancelTimeout?.();
-    await this.#writer.flush();
-    await this.#logs.flush();
+    await this.#recorder.flush();
   }
 
   async #admit(execution: Execution, exclude: ReadonlySet<string>): Promise<void> {
@@ -459,23 +448,6 @@ export class Dispatcher {
     this.#retryWaiting(active.job.groupId, active.job.handler);
   }
 
-  /** A result for an execution not in memory (this server restarted): applied if the fence still holds. */
-  async #lateResult(report: Extract<ClientReport, { kind: 'result' }>): Promise<void> {
-    const stored = await this.#o.executions.get(report.executionId);
-    if (
-      stored === undefined ||
-      stored.ownerServerId !== this.#o.serverId ||
-      stored.attempt !== report.attempt
-    )
-      return;
-    const reason = report.error === null ? null : `${report.error.type}: ${report.error.message}`;
-    await this.#cas(stored, IN_FLIGHT, report.outcome, {
-      result: report.result,
-      reason,
-      finishedAt: report.at,
-    });
-  }
-
   async #move(
     active: Active,
     from: readonly ExecutionState[],
@@ -495,22 +467,10 @@ export class Dispatcher {
     patch: ExecutionPatch,
     active?: Active,
   ): Promise<boolean> {
-    const fence = {
-      id: execution.id,
-      from,
-      ownerServerId: this.#o.serverId,
-      attempt: execution.attempt,
-    };
-    const ok = await this.#writer.write({ fence, state: to, patch });
-    if (!ok) {
-      this.#o.logger.warn(
-        { executionId: execution.id, to, attempt: execution.attempt },
-        'execution changed elsewhere; dropped',
-      );
-      return false;
-    }
-    if (active !== undefined) active.execution = { ...active.execution, ...patch, state: to };
-    return true;
+    const applied = await this.#recorder.change(execution, from, to, patch);
+    if (applied && active !== undefined)
+      active.execution = { ...active.execution, ...patch, state: to };
+    return applied;
   }
 
   /** Places fires waiting for `handler` of `groupId`, oldest first, while clients have room. */
