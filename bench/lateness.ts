@@ -1,7 +1,8 @@
 // Lateness benchmark: N jobs firing every second for T seconds on `carillon dev`, with the
 // client in another process. Prints one JSON line:
-// {"bench":"lateness","jobs":N,"seconds":T,"expected":..,"executed":..,"missed":..,
-//  "duplicated":..,"latenessMs":{"p50":..,"p99":..,"max":..}}
+// {"bench":"lateness","jobs":N,"seconds":T,"expected":..,"executed":..,"recordedSucceeded":..,
+//  "missed":..,"duplicated":..,"latenessMs":{"p50":..,"p99":..,"max":..},
+//  "perInstantMs":{"firstP50":..,"spreadP50":..}}
 // Lateness is the handler's start minus the scheduled instant, both on this machine's clock.
 // Usage: npm run bench:lateness -- [--jobs 1000] [--seconds 30]
 import { spawn } from 'node:child_process';
@@ -172,6 +173,13 @@ try {
   const lateness = inWindow.map((s) => s.startedAt - s.scheduledAt).sort((a, b) => a - b);
   const pct = (p: number): number =>
     lateness[Math.min(lateness.length - 1, Math.floor((p / 100) * lateness.length))] ?? NaN;
+  // Per instant: how late the first handler started, and how far the last trailed the first;
+  // together they tell transport and timers apart from per-fire processing.
+  const byInstant = new Map<number, number[]>();
+  for (const s of inWindow) byInstant.set(s.scheduledAt, [...(byInstant.get(s.scheduledAt) ?? []), s.startedAt - s.scheduledAt]);
+  const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+  const firstMs = median([...byInstant.values()].map((v) => Math.min(...v)));
+  const spreadMs = median([...byInstant.values()].map((v) => Math.max(...v) - Math.min(...v)));
   const result = {
     bench: 'lateness',
     jobs: JOBS,
@@ -184,6 +192,7 @@ try {
       [...byFire.values()].filter((n) => n > 1).length +
       (rows.length - new Set(rows.map((r) => `${r.jobId}@${r.scheduledAt}`)).size),
     latenessMs: { p50: pct(50), p99: pct(99), max: lateness[lateness.length - 1] ?? NaN },
+    perInstantMs: { firstP50: firstMs, spreadP50: spreadMs },
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {

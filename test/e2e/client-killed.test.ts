@@ -1,37 +1,28 @@
 import type { Execution } from '@carillon/core';
-import type { ClientProcess, Stack } from '@carillon/testkit';
-import { startClientProcess, startStack, testDatabases, waitFor } from '@carillon/testkit';
+import type { Stack } from '@carillon/testkit';
+import { waitFor } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page, Scenario } from './scenario.js';
+import { startScenario } from './scenario.js';
 
-const db = testDatabases().find((d) => d.label === 'sqlite')!;
+let scenario: Scenario;
 let stack: Stack;
 let group: { groupId: string; clientToken: string };
-let replacement: ClientProcess | undefined;
-
-type Page = { items: Execution[]; nextCursor: string | null };
 
 beforeAll(async () => {
-  stack = await startStack({ dbUrl: await db.create() });
-  group = await stack.createGroup('kill');
+  scenario = await startScenario({ group: 'kill' });
+  stack = scenario.stack;
+  group = scenario;
 });
 
-afterAll(async () => {
-  await replacement?.stop();
-  await stack?.stop();
-  await db.drop();
-});
+afterAll(() => scenario?.stop());
 
 describe('a client killed with SIGKILL mid-run', () => {
   it(
     'fails its running execution with a clear cause and loses no later fire',
     { timeout: 120_000 },
     async () => {
-      const client = await startClientProcess({
-        console: stack.consoleUrl,
-        group: group.groupId,
-        token: group.clientToken,
-        clientId: 'doomed',
-      });
+      const client = await scenario.startClient('doomed');
       const { id: slowJob } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
         groupId: group.groupId,
         name: 'long run',
@@ -62,12 +53,7 @@ describe('a client killed with SIGKILL mid-run', () => {
       });
       expect(failed.reason).toMatch(/client doomed disconnected/);
 
-      replacement = await startClientProcess({
-        console: stack.consoleUrl,
-        group: group.groupId,
-        token: group.clientToken,
-        clientId: 'replacement',
-      });
+      await scenario.startClient('replacement');
       const restartedAt = Date.now();
       await waitFor('fires on the replacement client', async () => {
         const page = await stack.api<Page>(

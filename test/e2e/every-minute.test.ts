@@ -1,44 +1,32 @@
-import type { Execution, ExecutionLog } from '@carillon/core';
-import type { ClientProcess, Stack } from '@carillon/testkit';
-import { startClientProcess, startStack, testDatabases, waitFor } from '@carillon/testkit';
+import type { ExecutionLog } from '@carillon/core';
+import { waitFor } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page, Scenario } from './scenario.js';
+import { startScenario } from './scenario.js';
 
 // The seed system's test job exactly as its users know it, run for two minutes.
-const db = testDatabases().find((d) => d.label === 'sqlite')!;
-let stack: Stack;
-let client: ClientProcess;
+let scenario: Scenario;
 
 beforeAll(async () => {
-  stack = await startStack({ dbUrl: await db.create() });
+  scenario = await startScenario({ group: 'seed', clientId: 'seed-client' });
 });
 
-afterAll(async () => {
-  await client?.stop();
-  await stack?.stop();
-  await db.drop();
-});
-
-type Page = { items: Execution[]; nextCursor: string | null };
+afterAll(() => scenario?.stop());
 
 describe('"simple task test" on 0 0/1 * * * ?', () => {
   it('fires at the top of each minute, twice in two minutes', { timeout: 200_000 }, async () => {
-    const group = await stack.createGroup('seed');
-    client = await startClientProcess({
-      console: stack.consoleUrl,
-      group: group.groupId,
-      token: group.clientToken,
-      clientId: 'seed-client',
-    });
-    const { id: jobId } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
-      groupId: group.groupId,
+    const { stack, groupId } = scenario;
+    const job = await stack.api<{ id: number; createdAt: number }>('POST', '/api/v1/jobs', {
+      groupId,
       name: 'simple task test',
       description: 'simple task test',
       trigger: { type: 'cron', cron: '0 0/1 * * * ?', timeZone: 'UTC' },
       handler: 'echo',
       param: 'TestParam',
     });
-    const createdAt = Date.now();
-    const firstMinute = Math.ceil(createdAt / 60_000) * 60_000;
+    const jobId = job.id;
+    // The first whole minute after the job existed (its own clock, not the test's).
+    const firstMinute = Math.floor(job.createdAt / 60_000) * 60_000 + 60_000;
     const done = await waitFor(
       'two fires',
       async () => {

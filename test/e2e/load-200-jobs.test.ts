@@ -1,39 +1,28 @@
-import type { ClientProcess, Stack } from '@carillon/testkit';
-import { startClientProcess, startStack, testDatabases, waitFor } from '@carillon/testkit';
+import { waitFor } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Scenario } from './scenario.js';
+import { startScenario } from './scenario.js';
 
 // 200 jobs firing every second for 60 seconds: no fire missed, none run twice.
 const JOBS = 200;
 const SECONDS = Number(process.env['CARILLON_LOAD_SECONDS'] ?? 60);
 
-const db = testDatabases().find((d) => d.label === 'sqlite')!;
-let stack: Stack;
-let client: ClientProcess;
+let scenario: Scenario;
 
 beforeAll(async () => {
-  stack = await startStack({ dbUrl: await db.create() });
+  scenario = await startScenario({ group: 'load' });
 });
 
-afterAll(async () => {
-  await client?.stop();
-  await stack?.stop();
-  await db.drop();
-});
+afterAll(() => scenario?.stop());
 
 describe(`${JOBS} jobs every second for ${SECONDS} s`, () => {
   it('runs every fire exactly once', { timeout: (SECONDS + 120) * 1000 }, async () => {
-    const group = await stack.createGroup('load');
-    client = await startClientProcess({
-      console: stack.consoleUrl,
-      group: group.groupId,
-      token: group.clientToken,
-      clientId: 'load-client',
-      concurrency: 400,
-    });
+    const { stack, groupId } = scenario;
+    const client = await scenario.startClient('load-client', 400);
     const jobIds: number[] = [];
     for (let i = 0; i < JOBS; i++) {
       const body = {
-        groupId: group.groupId,
+        groupId,
         name: `load ${i}`,
         description: 'load',
         trigger: { type: 'cron', cron: '* * * * * ?', timeZone: 'UTC' },

@@ -1,37 +1,26 @@
 import type { Execution } from '@carillon/core';
-import type { ClientProcess, Stack } from '@carillon/testkit';
-import { startClientProcess, startStack, testDatabases, waitFor } from '@carillon/testkit';
+import type { Stack } from '@carillon/testkit';
+import { waitFor } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Scenario } from './scenario.js';
+import { startScenario } from './scenario.js';
 
-const db = testDatabases().find((d) => d.label === 'sqlite')!;
+let scenario: Scenario;
 let stack: Stack;
-let client: ClientProcess;
 let groupId: string;
 
-type Page = { items: Execution[]; nextCursor: string | null };
-
 beforeAll(async () => {
-  stack = await startStack({ dbUrl: await db.create(), server: { misfireThresholdMs: 1_000 } });
-  const group = await stack.createGroup('misfire');
-  groupId = group.groupId;
-  client = await startClientProcess({
-    console: stack.consoleUrl,
-    group: groupId,
-    token: group.clientToken,
+  scenario = await startScenario({
+    group: 'misfire',
     clientId: 'misfire-client',
+    server: { misfireThresholdMs: 1_000 },
   });
+  ({ stack, groupId } = scenario);
 });
 
-afterAll(async () => {
-  await client?.stop();
-  await stack?.stop();
-  await db.drop();
-});
+afterAll(() => scenario?.stop());
 
-async function all(jobId: number): Promise<Execution[]> {
-  const page = await stack.api<Page>('GET', `/api/v1/executions?jobId=${jobId}&limit=500`);
-  return [...page.items].sort((a, b) => a.scheduledAt - b.scheduledAt);
-}
+const all = (jobId: number): Promise<Execution[]> => scenario.executionsOf(jobId);
 
 describe('misfire policies across a stopped server', () => {
   it('records every missed instant and fires them as each policy says', async () => {

@@ -1,32 +1,22 @@
 import type { Execution } from '@carillon/core';
 import type { ClientProcess, Stack } from '@carillon/testkit';
-import { startClientProcess, startStack, testDatabases, waitFor } from '@carillon/testkit';
+import { waitFor } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Scenario } from './scenario.js';
+import { startScenario } from './scenario.js';
 
-const db = testDatabases().find((d) => d.label === 'sqlite')!;
+let scenario: Scenario;
 let stack: Stack;
 let client: ClientProcess;
 let groupId: string;
 
-type Page = { items: Execution[]; nextCursor: string | null };
-
 beforeAll(async () => {
-  stack = await startStack({ dbUrl: await db.create() });
-  const group = await stack.createGroup('policies');
-  groupId = group.groupId;
-  client = await startClientProcess({
-    console: stack.consoleUrl,
-    group: groupId,
-    token: group.clientToken,
-    clientId: 'policy-client',
-  });
+  scenario = await startScenario({ group: 'policies', clientId: 'policy-client' });
+  ({ stack, groupId } = scenario);
+  client = scenario.client!;
 });
 
-afterAll(async () => {
-  await client?.stop();
-  await stack?.stop();
-  await db.drop();
-});
+afterAll(() => scenario?.stop());
 
 async function createJob(spec: Record<string, unknown>): Promise<number> {
   const body = {
@@ -38,9 +28,7 @@ async function createJob(spec: Record<string, unknown>): Promise<number> {
   return (await stack.api<{ id: number }>('POST', '/api/v1/jobs', body)).id;
 }
 
-async function executionsOf(jobId: number): Promise<Execution[]> {
-  return (await stack.api<Page>('GET', `/api/v1/executions?jobId=${jobId}&limit=200`)).items;
-}
+const executionsOf = (jobId: number): Promise<Execution[]> => scenario.executionsOf(jobId);
 
 describe('timeout, overlap and retries', () => {
   it('cancels a run past its timeout through the client and records timed_out', async () => {

@@ -1,32 +1,20 @@
-import type { Execution, ExecutionLog } from '@carillon/core';
-import type { ClientProcess, Stack } from '@carillon/testkit';
-import { startClientProcess, startStack, testDatabases, waitFor } from '@carillon/testkit';
+import type { ExecutionLog } from '@carillon/core';
+import type { Stack } from '@carillon/testkit';
+import { waitFor } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page, Scenario } from './scenario.js';
+import { startScenario } from './scenario.js';
 
-const db = testDatabases().find((d) => d.label === 'sqlite')!;
+let scenario: Scenario;
 let stack: Stack;
-let client: ClientProcess;
 let groupId: string;
 
 beforeAll(async () => {
-  stack = await startStack({ dbUrl: await db.create() });
-  const group = await stack.createGroup('simple');
-  groupId = group.groupId;
-  client = await startClientProcess({
-    console: stack.consoleUrl,
-    group: groupId,
-    token: group.clientToken,
-    clientId: 'simple-client',
-  });
+  scenario = await startScenario({ group: 'simple', clientId: 'simple-client' });
+  ({ stack, groupId } = scenario);
 });
 
-afterAll(async () => {
-  await client?.stop();
-  await stack?.stop();
-  await db.drop();
-});
-
-type Page = { items: Execution[]; nextCursor: string | null };
+afterAll(() => scenario?.stop());
 
 describe('a cron job end to end (client in another process, real gRPC)', () => {
   it('fires on its cron, runs in the client, and records result and logs', async () => {
