@@ -176,8 +176,13 @@ try {
   // Per instant: how late the first handler started, and how far the last trailed the first;
   // together they tell transport and timers apart from per-fire processing.
   const byInstant = new Map<number, number[]>();
-  for (const s of inWindow) byInstant.set(s.scheduledAt, [...(byInstant.get(s.scheduledAt) ?? []), s.startedAt - s.scheduledAt]);
-  const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+  for (const s of inWindow)
+    byInstant.set(s.scheduledAt, [
+      ...(byInstant.get(s.scheduledAt) ?? []),
+      s.startedAt - s.scheduledAt,
+    ]);
+  const median = (values: number[]): number =>
+    values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
   const firstMs = median([...byInstant.values()].map((v) => Math.min(...v)));
   const spreadMs = median([...byInstant.values()].map((v) => Math.max(...v) - Math.min(...v)));
   const result = {
