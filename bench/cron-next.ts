@@ -3,7 +3,7 @@
 // line: {"bench":"cron-next","expr","tz","calls","rounds","nsPerCallP50","callsPerSec"}, where
 // nsPerCallP50 is the median over rounds of the mean time per call.
 //
-//   node --conditions=source --import tsx bench/cron-next.ts      (or: npm run bench:cron)
+//   npm run bench:cron   (the built packages, as the server runs them)
 import { parseCron } from '@carillon/core';
 
 interface BenchCase {

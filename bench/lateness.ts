@@ -75,7 +75,7 @@ try {
     process.execPath,
     [
       ...clientNodeArgs,
-      '--conditions=source',
+      // The built SDK, as an application runs it (tsx only loads this file).
       '--import',
       'tsx',
       join(root, 'bench/lateness-client.ts'),

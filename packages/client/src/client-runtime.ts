@@ -57,7 +57,7 @@ export class ClientRuntime {
         rejected: (link, rejection) => this.#rejected(link, rejection),
         work: (link, message) => {
           if (message.kind === 'cancel') this.executor.cancel(message);
-          else this.executor.dispatch(message.dispatches, link.address);
+          else this.executor.dispatch(message.dispatches, link.address, link.clockOffsetMs);
         },
         closed: (link, ended) => this.#closed(link, ended),
       },

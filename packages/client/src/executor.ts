@@ -11,6 +11,7 @@ import type {
 import type { ClientEvents } from './client-events.js';
 import type { ClientLogger } from './client-logger.js';
 import { AbortReason } from './execution-aborted-error.js';
+import { InstantQueue } from './instant-queue.js';
 import type { JobHandler } from './job-handler.js';
 import { JobPool } from './job-pool.js';
 import { RunningExecution, executionKey } from './running-execution.js';
@@ -29,12 +30,15 @@ export interface ExecutorDeps {
 
 /**
  * Runs dispatches: one {@link JobPool} per registered job type, the client's overall capacity,
- * admission (accept, refuse, or accept again a dispatch it already holds), cancellation, and
- * the Results.
+ * admission (accept, refuse, or accept again a dispatch it already holds), holding dispatches
+ * until their start instant, cancellation, and the Results.
  */
 export class Executor {
   readonly #deps: ExecutorDeps;
   readonly #pools = new Map<string, JobPool>();
+  readonly #held = new InstantQueue<[JobPool, RunningExecution]>((entries) => {
+    for (const [pool, execution] of entries) this.#start(pool, execution);
+  });
   readonly #results = new Map<string, ResultReport>();
   #capacity = 1;
   #accepting = true;
@@ -86,9 +90,17 @@ export class Executor {
     return count;
   }
 
-  /** Refuses every later dispatch with STOPPING. */
+  /**
+   * Refuses every later dispatch with STOPPING, and hands back those held for their start
+   * instant (Refused STOPPING too), so that the server places them on another client in time
+   * instead of this one running or cancelling them while it stops.
+   */
   stopAccepting(): void {
     this.#accepting = false;
+    for (const [pool, execution] of this.#held.drain()) {
+      pool.delete(execution);
+      this.#refuse(execution.order, RefuseReason.Stopping, execution.origin);
+    }
   }
 
   /** The attempts still running, for the Hello's `running` list. */
@@ -109,8 +121,12 @@ export class Executor {
     };
   }
 
-  /** Answers every dispatch of a batch, then starts the accepted ones. */
-  dispatch(orders: readonly DispatchOrder[], origin: string): void {
+  /**
+   * Answers every dispatch of a batch, then starts the accepted ones, each at once or at its
+   * start instant. `clockOffsetMs` is how far the dispatching server's clock is ahead of this
+   * one's: start instants are on the server's clock.
+   */
+  dispatch(orders: readonly DispatchOrder[], origin: string, clockOffsetMs = 0): void {
     const admitted: [JobPool, RunningExecution][] = [];
     for (const order of orders) {
       const pool = this.#pools.get(order.handler);
@@ -126,14 +142,7 @@ export class Executor {
       }
       const refusal = this.#refusal(pool);
       if (refusal !== null || pool === undefined) {
-        const reason = refusal ?? RefuseReason.UnknownHandler;
-        this.#deps.send({ kind: 'refused', ...ref, reason, message: describe(reason) }, origin);
-        this.#deps.emit('execution:refused', {
-          ...ref,
-          handler: order.handler,
-          reason,
-          address: origin,
-        });
+        this.#refuse(order, refusal ?? RefuseReason.UnknownHandler, origin);
         continue;
       }
       const execution = new RunningExecution(order, origin, (report) =>
@@ -142,7 +151,18 @@ export class Executor {
       pool.add(execution);
       admitted.push([pool, execution]);
     }
-    for (const [pool, execution] of admitted) this.#start(pool, execution);
+    const now = Date.now();
+    for (const [pool, execution] of admitted) {
+      const { startAt } = execution.order;
+      if (startAt === undefined || startAt - clockOffsetMs <= now) {
+        this.#start(pool, execution);
+        continue;
+      }
+      // Servers send fires ahead of their instant, so that sending and decoding are done by
+      // then; the slot is taken now and the handler starts at the instant.
+      this.#deps.send({ kind: 'accepted', ...execution.ref }, origin);
+      this.#held.add(startAt - clockOffsetMs, [pool, execution]);
+    }
   }
 
   /** Aborts the attempt a Cancel names; ignored when this client does not hold it. */
@@ -199,7 +219,25 @@ export class Executor {
     return null;
   }
 
+  #refuse(order: DispatchOrder, reason: RefuseReason, origin: string): void {
+    const ref = { executionId: order.executionId, attempt: order.attempt };
+    this.#deps.send({ kind: 'refused', ...ref, reason, message: describe(reason) }, origin);
+    this.#deps.emit('execution:refused', {
+      ...ref,
+      handler: order.handler,
+      reason,
+      address: origin,
+    });
+  }
+
   #start(pool: JobPool, execution: RunningExecution): void {
+    if (execution.abortReason !== null) {
+      // Cancelled or fenced while waiting for its instant: the handler never runs.
+      pool.delete(execution);
+      this.#deliver(execution, execution.endUnstarted());
+      if (this.#idleWaiters.length > 0 && this.#runningCount() === 0) this.#wakeIdle();
+      return;
+    }
     const done = execution.run(pool.handler);
     const { order } = execution;
     this.#deps.emit('execution:started', {

@@ -29,6 +29,7 @@ export class RunningExecution {
   readonly #send: (report: ClientReport) => void;
   readonly #controller = new AbortController();
   readonly #progress: ProgressThrottle;
+  readonly #context: ExecutionContext;
   #abort: ExecutionAbortedError | null = null;
   #timeout: NodeJS.Timeout | undefined;
   #startedAt = 0;
@@ -43,6 +44,9 @@ export class RunningExecution {
     this.#progress = new ProgressThrottle(PROGRESS_INTERVAL_MS, ({ fraction, message }) =>
       this.#report({ kind: 'progress', ...this.ref, at: Date.now(), fraction, message }),
     );
+    // Built on admission rather than at the start: a server sends fires ahead of their
+    // instant, and the AbortSignal in particular is costly to make when many start at once.
+    this.#context = this.#makeContext();
   }
 
   /** When the handler started (ms epoch); 0 before `run`. */
@@ -79,7 +83,7 @@ export class RunningExecution {
     }
     let settlement: Settlement;
     try {
-      settlement = { ok: true, value: await handler.execute(this.#context()) };
+      settlement = { ok: true, value: await handler.execute(this.#context) };
     } catch (error) {
       settlement = { ok: false, error };
     }
@@ -101,6 +105,16 @@ export class RunningExecution {
     return true;
   }
 
+  /** The Result of an execution aborted before its handler started: it never runs. */
+  endUnstarted(): ResultReport {
+    this.#finished = true;
+    this.#progress.dispose();
+    const abort =
+      this.#abort ??
+      new ExecutionAbortedError(AbortReason.Cancelled, 'cancelled before it started');
+    return { kind: 'result', ...this.ref, at: Date.now(), ...abortedOutcome(abort) };
+  }
+
   /**
    * Gives up waiting for a handler that ignores its signal: returns a CANCELLED Result to report
    * in its place. Its own end, whenever it comes, is then dropped.
@@ -114,7 +128,7 @@ export class RunningExecution {
     return { kind: 'result', ...this.ref, at: Date.now(), ...abortedOutcome(abort) };
   }
 
-  #context(): ExecutionContext {
+  #makeContext(): ExecutionContext {
     const order = this.order;
     return Object.freeze({
       executionId: order.executionId,

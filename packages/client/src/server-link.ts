@@ -67,6 +67,8 @@ export class ServerLink {
   #connection: ServerConnection | null = null;
   #welcome: Welcome | null = null;
   #rejection: HelloRejected | null = null;
+  #clockOffsetMs = 0;
+  #helloSentAt = 0;
   #halfClosed = false;
   #closing = false;
   #heartbeatTimer: NodeJS.Timeout | undefined;
@@ -84,6 +86,16 @@ export class ServerLink {
   /** True while the current stream is welcomed and open. */
   get open(): boolean {
     return this.#welcome !== null && this.#connection?.state === 'open';
+  }
+
+  /**
+   * How far the server's clock is ahead of this machine's, as estimated from the last Hello and
+   * Welcome: the server read its clock between the two, which bounds the offset to the round
+   * trip. The estimate is the smallest offset within those bounds: clocks in sync are taken as
+   * they are (0), and a skewed clock is corrected to within the round trip.
+   */
+  get clockOffsetMs(): number {
+    return this.#clockOffsetMs;
   }
 
   /** The server's id from its last Welcome, or null before any. */
@@ -153,6 +165,7 @@ export class ServerLink {
     );
     connection.on('close', (status) => this.#ended(connection, status));
     try {
+      this.#helloSentAt = Date.now();
       connection.send(this.#handlers.hello());
     } catch (error) {
       this.#logger.error({ err: error, address: this.address }, 'cannot send the hello');
@@ -177,6 +190,10 @@ export class ServerLink {
         if (this.#welcome !== null) return;
         clearTimeout(this.#helloTimer);
         this.#welcome = message;
+        this.#clockOffsetMs = Math.min(
+          Math.max(0, message.serverTime - Date.now()),
+          message.serverTime - this.#helloSentAt,
+        );
         this.#backoff.reset();
         this.#rejectedBackoff.reset();
         this.#heartbeatTimer = setInterval(

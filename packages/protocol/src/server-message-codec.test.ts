@@ -68,6 +68,8 @@ const messages: readonly [string, ServerMessage][] = [
         { ...order, param: '', cause: 'retry' },
         { ...order, param: 'p'.repeat(64 * 1024), cause: 'failover' },
         { ...order, param: '{"emoji":"🔔","text":"世界"}', cause: 'misfire' },
+        { ...order, startAt: order.scheduledAt },
+        { ...order, startAt: 0 },
       ],
     },
   ],

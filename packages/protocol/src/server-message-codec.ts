@@ -167,6 +167,9 @@ function encodeDispatch(order: DispatchOrder, field: string): WireDispatch {
     scheduledAtMs: c.instant(`${field}.scheduled_at_ms`, order.scheduledAt),
     timeoutMs: c.int64(`${field}.timeout_ms`, order.timeoutMs, 0),
     cause: c.member(`${field}.cause`, order.cause, CAUSES.toWire),
+    ...(order.startAt === undefined
+      ? {}
+      : { startAtMs: c.instant(`${field}.start_at_ms`, order.startAt) }),
   };
 }
 
@@ -182,5 +185,8 @@ function decodeDispatch(w: WireDispatchOutput, field: string): DispatchOrder {
     scheduledAt: c.instant(`${field}.scheduled_at_ms`, w.scheduledAtMs),
     timeoutMs: c.int64(`${field}.timeout_ms`, w.timeoutMs, 0),
     cause: c.member(`${field}.cause`, w.cause, CAUSES.fromWire),
+    ...(w.startAtMs === undefined || w.startAtMs === null
+      ? {}
+      : { startAt: c.instant(`${field}.start_at_ms`, w.startAtMs) }),
   };
 }

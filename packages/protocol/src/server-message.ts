@@ -83,6 +83,8 @@ export interface DispatchOrder {
   /** How long the handler may run from its start; 0 for no limit. */
   readonly timeoutMs: number;
   readonly cause: ExecutionCause;
+  /** When the client should start the handler; absent: at once. */
+  readonly startAt?: number;
 }
 
 /** Executions to run now, sent in one stream write (at least one). */

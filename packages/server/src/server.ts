@@ -121,6 +121,7 @@ export class CarillonServer {
       stores: this.#stores,
       coordinator: o.coordinator,
       dispatcher: this.#dispatcher,
+      clock: this.#clock,
       logger: this.#logger,
       heartbeatIntervalMs: o.heartbeatIntervalMs ?? 2_000,
       fenceMs,

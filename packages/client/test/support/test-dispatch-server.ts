@@ -30,7 +30,14 @@ export interface Received {
 
 /** How the test server answers a Hello. */
 export type HelloAnswer =
-  | { readonly welcome: { readonly heartbeatIntervalMs?: number; readonly fenceMs?: number } }
+  | {
+      readonly welcome: {
+        readonly heartbeatIntervalMs?: number;
+        readonly fenceMs?: number;
+        /** How far this server's clock claims to be ahead of the real one (may be negative). */
+        readonly clockAheadMs?: number;
+      };
+    }
   | { readonly reject: HelloRejectCode; readonly message?: string };
 
 /**
@@ -233,7 +240,7 @@ export class TestDispatchServer extends EventEmitter<{
       heartbeatIntervalMs: answer.welcome.heartbeatIntervalMs ?? 1_000,
       fenceMs: answer.welcome.fenceMs ?? 10_000,
       protocolVersion: Math.min(hello.protocolVersion, 1),
-      serverTime: Date.now(),
+      serverTime: Date.now() + (answer.welcome.clockAheadMs ?? 0),
     });
   }
 }

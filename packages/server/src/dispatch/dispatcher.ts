@@ -330,7 +330,10 @@ export class Dispatcher {
         () => void this.#timeOut(active),
       );
     }
-    this.#sends.add(sendAt, link, orderOf(execution, job));
+    // Sent now, ahead of its instant, with the instant to start at: encoding, the wire and the
+    // client's decoding then happen in the lead time instead of after the instant.
+    const order = orderOf(execution, job);
+    this.#sends.add(now, link, sendAt > now ? { ...order, startAt: sendAt } : order);
     // Recorded behind the send, so that no write sits between the instant and the client: the
     // claim was this server's a moment ago, and a server that may have lost its standing stops
     // dispatching altogether. Should the write still fail, the send is withdrawn or cancelled.

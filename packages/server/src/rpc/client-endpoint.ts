@@ -1,4 +1,4 @@
-import type { Coordinator, Logger, Stores } from '@carillon/core';
+import type { Clock, Coordinator, Logger, Stores } from '@carillon/core';
 import { hashTokenSecret } from '@carillon/core';
 import type {
   ClientMessage,
@@ -30,6 +30,8 @@ export interface ClientEndpointOptions {
   readonly stores: Stores;
   readonly coordinator: Coordinator;
   readonly dispatcher: Dispatcher;
+  /** The clock dispatches' instants are on; the Welcome tells clients its time. */
+  readonly clock: Clock;
   readonly logger: Logger;
   readonly heartbeatIntervalMs: number;
   readonly fenceMs: number;
@@ -195,7 +197,7 @@ export class ClientEndpoint {
       heartbeatIntervalMs: this.#o.heartbeatIntervalMs,
       fenceMs: this.#o.fenceMs,
       protocolVersion: version,
-      serverTime: Date.now(),
+      serverTime: this.#o.clock.now(),
     });
     this.#o.dispatcher.attach(link);
     await this.#o.dispatcher.reattach(link.clientId, message.running);

@@ -45,7 +45,18 @@ export interface Dispatch {
    * Why the execution exists. Required.
    */
   'cause'?: (_carillon_v1_ExecutionCause);
+  /**
+   * When to start the handler (instant, ms since the epoch, on the server's clock); absent: at
+   * once. Servers send a fire ahead of its instant so that sending and decoding are done by
+   * then. The client converts the instant to its own clock with the skew it estimates from
+   * Welcome.server_time_ms (erring late, never early), answers Accepted, and starts the handler
+   * at the instant. Until then the dispatch takes a slot and is named in Hello.running; a Cancel
+   * or the fence ends it CANCELLED without running the handler; a client that stops answers
+   * Refused STOPPING, so that the server places it elsewhere.
+   */
+  'startAtMs'?: (number | string | Long);
   '_param'?: "param";
+  '_startAtMs'?: "startAtMs";
 }
 
 /**
@@ -90,5 +101,16 @@ export interface Dispatch__Output {
    * Why the execution exists. Required.
    */
   'cause': (_carillon_v1_ExecutionCause__Output);
+  /**
+   * When to start the handler (instant, ms since the epoch, on the server's clock); absent: at
+   * once. Servers send a fire ahead of its instant so that sending and decoding are done by
+   * then. The client converts the instant to its own clock with the skew it estimates from
+   * Welcome.server_time_ms (erring late, never early), answers Accepted, and starts the handler
+   * at the instant. Until then the dispatch takes a slot and is named in Hello.running; a Cancel
+   * or the fence ends it CANCELLED without running the handler; a client that stops answers
+   * Refused STOPPING, so that the server places it elsewhere.
+   */
+  'startAtMs'?: (number);
   '_param'?: "param";
+  '_startAtMs'?: "startAtMs";
 }
