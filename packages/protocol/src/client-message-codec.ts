@@ -2,6 +2,7 @@ import { LogLevel } from '@carillon/core';
 import type {
   AcceptedReport,
   ClientMessage,
+  ClientReport,
   HandlerError,
   HandlerInfo,
   Hello,
@@ -28,6 +29,10 @@ import type { Hello__Output as WireHelloOutput } from './generated/carillon/v1/H
 import type { LogLevel__Output as WireLogLevel } from './generated/carillon/v1/LogLevel.js';
 import type { Outcome__Output as WireOutcome } from './generated/carillon/v1/Outcome.js';
 import type { RefuseReason__Output as WireRefuseReason } from './generated/carillon/v1/RefuseReason.js';
+import type {
+  Report as WireReport,
+  Report__Output as WireReportOutput,
+} from './generated/carillon/v1/Report.js';
 
 const OUTCOMES = new EnumMapping<Outcome, WireOutcome>({
   [Outcome.Succeeded]: 'OUTCOME_SUCCEEDED',
@@ -75,6 +80,20 @@ export function encodeClientMessage(message: ClientMessage): WireClientMessage {
           })),
         },
       };
+    default:
+      return encodeClientReport(message);
+  }
+}
+
+/**
+ * Checks a report and turns it into its wire form, which serves both as a whole ClientMessage
+ * and as one item of a ReportBatch (the payloads share their field numbers).
+ *
+ * @throws CarillonError `CARILLON_PROTOCOL_INVALID_OUTGOING` when a field breaks the contract.
+ */
+export function encodeClientReport(message: ClientReport): WireReport {
+  const c = outgoing;
+  switch (message.kind) {
     case 'accepted':
       return { accepted: checkRef(c, message, 'accepted') };
     case 'refused':
@@ -132,14 +151,32 @@ export function encodeClientMessage(message: ClientMessage): WireClientMessage {
   }
 }
 
+/** One ReportBatch message carrying `reports` (from {@link encodeClientReport}), in order. */
+export function encodeReportBatch(reports: WireReport[]): WireClientMessage {
+  return { reportBatch: { reports } };
+}
+
 /**
  * Checks a received client message (as the codec decoded it) and turns it into a domain value.
  * Never throws: a message that breaks the contract yields `{ ok: false, error }` with code
  * `CARILLON_PROTOCOL_MALFORMED`, one without a payload this version knows yields
- * `CARILLON_PROTOCOL_UNKNOWN_MESSAGE` (ignore it: it may come from a newer client).
+ * `CARILLON_PROTOCOL_UNKNOWN_MESSAGE` (ignore it: it may come from a newer client). A
+ * ReportBatch is not a domain message: use {@link decodeClientMessages}.
  */
 export function decodeClientMessage(wire: WireClientMessageOutput): Decoded<ClientMessage> {
   return decodeSafely(() => decodeOrThrow(wire));
+}
+
+/**
+ * Like {@link decodeClientMessage}, but unpacks a ReportBatch into its reports, each checked
+ * on its own: a malformed report is dropped alone, its neighbours still count.
+ */
+export function decodeClientMessages(wire: WireClientMessageOutput): Decoded<ClientMessage>[] {
+  if (wire.payload !== 'reportBatch') return [decodeClientMessage(wire)];
+  const reports = wire.reportBatch?.reports ?? [];
+  if (reports.length === 0)
+    return [decodeSafely(() => incoming.fail('report_batch.reports', 'is empty'))];
+  return reports.map((report) => decodeSafely(() => decodeReportOrThrow(report)));
 }
 
 function decodeOrThrow(wire: WireClientMessageOutput): ClientMessage {
@@ -160,6 +197,14 @@ function decodeOrThrow(wire: WireClientMessageOutput): ClientMessage {
         })),
       };
     }
+    default:
+      return decodeReportOrThrow(wire);
+  }
+}
+
+function decodeReportOrThrow(wire: WireReportOutput | WireClientMessageOutput): ClientReport {
+  const c = incoming;
+  switch (wire.payload) {
     case 'accepted':
       return {
         kind: 'accepted',
@@ -213,7 +258,6 @@ function decodeOrThrow(wire: WireClientMessageOutput): ClientMessage {
         error: w.error === undefined || w.error === null ? null : decodeHandlerError(w.error),
       } satisfies ResultReport;
     }
-    case undefined:
     default:
       throw protocolError(
         ProtocolErrorCode.UnknownMessage,

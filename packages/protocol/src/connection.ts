@@ -3,8 +3,13 @@ import type { CarillonError } from '@carillon/core';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
 import type { ClientMessage } from './client-message.js';
-import { decodeClientMessage, encodeClientMessage } from './client-message-codec.js';
+import {
+  decodeClientMessages,
+  encodeClientMessage,
+  encodeClientReport,
+} from './client-message-codec.js';
 import type { Decoded } from './errors.js';
+import { ReportBatcher } from './report-batcher.js';
 import type { ServerMessage } from './server-message.js';
 import { decodeServerMessage, encodeServerMessage } from './server-message-codec.js';
 import type {
@@ -55,12 +60,13 @@ abstract class Connection<In, Out, WireIn, WireOut> extends EventEmitter<Connect
   #state: ConnectionState = 'open';
   readonly #stream: WireStream<WireOut>;
   readonly #encode: (message: Out) => WireOut;
-  readonly #decode: (wire: WireIn) => Decoded<In>;
+  readonly #decode: (wire: WireIn) => readonly Decoded<In>[];
 
+  /** `decode` turns one wire message into the messages it carries (a batch carries several). */
   protected constructor(
     stream: WireStream<WireOut>,
     encode: (message: Out) => WireOut,
-    decode: (wire: WireIn) => Decoded<In>,
+    decode: (wire: WireIn) => readonly Decoded<In>[],
   ) {
     super();
     this.#stream = stream;
@@ -89,6 +95,11 @@ abstract class Connection<In, Out, WireIn, WireOut> extends EventEmitter<Connect
     return this.#stream.write(wire);
   }
 
+  /** Writes an encoded message; false when the write buffer is full. */
+  protected write(wire: WireOut): boolean {
+    return this.#stream.write(wire);
+  }
+
   /** Marks this end as done sending; true when it was open. */
   protected beginClosing(): boolean {
     if (this.#state !== 'open') return false;
@@ -104,10 +115,11 @@ abstract class Connection<In, Out, WireIn, WireOut> extends EventEmitter<Connect
   }
 
   #receive(wire: WireIn): void {
-    if (this.#state === 'closed') return;
-    const decoded = this.#decode(wire);
-    if (decoded.ok) this.emit('message', decoded.message);
-    else this.emit('malformed', decoded.error);
+    for (const decoded of this.#decode(wire)) {
+      if (this.#state === 'closed') return;
+      if (decoded.ok) this.emit('message', decoded.message);
+      else this.emit('malformed', decoded.error);
+    }
   }
 }
 
@@ -135,7 +147,7 @@ export class ClientConnection extends Connection<
 
   /** Wraps a server-side call; used by {@link DispatcherServer}. */
   constructor(call: grpc.ServerDuplexStream<WireClientMessageOutput, WireServerMessage>) {
-    super(call, encodeServerMessage, decodeClientMessage);
+    super(call, encodeServerMessage, decodeClientMessages);
     this.call = call;
     this.peer = call.getPeer();
     call.on('end', () =>
@@ -175,6 +187,11 @@ export class ClientConnection extends Connection<
 /**
  * A client's view of its stream to one server: receives {@link ServerMessage}s, sends
  * {@link ClientMessage}s. Made by {@link DispatcherClient.connect}.
+ *
+ * Reports are checked when sent but written at the end of the event loop's turn, all those of
+ * one turn in as few ReportBatch messages as their size allows: a client that starts many
+ * handlers at one instant starts them all before it writes anything. Hello and Heartbeat are
+ * written at once, behind the reports before them.
  */
 export class ServerConnection extends Connection<
   ServerMessage,
@@ -186,11 +203,16 @@ export class ServerConnection extends Connection<
   readonly call: grpc.ClientDuplexStream<WireClientMessage, WireServerMessageOutput>;
   #status: StreamStatus | undefined;
   #readEnded = false;
+  readonly #reports = new ReportBatcher();
+  #full = false;
 
   /** Wraps a client-side call; used by {@link DispatcherClient}. */
   constructor(call: grpc.ClientDuplexStream<WireClientMessage, WireServerMessageOutput>) {
-    super(call, encodeClientMessage, decodeServerMessage);
+    super(call, encodeClientMessage, (wire) => [decodeServerMessage(wire)]);
     this.call = call;
+    this.on('drain', () => {
+      this.#full = false;
+    });
     // A non-OK status is also emitted as 'error', which would crash the process unheard; the
     // 'status' event that always follows carries the same facts.
     call.on('error', () => undefined);
@@ -206,15 +228,46 @@ export class ServerConnection extends Connection<
     });
   }
 
+  /**
+   * Checks and queues a message; see {@link Connection.send}. Reports are written at the end of
+   * this turn of the event loop, the others at once.
+   *
+   * @throws CarillonError `CARILLON_PROTOCOL_INVALID_OUTGOING` when the message breaks the
+   *   contract; nothing is sent.
+   */
+  override send(message: ClientMessage): boolean {
+    if (message.kind === 'hello' || message.kind === 'heartbeat') {
+      this.#flush();
+      return super.send(message);
+    }
+    const wire = encodeClientReport(message);
+    if (this.state !== 'open') return false;
+    if (this.#reports.empty) setImmediate(() => this.#flush());
+    this.#reports.add(message, wire);
+    return !this.#full;
+  }
+
   /** Half-closes: tells the server this client is leaving; `close` follows when it ends. */
   end(): void {
+    this.#flush();
     if (this.beginClosing()) this.call.end();
   }
 
   /** Abandons the stream at once (status CANCELLED); unsent messages are dropped. */
   cancel(): void {
+    this.#reports.clear();
     this.beginClosing();
     this.call.cancel();
+  }
+
+  #flush(): void {
+    if (this.state !== 'open') {
+      this.#reports.clear();
+      return;
+    }
+    for (const wire of this.#reports.take()) {
+      if (!this.write(wire)) this.#full = true;
+    }
   }
 }
 

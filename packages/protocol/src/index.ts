@@ -50,7 +50,13 @@ export { ProtocolErrorCode } from './errors.js';
 export type { Decoded } from './errors.js';
 
 // Mapping between domain messages and wire messages / bytes.
-export { decodeClientMessage, encodeClientMessage } from './client-message-codec.js';
+export {
+  decodeClientMessage,
+  decodeClientMessages,
+  encodeClientMessage,
+  encodeClientReport,
+  encodeReportBatch,
+} from './client-message-codec.js';
 export { decodeServerMessage, encodeServerMessage } from './server-message-codec.js';
 export {
   LOADER_OPTIONS,
@@ -63,6 +69,7 @@ export {
   serializeServerMessage,
 } from './dispatcher-service.js';
 export { estimateDispatchBytes, splitDispatches } from './split-dispatches.js';
+export { ReportBatcher, estimateReportBytes } from './report-batcher.js';
 
 // The two ends of the stream.
 export {

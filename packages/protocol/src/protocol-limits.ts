@@ -20,4 +20,6 @@ export const PROTOCOL_LIMITS = {
   maxMessageBytes: 8 * 1024 * 1024,
   /** The encoded size {@link splitDispatches} keeps each DispatchBatch under by default. */
   dispatchBatchMaxBytes: 1024 * 1024,
+  /** The encoded size a client keeps each ReportBatch under. */
+  reportBatchMaxBytes: 1024 * 1024,
 } as const;

@@ -81,9 +81,11 @@ function orders(count: number): DispatchOrder[] {
 describe('Dispatcher over real gRPC', () => {
   it('welcomes a client, dispatches 1,000 fires in one batch and receives every report in order', async () => {
     const sent = orders(1_000);
+    let wireMessages = 0;
     const serverSide = new Promise<{ hello: ClientMessage; reports: ClientReport[] }>(
       (resolve, reject) => {
         void start((connection) => {
+          connection.call.on('data', () => (wireMessages += 1));
           const reports: ClientReport[] = [];
           let first: ClientMessage | undefined;
           connection.on('malformed', reject);
@@ -161,6 +163,8 @@ describe('Dispatcher over real gRPC', () => {
       ];
     });
     expect(reports).toStrictEqual(expected);
+    // The 3,000 reports sent in one turn of the client's event loop came in one ReportBatch.
+    expect(wireMessages).toBe(2);
 
     // A client that half-closes makes the server end the stream with OK on both sides.
     const serverConnection = [...(server?.connections ?? [])][0];

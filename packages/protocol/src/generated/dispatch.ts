@@ -17,6 +17,8 @@ import type { HelloRejected as _carillon_v1_HelloRejected, HelloRejected__Output
 import type { Log as _carillon_v1_Log, Log__Output as _carillon_v1_Log__Output } from './carillon/v1/Log.js';
 import type { Progress as _carillon_v1_Progress, Progress__Output as _carillon_v1_Progress__Output } from './carillon/v1/Progress.js';
 import type { Refused as _carillon_v1_Refused, Refused__Output as _carillon_v1_Refused__Output } from './carillon/v1/Refused.js';
+import type { Report as _carillon_v1_Report, Report__Output as _carillon_v1_Report__Output } from './carillon/v1/Report.js';
+import type { ReportBatch as _carillon_v1_ReportBatch, ReportBatch__Output as _carillon_v1_ReportBatch__Output } from './carillon/v1/ReportBatch.js';
 import type { Result as _carillon_v1_Result, Result__Output as _carillon_v1_Result__Output } from './carillon/v1/Result.js';
 import type { ServerMessage as _carillon_v1_ServerMessage, ServerMessage__Output as _carillon_v1_ServerMessage__Output } from './carillon/v1/ServerMessage.js';
 import type { Started as _carillon_v1_Started, Started__Output as _carillon_v1_Started__Output } from './carillon/v1/Started.js';
@@ -54,6 +56,8 @@ export interface ProtoGrpcType {
       Progress: MessageTypeDefinition<_carillon_v1_Progress, _carillon_v1_Progress__Output>
       RefuseReason: EnumTypeDefinition
       Refused: MessageTypeDefinition<_carillon_v1_Refused, _carillon_v1_Refused__Output>
+      Report: MessageTypeDefinition<_carillon_v1_Report, _carillon_v1_Report__Output>
+      ReportBatch: MessageTypeDefinition<_carillon_v1_ReportBatch, _carillon_v1_ReportBatch__Output>
       Result: MessageTypeDefinition<_carillon_v1_Result, _carillon_v1_Result__Output>
       ServerMessage: MessageTypeDefinition<_carillon_v1_ServerMessage, _carillon_v1_ServerMessage__Output>
       Started: MessageTypeDefinition<_carillon_v1_Started, _carillon_v1_Started__Output>

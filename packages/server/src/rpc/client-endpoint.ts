@@ -11,7 +11,7 @@ import type {
 import {
   PROTOCOL_VERSION,
   SERVER_CHANNEL_OPTIONS,
-  decodeClientMessage,
+  decodeClientMessages,
   dispatcherServiceDefinition,
   encodeServerMessage,
   negotiateProtocolVersion,
@@ -103,16 +103,7 @@ export class ClientEndpoint {
     let link: StreamLink | undefined;
     let handshake: Promise<void> | undefined;
     const chains = new Map<string, Promise<void>>();
-    call.on('data', (wire: WireClientMessageOutput) => {
-      const decoded = decodeClientMessage(wire);
-      if (!decoded.ok) {
-        this.#o.logger.warn(
-          { err: decoded.error, clientId: link?.clientId },
-          'malformed client message dropped',
-        );
-        return;
-      }
-      const message = decoded.message;
+    const receive = (message: ClientMessage): void => {
       if (handshake === undefined) {
         handshake = this.#hello(message, write, call).then((made) => {
           link = made;
@@ -127,6 +118,16 @@ export class ClientEndpoint {
       void next.finally(() => {
         if (chains.get(key) === next) chains.delete(key);
       });
+    };
+    call.on('data', (wire: WireClientMessageOutput) => {
+      for (const decoded of decodeClientMessages(wire)) {
+        if (decoded.ok) receive(decoded.message);
+        else
+          this.#o.logger.warn(
+            { err: decoded.error, clientId: link?.clientId },
+            'malformed client message dropped',
+          );
+      }
     });
     const closed = (why: string): void => {
       if (link === undefined || this.#links.get(link.clientId) !== link) return;

@@ -8,6 +8,7 @@ import type { Started as _carillon_v1_Started, Started__Output as _carillon_v1_S
 import type { Log as _carillon_v1_Log, Log__Output as _carillon_v1_Log__Output } from '../../carillon/v1/Log.js';
 import type { Progress as _carillon_v1_Progress, Progress__Output as _carillon_v1_Progress__Output } from '../../carillon/v1/Progress.js';
 import type { Result as _carillon_v1_Result, Result__Output as _carillon_v1_Result__Output } from '../../carillon/v1/Result.js';
+import type { ReportBatch as _carillon_v1_ReportBatch, ReportBatch__Output as _carillon_v1_ReportBatch__Output } from '../../carillon/v1/ReportBatch.js';
 
 /**
  * Everything a client sends on the stream: exactly one payload per message.
@@ -21,7 +22,8 @@ export interface ClientMessage {
   'log'?: (_carillon_v1_Log | null);
   'progress'?: (_carillon_v1_Progress | null);
   'result'?: (_carillon_v1_Result | null);
-  'payload'?: "hello"|"heartbeat"|"accepted"|"refused"|"started"|"log"|"progress"|"result";
+  'reportBatch'?: (_carillon_v1_ReportBatch | null);
+  'payload'?: "hello"|"heartbeat"|"accepted"|"refused"|"started"|"log"|"progress"|"result"|"reportBatch";
 }
 
 /**
@@ -36,5 +38,6 @@ export interface ClientMessage__Output {
   'log'?: (_carillon_v1_Log__Output | null);
   'progress'?: (_carillon_v1_Progress__Output | null);
   'result'?: (_carillon_v1_Result__Output | null);
-  'payload'?: "hello"|"heartbeat"|"accepted"|"refused"|"started"|"log"|"progress"|"result";
+  'reportBatch'?: (_carillon_v1_ReportBatch__Output | null);
+  'payload'?: "hello"|"heartbeat"|"accepted"|"refused"|"started"|"log"|"progress"|"result"|"reportBatch";
 }
