@@ -65,24 +65,19 @@ const outgoing = new FieldChecker(ProtocolErrorCode.InvalidOutgoing);
  */
 export function encodeClientMessage(message: ClientMessage): WireClientMessage {
   const c = outgoing;
-  switch (message.kind) {
-    case 'hello':
-      return { hello: checkHello(c, message) };
-    case 'heartbeat':
-      return {
-        heartbeat: {
-          atMs: c.instant('heartbeat.at_ms', message.at),
-          inFlight: c.int32('heartbeat.in_flight', message.inFlight, 0),
-          capacity: c.int32('heartbeat.capacity', message.capacity, 0),
-          handlers: c.list('heartbeat.handlers', message.handlers, (load, field) => ({
-            name: c.id(`${field}.name`, load.name, PROTOCOL_LIMITS.handlerMaxLength),
-            inFlight: c.int32(`${field}.in_flight`, load.inFlight, 0),
-          })),
-        },
-      };
-    default:
-      return encodeClientReport(message);
-  }
+  if (message.kind === 'hello') return { hello: checkHello(c, message) };
+  if (message.kind !== 'heartbeat') return encodeClientReport(message);
+  return {
+    heartbeat: {
+      atMs: c.instant('heartbeat.at_ms', message.at),
+      inFlight: c.int32('heartbeat.in_flight', message.inFlight, 0),
+      capacity: c.int32('heartbeat.capacity', message.capacity, 0),
+      handlers: c.list('heartbeat.handlers', message.handlers, (load, field) => ({
+        name: c.id(`${field}.name`, load.name, PROTOCOL_LIMITS.handlerMaxLength),
+        inFlight: c.int32(`${field}.in_flight`, load.inFlight, 0),
+      })),
+    },
+  };
 }
 
 /**
@@ -197,8 +192,26 @@ function decodeOrThrow(wire: WireClientMessageOutput): ClientMessage {
         })),
       };
     }
-    default:
+    case 'accepted':
+    case 'refused':
+    case 'started':
+    case 'log':
+    case 'progress':
+    case 'result':
       return decodeReportOrThrow(wire);
+    case 'reportBatch':
+      throw protocolError(
+        ProtocolErrorCode.Malformed,
+        'payload',
+        'is a report batch, which carries several messages (decodeClientMessages reads it)',
+      );
+    case undefined:
+    default:
+      throw protocolError(
+        ProtocolErrorCode.UnknownMessage,
+        'payload',
+        'is empty or of a newer kind',
+      );
   }
 }
 
@@ -258,6 +271,12 @@ function decodeReportOrThrow(wire: WireReportOutput | WireClientMessageOutput): 
         error: w.error === undefined || w.error === null ? null : decodeHandlerError(w.error),
       } satisfies ResultReport;
     }
+    case 'hello':
+    case 'heartbeat':
+    case 'reportBatch':
+      // decodeOrThrow reads these itself, and a Report has no such payload.
+      throw protocolError(ProtocolErrorCode.Malformed, 'payload', 'is not a report');
+    case undefined:
     default:
       throw protocolError(
         ProtocolErrorCode.UnknownMessage,
