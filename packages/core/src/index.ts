@@ -45,7 +45,7 @@ export type {
   FireClaim,
   LogLine,
 } from './store/execution-store.js';
-export type { JobStore, JobUpdate } from './store/job-store.js';
+export type { JobChanges, JobStore, JobUpdate } from './store/job-store.js';
 export type { GroupStore, NewTaskGroup } from './store/group-store.js';
 export type { NewApiToken, NewUser, UserStore } from './store/user-store.js';
 export type { AuditStore } from './store/audit-store.js';

@@ -42,8 +42,9 @@ export class CarillonServer {
   #endpoint: ClientEndpoint | undefined;
   #state: ServerState = 'created';
   #pollTimer: NodeJS.Timeout | undefined;
-  #reload: Promise<void> = Promise.resolve();
-  #reloadQueued: Promise<void> | undefined;
+  #jobChangeSeq = 0;
+  #following: Promise<void> = Promise.resolve();
+  #followQueued: Promise<void> | undefined;
   #leader = false;
 
   private constructor(options: ServerOptions) {
@@ -143,6 +144,8 @@ export class CarillonServer {
       lastSeenAt: this.#clock.now(),
     });
     this.#membership.update(await o.coordinator.listServers(o.cluster, o.serverGroup));
+    // Loaded before watching: every notice then finds a change sequence to follow from.
+    await this.#loadJobs();
     this.#unsubscribe.push(
       o.coordinator.watchServers(
         o.cluster,
@@ -155,7 +158,6 @@ export class CarillonServer {
       ),
     );
     void this.#campaign();
-    await this.#reloadJobs();
     await this.#recover(o.recoveryGraceMs ?? fenceMs + 5_000);
     this.#scheduler.start();
     await this.#pickUpRequests();
@@ -182,28 +184,52 @@ export class CarillonServer {
     await this.stop();
   }
 
+  /** Loads every job this server holds; from then on, changes are followed. */
+  async #loadJobs(): Promise<void> {
+    // The sequence is read first: a change made during the load is then seen again, harmlessly.
+    this.#jobChangeSeq = await this.#stores.jobs.changeSeq();
+    const jobs = await this.#stores.jobs.listByHolder(this.#o.serverId);
+    await this.#schedule(this.#held.replaceAll(jobs));
+  }
+
   /**
-   * Loads the jobs this server holds and brings the schedule in line. Notices that arrive while
-   * a load runs are folded into one more load after it, so a burst of changes costs two loads.
+   * Brings the held jobs in line with the job writes since the last look: one indexed read
+   * that finds nothing most of the time, however many jobs the server holds. Notices that
+   * arrive while it runs are folded into one more look after it.
    */
-  #reloadJobs(): Promise<void> {
-    if (this.#reloadQueued !== undefined) return this.#reloadQueued;
-    const next = this.#reload
+  #followJobs(): Promise<void> {
+    if (this.#followQueued !== undefined) return this.#followQueued;
+    const next = this.#following
       .then(async () => {
-        this.#reloadQueued = undefined;
-        const jobs = await this.#stores.jobs.listByHolder(this.#o.serverId);
-        const { removed, changed } = this.#held.replaceAll(jobs);
-        const lastFired =
-          changed.length === 0
-            ? new Map<number, number>()
-            : await this.#stores.executions.lastScheduledAt(changed.map((j) => j.id));
-        this.#scheduler.update(changed, removed, lastFired);
-        this.events.emit('jobs:loaded', { count: jobs.length });
+        this.#followQueued = undefined;
+        for (;;) {
+          const { jobs, seq } = await this.#stores.jobs.listChangedSince(this.#jobChangeSeq);
+          this.#jobChangeSeq = seq;
+          if (jobs.length === 0) return;
+          // New jobs have no holders while no server was known to the console.
+          const reassigned = this.#leader ? await this.#assignHolders(jobs) : 0;
+          await this.#schedule(this.#held.apply(jobs, this.#o.serverId));
+          // The reassignments are job writes of their own: look again to pick them up.
+          if (reassigned === 0) return;
+        }
       })
-      .catch((error: unknown) => this.#logger.error({ err: error }, 'loading held jobs failed'));
-    this.#reloadQueued = next;
-    this.#reload = next;
+      .catch((error: unknown) =>
+        this.#logger.error({ err: error }, 'following job changes failed'),
+      );
+    this.#followQueued = next;
+    this.#following = next;
     return next;
+  }
+
+  async #schedule(held: { removed: number[]; changed: Job[] }): Promise<void> {
+    const { removed, changed } = held;
+    if (removed.length === 0 && changed.length === 0) return;
+    const lastFired =
+      changed.length === 0
+        ? new Map<number, number>()
+        : await this.#stores.executions.lastScheduledAt(changed.map((j) => j.id));
+    this.#scheduler.update(changed, removed, lastFired);
+    this.events.emit('jobs:loaded', { count: this.#held.size });
   }
 
   #onGroupChanged(groupId: string): void {
@@ -213,20 +239,20 @@ export class CarillonServer {
     } catch {
       return;
     }
-    void this.#reloadJobs().then(() => this.#pickUpRequests());
+    void this.#followJobs().then(() => this.#pickUpRequests());
   }
 
   async #poll(): Promise<void> {
-    // Jobs created while no server was known to the console have no holders yet.
-    if (this.#leader) await this.#reconcileHolders();
-    await this.#reloadJobs();
+    await this.#followJobs();
     await this.#pickUpRequests();
   }
 
   /** Manual fires of held jobs and cancel requests for our executions. */
   async #pickUpRequests(): Promise<void> {
     try {
-      const jobIds = [...this.#held.values()].map((j) => j.id);
+      const jobIds = (await this.#stores.executions.listJobsWithUnowned()).filter(
+        (id) => this.#held.get(id) !== undefined,
+      );
       if (jobIds.length > 0) {
         const taken = await this.#stores.executions.takeUnowned(this.#o.serverId, jobIds);
         if (taken.length > 0) this.#dispatcher.take(taken);
@@ -290,7 +316,8 @@ export class CarillonServer {
       return;
     }
     this.#leader = true;
-    await this.#reconcileHolders();
+    await this.#assignHolders();
+    await this.#followJobs();
     void leadership.lost.then(() => {
       this.#leader = false;
     });
@@ -298,9 +325,9 @@ export class CarillonServer {
 
   async #onMembership(servers: readonly ServerMember[]): Promise<void> {
     const left = this.#membership.update(servers);
-    if (this.#leader) await this.#reconcileHolders();
+    if (this.#leader) await this.#assignHolders();
     for (const dead of left) await this.#adoptFrom(dead);
-    await this.#reloadJobs();
+    await this.#followJobs();
   }
 
   /** Takes over the unfinished executions of a departed server for jobs this server now prefers. */
@@ -322,38 +349,43 @@ export class CarillonServer {
   }
 
   /**
-   * The holder-assignment leader makes every job of the ServerGroup held by `backups` live
-   * servers, keeping the live holders and choosing replacements by room.
+   * The holder-assignment leader makes jobs of the ServerGroup held by `backups` live servers,
+   * keeping the live holders and choosing replacements by room: `jobs` when given (the jobs
+   * just written), every job of the ServerGroup otherwise (membership changed, or leadership
+   * began). Returns how many jobs it gave new holders.
    */
-  async #reconcileHolders(): Promise<void> {
+  async #assignHolders(jobs?: readonly Job[]): Promise<number> {
     try {
       const live = this.#membership.live.map((s) => ({ serverId: s.serverId, room: s.room }));
-      if (live.length === 0) return;
+      if (live.length === 0) return 0;
+      const groups = (await this.#stores.groups.list()).filter(
+        (g) => g.cluster === this.#o.cluster && g.serverGroup === this.#o.serverGroup,
+      );
+      const backups = new Map(groups.map((g) => [g.id, g.backups]));
+      const candidates =
+        jobs ?? (await Promise.all(groups.map((g) => this.#stores.jobs.listByGroup(g.id)))).flat();
+      const changedGroups = new Set<string>();
       let changed = 0;
-      for (const group of await this.#stores.groups.list()) {
-        if (group.cluster !== this.#o.cluster || group.serverGroup !== this.#o.serverGroup)
-          continue;
-        let groupChanged = false;
-        for (const job of await this.#stores.jobs.listByGroup(group.id)) {
-          const holders = chooseHolders(
-            live,
-            group.backups,
-            job.holders.filter((h) => this.#membership.isLive(h)),
-          );
-          if (sameHolders(holders, job)) continue;
-          if (await this.#stores.jobs.setHolders(job.id, job.version, holders, this.#clock.now())) {
-            changed++;
-            groupChanged = true;
-          }
+      for (const job of candidates) {
+        const wanted = backups.get(job.groupId);
+        if (wanted === undefined || job.status === 'deleted') continue;
+        const holders = chooseHolders(
+          live,
+          wanted,
+          job.holders.filter((h) => this.#membership.isLive(h)),
+        );
+        if (sameHolders(holders, job)) continue;
+        if (await this.#stores.jobs.setHolders(job.id, job.version, holders, this.#clock.now())) {
+          changed++;
+          changedGroups.add(job.groupId);
         }
-        if (groupChanged) await this.#o.coordinator.notifyGroupChanged(group.id);
       }
-      if (changed > 0) {
-        this.#logger.info({ changed }, 'reassigned job holders');
-        await this.#reloadJobs();
-      }
+      for (const groupId of changedGroups) await this.#o.coordinator.notifyGroupChanged(groupId);
+      if (changed > 0) this.#logger.info({ changed }, 'reassigned job holders');
+      return changed;
     } catch (error) {
-      this.#logger.error({ err: error }, 'reconciling job holders failed');
+      this.#logger.error({ err: error }, 'assigning job holders failed');
+      return 0;
     }
   }
 }

@@ -3,7 +3,7 @@
  * - `unique`: a unique or primary key would be duplicated;
  * - `foreign-key`: a referenced row is missing, or a row is still referenced;
  * - `transient`: a deadlock, a lock wait timeout or a busy database: the statement may be retried;
- * - `exists`: a table or index of that name exists (a migration step ran before);
+ * - `exists`: a table, index or column of that name exists (a migration step ran before);
  * - `other`: anything else.
  */
 export type DbErrorKind = 'unique' | 'foreign-key' | 'transient' | 'exists' | 'other';
@@ -58,6 +58,7 @@ const MYSQL_ERRNO: Readonly<Record<number, DbErrorKind>> = {
   1213: 'transient', // ER_LOCK_DEADLOCK
   1205: 'transient', // ER_LOCK_WAIT_TIMEOUT
   1050: 'exists', // ER_TABLE_EXISTS_ERROR
+  1060: 'exists', // ER_DUP_FIELDNAME
   1061: 'exists', // ER_DUP_KEYNAME
   1826: 'exists', // ER_FK_DUP_NAME
 };
@@ -75,7 +76,11 @@ function classifySqliteError(error: unknown): DbErrorKind {
   if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return 'foreign-key';
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'transient';
   const message = field(error, 'message');
-  if (code === 'SQLITE_ERROR' && typeof message === 'string' && / already exists$/.test(message))
+  if (
+    code === 'SQLITE_ERROR' &&
+    typeof message === 'string' &&
+    (/ already exists$/.test(message) || /^duplicate column name: /.test(message))
+  )
     return 'exists';
   return 'other';
 }

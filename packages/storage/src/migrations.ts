@@ -260,6 +260,38 @@ function executions(profile: DatabaseProfile): Migration {
 }
 
 /**
+ * A change sequence for jobs: every job write takes the next number from a one-row counter and
+ * stamps the job with it, so that a server asks "what changed since n" instead of reading all
+ * of its jobs again.
+ */
+function jobChanges(profile: DatabaseProfile): Migration {
+  return {
+    async up(db) {
+      try {
+        await db.schema
+          .alterTable('jobs')
+          .addColumn('change_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+      } catch (error) {
+        if (profile.classifyError(error) !== 'exists') throw error;
+      }
+      await index(db, profile, 'jobs_by_change', 'jobs', ['change_seq']);
+      await table(db, profile, 'job_change_counter')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('value', 'bigint', (c) => c.notNull())
+        .execute();
+      const present = await db
+        .selectFrom('job_change_counter')
+        .select('id')
+        .where('id', '=', 1)
+        .executeTakeFirst();
+      if (present === undefined)
+        await db.insertInto('job_change_counter').values({ id: 1, value: 0 }).execute();
+    },
+  };
+}
+
+/**
  * The migrations, in code (no files on disk), named so that they sort in order. Add new steps
  * at the end; never change one that has shipped.
  */
@@ -268,6 +300,7 @@ export function carillonMigrations(profile: DatabaseProfile): Readonly<Record<st
     '0001_directory': directory(profile),
     '0002_jobs': jobs(profile),
     '0003_executions': executions(profile),
+    '0004_job_changes': jobChanges(profile),
   };
 }
 

@@ -62,6 +62,18 @@ export interface JobsTable {
   created_at: number;
   updated_at: number;
   version: number;
+  /** The job change sequence number of its last write; see `job_change_counter`. */
+  change_seq: Generated<number>;
+}
+
+/**
+ * One row (id 1): the last job change sequence number given out. A job write increments it
+ * first in its transaction and holds the row lock until it commits, so numbers become visible
+ * in order: whoever sees n committed also sees every number below n.
+ */
+export interface JobChangeCounterTable {
+  id: number;
+  value: number;
 }
 
 /** The holders of each job, indexed by server for `listByHolder`. */
@@ -169,6 +181,7 @@ export interface Database {
   servers: ServersTable;
   task_groups: TaskGroupsTable;
   jobs: JobsTable;
+  job_change_counter: JobChangeCounterTable;
   job_holders: JobHoldersTable;
   executions: ExecutionsTable;
   execution_logs: ExecutionLogsTable;

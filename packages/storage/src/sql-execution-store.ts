@@ -1,7 +1,12 @@
-import { CarillonError, CoreErrorCode, EXECUTION_STATES, UNFINISHED_STATES } from '@carillon/core';
+import {
+  CarillonError,
+  CoreErrorCode,
+  EXECUTION_STATES,
+  ExecutionState,
+  UNFINISHED_STATES,
+} from '@carillon/core';
 import type {
   ExecutionChange,
-  ExecutionState,
   Execution,
   ExecutionLog,
   ExecutionPage,
@@ -137,6 +142,18 @@ export class SqlExecutionStore implements ExecutionStore {
       taken.push(...rows.map(toExecution));
     }
     return taken.sort(byScheduleThenId);
+  }
+
+  async listJobsWithUnowned(): Promise<readonly number[]> {
+    const rows = await this.#db
+      .selectFrom('executions')
+      .select('job_id')
+      .distinct()
+      .where('owner_server_id', 'is', null)
+      .where('state', '=', ExecutionState.Claimed)
+      .orderBy('job_id')
+      .execute();
+    return rows.map((row) => toInt(row.job_id));
   }
 
   /**

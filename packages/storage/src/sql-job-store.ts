@@ -1,6 +1,6 @@
 import type { Updateable } from 'kysely';
 import { JobStatus, assertJobTransition } from '@carillon/core';
-import type { Job, JobSpec, JobStore, JobUpdate } from '@carillon/core';
+import type { Job, JobChanges, JobSpec, JobStore, JobUpdate } from '@carillon/core';
 import type { DatabaseProfile } from './database-profile.js';
 import { checkHolders, checkStatus, specColumns, toJob } from './job-rows.js';
 import type { JobsTable } from './schema.js';
@@ -11,6 +11,25 @@ import { STORE_LIMITS, checkInt, translateWriteError } from './validate.js';
 interface HolderRow {
   readonly job_id: number;
   readonly server_id: string;
+}
+
+/**
+ * Takes the next job change number. Called first in every job write's transaction: the
+ * counter's row lock, held until commit, puts job writes in one order, so that numbers become
+ * visible in order (and two job writes never wait on each other the other way round).
+ */
+async function nextChangeSeq(trx: Db): Promise<number> {
+  await trx
+    .updateTable('job_change_counter')
+    .set((eb) => ({ value: eb('value', '+', 1) }))
+    .where('id', '=', 1)
+    .execute();
+  const row = await trx
+    .selectFrom('job_change_counter')
+    .select('value')
+    .where('id', '=', 1)
+    .executeTakeFirstOrThrow();
+  return toInt(row.value);
 }
 
 function holdersByJob(rows: readonly HolderRow[]): Map<number, string[]> {
@@ -27,7 +46,8 @@ function holdersByJob(rows: readonly HolderRow[]): Map<number, string[]> {
 /**
  * {@link JobStore} over Kysely. Holders live in `job_holders` (indexed by server), so that a
  * server's jobs are one index range even among 100k jobs. Every change bumps `version` and
- * applies only at the version the caller read (optimistic locking).
+ * applies only at the version the caller read (optimistic locking), and takes the next job
+ * change number (see `job_change_counter`), so that servers follow changes cheaply.
  */
 export class SqlJobStore implements JobStore {
   readonly #db: Db;
@@ -51,6 +71,7 @@ export class SqlJobStore implements JobStore {
     checkInt('nowMs', nowMs, 0, STORE_LIMITS.instantMax);
     try {
       return await inTransaction(this.#db, async (trx) => {
+        const changeSeq = await nextChangeSeq(trx);
         const result = await trx
           .insertInto('jobs')
           .values({
@@ -59,6 +80,7 @@ export class SqlJobStore implements JobStore {
             created_at: nowMs,
             updated_at: nowMs,
             version: 1,
+            change_seq: changeSeq,
           })
           .executeTakeFirstOrThrow();
         const id = toInt(result.insertId);
@@ -121,6 +143,42 @@ export class SqlJobStore implements JobStore {
     return rows.map((row) => toJob(row, byJob.get(toInt(row.id)) ?? []));
   }
 
+  async changeSeq(): Promise<number> {
+    const row = await this.#db
+      .selectFrom('job_change_counter')
+      .select('value')
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    return toInt(row.value);
+  }
+
+  async listChangedSince(since: number): Promise<JobChanges> {
+    checkInt('since', since, 0, Number.MAX_SAFE_INTEGER);
+    // One transaction, so that each job comes with the holders of the same write.
+    return inTransaction(this.#db, async (trx) => {
+      const rows = await trx
+        .selectFrom('jobs')
+        .selectAll()
+        .where('change_seq', '>', since)
+        .orderBy('change_seq')
+        .execute();
+      if (rows.length === 0) return { jobs: [], seq: since };
+      const holders = await trx
+        .selectFrom('job_holders as h')
+        .innerJoin('jobs as j', 'j.id', 'h.job_id')
+        .select(['h.job_id', 'h.server_id'])
+        .where('j.change_seq', '>', since)
+        .orderBy('h.job_id')
+        .orderBy('h.position')
+        .execute();
+      const byJob = holdersByJob(holders);
+      return {
+        jobs: rows.map((row) => toJob(row, byJob.get(toInt(row.id)) ?? [])),
+        seq: toInt(rows[rows.length - 1]?.change_seq ?? since),
+      };
+    });
+  }
+
   /**
    * Applies `update` on top of the stored spec (the group never changes), validating the result.
    *
@@ -165,11 +223,12 @@ export class SqlJobStore implements JobStore {
     checkHolders(holders);
     checkInt('nowMs', nowMs, 0, STORE_LIMITS.instantMax);
     return inTransaction(this.#db, async (trx) => {
+      const changeSeq = await nextChangeSeq(trx);
       const result = await trx
         .updateTable('jobs')
         // updated_at stays: it marks changes a user made, and the scheduler starts a job's
         // schedule afresh from it; a change of holders must not look like one.
-        .set((eb) => ({ version: eb('version', '+', 1) }))
+        .set((eb) => ({ version: eb('version', '+', 1), change_seq: changeSeq }))
         .where('id', '=', id)
         .where('version', '=', expectedVersion)
         .executeTakeFirst();
@@ -187,13 +246,21 @@ export class SqlJobStore implements JobStore {
     nowMs: number,
   ): Promise<Job | undefined> {
     checkInt('nowMs', nowMs, 0, STORE_LIMITS.instantMax);
-    const result = await this.#db
-      .updateTable('jobs')
-      .set((eb) => ({ ...columns, version: eb('version', '+', 1), updated_at: nowMs }))
-      .where('id', '=', id)
-      .where('version', '=', expectedVersion)
-      .executeTakeFirst();
-    return affected(result) === 1 ? this.get(id) : undefined;
+    return inTransaction(this.#db, async (trx) => {
+      const changeSeq = await nextChangeSeq(trx);
+      const result = await trx
+        .updateTable('jobs')
+        .set((eb) => ({
+          ...columns,
+          version: eb('version', '+', 1),
+          updated_at: nowMs,
+          change_seq: changeSeq,
+        }))
+        .where('id', '=', id)
+        .where('version', '=', expectedVersion)
+        .executeTakeFirst();
+      return affected(result) === 1 ? this.#get(trx, id) : undefined;
+    });
   }
 
   async #writeHolders(trx: Db, jobId: number, holders: readonly string[]): Promise<void> {

@@ -4,7 +4,9 @@ import { Client, NonRetryableError } from '@carillon/client';
 import type { ExecutionContext } from '@carillon/client';
 
 interface Settings {
-  readonly console: string;
+  /** The console to learn the servers from, or `servers`: a static list. */
+  readonly console?: string;
+  readonly servers?: readonly string[];
   readonly group: string;
   readonly token: string;
   readonly clientId: string;
@@ -50,7 +52,8 @@ const handlers: Record<string, (ctx: ExecutionContext) => Promise<string>> = {
 };
 
 const client = new Client({
-  console: settings.console,
+  ...(settings.servers === undefined ? {} : { servers: settings.servers }),
+  ...(settings.console === undefined ? {} : { console: settings.console }),
   group: settings.group,
   token: settings.token,
   clientId: settings.clientId,

@@ -35,7 +35,9 @@ const MAIN = fileURLToPath(new URL('./client-process-main.ts', import.meta.url))
 
 /** Starts a client process with the test handlers `echo`, `sleep` and `fail`; resolves once it is connected. */
 export async function startClientProcess(settings: {
-  console: string;
+  /** The console that lists the group's servers, or `servers`: a static list. */
+  console?: string;
+  servers?: readonly string[];
   group: string;
   token: string;
   clientId: string;

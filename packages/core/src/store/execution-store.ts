@@ -110,6 +110,13 @@ export interface ExecutionStore {
   takeUnowned(serverId: string, jobIds: readonly number[]): Promise<readonly Execution[]>;
 
   /**
+   * The jobs that have unowned `claimed` executions (manual fires no holder has taken yet), so
+   * that a server asks {@link ExecutionStore.takeUnowned} about those alone, however many jobs
+   * it holds.
+   */
+  listJobsWithUnowned(): Promise<readonly number[]>;
+
+  /**
    * Compare-and-set: sets `state` and `patch` only if the execution is still in one of
    * `fence.from`, owned by `fence.ownerServerId`, at `fence.attempt`. Returns whether it applied;
    * false means someone newer owns it (the caller has lost its standing and must drop it).

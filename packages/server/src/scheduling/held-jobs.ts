@@ -2,7 +2,7 @@ import type { Job } from '@carillon/core';
 
 /**
  * The jobs this server holds, by id: what the scheduler fires and the dispatcher routes.
- * Replaced group by group when the console announces a change.
+ * Loaded whole at start, then kept up to date from the job change sequence.
  */
 export class HeldJobs {
   readonly #jobs = new Map<number, Job>();
@@ -26,6 +26,28 @@ export class HeldJobs {
     const changed = jobs.filter((j) => this.#jobs.get(j.id)?.version !== j.version);
     this.#jobs.clear();
     for (const [id, job] of next) this.#jobs.set(id, job);
+    return { removed, changed };
+  }
+
+  /**
+   * Applies jobs written since the last look, whoever holds them: those `serverId` holds (and
+   * not deleted) are added or replaced, the others dropped if held. Returns what left and what
+   * is new or changed.
+   */
+  apply(jobs: readonly Job[], serverId: string): { removed: number[]; changed: Job[] } {
+    const removed: number[] = [];
+    const changed: Job[] = [];
+    for (const job of jobs) {
+      const held = this.#jobs.get(job.id);
+      if (job.status !== 'deleted' && job.holders.includes(serverId)) {
+        if (held?.version === job.version) continue;
+        this.#jobs.set(job.id, job);
+        changed.push(job);
+      } else if (held !== undefined) {
+        this.#jobs.delete(job.id);
+        removed.push(job.id);
+      }
+    }
     return { removed, changed };
   }
 }

@@ -1,0 +1,47 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** A `carillon` command (server, console, migrate) running in its own process. */
+export interface CarillonProcess {
+  readonly child: ChildProcess;
+  /** What it printed so far, stdout and stderr together. */
+  output(): string;
+  /** Resolves with the exit code once it exits. */
+  readonly exited: Promise<number | null>;
+  /** Sends `signal` (default SIGTERM) and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const ENTRY = fileURLToPath(new URL('../../cli/src/dev-entry.ts', import.meta.url));
+
+/**
+ * Starts `carillon <args>` from the CLI's sources with `env` added to this process's
+ * environment, as an operator would run it from a shell.
+ */
+export function startCarillonProcess(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+): CarillonProcess {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', ENTRY, ...args],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return {
+    child,
+    output: () => output,
+    exited,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
