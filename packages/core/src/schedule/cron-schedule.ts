@@ -60,12 +60,12 @@ const MAX_GAPS = 2 * (CRON_MAX_YEAR - CRON_MIN_YEAR + 2);
 export class CronSchedule {
   /** The expression as given to {@link parseCron}. */
   readonly expression: string;
-  readonly #spec: CronSpec;
   readonly #search: WallClockSearch;
 
   private constructor(spec: CronSpec) {
+    // The parsed spec is not kept: a server holds a schedule per job, and `describe` (rare)
+    // parses again.
     this.expression = spec.expression;
-    this.#spec = spec;
     this.#search = new WallClockSearch(spec);
   }
 
@@ -132,7 +132,7 @@ export class CronSchedule {
 
   /** An English description, e.g. "At 10:15:00 AM, Monday through Friday". */
   describe(): string {
-    return describeCronSpec(this.#spec);
+    return describeCronSpec(parseCronSpec(this.expression));
   }
 
   toString(): string {

@@ -36,13 +36,7 @@ export class WallClockSearch {
     this.#minutes = nextTable(spec.minute.values, 60);
     this.#hours = nextTable(spec.hour.values, 24);
     this.#months = nextTable(spec.month.values, 13);
-    const years = spec.year?.values ?? null;
-    this.#years = new Int16Array(CRON_MAX_YEAR - CRON_MIN_YEAR + 1);
-    let next = -1;
-    for (let year = CRON_MAX_YEAR; year >= CRON_MIN_YEAR; year--) {
-      if (years === null || years.includes(year)) next = year;
-      this.#years[year - CRON_MIN_YEAR] = next;
-    }
+    this.#years = yearTable(spec.year?.values ?? null);
     this.#days = compileDayRule(spec.days);
   }
 
@@ -174,16 +168,45 @@ export class WallClockSearch {
   }
 }
 
+// Lookup tables are never written after they are built, so schedules share them: a server
+// holding a million jobs keeps a few hundred distinct tables instead of five per job. Past the
+// cap (expressions of endless variety), new tables are simply not shared.
+const SHARED_TABLES_MAX = 10_000;
+const sharedTables = new Map<string, Int8Array | Int16Array>();
+
+function shared<T extends Int8Array | Int16Array>(key: string, build: () => T): T {
+  const known = sharedTables.get(key) as T | undefined;
+  if (known !== undefined) return known;
+  const table = build();
+  if (sharedTables.size < SHARED_TABLES_MAX) sharedTables.set(key, table);
+  return table;
+}
+
 /**
  * `table[v]` is the smallest selected value >= v, or -1; `table[limit]` is -1 so that stepping
  * past the last value (minute 60, hour 24, month 13) reads as "none left".
  */
 function nextTable(values: readonly number[], limit: number): Int8Array {
-  const table = new Int8Array(limit + 1).fill(-1);
-  let next = -1;
-  for (let value = limit - 1; value >= 0; value--) {
-    if (values.includes(value)) next = value;
-    table[value] = next;
-  }
-  return table;
+  return shared(`${limit}:${values.join(',')}`, () => {
+    const table = new Int8Array(limit + 1).fill(-1);
+    let next = -1;
+    for (let value = limit - 1; value >= 0; value--) {
+      if (values.includes(value)) next = value;
+      table[value] = next;
+    }
+    return table;
+  });
+}
+
+/** `table[y - CRON_MIN_YEAR]` is the first selected year >= y, or -1; `null` selects every year. */
+function yearTable(years: readonly number[] | null): Int16Array {
+  return shared(`years:${years === null ? '*' : years.join(',')}`, () => {
+    const table = new Int16Array(CRON_MAX_YEAR - CRON_MIN_YEAR + 1);
+    let next = -1;
+    for (let year = CRON_MAX_YEAR; year >= CRON_MIN_YEAR; year--) {
+      if (years === null || years.includes(year)) next = year;
+      table[year - CRON_MIN_YEAR] = next;
+    }
+    return table;
+  });
 }

@@ -51,8 +51,10 @@ interface Active {
 
 /**
  * Hands claimed fires to clients and records what becomes of them. A fire is routed (a client
- * chosen, the execution marked dispatched) as soon as it is claimed, ahead of its instant, and
- * sent at the instant, so that no database write sits between the instant and the client.
+ * chosen, the execution marked dispatched) and sent as soon as it is claimed, ahead of its
+ * instant, with the instant to start at: neither a database write nor the wire sits between
+ * the instant and the handler. (The price: a client that dies holding a fire costs that fire
+ * the fence interval, as a running one would.)
  * Every change is a compare-and-set fenced by owner and attempt: a report about an older attempt,
  * or an execution that another server has adopted, changes nothing.
  */
@@ -69,7 +71,7 @@ export class Dispatcher {
   constructor(options: DispatcherOptions) {
     this.#o = { noClientTimeoutMs: 10_000, retryDelayMs: 1_000, fenceMs: 10_000, ...options };
     this.#recorder = new ExecutionRecorder(options.serverId, options.executions, options.logger);
-    this.#sends = new SendQueue(options.clock, (link, orders) => this.#deliver(link, orders));
+    this.#sends = new SendQueue((link, orders) => this.#deliver(link, orders));
   }
 
   /** Executions routed or running on clients of this server. */
@@ -323,23 +325,23 @@ export class Dispatcher {
     const active: Active = { execution, job, clientId: link.clientId, cancelTimeout: undefined };
     this.#active.set(execution.id, active);
     const now = this.#o.clock.now();
-    const sendAt = Math.max(execution.scheduledAt, now);
+    const startAt = Math.max(execution.scheduledAt, now);
     if (job.timeoutMs > 0) {
       active.cancelTimeout = this.#o.clock.setTimer(
-        sendAt + job.timeoutMs,
+        startAt + job.timeoutMs,
         () => void this.#timeOut(active),
       );
     }
     // Sent now, ahead of its instant, with the instant to start at: encoding, the wire and the
     // client's decoding then happen in the lead time instead of after the instant.
     const order = orderOf(execution, job);
-    this.#sends.add(now, link, sendAt > now ? { ...order, startAt: sendAt } : order);
+    this.#sends.add(link, startAt > now ? { ...order, startAt } : order);
     // Recorded behind the send, so that no write sits between the instant and the client: the
     // claim was this server's a moment ago, and a server that may have lost its standing stops
     // dispatching altogether. Should the write still fail, the send is withdrawn or cancelled.
     const dispatched = await this.#move(active, ['claimed'], 'dispatched', {
       clientId: link.clientId,
-      dispatchedAt: sendAt,
+      dispatchedAt: startAt,
     });
     if (!dispatched && !this.#sends.drop(execution.id)) {
       link.cancel(
