@@ -3,7 +3,9 @@
 import { Client } from '@carillon/client';
 
 const settings = JSON.parse(process.env['CARILLON_BENCH_CLIENT'] ?? '{}') as {
-  console: string;
+  /** The console to learn the servers from, or `servers`: a static list. */
+  console?: string;
+  servers?: string[];
   group: string;
   token: string;
   concurrency: number;
@@ -15,7 +17,8 @@ const flush = (): void => {
 const timer = setInterval(flush, 200);
 
 const client = new Client({
-  console: settings.console,
+  ...(settings.console === undefined ? {} : { console: settings.console }),
+  ...(settings.servers === undefined ? {} : { servers: settings.servers }),
   group: settings.group,
   token: settings.token,
   clientId: `bench-${process.pid}`,
