@@ -17,4 +17,17 @@ describe('FireHeap', () => {
     expect(out).toHaveLength(2000);
     expect(heap.size).toBe(0);
   });
+
+  it('retains only the entries asked for, still in order', () => {
+    const heap = new FireHeap();
+    for (let i = 0; i < 1000; i++) heap.push({ at: (i * 7919) % 500, jobId: i, generation: i % 3 });
+    heap.retain((e) => e.generation === 0);
+    const out: number[] = [];
+    for (let e = heap.pop(); e !== undefined; e = heap.pop()) {
+      expect(e.generation).toBe(0);
+      out.push(e.at);
+    }
+    expect(out).toHaveLength(334);
+    expect(out).toEqual([...out].sort((a, b) => a - b));
+  });
 });

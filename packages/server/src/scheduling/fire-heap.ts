@@ -56,6 +56,13 @@ export class FireHeap {
     return top;
   }
 
+  /** Keeps only the entries `keep` accepts (in O(n log n)). */
+  retain(keep: (entry: HeapEntry) => boolean): void {
+    const kept = this.#items.filter(keep);
+    this.#items.length = 0;
+    for (const entry of kept) this.push(entry);
+  }
+
   clear(): void {
     this.#items.length = 0;
   }

@@ -115,6 +115,10 @@ export class Scheduler {
       this.#entries.set(job.id, entry);
       this.#push(entry);
     }
+    // Replaced entries stay in the heap until they come up; a job edited again and again (by a
+    // script, say) would pile them up, so the heap is rebuilt once they outnumber the live ones.
+    if (this.#heap.size > 2 * this.#entries.size + 1_000)
+      this.#heap.retain((e) => this.#entries.get(e.jobId)?.generation === e.generation);
     this.#arm();
   }
 
