@@ -1,22 +1,19 @@
 import type { Clock, Coordinator, Logger, Stores } from '@carillon/core';
 import { hashTokenSecret } from '@carillon/core';
 import type {
+  ClientConnection,
   ClientMessage,
+  DispatcherServer,
   Hello,
   HelloRejectCode,
   ServerMessage,
-  WireClientMessageOutput,
-  WireServerMessage,
 } from '@carillon/protocol';
 import {
+  GrpcStatus,
   PROTOCOL_VERSION,
-  SERVER_CHANNEL_OPTIONS,
-  decodeClientMessages,
-  dispatcherServiceDefinition,
-  encodeServerMessage,
+  createDispatcherServer,
   negotiateProtocolVersion,
 } from '@carillon/protocol';
-import * as grpc from '@grpc/grpc-js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { StreamLink } from './stream-link.js';
 
@@ -37,36 +34,25 @@ export interface ClientEndpointOptions {
   readonly fenceMs: number;
 }
 
-type ConnectCall = grpc.ServerDuplexStream<WireClientMessageOutput, WireServerMessage>;
-
 /**
  * The gRPC endpoint clients connect to: authenticates each stream's hello with a client token
  * of the task group, then turns the stream into a {@link StreamLink} for the dispatcher.
  */
 export class ClientEndpoint {
   readonly #o: ClientEndpointOptions;
-  readonly #server: grpc.Server;
+  readonly #server: DispatcherServer;
   readonly #links = new Map<string, StreamLink>();
   #address = '';
 
   private constructor(options: ClientEndpointOptions) {
     this.#o = options;
-    this.#server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
-    this.#server.addService(dispatcherServiceDefinition(), {
-      Connect: (call: ConnectCall) => this.#onStream(call),
-    });
+    this.#server = createDispatcherServer({ connect: (connection) => this.#onStream(connection) });
   }
 
   /** Binds and starts serving. */
   static async start(options: ClientEndpointOptions): Promise<ClientEndpoint> {
     const endpoint = new ClientEndpoint(options);
-    const port = await new Promise<number>((resolve, reject) => {
-      endpoint.#server.bindAsync(
-        `${options.host}:${options.port}`,
-        grpc.ServerCredentials.createInsecure(),
-        (error, bound) => (error === null ? resolve(bound) : reject(error)),
-      );
-    });
+    const port = await endpoint.#server.listen(`${options.host}:${options.port}`);
     endpoint.#address = `${options.host}:${port}`;
     return endpoint;
   }
@@ -76,25 +62,15 @@ export class ClientEndpoint {
     return this.#address;
   }
 
-  /** Ends every stream and stops listening. */
+  /** Ends every stream (UNAVAILABLE: clients reconnect elsewhere or later) and stops listening. */
   async close(): Promise<void> {
-    for (const link of this.#links.values()) link.end();
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        this.#server.forceShutdown();
-        resolve();
-      }, 2_000);
-      this.#server.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
-    });
+    await this.#server.stop({ graceMs: 2_000 });
   }
 
-  #onStream(call: ConnectCall): void {
+  #onStream(connection: ClientConnection): void {
     const write = (message: ServerMessage): boolean => {
       try {
-        return call.write(encodeServerMessage(message));
+        return connection.send(message);
       } catch (error) {
         this.#o.logger.warn({ err: error }, 'writing to a client stream failed');
         return false;
@@ -103,9 +79,9 @@ export class ClientEndpoint {
     let link: StreamLink | undefined;
     let handshake: Promise<void> | undefined;
     const chains = new Map<string, Promise<void>>();
-    const receive = (message: ClientMessage): void => {
+    connection.on('message', (message) => {
       if (handshake === undefined) {
-        handshake = this.#hello(message, write, call).then((made) => {
+        handshake = this.#hello(message, write, connection).then((made) => {
           link = made;
         });
         return;
@@ -118,31 +94,28 @@ export class ClientEndpoint {
       void next.finally(() => {
         if (chains.get(key) === next) chains.delete(key);
       });
-    };
-    call.on('data', (wire: WireClientMessageOutput) => {
-      for (const decoded of decodeClientMessages(wire)) {
-        if (decoded.ok) receive(decoded.message);
-        else
-          this.#o.logger.warn(
-            { err: decoded.error, clientId: link?.clientId },
-            'malformed client message dropped',
-          );
-      }
     });
-    const closed = (why: string): void => {
-      if (link === undefined || this.#links.get(link.clientId) !== link) return;
-      this.#links.delete(link.clientId);
-      this.#o.dispatcher.detach(link.clientId, why);
-      void this.#o.coordinator
-        .unregisterClient(link.groupId, link.clientId, this.#o.serverId)
-        .catch(() => undefined);
-    };
-    call.on('end', () => {
-      closed('disconnected (its stream ended)');
-      call.end();
+    connection.on('malformed', (error) =>
+      this.#o.logger.warn(
+        { err: error, clientId: link?.clientId },
+        'malformed client message dropped',
+      ),
+    );
+    connection.on('close', (status) => {
+      // After the handshake, so that a link made by a hello still in its check is let go too.
+      void (handshake ?? Promise.resolve()).then(() => {
+        if (link === undefined || this.#links.get(link.clientId) !== link) return;
+        this.#links.delete(link.clientId);
+        const why =
+          status.code === GrpcStatus.OK
+            ? 'disconnected (its stream ended)'
+            : `disconnected (${status.details})`;
+        this.#o.dispatcher.detach(link.clientId, why);
+        void this.#o.coordinator
+          .unregisterClient(link.groupId, link.clientId, this.#o.serverId)
+          .catch(() => undefined);
+      });
     });
-    call.on('error', () => closed('disconnected (stream broke)'));
-    call.on('cancelled', () => closed('disconnected (stream cancelled)'));
   }
 
   async #onMessage(link: StreamLink | undefined, message: ClientMessage): Promise<void> {
@@ -168,12 +141,12 @@ export class ClientEndpoint {
   async #hello(
     message: ClientMessage,
     write: (message: ServerMessage) => boolean,
-    call: ConnectCall,
+    connection: ClientConnection,
   ): Promise<StreamLink | undefined> {
     const reject = (code: HelloRejectCode, text: string): undefined => {
       this.#o.logger.warn({ code, text }, 'client hello rejected');
       write({ kind: 'helloRejected', code, message: text });
-      call.end();
+      connection.end();
       return undefined;
     };
     if (message.kind !== 'hello')
@@ -186,7 +159,8 @@ export class ClientEndpoint {
       );
     const problem = await this.#authenticate(message);
     if (problem !== undefined) return reject(problem.code, problem.text);
-    const link = new StreamLink(message, write, () => call.end());
+    if (connection.state !== 'open') return undefined;
+    const link = new StreamLink(message, write, () => connection.end());
     const previous = this.#links.get(link.clientId);
     this.#links.set(link.clientId, link);
     // A client that reconnects before its old stream was noticed dead takes the old one's
