@@ -56,9 +56,30 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
       io.stderr.write(`${error.message}\n`);
       return ExitCode.Usage;
     }
+    // So is a port another process holds.
+    const listen = await listenFailure(error);
+    if (listen !== undefined) {
+      io.stderr.write(
+        `carillon ${name}: ${listen}; choose another with --port / --rpc-port or CARILLON_HTTP_PORT / CARILLON_RPC_PORT\n`,
+      );
+      return ExitCode.Failure;
+    }
     io.stderr.write(
       `carillon ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );
     return ExitCode.Failure;
   }
+}
+
+/** What went wrong when a listener could not bind its address, or undefined for other errors. */
+async function listenFailure(error: unknown): Promise<string | undefined> {
+  // Loaded here, not at the top: `carillon cron` must not pay for gRPC.
+  const { ProtocolErrorCode } = await import('@carillon/protocol');
+  if (error instanceof CarillonError && error.code === ProtocolErrorCode.ListenFailed)
+    return error.message;
+  // Node's own listeners (the console's HTTP server) fail with the socket's error.
+  const socket = error as { code?: unknown; address?: unknown; port?: unknown };
+  if (socket?.code === 'EADDRINUSE')
+    return `cannot listen on ${String(socket.address)}:${String(socket.port)}: the address is in use`;
+  return undefined;
 }

@@ -1,7 +1,9 @@
+import { CarillonError } from '@carillon/core';
 import * as grpc from '@grpc/grpc-js';
 import { SERVER_CHANNEL_OPTIONS } from './channel-options.js';
 import { ClientConnection, GrpcStatus } from './connection.js';
 import { dispatcherServiceDefinition } from './dispatcher-service.js';
+import { ProtocolErrorCode } from './errors.js';
 import type { DispatcherHandlers } from './generated/carillon/v1/Dispatcher.js';
 
 /** What a server does with the streams clients open. */
@@ -66,7 +68,8 @@ export class DispatcherServer {
    * Listens on `address` (`host:port`; port 0 lets the OS pick) and resolves to the bound port.
    * May be called again to listen on more addresses.
    *
-   * @throws Error from gRPC when the address cannot be bound (in use, bad host).
+   * @throws CarillonError `CARILLON_PROTOCOL_LISTEN_FAILED` when the address cannot be bound (in
+   *   use, bad host), with gRPC's error as cause.
    * @throws CarillonError `CARILLON_PROTOCOL_PROTO_UNAVAILABLE` when the contract cannot load.
    * @example const port = await server.listen('127.0.0.1:0');
    */
@@ -82,7 +85,7 @@ export class DispatcherServer {
     const port = await new Promise<number>((resolve, reject) => {
       this.#server.bindAsync(address, this.#credentials(), (error, bound) => {
         if (error === null) resolve(bound);
-        else reject(error);
+        else reject(listenFailed(address, error));
       });
     });
     this.#state = 'listening';
@@ -158,6 +161,15 @@ export class DispatcherServer {
  * // later
  * await server.stop({ graceMs: 2_000 });
  */
+function listenFailed(address: string, error: Error): CarillonError {
+  // grpc-js folds the socket's error into its message ("... [listen EADDRINUSE: ...]").
+  const why = /EADDRINUSE/.test(error.message) ? 'the address is in use' : error.message;
+  return new CarillonError(ProtocolErrorCode.ListenFailed, `cannot listen on ${address}: ${why}`, {
+    cause: error,
+    details: { address },
+  });
+}
+
 export function createDispatcherServer(
   handlers: DispatcherServerHandlers,
   options: DispatcherServerOptions = {},

@@ -25,6 +25,11 @@ export const ProtocolErrorCode = {
   InvalidOutgoing: 'CARILLON_PROTOCOL_INVALID_OUTGOING',
   /** The `.proto` file could not be read or parsed (a broken installation). */
   ProtoUnavailable: 'CARILLON_PROTOCOL_PROTO_UNAVAILABLE',
+  /**
+   * A server could not listen on its address (in use, not permitted); `details.address` names
+   * it. A configuration problem, not a bug.
+   */
+  ListenFailed: 'CARILLON_PROTOCOL_LISTEN_FAILED',
 } as const;
 
 /** One of the {@link ProtocolErrorCode} values. */

@@ -7,6 +7,7 @@ import type { CommandIo } from '../io.js';
 import { ExitCode } from '../io.js';
 import { createLogger } from '../logger.js';
 import { waitForShutdown } from '../shutdown.js';
+import { Teardown } from '../teardown.js';
 
 /**
  * `carillon console`: the REST API and web console, configured by environment variables
@@ -16,27 +17,32 @@ export async function runConsoleCommand(_args: string[], io: CommandIo): Promise
   const config = readConsoleConfig(io.env);
   const logger = createLogger(config.logLevel, io.stdout);
   const clock = new SystemClock();
-  const stores = await openStores({ url: config.dbUrl });
-  const password = io.env['CARILLON_ADMIN_PASSWORD'];
-  if (password !== undefined && password !== '') {
-    await ensureAdmin(stores, io.env['CARILLON_ADMIN_USER'] ?? 'admin', password, { clock });
+  const teardown = new Teardown((error) => logger.error({ err: error }, 'stopping failed'));
+  try {
+    const stores = await openStores({ url: config.dbUrl });
+    teardown.add(() => stores.close());
+    const password = io.env['CARILLON_ADMIN_PASSWORD'];
+    if (password !== undefined && password !== '') {
+      await ensureAdmin(stores, io.env['CARILLON_ADMIN_USER'] ?? 'admin', password, { clock });
+    }
+    const coordinator = new InProcessCoordinator();
+    await coordinator.start();
+    teardown.add(() => coordinator.stop());
+    const app = await createConsole({
+      stores,
+      coordinator,
+      clock,
+      logger,
+      cluster: config.cluster,
+      serverGroups: config.serverGroups,
+    });
+    teardown.add(() => app.close());
+    const url = await app.listen({ host: config.httpHost, port: config.httpPort });
+    logger.info({ url }, 'console listening');
+    const signal = await waitForShutdown();
+    logger.info({ signal }, 'stopping');
+  } finally {
+    await teardown.run();
   }
-  const coordinator = new InProcessCoordinator();
-  await coordinator.start();
-  const app = await createConsole({
-    stores,
-    coordinator,
-    clock,
-    logger,
-    cluster: config.cluster,
-    serverGroups: config.serverGroups,
-  });
-  const url = await app.listen({ host: config.httpHost, port: config.httpPort });
-  logger.info({ url }, 'console listening');
-  const signal = await waitForShutdown();
-  logger.info({ signal }, 'stopping');
-  await app.close();
-  await coordinator.stop();
-  await stores.close();
   return ExitCode.Ok;
 }

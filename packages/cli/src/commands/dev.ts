@@ -12,6 +12,7 @@ import type { CommandIo } from '../io.js';
 import { ExitCode } from '../io.js';
 import { createLogger } from '../logger.js';
 import { waitForShutdown } from '../shutdown.js';
+import { Teardown } from '../teardown.js';
 import { API_JOB, SIMPLE_JOB, seedDev } from './dev-seed.js';
 
 const USAGE = `usage: carillon dev [--data-dir DIR] [--port PORT] [--rpc-port PORT] [--log-level LEVEL]
@@ -66,103 +67,108 @@ export async function runDevCommand(args: string[], io: CommandIo): Promise<numb
   const serverGroup = 1;
   const serverId = 'dev-server-1';
 
-  const stores = await openStores({ url: `sqlite://${join(dataDir, 'carillon.db')}` });
-  const coordinator = new InProcessCoordinator();
-  await coordinator.start();
-  const password = io.env.CARILLON_ADMIN_PASSWORD ?? (await devAdminPassword(dataDir));
-  const { user: admin } = await ensureAdmin(stores, 'admin', password, {
-    clock,
-    resetPassword: true,
-  });
-  const seed = await seedDev(stores, {
-    dataDir,
-    adminId: admin.id,
-    serverId,
-    cluster,
-    serverGroup,
-    clock,
-  });
+  const teardown = new Teardown((error) => logger.error({ err: error }, 'stopping failed'));
+  try {
+    const stores = await openStores({ url: `sqlite://${join(dataDir, 'carillon.db')}` });
+    teardown.add(() => stores.close());
+    const coordinator = new InProcessCoordinator();
+    await coordinator.start();
+    teardown.add(() => coordinator.stop());
+    const password = io.env.CARILLON_ADMIN_PASSWORD ?? (await devAdminPassword(dataDir));
+    const { user: admin } = await ensureAdmin(stores, 'admin', password, {
+      clock,
+      resetPassword: true,
+    });
+    const seed = await seedDev(stores, {
+      dataDir,
+      adminId: admin.id,
+      serverId,
+      cluster,
+      serverGroup,
+      clock,
+    });
 
-  const server = await CarillonServer.create({
-    serverId,
-    cluster,
-    serverGroup,
-    room: 'dev',
-    stores,
-    coordinator,
-    clock,
-    logger: logger.child({ unit: 'server' }),
-    rpcPort,
-  });
-  // In dev, show each fire as it ends: the newcomer wants to see jobs run.
-  server.events.on('execution:finished', ({ execution }) =>
-    logger.info(
-      {
-        jobId: execution.jobId,
-        executionId: execution.id,
-        state: execution.state,
-        result: execution.result,
-        reason: execution.reason,
+    const server = await CarillonServer.create({
+      serverId,
+      cluster,
+      serverGroup,
+      room: 'dev',
+      stores,
+      coordinator,
+      clock,
+      logger: logger.child({ unit: 'server' }),
+      rpcPort,
+    });
+    // In dev, show each fire as it ends: the newcomer wants to see jobs run.
+    server.events.on('execution:finished', ({ execution }) =>
+      logger.info(
+        {
+          jobId: execution.jobId,
+          executionId: execution.id,
+          state: execution.state,
+          result: execution.result,
+          reason: execution.reason,
+        },
+        `job ${execution.jobId} ${execution.state}`,
+      ),
+    );
+    teardown.add(() => server.stop());
+    await server.start();
+    const console_ = await createConsole({
+      stores,
+      coordinator,
+      clock,
+      logger: logger.child({ unit: 'console' }),
+      cluster,
+      serverGroups: [serverGroup],
+    });
+    teardown.add(() => console_.close());
+    const url = await console_.listen({ host: '127.0.0.1', port });
+
+    const client = new Client({
+      console: url,
+      group: seed.group.id,
+      token: seed.clientToken,
+      clientId: 'dev-demo-client',
+    });
+    client.register(SIMPLE_JOB.handler, {
+      concurrency: 4,
+      execute(ctx) {
+        ctx.log(
+          `job ${ctx.jobId} (${ctx.jobName}) with parameter ${ctx.param ?? '(none)'} ran at ${new Date().toISOString()}`,
+        );
+        return Promise.resolve('success');
       },
-      `job ${execution.jobId} ${execution.state}`,
-    ),
-  );
-  await server.start();
-  const console_ = await createConsole({
-    stores,
-    coordinator,
-    clock,
-    logger: logger.child({ unit: 'console' }),
-    cluster,
-    serverGroups: [serverGroup],
-  });
-  const url = await console_.listen({ host: '127.0.0.1', port });
+    });
+    client.register(API_JOB.handler, {
+      concurrency: 4,
+      execute(ctx) {
+        ctx.log(`API-triggered job ${ctx.jobId} ran with parameter ${ctx.param ?? '(none)'}`);
+        return Promise.resolve(`triggered with ${ctx.param ?? 'no parameter'}`);
+      },
+    });
+    teardown.add(() => client.stop({ graceMs: 5_000 }));
+    await client.start();
 
-  const client = new Client({
-    console: url,
-    group: seed.group.id,
-    token: seed.clientToken,
-    clientId: 'dev-demo-client',
-  });
-  client.register(SIMPLE_JOB.handler, {
-    concurrency: 4,
-    execute(ctx) {
-      ctx.log(
-        `job ${ctx.jobId} (${ctx.jobName}) with parameter ${ctx.param ?? '(none)'} ran at ${new Date().toISOString()}`,
-      );
-      return Promise.resolve('success');
-    },
-  });
-  client.register(API_JOB.handler, {
-    concurrency: 4,
-    execute(ctx) {
-      ctx.log(`API-triggered job ${ctx.jobId} ran with parameter ${ctx.param ?? '(none)'}`);
-      return Promise.resolve(`triggered with ${ctx.param ?? 'no parameter'}`);
-    },
-  });
-  await client.start();
+    io.stdout.write(
+      [
+        '',
+        `Carillon dev is running.`,
+        `  console:      ${url}   (API under ${url}/api/v1, docs at ${url}/api/docs)`,
+        `  admin:        admin / ${password}${io.env.CARILLON_ADMIN_PASSWORD === undefined ? `   (kept in ${join(dataDir, 'admin-password')})` : ''}`,
+        `  task group:   ${seed.group.id}   (client token in ${join(dataDir, 'demo-client-token')})`,
+        `  jobs:         #${seed.simpleJobId} "${SIMPLE_JOB.name}" cron ${SIMPLE_JOB.cron}; #${seed.apiJobId} "${API_JOB.name}" fires on POST ${url}/api/v1/jobs/${seed.apiJobId}/trigger`,
+        `  gRPC:         ${server.rpcAddress}`,
+        `  data:         ${dataDir}`,
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
 
-  io.stdout.write(
-    [
-      '',
-      `Carillon dev is running.`,
-      `  console:      ${url}   (API under ${url}/api/v1, docs at ${url}/api/docs)`,
-      `  admin:        admin / ${password}${io.env.CARILLON_ADMIN_PASSWORD === undefined ? `   (kept in ${join(dataDir, 'admin-password')})` : ''}`,
-      `  task group:   ${seed.group.id}   (client token in ${join(dataDir, 'demo-client-token')})`,
-      `  jobs:         #${seed.simpleJobId} "${SIMPLE_JOB.name}" cron ${SIMPLE_JOB.cron}; #${seed.apiJobId} "${API_JOB.name}" fires on POST ${url}/api/v1/jobs/${seed.apiJobId}/trigger`,
-      `  gRPC:         ${server.rpcAddress}`,
-      `  data:         ${dataDir}`,
-      'Press Ctrl-C to stop.',
-      '',
-    ].join('\n'),
-  );
-
-  await waitForShutdown();
-  await client.stop({ graceMs: 5_000 });
-  await server.stop();
-  await console_.close();
-  await coordinator.stop();
-  await stores.close();
+    await waitForShutdown();
+  } finally {
+    await teardown.run();
+  }
   return ExitCode.Ok;
 }
 

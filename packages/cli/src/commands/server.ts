@@ -7,6 +7,7 @@ import type { CommandIo } from '../io.js';
 import { ExitCode } from '../io.js';
 import { createLogger } from '../logger.js';
 import { waitForShutdown } from '../shutdown.js';
+import { Teardown } from '../teardown.js';
 
 /**
  * `carillon server`: one scheduling server, configured by environment variables
@@ -16,30 +17,35 @@ import { waitForShutdown } from '../shutdown.js';
 export async function runServerCommand(_args: string[], io: CommandIo): Promise<number> {
   const config = readServerConfig(io.env);
   const logger = createLogger(config.logLevel, io.stdout);
-  const stores = await openStores({ url: config.dbUrl });
-  const coordinator = new InProcessCoordinator();
-  await coordinator.start();
-  const server = await CarillonServer.create({
-    serverId: config.serverId,
-    cluster: config.cluster,
-    serverGroup: config.serverGroup,
-    room: config.room,
-    stores,
-    coordinator,
-    clock: new SystemClock(),
-    logger,
-    rpcHost: config.rpcHost,
-    rpcPort: config.rpcPort,
-    leadMs: config.leadMs,
-    ...(config.rpcAdvertisedAddress === undefined
-      ? {}
-      : { rpcAdvertisedAddress: config.rpcAdvertisedAddress }),
-  });
-  await server.start();
-  const signal = await waitForShutdown();
-  logger.info({ signal }, 'stopping');
-  await server.stop();
-  await coordinator.stop();
-  await stores.close();
+  const teardown = new Teardown((error) => logger.error({ err: error }, 'stopping failed'));
+  try {
+    const stores = await openStores({ url: config.dbUrl });
+    teardown.add(() => stores.close());
+    const coordinator = new InProcessCoordinator();
+    await coordinator.start();
+    teardown.add(() => coordinator.stop());
+    const server = await CarillonServer.create({
+      serverId: config.serverId,
+      cluster: config.cluster,
+      serverGroup: config.serverGroup,
+      room: config.room,
+      stores,
+      coordinator,
+      clock: new SystemClock(),
+      logger,
+      rpcHost: config.rpcHost,
+      rpcPort: config.rpcPort,
+      leadMs: config.leadMs,
+      ...(config.rpcAdvertisedAddress === undefined
+        ? {}
+        : { rpcAdvertisedAddress: config.rpcAdvertisedAddress }),
+    });
+    teardown.add(() => server.stop());
+    await server.start();
+    const signal = await waitForShutdown();
+    logger.info({ signal }, 'stopping');
+  } finally {
+    await teardown.run();
+  }
   return ExitCode.Ok;
 }
