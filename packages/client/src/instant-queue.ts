@@ -12,13 +12,6 @@ export class InstantQueue<T> {
     this.#run = run;
   }
 
-  /** Items waiting for their instant. */
-  get size(): number {
-    let size = 0;
-    for (const items of this.#due.values()) size += items.length;
-    return size;
-  }
-
   /** Hands `item` over at `at`; at once (synchronously) when `at` has passed. */
   add(at: number, item: T): void {
     if (at <= Date.now()) {

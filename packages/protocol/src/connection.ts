@@ -92,7 +92,7 @@ abstract class Connection<In, Out, WireIn, WireOut> extends EventEmitter<Connect
   send(message: Out): boolean {
     const wire = this.#encode(message);
     if (this.#state !== 'open') return false;
-    return this.#stream.write(wire);
+    return this.write(wire);
   }
 
   /** Writes an encoded message; false when the write buffer is full. */
