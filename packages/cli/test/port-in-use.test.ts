@@ -1,14 +1,12 @@
 // A port another process holds: the command says which and exits, leaving nothing running.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '@carillon/testkit';
+import { freePort, startCarillonProcess } from '@carillon/testkit';
 
-const REPOSITORY = resolve(import.meta.dirname, '..', '..', '..');
 const cleanups: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
@@ -21,24 +19,6 @@ async function hold(port: number): Promise<void> {
   cleanups.push(() => new Promise<void>((done) => server.close(() => done())));
 }
 
-function carillonDev(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=source', '--import', 'tsx', 'packages/cli/src/dev-entry.ts', 'dev', ...args],
-      {
-        cwd: REPOSITORY,
-        env: { ...process.env, CARILLON_ADMIN_PASSWORD: 'port-test-1', CARILLON_LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stderr }));
-  });
-}
-
 describe('carillon dev on a port in use', () => {
   it.each(['--port', '--rpc-port'])(
     'names the address taken by %s and exits 1',
@@ -48,9 +28,15 @@ describe('carillon dev on a port in use', () => {
       const busy = await freePort();
       await hold(busy);
       const other = flag === '--port' ? ['--rpc-port', '0'] : ['--port', String(await freePort())];
-      const run = await carillonDev(['--data-dir', dataDir, flag, String(busy), ...other]);
-      expect(run.code).toBe(1);
-      expect(run.stderr).toContain(`cannot listen on 127.0.0.1:${busy}: the address is in use`);
+      const dev = startCarillonProcess(
+        ['dev', '--data-dir', dataDir, flag, String(busy), ...other],
+        {
+          CARILLON_ADMIN_PASSWORD: 'port-test-1',
+          CARILLON_LOG_LEVEL: 'warn',
+        },
+      );
+      expect(await dev.exited).toBe(1);
+      expect(dev.output()).toContain(`cannot listen on 127.0.0.1:${busy}: the address is in use`);
     },
     60_000,
   );

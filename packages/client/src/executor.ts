@@ -233,9 +233,7 @@ export class Executor {
   #start(pool: JobPool, execution: RunningExecution): void {
     if (execution.abortReason !== null) {
       // Cancelled or fenced while waiting for its instant: the handler never runs.
-      pool.delete(execution);
-      this.#deliver(execution, execution.endUnstarted());
-      if (this.#idleWaiters.length > 0 && this.#runningCount() === 0) this.#wakeIdle();
+      this.#ended(pool, execution, execution.endUnstarted());
       return;
     }
     const done = execution.run(pool.handler);
@@ -247,12 +245,15 @@ export class Executor {
       jobName: order.jobName,
       address: execution.origin,
     });
-    void done.then((result) => {
-      pool.delete(execution);
-      if (!execution.abandoned) this.#deliver(execution, result);
-      // Counting walks every running execution: only worth it when someone waits for idle.
-      if (this.#idleWaiters.length > 0 && this.#runningCount() === 0) this.#wakeIdle();
-    });
+    void done.then((result) => this.#ended(pool, execution, result));
+  }
+
+  /** Frees the slot of an execution that ended and reports its Result. */
+  #ended(pool: JobPool, execution: RunningExecution, result: ResultReport): void {
+    pool.delete(execution);
+    if (!execution.abandoned) this.#deliver(execution, result);
+    // Counting walks every running execution: only worth it when someone waits for idle.
+    if (this.#idleWaiters.length > 0 && this.#runningCount() === 0) this.#wakeIdle();
   }
 
   #deliver(execution: RunningExecution, result: ResultReport): void {

@@ -161,6 +161,13 @@ export class DispatcherServer {
  * // later
  * await server.stop({ graceMs: 2_000 });
  */
+export function createDispatcherServer(
+  handlers: DispatcherServerHandlers,
+  options: DispatcherServerOptions = {},
+): DispatcherServer {
+  return new DispatcherServer(handlers, options);
+}
+
 function listenFailed(address: string, error: Error): CarillonError {
   // grpc-js folds the socket's error into its message ("... [listen EADDRINUSE: ...]").
   const why = /EADDRINUSE/.test(error.message) ? 'the address is in use' : error.message;
@@ -168,11 +175,4 @@ function listenFailed(address: string, error: Error): CarillonError {
     cause: error,
     details: { address },
   });
-}
-
-export function createDispatcherServer(
-  handlers: DispatcherServerHandlers,
-  options: DispatcherServerOptions = {},
-): DispatcherServer {
-  return new DispatcherServer(handlers, options);
 }

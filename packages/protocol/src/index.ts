@@ -50,13 +50,7 @@ export { ProtocolErrorCode } from './errors.js';
 export type { Decoded } from './errors.js';
 
 // Mapping between domain messages and wire messages / bytes.
-export {
-  decodeClientMessage,
-  decodeClientMessages,
-  encodeClientMessage,
-  encodeClientReport,
-  encodeReportBatch,
-} from './client-message-codec.js';
+export { decodeClientMessage, encodeClientMessage } from './client-message-codec.js';
 export { decodeServerMessage, encodeServerMessage } from './server-message-codec.js';
 export {
   LOADER_OPTIONS,
@@ -69,7 +63,6 @@ export {
   serializeServerMessage,
 } from './dispatcher-service.js';
 export { estimateDispatchBytes, splitDispatches } from './split-dispatches.js';
-export { ReportBatcher, estimateReportBytes } from './report-batcher.js';
 
 // The two ends of the stream.
 export {

@@ -67,9 +67,10 @@ export function estimateReportBytes(report: ClientReport): number {
       chars += report.message?.length ?? 0;
       break;
     case 'result': {
+      chars += report.result?.length ?? 0;
       const error = report.error ?? null;
-      chars += (report.result?.length ?? 0) + (error === null ? 0 : error.type.length);
-      chars += error === null ? 0 : error.message.length + (error.stack?.length ?? 0);
+      if (error !== null)
+        chars += error.type.length + error.message.length + (error.stack?.length ?? 0);
       break;
     }
     case 'accepted':
