@@ -16,7 +16,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 5_000;
 
 /**
- * Asks the console which servers serve a task group: `GET {console}/api/v1/discovery?group=`
+ * Asks the console which servers serve a task group: `GET {console}/api/v1/discovery?groupId=`
  * with the client token as a bearer token. Several console URLs are tried in order; the last
  * one that answered is tried first next time.
  */
@@ -64,7 +64,7 @@ export class Discovery {
 
   async #ask(base: string, signal: AbortSignal | undefined): Promise<DiscoveredServer[]> {
     const url = new URL('api/v1/discovery', base.endsWith('/') ? base : `${base}/`);
-    url.searchParams.set('group', this.#group);
+    url.searchParams.set('groupId', this.#group);
     const response = await get(url, this.#token, signal);
     if (response.status === 401 || response.status === 403 || response.status === 404) {
       throw clientError(

@@ -9,7 +9,7 @@ export interface DiscoveryRequest {
 }
 
 /**
- * A real HTTP endpoint answering `GET /api/v1/discovery?group=` like the console: the servers
+ * A real HTTP endpoint answering `GET /api/v1/discovery?groupId=` like the console: the servers
  * listed in `servers` for a request with the right bearer token, 401 otherwise.
  */
 export class TestConsole {
@@ -27,7 +27,7 @@ export class TestConsole {
         res.writeHead(404).end();
         return;
       }
-      this.requests.push({ group: url.searchParams.get('group'), headers: req.headers });
+      this.requests.push({ group: url.searchParams.get('groupId'), headers: req.headers });
       if (req.headers.authorization !== `Bearer ${this.#token}`) {
         res.writeHead(401, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ message: 'invalid token' }));

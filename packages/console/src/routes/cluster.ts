@@ -30,7 +30,7 @@ const groupQuery = (description: string) =>
 export function registerClusterRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   const { stores, coordinator, access, settings } = ctx;
 
-  app.get<{ Querystring: { group: string } }>(
+  app.get<{ Querystring: { groupId: string } }>(
     '/discovery',
     {
       schema: {
@@ -38,12 +38,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ConsoleContext)
         summary: 'The live servers a client of a task group connects to',
         description:
           'Authenticated by a client token of the group (or a user token with a role on it). The SDK calls it at start and on reconnect.',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['group'],
-          properties: { group: { type: 'string', minLength: 1, maxLength: 64 } },
-        },
+        querystring: groupQuery('The task group whose servers the client connects to.'),
         response: {
           200: {
             type: 'object',
@@ -70,7 +65,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ConsoleContext)
     },
     async (request) => {
       const principal = ctx.auth.principalOf(request);
-      const groupId = checkGroupId(request.query.group);
+      const groupId = checkGroupId(request.query.groupId);
       if (principal.kind === 'client') {
         if (principal.groupId !== groupId) throw forbidden();
       } else {

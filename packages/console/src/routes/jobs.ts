@@ -44,6 +44,16 @@ function auditedChanges(update: JobUpdate): object {
   return { ...update, param };
 }
 
+/** The jobs of every task group `user` holds a role on (an admin: every group), by id. */
+async function visibleJobs(ctx: ConsoleContext, user: User): Promise<Job[]> {
+  const roles = await ctx.stores.groups.rolesOf(user.id);
+  const groups = await ctx.stores.groups.list();
+  const visible = user.isAdmin ? groups : groups.filter((g) => roles.has(g.id));
+  const jobs: Job[] = [];
+  for (const group of visible) jobs.push(...(await ctx.stores.jobs.listByGroup(group.id)));
+  return jobs.sort((a, b) => a.id - b.id);
+}
+
 /** A 409 for a change to a deleted job. */
 export function jobDeleted(id: number): CarillonError {
   return conflict(`job ${id} is deleted`);
@@ -132,17 +142,17 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
     },
   );
 
-  app.get<{ Querystring: { groupId: string } }>(
+  app.get<{ Querystring: { groupId?: string } }>(
     '/jobs',
     {
       schema: {
         tags: ['jobs'],
-        summary: 'List the jobs of a task group (viewer)',
-        description: 'Deleted jobs are left out.',
+        summary: 'List the jobs of a task group (viewer), or of every group the caller may see',
+        description:
+          'Deleted jobs are left out. Without `groupId`: the jobs of every task group the caller holds a role on (an admin: all groups), by id.',
         querystring: {
           type: 'object',
           additionalProperties: false,
-          required: ['groupId'],
           properties: { groupId: { type: 'string', minLength: 1, maxLength: 64 } },
         },
         response: {
@@ -157,6 +167,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
     },
     async (request) => {
       const { user } = ctx.auth.userOf(request);
+      if (request.query.groupId === undefined) return { items: await visibleJobs(ctx, user) };
       const groupId = checkGroupId(request.query.groupId);
       await access.requireGroup(user, groupId, 'viewer', groupNotFound(groupId));
       return { items: await stores.jobs.listByGroup(groupId) };

@@ -68,7 +68,7 @@ export function defineClusterSuite(makeDb: () => Promise<DatabaseFixture>): void
       });
 
       it("discovery lists the live servers of the group's ServerGroup", async () => {
-        const answer = await h.call('GET', `/api/v1/discovery?group=${groupId}`, {
+        const answer = await h.call('GET', `/api/v1/discovery?groupId=${groupId}`, {
           token: clientToken,
         });
         expect(answer.status).toBe(200);
@@ -81,22 +81,29 @@ export function defineClusterSuite(makeDb: () => Promise<DatabaseFixture>): void
         });
       });
 
+      it('discovery names the group groupId=, like the rest of the API', async () => {
+        const old = await h.call('GET', `/api/v1/discovery?group=${groupId}`, {
+          token: clientToken,
+        });
+        expect(old.status).toBe(400);
+      });
+
       it('discovery refuses other groups, strangers and bad tokens', async () => {
-        const other = await h.call('GET', `/api/v1/discovery?group=${otherGroupId}`, {
+        const other = await h.call('GET', `/api/v1/discovery?groupId=${otherGroupId}`, {
           token: clientToken,
         });
         expect(other.status).toBe(403);
         const stranger = await h.user(admin, 'stranger-d');
-        const byStranger = await h.call('GET', `/api/v1/discovery?group=${groupId}`, {
+        const byStranger = await h.call('GET', `/api/v1/discovery?groupId=${groupId}`, {
           token: stranger.token,
         });
         expect(byStranger.status).toBe(403);
         expect(byStranger.body).toEqual(other.body);
-        const bad = await h.call('GET', `/api/v1/discovery?group=${groupId}`, {
+        const bad = await h.call('GET', `/api/v1/discovery?groupId=${groupId}`, {
           token: 'B'.repeat(43),
         });
         expect(bad.status).toBe(401);
-        const owner = await h.call('GET', `/api/v1/discovery?group=${groupId}`, {
+        const owner = await h.call('GET', `/api/v1/discovery?groupId=${groupId}`, {
           token: alice.token,
         });
         expect(owner.status).toBe(200);
@@ -115,17 +122,17 @@ export function defineClusterSuite(makeDb: () => Promise<DatabaseFixture>): void
           body: {},
         });
         const token = issued.body.token as string;
-        expect((await h.call('GET', `/api/v1/discovery?group=${groupId}`, { token })).status).toBe(
-          200,
-        );
+        expect(
+          (await h.call('GET', `/api/v1/discovery?groupId=${groupId}`, { token })).status,
+        ).toBe(200);
         const revoked = await h.call('POST', `/api/v1/groups/${groupId}/tokens/revoke`, {
           token: alice.token,
           body: { token },
         });
         expect(revoked.status).toBe(204);
-        expect((await h.call('GET', `/api/v1/discovery?group=${groupId}`, { token })).status).toBe(
-          401,
-        );
+        expect(
+          (await h.call('GET', `/api/v1/discovery?groupId=${groupId}`, { token })).status,
+        ).toBe(401);
       });
 
       it('jobs get holders among the live servers, in different rooms', async () => {

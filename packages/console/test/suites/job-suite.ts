@@ -81,6 +81,27 @@ export function defineJobSuite(makeDb: () => Promise<DatabaseFixture>): void {
         expect((list.body.items as Array<{ id: number }>).map((j) => j.id)).toContain(job.id);
       });
 
+      it('without groupId, lists the jobs of every group the user may see (admin: all)', async () => {
+        const mine = await createJob(h, alice.token, groupId, { name: 'across-mine' });
+        const bob = await h.user(admin, 'bob-across');
+        const bobGroup = await createGroup(h, bob.token, 'bob-across');
+        const theirs = await createJob(h, bob.token, bobGroup, { name: 'across-theirs' });
+        const ids = async (token: string): Promise<number[]> => {
+          const list = await h.call('GET', '/api/v1/jobs', { token });
+          expect(list.status, JSON.stringify(list.body)).toBe(200);
+          return (list.body.items as Array<{ id: number }>).map((j) => j.id);
+        };
+        const byAlice = await ids(alice.token);
+        expect(byAlice).toContain(mine.id);
+        expect(byAlice).not.toContain(theirs.id);
+        const byBob = await ids(bob.token);
+        expect(byBob).toContain(theirs.id);
+        expect(byBob).not.toContain(mine.id);
+        const byAdmin = await ids(admin);
+        expect(byAdmin).toEqual(expect.arrayContaining([mine.id, theirs.id]));
+        expect([...byAdmin].sort((a, b) => a - b)).toEqual(byAdmin);
+      });
+
       it('update is fenced by version', async () => {
         const job = await createJob(h, alice.token, groupId, { name: 'to change' });
         await notices();

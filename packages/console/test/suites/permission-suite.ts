@@ -163,8 +163,8 @@ export function definePermissionSuite(makeDb: () => Promise<DatabaseFixture>): v
         ],
         [
           'GET',
-          `/api/v1/discovery?group=${groupId}`,
-          `/api/v1/discovery?group=${missingGroup}`,
+          `/api/v1/discovery?groupId=${groupId}`,
+          `/api/v1/discovery?groupId=${missingGroup}`,
           undefined,
         ],
       ];
