@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/provision.sh
-npm ci --no-audit --no-fund
+# --engine-strict: a dependency that does not support this Node line fails the install instead
+# of warning (package.json `engines`; .nvmrc names the line CI runs).
+npm ci --no-audit --no-fund --engine-strict
 npm run check

@@ -1,7 +1,5 @@
-import { sql } from 'kysely';
-import type { CreateTableBuilder, Kysely } from 'kysely';
-import { Migrator } from 'kysely/migration';
-import type { Migration, MigrationProvider } from 'kysely/migration';
+import { Migrator, sql } from 'kysely';
+import type { CreateTableBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
 import type { DatabaseProfile } from './database-profile.js';
 import { StorageErrorCode, storageError } from './errors.js';
 
