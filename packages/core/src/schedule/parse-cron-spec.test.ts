@@ -72,13 +72,35 @@ describe('parseCronSpec', () => {
     expect(parseCronSpec('/20 * * * * ?').second.values).toEqual([0, 20, 40]);
   });
 
+  it('names the missing seconds field of a 5-field (Unix) expression and suggests the Quartz one', () => {
+    const cases: [string, string | undefined][] = [
+      ['*/5 * * * *', '0 */5 * * * ?'],
+      ['30 2 * * MON-FRI', '0 30 2 ? * MON-FRI'],
+      ['30 2 1 * 1', undefined],
+    ];
+    for (const [expression, suggestion] of cases) {
+      const error = (() => {
+        try {
+          parseCronSpec(expression);
+        } catch (caught) {
+          return caught as CarillonError;
+        }
+        throw new Error(`${expression} parsed`);
+      })();
+      expect(error.code, expression).toBe(CoreErrorCode.InvalidCron);
+      expect(error.details, expression).toMatchObject({ field: CronField.Second });
+      expect(error.details['suggestion'], expression).toBe(suggestion);
+      if (suggestion !== undefined) expect(() => parseCronSpec(suggestion)).not.toThrow();
+    }
+  });
+
   it('takes spaces and tabs between fields and ignores surrounding whitespace', () => {
     expect(parseCronSpec(' 0\t0  12 * * ?\n').hour.values).toEqual([12]);
   });
 
   it.each([
     ['', CronField.Second],
-    ['* * * * *', CronField.DayOfWeek],
+    ['* * * * *', CronField.Second],
     ['0 0 12 * ?', CronField.DayOfWeek],
     ['@daily', CronField.Minute],
     ['60 * * * * ?', CronField.Second],

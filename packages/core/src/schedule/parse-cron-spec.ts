@@ -35,6 +35,7 @@ export function parseCronSpec(expression: string): CronSpec {
     month === undefined ||
     dayOfWeek === undefined
   ) {
+    if (tokens.length === 5 && !tokens.some((t) => t.includes('?'))) throw unixCron(expression);
     throw fail(
       CRON_FIELDS[tokens.length] ?? CronField.Second,
       `expected 6 or 7 fields (second minute hour dayOfMonth month dayOfWeek [year]), got ${tokens.length}`,
@@ -61,6 +62,36 @@ export function parseCronSpec(expression: string): CronSpec {
     );
   }
   return { ...spec, days, year: years };
+}
+
+/**
+ * Five fields and no '?': a Unix cron expression. Its first field is the minute, so no single
+ * field of it is wrong; what it lacks is Quartz's leading seconds field.
+ */
+function unixCron(expression: string): CarillonError {
+  const [minute, hour, dayOfMonth, month, dayOfWeek] = expression.trim().split(/[ \t]+/);
+  // Unix numbers weekdays 0-6 from Sunday, Quartz 1-7: only a '*' day field converts plainly.
+  const suggestion =
+    dayOfWeek === '*'
+      ? `0 ${minute} ${hour} ${dayOfMonth} ${month} ?`
+      : dayOfMonth === '*' && !/\d/.test(dayOfWeek ?? '')
+        ? `0 ${minute} ${hour} ? ${month} ${dayOfWeek}`
+        : undefined;
+  const reason =
+    'this has 5 fields, like Unix cron; Quartz cron starts with a seconds field ' +
+    '(second minute hour dayOfMonth month dayOfWeek [year]) and one of dayOfMonth and dayOfWeek must be ' +
+    `'?'${suggestion === undefined ? '' : `: try "${suggestion}"`}`;
+  return new CarillonError(
+    CoreErrorCode.InvalidCron,
+    `invalid cron "${expression}": ${CronField.Second}: ${reason}`,
+    {
+      details: {
+        field: CronField.Second,
+        reason,
+        ...(suggestion === undefined ? {} : { suggestion }),
+      },
+    },
+  );
 }
 
 function invalidCron(expression: string, field: CronField, reason: string): CarillonError {
