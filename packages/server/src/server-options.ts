@@ -1,4 +1,5 @@
 import type { Clock, Coordinator, Logger, Stores } from '@carillon/core';
+import type { ServerTls } from '@carillon/protocol';
 
 /** Settings of a {@link CarillonServer}; the CLI builds them from validated configuration. */
 export interface ServerOptions {
@@ -18,6 +19,8 @@ export interface ServerOptions {
   readonly rpcPort?: number;
   /** The address clients should dial, if not host:port (behind NAT, containers). */
   readonly rpcAdvertisedAddress?: string;
+  /** TLS (or mutual TLS) for the gRPC endpoint. Default: plaintext. */
+  readonly rpcTls?: ServerTls;
   /** Claim fires this long before their instant. Default 300 ms. */
   readonly leadMs?: number;
   /** A fire later than this counts as missed and goes to the misfire policy. Default 5,000 ms. */

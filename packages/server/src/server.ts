@@ -116,6 +116,7 @@ export class CarillonServer {
     this.#endpoint = await ClientEndpoint.start({
       host: o.rpcHost ?? '127.0.0.1',
       port: o.rpcPort ?? 0,
+      ...(o.rpcTls === undefined ? {} : { tls: o.rpcTls }),
       serverId: o.serverId,
       cluster: o.cluster,
       serverGroup: o.serverGroup,

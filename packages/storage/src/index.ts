@@ -1,6 +1,12 @@
 export { SqlStores, migrateDatabase, openStores } from './sql-stores.js';
 export type { OpenStoresOptions, TransactionStores } from './sql-stores.js';
 export { connect } from './connect.js';
+export {
+  createDatabaseIfMissing,
+  createDatabaseStatement,
+  isMissingDatabase,
+} from './create-database.js';
+export type { CreateDatabaseOutcome } from './create-database.js';
 export type { ConnectOptions, Connection } from './connect.js';
 export { SQLITE_PROFILE, mysqlFamilyProfile } from './database-profile.js';
 export type { DatabaseProfile, DbErrorKind } from './database-profile.js';

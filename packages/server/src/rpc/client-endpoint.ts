@@ -7,6 +7,7 @@ import type {
   Hello,
   HelloRejectCode,
   ServerMessage,
+  ServerTls,
 } from '@carillon/protocol';
 import {
   GrpcStatus,
@@ -21,6 +22,8 @@ import { StreamLink } from './stream-link.js';
 export interface ClientEndpointOptions {
   readonly host: string;
   readonly port: number;
+  /** Default: plaintext. */
+  readonly tls?: ServerTls;
   readonly serverId: string;
   readonly cluster: number;
   readonly serverGroup: number;
@@ -46,7 +49,10 @@ export class ClientEndpoint {
 
   private constructor(options: ClientEndpointOptions) {
     this.#o = options;
-    this.#server = createDispatcherServer({ connect: (connection) => this.#onStream(connection) });
+    this.#server = createDispatcherServer(
+      { connect: (connection) => this.#onStream(connection) },
+      options.tls === undefined ? {} : { tls: options.tls },
+    );
   }
 
   /** Binds and starts serving. */
