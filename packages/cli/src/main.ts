@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { CarillonError } from '@carillon/core';
 import { CliErrorCode } from './errors.js';
 import type { CommandIo } from './io.js';
@@ -35,6 +36,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
  */
 export async function main(argv: string[], io: CommandIo): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.stdout.write(`carillon ${cliVersion()}\n`);
+    return ExitCode.Ok;
+  }
   const command = name === undefined ? undefined : COMMANDS[name];
   if (command === undefined) {
     const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`);
@@ -42,7 +47,10 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
       name === undefined || name === 'help' || name === '--help' ? io.stdout : io.stderr;
     if (name !== undefined && name !== 'help' && name !== '--help')
       stream.write(`unknown command: ${name}\n`);
-    stream.write(`usage: carillon <command> [options]\n\ncommands:\n${lines.join('\n')}\n`);
+    stream.write(
+      `usage: carillon <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n` +
+        `"carillon <command> --help" describes a command and its settings; "carillon --version" prints the version.\n`,
+    );
     return name === undefined || name === 'help' || name === '--help'
       ? ExitCode.Ok
       : ExitCode.Usage;
@@ -53,7 +61,7 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
   } catch (error) {
     // Bad configuration is the user's to fix: say what is wrong, without a stack trace.
     if (error instanceof CarillonError && error.code === CliErrorCode.InvalidConfig) {
-      io.stderr.write(`${error.message}\n`);
+      io.stderr.write(`carillon ${name}: ${error.message}\n(see "carillon ${name} --help")\n`);
       return ExitCode.Usage;
     }
     // So is a port another process holds.
@@ -64,11 +72,32 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
       );
       return ExitCode.Failure;
     }
-    io.stderr.write(
-      `carillon ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
+    io.stderr.write(`carillon ${name}: ${describeFailure(error)}\n`);
     return ExitCode.Failure;
   }
+}
+
+/** The version of this package, from its package.json (beside `src/` and `dist/`). */
+function cliVersion(): string {
+  const manifest = createRequire(import.meta.url)('../package.json') as { version: string };
+  return manifest.version;
+}
+
+/**
+ * One line for a failure the operator can act on (our own errors, a database or network error
+ * with a code); the stack only for the unexpected, which is a bug to report.
+ */
+function describeFailure(error: unknown): string {
+  if (error instanceof CarillonError) {
+    const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+    return `${error.message}${cause} [${error.code}]`;
+  }
+  const coded = error as { code?: unknown; errno?: unknown; message?: unknown };
+  if (error instanceof Error && typeof coded.code === 'string') {
+    const hint = coded.errno === 1049 ? '; create it with "carillon migrate" (see its --help)' : '';
+    return `${error.message} [${coded.code}]${hint}`;
+  }
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
 /** What went wrong when a listener could not bind its address, or undefined for other errors. */

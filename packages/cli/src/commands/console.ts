@@ -3,27 +3,34 @@ import { createConsole, ensureAdmin } from '@carillon/console';
 import { SystemClock } from '@carillon/core';
 import { openStores } from '@carillon/storage';
 import { readConsoleConfig } from '../config/config.js';
+import { wantsHelp } from '../config/flags.js';
 import type { CommandIo } from '../io.js';
 import { ExitCode } from '../io.js';
 import { createLogger } from '../logger.js';
 import { waitForShutdown } from '../shutdown.js';
 import { Teardown } from '../teardown.js';
+import { prepareSqliteFile } from '../private-files.js';
+import { CONSOLE_USAGE } from './usage.js';
 
 /**
  * `carillon console`: the REST API and web console, configured by environment variables
  * (docs/configuration.md). CARILLON_ADMIN_PASSWORD creates the first admin if none exists.
  */
-export async function runConsoleCommand(_args: string[], io: CommandIo): Promise<number> {
-  const config = readConsoleConfig(io.env);
+export async function runConsoleCommand(args: string[], io: CommandIo): Promise<number> {
+  if (wantsHelp(args)) {
+    io.stdout.write(CONSOLE_USAGE);
+    return ExitCode.Ok;
+  }
+  const config = readConsoleConfig(io.env, args);
   const logger = createLogger(config.logLevel, io.stdout);
   const clock = new SystemClock();
   const teardown = new Teardown((error) => logger.error({ err: error }, 'stopping failed'));
   try {
+    prepareSqliteFile(config.dbUrl);
     const stores = await openStores({ url: config.dbUrl });
     teardown.add(() => stores.close());
-    const password = io.env['CARILLON_ADMIN_PASSWORD'];
-    if (password !== undefined && password !== '') {
-      await ensureAdmin(stores, io.env['CARILLON_ADMIN_USER'] ?? 'admin', password, { clock });
+    if (config.admin !== undefined) {
+      await ensureAdmin(stores, config.admin.username, config.admin.password, { clock });
     }
     const coordinator = new InProcessCoordinator();
     await coordinator.start();

@@ -1,18 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { Client } from '@carillon/client';
-import { InProcessCoordinator } from '@carillon/coordination';
 import { createConsole, ensureAdmin } from '@carillon/console';
 import { SystemClock } from '@carillon/core';
 import { CarillonServer } from '@carillon/server';
 import { openStores } from '@carillon/storage';
+import { readDevConfig } from '../config/config.js';
+import { wantsHelp } from '../config/flags.js';
 import type { CommandIo } from '../io.js';
 import { ExitCode } from '../io.js';
 import { createLogger } from '../logger.js';
 import { waitForShutdown } from '../shutdown.js';
+import { ensurePrivateDir, prepareSqliteFile } from '../private-files.js';
 import { Teardown } from '../teardown.js';
+import { DevCoordinator, DevDemoClient } from './dev-demo-client.js';
 import { API_JOB, SIMPLE_JOB, seedDev } from './dev-seed.js';
 
 const USAGE = `usage: carillon dev [--data-dir DIR] [--port PORT] [--rpc-port PORT] [--log-level LEVEL]
@@ -21,47 +22,25 @@ Runs a server, the console and a demo client in one process on a SQLite file.
   --data-dir   where the database and demo secrets live (default ./.carillon)
   --port       console HTTP port (default 7700)
   --rpc-port   server gRPC port (default 7701; 0 picks a free one)
-  CARILLON_ADMIN_PASSWORD sets the admin password (else one is generated once and kept).
+  --log-level  trace, debug, info, warn, error, fatal, silent (default info)
+  CARILLON_ADMIN_PASSWORD sets the admin password, 8 to 1024 characters (else one is generated
+  once and kept). The demo client runs the demo jobs until another client of the demo group
+  registers one of their handlers (simple-test, api-test); then it steps aside until the next
+  start. The data directory is made 0700, the files in it 0600.
 `;
 
 /** `carillon dev`: everything on one machine, no services needed. */
 export async function runDevCommand(args: string[], io: CommandIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        'data-dir': { type: 'string', default: './.carillon' },
-        port: { type: 'string', default: io.env.CARILLON_HTTP_PORT ?? '7700' },
-        'rpc-port': { type: 'string', default: io.env.CARILLON_RPC_PORT ?? '7701' },
-        'log-level': { type: 'string', default: io.env.CARILLON_LOG_LEVEL ?? 'info' },
-        help: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (error) {
-    io.stderr.write(`${(error as Error).message}\n${USAGE}`);
-    return ExitCode.Usage;
-  }
-  if (values.help) {
+  if (wantsHelp(args)) {
     io.stdout.write(USAGE);
     return ExitCode.Ok;
   }
-  const port = Number(values.port);
-  const rpcPort = Number(values['rpc-port']);
-  if (
-    !Number.isInteger(port) ||
-    port < 0 ||
-    port > 65535 ||
-    !Number.isInteger(rpcPort) ||
-    rpcPort < 0 ||
-    rpcPort > 65535
-  ) {
-    io.stderr.write(`--port and --rpc-port must be integers from 0 to 65535\n${USAGE}`);
-    return ExitCode.Usage;
-  }
-  const dataDir = resolve(values['data-dir']);
-  await mkdir(dataDir, { recursive: true });
-  const logger = createLogger(values['log-level'], io.stdout);
+  const config = readDevConfig(io.env, args);
+  const port = config.httpPort;
+  const rpcPort = config.rpcPort;
+  const dataDir = resolve(config.dataDir);
+  await ensurePrivateDir(dataDir);
+  const logger = createLogger(config.logLevel, io.stdout);
   const clock = new SystemClock();
   const cluster = 101;
   const serverGroup = 1;
@@ -69,12 +48,14 @@ export async function runDevCommand(args: string[], io: CommandIo): Promise<numb
 
   const teardown = new Teardown((error) => logger.error({ err: error }, 'stopping failed'));
   try {
-    const stores = await openStores({ url: `sqlite://${join(dataDir, 'carillon.db')}` });
+    const dbUrl = `sqlite://${join(dataDir, 'carillon.db')}`;
+    prepareSqliteFile(dbUrl);
+    const stores = await openStores({ url: dbUrl });
     teardown.add(() => stores.close());
-    const coordinator = new InProcessCoordinator();
+    const coordinator = new DevCoordinator();
     await coordinator.start();
     teardown.add(() => coordinator.stop());
-    const password = io.env.CARILLON_ADMIN_PASSWORD ?? (await devAdminPassword(dataDir));
+    const password = config.adminPassword ?? (await devAdminPassword(dataDir));
     const { user: admin } = await ensureAdmin(stores, 'admin', password, {
       clock,
       resetPassword: true,
@@ -125,29 +106,14 @@ export async function runDevCommand(args: string[], io: CommandIo): Promise<numb
     teardown.add(() => console_.close());
     const url = await console_.listen({ host: '127.0.0.1', port });
 
-    const client = new Client({
-      console: url,
-      group: seed.group.id,
+    const client = new DevDemoClient({
+      consoleUrl: url,
+      groupId: seed.group.id,
       token: seed.clientToken,
-      clientId: 'dev-demo-client',
+      coordinator,
+      logger: logger.child({ unit: 'demo-client' }),
     });
-    client.register(SIMPLE_JOB.handler, {
-      concurrency: 4,
-      execute(ctx) {
-        ctx.log(
-          `job ${ctx.jobId} (${ctx.jobName}) with parameter ${ctx.param ?? '(none)'} ran at ${new Date().toISOString()}`,
-        );
-        return Promise.resolve('success');
-      },
-    });
-    client.register(API_JOB.handler, {
-      concurrency: 4,
-      execute(ctx) {
-        ctx.log(`API-triggered job ${ctx.jobId} ran with parameter ${ctx.param ?? '(none)'}`);
-        return Promise.resolve(`triggered with ${ctx.param ?? 'no parameter'}`);
-      },
-    });
-    teardown.add(() => client.stop({ graceMs: 5_000 }));
+    teardown.add(() => client.stop());
     await client.start();
 
     io.stdout.write(
@@ -155,7 +121,7 @@ export async function runDevCommand(args: string[], io: CommandIo): Promise<numb
         '',
         `Carillon dev is running.`,
         `  console:      ${url}   (API under ${url}/api/v1, docs at ${url}/api/docs)`,
-        `  admin:        admin / ${password}${io.env.CARILLON_ADMIN_PASSWORD === undefined ? `   (kept in ${join(dataDir, 'admin-password')})` : ''}`,
+        `  admin:        admin / ${password}${config.adminPassword === undefined ? `   (kept in ${join(dataDir, 'admin-password')})` : ''}`,
         `  task group:   ${seed.group.id}   (client token in ${join(dataDir, 'demo-client-token')})`,
         `  jobs:         #${seed.simpleJobId} "${SIMPLE_JOB.name}" cron ${SIMPLE_JOB.cron}; #${seed.apiJobId} "${API_JOB.name}" fires on POST ${url}/api/v1/jobs/${seed.apiJobId}/trigger`,
         `  gRPC:         ${server.rpcAddress}`,

@@ -1,24 +1,34 @@
 import { InProcessCoordinator } from '@carillon/coordination';
 import { SystemClock } from '@carillon/core';
+import type { ServerTls } from '@carillon/protocol';
 import { CarillonServer } from '@carillon/server';
 import { openStores } from '@carillon/storage';
 import { readServerConfig } from '../config/config.js';
+import type { ServerTlsConfig } from '../config/config.js';
+import { wantsHelp } from '../config/flags.js';
 import type { CommandIo } from '../io.js';
 import { ExitCode } from '../io.js';
 import { createLogger } from '../logger.js';
 import { waitForShutdown } from '../shutdown.js';
 import { Teardown } from '../teardown.js';
+import { prepareSqliteFile } from '../private-files.js';
+import { SERVER_USAGE } from './usage.js';
 
 /**
  * `carillon server`: one scheduling server, configured by environment variables
  * (docs/configuration.md). Until the ZooKeeper coordinator lands, a standalone server uses the
  * in-process one: it sees no peers, and learns of job changes by polling the database.
  */
-export async function runServerCommand(_args: string[], io: CommandIo): Promise<number> {
-  const config = readServerConfig(io.env);
+export async function runServerCommand(args: string[], io: CommandIo): Promise<number> {
+  if (wantsHelp(args)) {
+    io.stdout.write(SERVER_USAGE);
+    return ExitCode.Ok;
+  }
+  const config = readServerConfig(io.env, args);
   const logger = createLogger(config.logLevel, io.stdout);
   const teardown = new Teardown((error) => logger.error({ err: error }, 'stopping failed'));
   try {
+    prepareSqliteFile(config.dbUrl);
     const stores = await openStores({ url: config.dbUrl });
     teardown.add(() => stores.close());
     const coordinator = new InProcessCoordinator();
@@ -36,6 +46,7 @@ export async function runServerCommand(_args: string[], io: CommandIo): Promise<
       rpcHost: config.rpcHost,
       rpcPort: config.rpcPort,
       leadMs: config.leadMs,
+      ...(config.tls === undefined ? {} : { rpcTls: serverTls(config.tls) }),
       ...(config.rpcAdvertisedAddress === undefined
         ? {}
         : { rpcAdvertisedAddress: config.rpcAdvertisedAddress }),
@@ -48,4 +59,14 @@ export async function runServerCommand(_args: string[], io: CommandIo): Promise<
     await teardown.run();
   }
   return ExitCode.Ok;
+}
+
+/** The protocol's TLS options from the configured files: mutual TLS when a client CA is set. */
+function serverTls(tls: ServerTlsConfig): ServerTls {
+  return {
+    keyCertPairs: [{ privateKey: tls.privateKey, certChain: tls.certChain }],
+    ...(tls.clientCa === undefined
+      ? {}
+      : { rootCerts: tls.clientCa, checkClientCertificate: true }),
+  };
 }

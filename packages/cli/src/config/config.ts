@@ -1,5 +1,8 @@
 import { hostname } from 'node:os';
+import { isAbsolute } from 'node:path';
 import { EnvReader } from './env-reader.js';
+import type { FlagSpec } from './flags.js';
+import { readFlags } from './flags.js';
 
 /** Where the database is and how processes find each other. */
 export interface CommonConfig {
@@ -8,6 +11,14 @@ export interface CommonConfig {
   readonly cluster: number;
   readonly serverGroups: readonly number[];
   readonly logLevel: string;
+}
+
+/** The certificate a server's gRPC listener presents, and the CA its clients must show (mTLS). */
+export interface ServerTlsConfig {
+  readonly certChain: Buffer;
+  readonly privateKey: Buffer;
+  /** Set: clients must present a certificate this CA signed (mutual TLS). */
+  readonly clientCa: Buffer | undefined;
 }
 
 /** Settings of a scheduling server process. */
@@ -19,33 +30,85 @@ export interface ServerConfig extends CommonConfig {
   readonly rpcPort: number;
   readonly rpcAdvertisedAddress: string | undefined;
   readonly leadMs: number;
+  /** Undefined: plaintext gRPC. */
+  readonly tls: ServerTlsConfig | undefined;
 }
 
 /** Settings of a console process. */
 export interface ConsoleConfig extends CommonConfig {
   readonly httpHost: string;
   readonly httpPort: number;
+  /** Set: creates this admin if none exists. */
+  readonly admin: { readonly username: string; readonly password: string } | undefined;
 }
 
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+/** Settings of `carillon dev`. */
+export interface DevConfig {
+  readonly dataDir: string;
+  readonly httpPort: number;
+  readonly rpcPort: number;
+  readonly logLevel: string;
+  /** Undefined: a generated one, kept in the data directory. */
+  readonly adminPassword: string | undefined;
+}
 
-function common(r: EnvReader, defaultDbUrl: string | undefined): CommonConfig {
-  const dbUrl = r.optional('CARILLON_DB_URL') ?? defaultDbUrl;
+/** The admin password's length limits (the console's `PASSWORD_LIMITS`). */
+const PASSWORD = { min: 8, max: 1024 } as const;
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Flags of the commands configured by variables; `--log-level` overrides CARILLON_LOG_LEVEL. */
+const LOG_FLAG: FlagSpec = { 'log-level': { type: 'string' } };
+
+function checkLogLevel(r: EnvReader, label: string, level: string): void {
+  if (!LOG_LEVELS.includes(level))
+    r.problem(`${label} must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+}
+
+function checkDbUrl(r: EnvReader, dbUrl: string): void {
+  let url: URL;
+  try {
+    url = new URL(dbUrl);
+  } catch {
+    r.problem(`CARILLON_DB_URL is not a URL: "${dbUrl}"`);
+    return;
+  }
+  if (url.protocol === 'mysql:' || url.protocol === 'mariadb:') {
+    if (url.hostname === '' || url.pathname.replace(/^\//, '') === '')
+      r.problem(
+        `CARILLON_DB_URL needs a host and a database, e.g. mysql://root@127.0.0.1:3306/carillon, got "${dbUrl}"`,
+      );
+  } else if (url.protocol === 'sqlite:') {
+    const path = decodeURIComponent(url.pathname);
+    if (url.hostname !== '' || !isAbsolute(path))
+      r.problem(
+        `CARILLON_DB_URL: a sqlite URL names an absolute path after three slashes, e.g. sqlite:///var/lib/carillon/carillon.db, got "${dbUrl}"`,
+      );
+  } else {
+    r.problem(`CARILLON_DB_URL must start with mysql:// or sqlite://, got "${dbUrl}"`);
+  }
+}
+
+function common(
+  r: EnvReader,
+  flags: Readonly<Record<string, string | boolean | undefined>>,
+): CommonConfig {
+  const dbUrl = r.optional('CARILLON_DB_URL');
   if (dbUrl === undefined)
     r.problem(
       'CARILLON_DB_URL is required, e.g. mysql://root@127.0.0.1:3306/carillon or sqlite:///var/lib/carillon/carillon.db',
     );
-  else if (!/^(mysql|sqlite):/.test(dbUrl))
-    r.problem(`CARILLON_DB_URL must start with mysql:// or sqlite://, got "${dbUrl}"`);
+  else checkDbUrl(r, dbUrl);
   const groups = r
     .string('CARILLON_SERVER_GROUPS', '1')
     .split(',')
     .map((s) => Number(s.trim()));
   if (groups.some((g) => !Number.isSafeInteger(g) || g < 1))
     r.problem('CARILLON_SERVER_GROUPS must be positive integers separated by commas');
-  const logLevel = r.string('CARILLON_LOG_LEVEL', 'info');
-  if (!LOG_LEVELS.includes(logLevel))
-    r.problem(`CARILLON_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const flagLevel = flags['log-level'];
+  const logLevel =
+    typeof flagLevel === 'string' ? flagLevel : r.string('CARILLON_LOG_LEVEL', 'info');
+  checkLogLevel(r, typeof flagLevel === 'string' ? '--log-level' : 'CARILLON_LOG_LEVEL', logLevel);
   return {
     dbUrl: dbUrl ?? '',
     cluster: r.integer('CARILLON_CLUSTER', 101, 1, 999_999_999),
@@ -54,29 +117,58 @@ function common(r: EnvReader, defaultDbUrl: string | undefined): CommonConfig {
   };
 }
 
+function adminPassword(r: EnvReader): string | undefined {
+  const password = r.optional('CARILLON_ADMIN_PASSWORD');
+  if (password !== undefined && (password.length < PASSWORD.min || password.length > PASSWORD.max))
+    r.problem(
+      `CARILLON_ADMIN_PASSWORD must be ${PASSWORD.min} to ${PASSWORD.max} characters long, got ${password.length}`,
+    );
+  return password;
+}
+
+function serverTls(r: EnvReader): ServerTlsConfig | undefined {
+  const certFile = r.optional('CARILLON_TLS_CERT_FILE');
+  const keyFile = r.optional('CARILLON_TLS_KEY_FILE');
+  const caFile = r.optional('CARILLON_TLS_CLIENT_CA_FILE');
+  if (certFile === undefined && keyFile === undefined) {
+    if (caFile !== undefined)
+      r.problem(
+        'CARILLON_TLS_CLIENT_CA_FILE (mutual TLS) needs CARILLON_TLS_CERT_FILE and CARILLON_TLS_KEY_FILE',
+      );
+    return undefined;
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    r.problem('CARILLON_TLS_CERT_FILE and CARILLON_TLS_KEY_FILE go together: set both or neither');
+    return undefined;
+  }
+  const certChain = r.file('CARILLON_TLS_CERT_FILE', certFile);
+  const privateKey = r.file('CARILLON_TLS_KEY_FILE', keyFile);
+  const clientCa = caFile === undefined ? undefined : r.file('CARILLON_TLS_CLIENT_CA_FILE', caFile);
+  if (certChain === undefined || privateKey === undefined) return undefined;
+  return { certChain, privateKey, clientCa };
+}
+
 /**
- * Reads the settings every process shares (database, cluster, logging).
+ * Reads `carillon migrate`'s flags and the settings every process shares (database, cluster,
+ * logging).
  *
- * @throws CarillonError `CARILLON_INVALID_CONFIG` naming every bad variable.
+ * @throws CarillonError `CARILLON_INVALID_CONFIG` naming every bad flag and variable.
  */
-export function readCommonConfig(env: Readonly<Record<string, string | undefined>>): CommonConfig {
+export function readCommonConfig(env: Env, args: readonly string[] = []): CommonConfig {
   const r = new EnvReader(env);
-  const config = common(r, undefined);
+  const config = common(r, readFlags(args, LOG_FLAG, r));
   r.done();
   return Object.freeze(config);
 }
 
 /**
- * Reads the server's settings from the environment, validated once and frozen.
+ * Reads the server's flags and environment, validated once and frozen; reads its TLS files.
  *
- * @throws CarillonError `CARILLON_INVALID_CONFIG` naming every bad variable.
+ * @throws CarillonError `CARILLON_INVALID_CONFIG` naming every bad flag and variable.
  */
-export function readServerConfig(
-  env: Readonly<Record<string, string | undefined>>,
-  defaultDbUrl?: string,
-): ServerConfig {
+export function readServerConfig(env: Env, args: readonly string[] = []): ServerConfig {
   const r = new EnvReader(env);
-  const base = common(r, defaultDbUrl);
+  const base = common(r, readFlags(args, LOG_FLAG, r));
   const config: ServerConfig = {
     ...base,
     serverId: r.string(
@@ -89,25 +181,71 @@ export function readServerConfig(
     rpcPort: r.integer('CARILLON_RPC_PORT', 7701, 0, 65_535),
     rpcAdvertisedAddress: r.optional('CARILLON_RPC_ADVERTISED_ADDRESS'),
     leadMs: r.integer('CARILLON_LEAD_MS', 300, 0, 60_000),
+    tls: serverTls(r),
   };
   r.done();
   return Object.freeze(config);
 }
 
 /**
- * Reads the console's settings from the environment, validated once and frozen.
+ * Reads the console's flags and environment, validated once and frozen.
  *
- * @throws CarillonError `CARILLON_INVALID_CONFIG` naming every bad variable.
+ * @throws CarillonError `CARILLON_INVALID_CONFIG` naming every bad flag and variable.
  */
-export function readConsoleConfig(
-  env: Readonly<Record<string, string | undefined>>,
-  defaultDbUrl?: string,
-): ConsoleConfig {
+export function readConsoleConfig(env: Env, args: readonly string[] = []): ConsoleConfig {
   const r = new EnvReader(env);
+  const password = adminPassword(r);
   const config: ConsoleConfig = {
-    ...common(r, defaultDbUrl),
+    ...common(r, readFlags(args, LOG_FLAG, r)),
     httpHost: r.string('CARILLON_HTTP_HOST', '127.0.0.1'),
     httpPort: r.integer('CARILLON_HTTP_PORT', 7700, 0, 65_535),
+    admin:
+      password === undefined
+        ? undefined
+        : { username: r.string('CARILLON_ADMIN_USER', 'admin'), password },
+  };
+  r.done();
+  return Object.freeze(config);
+}
+
+/**
+ * Reads `carillon dev`'s flags (which override the variables of the same meaning).
+ *
+ * @throws CarillonError `CARILLON_INVALID_CONFIG` naming every bad flag and variable.
+ */
+export function readDevConfig(env: Env, args: readonly string[]): DevConfig {
+  const r = new EnvReader(env);
+  const flags = readFlags(
+    args,
+    {
+      'data-dir': { type: 'string' },
+      port: { type: 'string' },
+      'rpc-port': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    r,
+  );
+  const text = (flag: string): string | undefined => {
+    const value = flags[flag];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const port = (flag: string, variable: string, fallback: number): number => {
+    const given = text(flag);
+    return given === undefined
+      ? r.integer(variable, fallback, 0, 65_535)
+      : r.integerValue(`--${flag}`, given, fallback, 0, 65_535);
+  };
+  const flagLevel = text('log-level');
+  const logLevel = flagLevel ?? r.string('CARILLON_LOG_LEVEL', 'info');
+  checkLogLevel(r, flagLevel === undefined ? 'CARILLON_LOG_LEVEL' : '--log-level', logLevel);
+  const dataDir = text('data-dir') ?? './.carillon';
+  if (dataDir === '') r.problem('--data-dir must name a directory');
+  const config: DevConfig = {
+    dataDir,
+    httpPort: port('port', 'CARILLON_HTTP_PORT', 7700),
+    rpcPort: port('rpc-port', 'CARILLON_RPC_PORT', 7701),
+    logLevel,
+    adminPassword: adminPassword(r),
   };
   r.done();
   return Object.freeze(config);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CarillonError } from '@carillon/core';
 import { CliErrorCode } from '../errors.js';
 
@@ -21,14 +22,35 @@ export class EnvReader {
   }
 
   integer(name: string, fallback: number, min: number, max: number): number {
-    const raw = this.#env[name];
+    return this.integerValue(name, this.#env[name], fallback, min, max);
+  }
+
+  /** Checks an integer given by a flag or variable called `label`; `raw` undefined is `fallback`. */
+  integerValue(
+    label: string,
+    raw: string | undefined,
+    fallback: number,
+    min: number,
+    max: number,
+  ): number {
     if (raw === undefined || raw === '') return fallback;
     const value = Number(raw);
     if (!/^-?\d+$/.test(raw) || value < min || value > max) {
-      this.#problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      this.#problems.push(`${label} must be an integer from ${min} to ${max}, got "${raw}"`);
       return fallback;
     }
     return value;
+  }
+
+  /** Reads a file a variable names, or records why it cannot be read. */
+  file(name: string, path: string): Buffer | undefined {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      this.#problems.push(`${name}: cannot read "${path}" (${String(code ?? error)})`);
+      return undefined;
+    }
   }
 
   problem(message: string): void {

@@ -1,0 +1,51 @@
+// The help of the commands configured by variables: printed by `--help` without reading any.
+
+const COMMON = `  CARILLON_DB_URL         required: mysql://user:password@host:3306/carillon or
+                          sqlite:///absolute/path/carillon.db
+  CARILLON_CLUSTER        cluster id (default 101)
+  CARILLON_LOG_LEVEL      trace, debug, info, warn, error, fatal, silent (default info);
+                          the --log-level flag overrides it`;
+
+/** `carillon server --help`. */
+export const SERVER_USAGE = `usage: carillon server [--log-level LEVEL]
+
+Runs one scheduling server. Settings come from the environment (docs/configuration.md):
+${COMMON}
+  CARILLON_SERVER_ID      stable server id (default <hostname>-<rpc port>)
+  CARILLON_SERVER_GROUP   the ServerGroup it schedules (default first of CARILLON_SERVER_GROUPS, 1)
+  CARILLON_ROOM           machine room / availability zone (default "default")
+  CARILLON_RPC_HOST       gRPC listen address (default 127.0.0.1)
+  CARILLON_RPC_PORT       gRPC port (default 7701)
+  CARILLON_RPC_ADVERTISED_ADDRESS  the host:port clients should dial, when it differs
+  CARILLON_LEAD_MS        how long before its instant a fire is claimed (default 300)
+  CARILLON_TLS_CERT_FILE, CARILLON_TLS_KEY_FILE
+                          PEM certificate chain and key: serve gRPC over TLS
+  CARILLON_TLS_CLIENT_CA_FILE
+                          PEM CA: require client certificates it signed (mutual TLS)
+Bad settings are listed together and exit with 2.
+`;
+
+/** `carillon console --help`. */
+export const CONSOLE_USAGE = `usage: carillon console [--log-level LEVEL]
+
+Runs the console: the REST API (docs at /api/docs). Settings come from the environment
+(docs/configuration.md):
+${COMMON}
+  CARILLON_SERVER_GROUPS  ServerGroups new task groups are placed in (default 1)
+  CARILLON_HTTP_HOST      HTTP listen address (default 127.0.0.1)
+  CARILLON_HTTP_PORT      HTTP port (default 7700)
+  CARILLON_ADMIN_USER, CARILLON_ADMIN_PASSWORD
+                          create this admin (default user admin; password 8 to 1024 characters)
+                          at start if it does not exist
+Bad settings are listed together and exit with 2.
+`;
+
+/** `carillon migrate --help`. */
+export const MIGRATE_USAGE = `usage: carillon migrate [--log-level LEVEL]
+
+Brings the database schema up to date, then exits. On MySQL/MariaDB it creates the database
+named in the URL if it does not exist and the user may; otherwise it prints the statement for an
+administrator to run. Settings come from the environment (docs/configuration.md):
+${COMMON}
+Bad settings are listed together and exit with 2.
+`;
