@@ -1,6 +1,6 @@
+import type SqliteDatabase from 'better-sqlite3';
 import { cachingStatements } from './sqlite-statement-cache.js';
 import { isAbsolute } from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
 import {
   CompiledQuery,
   Kysely,
@@ -12,7 +12,6 @@ import {
   sql,
 } from 'kysely';
 import type { DatabaseConnection, Dialect } from 'kysely';
-import { createPool } from 'mysql2';
 import { SQLITE_PROFILE, mysqlFamilyProfile } from './database-profile.js';
 import type { DatabaseProfile } from './database-profile.js';
 import { StorageErrorCode, storageError } from './errors.js';
@@ -56,7 +55,11 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
     case 'mariadb:':
       return connectMysql(url, options.poolSize ?? 10);
     case 'sqlite:':
-      return connectSqlite(url, options.busyTimeoutMs ?? 5000);
+      return connectSqlite(
+        url,
+        options.busyTimeoutMs ?? 5000,
+        await loadDriver('better-sqlite3', () => import('better-sqlite3')),
+      );
     default:
       throw storageError(
         StorageErrorCode.UnsupportedUrl,
@@ -65,7 +68,24 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   }
 }
 
+/**
+ * Loads a database driver when its database is first used: each is an optional dependency, so
+ * a deployment on MySQL needs no SQLite build and the other way round.
+ */
+async function loadDriver<T>(name: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    throw storageError(
+      StorageErrorCode.DriverMissing,
+      `the ${name} package is needed for this database URL and could not be loaded: install it (npm install ${name})`,
+      error,
+    );
+  }
+}
+
 async function connectMysql(url: URL, poolSize: number): Promise<Connection> {
+  const { createPool } = await loadDriver('mysql2', () => import('mysql2'));
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (database === '' || url.hostname === '') {
     throw storageError(
@@ -117,7 +137,12 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
   }
 }
 
-function connectSqlite(url: URL, busyTimeoutMs: number): Connection {
+function connectSqlite(
+  url: URL,
+  busyTimeoutMs: number,
+  driver: { default: typeof SqliteDatabase },
+): Connection {
+  const Sqlite = driver.default;
   const path = url.pathname === ':memory:' ? ':memory:' : decodeURIComponent(url.pathname);
   if (url.hostname !== '' || (path !== ':memory:' && !isAbsolute(path))) {
     throw storageError(
@@ -125,7 +150,7 @@ function connectSqlite(url: URL, busyTimeoutMs: number): Connection {
       'a sqlite URL names an absolute path, sqlite:///var/lib/carillon.db, or sqlite::memory:',
     );
   }
-  const database = new SqliteDatabase(path, { timeout: Math.max(0, Math.floor(busyTimeoutMs)) });
+  const database = new Sqlite(path, { timeout: Math.max(0, Math.floor(busyTimeoutMs)) });
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');

@@ -1,4 +1,3 @@
-import { createConnection } from 'mysql2/promise';
 import { StorageErrorCode, storageError } from './errors.js';
 
 /** What {@link createDatabaseIfMissing} found or did. */
@@ -43,6 +42,7 @@ export async function createDatabaseIfMissing(url: string): Promise<CreateDataba
   if (parsed.protocol !== 'mysql:' && parsed.protocol !== 'mariadb:') return 'not-applicable';
   const database = databaseOf(parsed);
   const user = decodeURIComponent(parsed.username);
+  const { createConnection } = await import('mysql2/promise');
   const connection = await createConnection({
     host: parsed.hostname,
     port: parsed.port === '' ? 3306 : Number(parsed.port),

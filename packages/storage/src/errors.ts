@@ -18,6 +18,8 @@ export const StorageErrorCode = {
   Contended: 'CARILLON_STORAGE_CONTENDED',
   /** The database server is too old for a capability the stores need (e.g. SKIP LOCKED). */
   UnsupportedDatabase: 'CARILLON_STORAGE_UNSUPPORTED_DATABASE',
+  /** The driver package of the URL's database (better-sqlite3, mysql2) is not installed. */
+  DriverMissing: 'CARILLON_STORAGE_DRIVER_MISSING',
   /** The database a URL names does not exist and its user may not create it. */
   CannotCreateDatabase: 'CARILLON_STORAGE_CANNOT_CREATE_DATABASE',
 } as const;
