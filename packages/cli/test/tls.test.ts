@@ -1,5 +1,6 @@
-// `carillon server` over TLS and mutual TLS from certificate files, with a throwaway CA made here
-// by openssl; the real SDK connects in this process. Plaintext and certificate-less clients fail.
+// `carillon server` over TLS and over mutual TLS from certificate files, with a throwaway CA made
+// here by openssl; the real SDK connects in this process. Plaintext and certificate-less clients
+// are refused.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -134,51 +135,82 @@ async function refused(tls: ClientTls | undefined): Promise<unknown> {
   }
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'carillon-tls-'));
-  await makeCertificates();
-  const dbUrl = `sqlite://${join(dir, 'carillon.db')}`;
-  await seed(dbUrl);
-  const port = await freePort();
-  address = `127.0.0.1:${port}`;
+let dbUrl: string;
+
+/** Starts `carillon server` with the CA-signed certificate; mutual: clients must show theirs. */
+function startServer(mutual: boolean): void {
   server = startCarillonProcess(['server'], {
     CARILLON_DB_URL: dbUrl,
     CARILLON_SERVER_ID: SERVER_ID,
-    CARILLON_RPC_PORT: String(port),
+    CARILLON_RPC_PORT: address.split(':')[1] ?? '',
     CARILLON_LOG_LEVEL: 'warn',
     CARILLON_TLS_CERT_FILE: join(dir, 'server.pem'),
     CARILLON_TLS_KEY_FILE: join(dir, 'server.key'),
-    CARILLON_TLS_CLIENT_CA_FILE: join(dir, 'ca.pem'),
+    ...(mutual ? { CARILLON_TLS_CLIENT_CA_FILE: join(dir, 'ca.pem') } : {}),
   });
+}
+
+/** A client with these TLS settings starts and runs a fire of the every-second job. */
+async function runsFire(tls: ClientTls): Promise<void> {
+  const c = client(tls);
+  let ran!: (jobId: number) => void;
+  const fired = new Promise<number>((resolve) => (ran = resolve));
+  c.register('tick', {
+    execute(ctx) {
+      ran(ctx.jobId);
+      return Promise.resolve('tls');
+    },
+  });
+  try {
+    await c.start();
+    expect(await fired).toBeGreaterThan(0);
+  } finally {
+    await c.stop({ graceMs: 2_000 });
+  }
+  expect(server?.output()).not.toContain('"level":50');
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'carillon-tls-'));
+  await makeCertificates();
+  dbUrl = `sqlite://${join(dir, 'carillon.db')}`;
+  await seed(dbUrl);
+  address = `127.0.0.1:${await freePort()}`;
 }, 60_000);
 
 afterAll(async () => {
-  await server?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
+describe('carillon server with TLS', () => {
+  beforeAll(() => startServer(false));
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('runs fires for a client that trusts the CA', async () => {
+    await runsFire({ rootCerts: pem['ca.pem'] });
+  }, 60_000);
+
+  it('refuses a plaintext client', async () => {
+    const error = await refused(undefined);
+    expect(error).toBeInstanceOf(CarillonError);
+    expect((error as CarillonError).code).toBe(ClientErrorCode.StartTimeout);
+  }, 30_000);
+});
+
 describe('carillon server with mutual TLS', () => {
+  beforeAll(() => startServer(true));
+  afterAll(async () => {
+    await server?.stop();
+  });
+
   it('runs fires for a client that trusts the CA and shows its certificate', async () => {
-    const c = client({
+    await runsFire({
       rootCerts: pem['ca.pem'],
       privateKey: pem['client.key'],
       certChain: pem['client.pem'],
     });
-    let ran!: (jobId: number) => void;
-    const fired = new Promise<number>((resolve) => (ran = resolve));
-    c.register('tick', {
-      execute(ctx) {
-        ran(ctx.jobId);
-        return Promise.resolve('tls');
-      },
-    });
-    try {
-      await c.start();
-      expect(await fired).toBeGreaterThan(0);
-    } finally {
-      await c.stop({ graceMs: 2_000 });
-    }
-    expect(server?.output()).not.toContain('"level":50');
   }, 60_000);
 
   it('refuses a client without a certificate, and a plaintext one', async () => {
