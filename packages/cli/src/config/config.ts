@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
+import { PASSWORD_LIMITS } from '@carillon/console';
 import { EnvReader } from './env-reader.js';
 import type { FlagSpec } from './flags.js';
 import { readFlags } from './flags.js';
@@ -52,8 +53,6 @@ export interface DevConfig {
   readonly adminPassword: string | undefined;
 }
 
-/** The admin password's length limits (the console's `PASSWORD_LIMITS`). */
-const PASSWORD = { min: 8, max: 1024 } as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -119,9 +118,12 @@ function common(
 
 function adminPassword(r: EnvReader): string | undefined {
   const password = r.optional('CARILLON_ADMIN_PASSWORD');
-  if (password !== undefined && (password.length < PASSWORD.min || password.length > PASSWORD.max))
+  if (
+    password !== undefined &&
+    (password.length < PASSWORD_LIMITS.min || password.length > PASSWORD_LIMITS.max)
+  )
     r.problem(
-      `CARILLON_ADMIN_PASSWORD must be ${PASSWORD.min} to ${PASSWORD.max} characters long, got ${password.length}`,
+      `CARILLON_ADMIN_PASSWORD must be ${PASSWORD_LIMITS.min} to ${PASSWORD_LIMITS.max} characters long, got ${password.length}`,
     );
   return password;
 }
