@@ -1,14 +1,14 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
- * Creates `dir` (and missing parents) readable by its owner only (0700), and tightens it if it
- * exists: it holds the database and secrets.
+ * Creates `dir` (and missing parents) readable by its owner only (0700): it holds the database
+ * and secrets. An existing directory keeps its mode: it may be one the user named for more than
+ * Carillon (`--data-dir .`).
  */
 export async function ensurePrivateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
 }
 
 /**

@@ -26,7 +26,7 @@ Runs a server, the console and a demo client in one process on a SQLite file.
   CARILLON_ADMIN_PASSWORD sets the admin password, 8 to 1024 characters (else one is generated
   once and kept). The demo client runs the demo jobs until another client of the demo group
   registers one of their handlers (simple-test, api-test); then it steps aside until the next
-  start. The data directory is made 0700, the files in it 0600.
+  start. A new data directory is created 0700, the files it makes 0600.
 `;
 
 /** `carillon dev`: everything on one machine, no services needed. */
