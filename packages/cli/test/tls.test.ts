@@ -21,6 +21,12 @@ let groupId: string;
 let token: string;
 const pem: Record<string, Buffer> = {};
 
+function pemOf(file: string): Buffer {
+  const content = pem[file];
+  if (content === undefined) throw new Error(`${file} was not made`);
+  return content;
+}
+
 function openssl(args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
 }
@@ -189,7 +195,7 @@ describe('carillon server with TLS', () => {
   });
 
   it('runs fires for a client that trusts the CA', async () => {
-    await runsFire({ rootCerts: pem['ca.pem'] });
+    await runsFire({ rootCerts: pemOf('ca.pem') });
   }, 60_000);
 
   it('refuses a plaintext client', async () => {
@@ -207,14 +213,14 @@ describe('carillon server with mutual TLS', () => {
 
   it('runs fires for a client that trusts the CA and shows its certificate', async () => {
     await runsFire({
-      rootCerts: pem['ca.pem'],
-      privateKey: pem['client.key'],
-      certChain: pem['client.pem'],
+      rootCerts: pemOf('ca.pem'),
+      privateKey: pemOf('client.key'),
+      certChain: pemOf('client.pem'),
     });
   }, 60_000);
 
   it('refuses a client without a certificate, and a plaintext one', async () => {
-    for (const error of [await refused({ rootCerts: pem['ca.pem'] }), await refused(undefined)]) {
+    for (const error of [await refused({ rootCerts: pemOf('ca.pem') }), await refused(undefined)]) {
       expect(error).toBeInstanceOf(CarillonError);
       expect((error as CarillonError).code).toBe(ClientErrorCode.StartTimeout);
     }
