@@ -1,11 +1,12 @@
 // The command explains itself without configuration, lists every bad setting at once (exit 2, no
 // stack trace) and creates a missing MariaDB database on migrate. Runs `main` in this process.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { testDatabases } from '@carillon/testkit';
+import { MYSQL_SERVER_URL, testDatabases } from '@carillon/testkit';
 import { main } from '../src/main.js';
 
 interface Run {
@@ -112,6 +113,18 @@ describe('carillon migrate', () => {
     const again = await carillon(['migrate'], { CARILLON_DB_URL: url });
     expect(again.code).toBe(0);
     expect(again.stdout).toBe('database schema is up to date\n');
+  });
+
+  it('server on a database that does not exist says to run migrate, in one line', async () => {
+    // A name nothing creates: the server must not create it either.
+    const url = new URL(`carillon_t_missing_${randomBytes(6).toString('hex')}`, MYSQL_SERVER_URL);
+    const run = await carillon(['server'], {
+      CARILLON_DB_URL: url.toString(),
+      CARILLON_RPC_PORT: '0',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('carillon migrate');
+    expect(run.stderr).not.toMatch(STACK_LINE);
   });
 
   it('creates a SQLite file 0600 in a new directory 0700', async () => {

@@ -51,10 +51,12 @@ export class DevDemoClient {
     options.coordinator.onClientRegistered = (member) => this.#clientRegistered(member);
   }
 
+  /** Connects the demo client (it learns the servers from the console). */
   start(): Promise<void> {
     return this.#client.start();
   }
 
+  /** Stops the demo client, letting running demo work finish for up to 5 s. Idempotent. */
   stop(): Promise<void> {
     return this.#client.stop({ graceMs: 5_000 });
   }
@@ -84,8 +86,10 @@ export class DevDemoClient {
  * registers (after registration, so the client's handlers are known).
  */
 export class DevCoordinator extends InProcessCoordinator {
+  /** Told of every client registration, once it is registered. */
   onClientRegistered: ((member: ClientMember) => void) | undefined;
 
+  /** Registers the client, then tells {@link onClientRegistered}. */
   override async registerClient(member: ClientMember): Promise<void> {
     await super.registerClient(member);
     this.onClientRegistered?.(member);
