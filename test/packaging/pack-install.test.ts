@@ -141,10 +141,19 @@ describe('npm pack of the published packages', () => {
     await mkdir(dirname(join(at, binding)), { recursive: true });
     await copyFile(join(ROOT, binding), join(at, binding));
 
+    const carillon = join(at, 'node_modules', '.bin', 'carillon');
+    const version = await run(carillon, ['--version'], { cwd: at });
+    expect(version.stdout).toMatch(/^carillon \d+\.\d+\.\d+\n$/);
+    const help = await run(carillon, ['server', '--help'], {
+      cwd: at,
+      env: { PATH: process.env['PATH'] ?? '' }, // no CARILLON_* variable
+    });
+    expect(help.stdout).toContain('CARILLON_TLS_CERT_FILE');
+
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     dev = spawn(
-      join(at, 'node_modules', '.bin', 'carillon'),
+      carillon,
       ['dev', '--data-dir', '.carillon', '--port', String(port), '--rpc-port', '0'],
       {
         cwd: at,
