@@ -93,7 +93,8 @@ function describeFailure(error: unknown): string {
     return `${error.message}${cause} [${error.code}]`;
   }
   const coded = error as { code?: unknown; errno?: unknown; message?: unknown };
-  if (error instanceof Error && typeof coded.code === 'string') {
+  // System and driver errors (ECONNREFUSED, ER_ACCESS_DENIED_ERROR); Node's ERR_* are bugs.
+  if (error instanceof Error && typeof coded.code === 'string' && !coded.code.startsWith('ERR_')) {
     const hint = coded.errno === 1049 ? '; create it with "carillon migrate" (see its --help)' : '';
     return `${error.message} [${coded.code}]${hint}`;
   }
