@@ -25,6 +25,11 @@ export interface SchedulerOptions {
   readonly maxClaimsPerTick?: number;
   /** Whether this server should claim the job's fires (false: standby, lets a peer claim). */
   readonly shouldClaim?: (job: Job) => boolean;
+  /**
+   * Whether a failed claim statement may succeed later (the database was unreachable or busy):
+   * its claims are then tried again. Claims that failed otherwise are dropped. Default: all.
+   */
+  readonly isTransient?: (error: unknown) => boolean;
 }
 
 /** Wait before retrying a claim statement that failed (the database is down or unreachable). */
@@ -36,6 +41,8 @@ interface Entry {
   generation: number;
   /** The last instant handled (claimed, skipped or missed). */
   cursor: number;
+  /** When this scheduler put the job under schedule (its clock). */
+  readonly since: number;
 }
 
 /**
@@ -46,6 +53,13 @@ interface Entry {
 export class Scheduler {
   readonly #o: Required<Omit<SchedulerOptions, 'shouldClaim'>> &
     Pick<SchedulerOptions, 'shouldClaim'>;
+  /**
+   * The instants that came due while this scheduler was busy claiming (a statement that took
+   * long, failed and was retried): those were delayed, not missed, and are claimed as scheduled
+   * fires however late. A pass that starts within the misfire threshold of the previous one's
+   * end extends it; after a longer gap (the process stalled, the clock jumped) it starts afresh.
+   */
+  #busy: { from: number; to: number } | undefined;
   readonly #entries = new Map<number, Entry>();
   readonly #heap = new FireHeap();
   #generation = 0;
@@ -65,6 +79,7 @@ export class Scheduler {
       fireAllCap: 100,
       maxMissedRecorded: 1_000,
       maxClaimsPerTick: 1_000,
+      isTransient: () => true,
       ...options,
     };
   }
@@ -111,7 +126,13 @@ export class Scheduler {
         previous?.cursor ?? lastFired.get(job.id) ?? job.updatedAt,
         job.updatedAt,
       );
-      const entry: Entry = { job, next, generation: ++this.#generation, cursor };
+      const entry: Entry = {
+        job,
+        next,
+        generation: ++this.#generation,
+        cursor,
+        since: this.#o.clock.now(),
+      };
       this.#entries.set(job.id, entry);
       this.#push(entry);
     }
@@ -148,7 +169,21 @@ export class Scheduler {
     this.#running = true;
     this.#idle = this.#claimDue()
       .catch((error: unknown) => {
-        this.#o.logger.error(
+        if (!this.#o.isTransient(error)) {
+          // Trying the same claims again would fail the same way, and hold up every later one.
+          const dropped = this.#unsent.splice(0);
+          this.#o.logger.error(
+            {
+              err: error,
+              dropped: dropped.length,
+              jobIds: [...new Set(dropped.map((c) => c.jobId))],
+            },
+            'claiming fires failed for a reason other than the database; those fires are dropped',
+          );
+          return;
+        }
+        // The database's health reports the outage once; this is the statement's own trace.
+        this.#o.logger.debug(
           { err: error, pending: this.#unsent.length },
           'claiming fires failed; will retry',
         );
@@ -171,6 +206,32 @@ export class Scheduler {
 
   async #claimDue(): Promise<void> {
     const now = this.#o.clock.now();
+    try {
+      await this.#claimDueAt(now);
+    } finally {
+      this.#markBusy(now, this.#o.clock.now());
+    }
+  }
+
+  #markBusy(from: number, to: number): void {
+    const busy = this.#busy;
+    if (busy !== undefined && from - this.#o.misfireThresholdMs <= busy.to && from >= busy.from)
+      busy.to = Math.max(busy.to, to);
+    else this.#busy = { from, to: Math.max(from, to) };
+  }
+
+  /**
+   * True when the job's instant `at` is past the misfire threshold and was not merely delayed
+   * while this scheduler, holding the job, was busy claiming.
+   */
+  #isMissed(entry: Entry, at: number, now: number): boolean {
+    const threshold = this.#o.misfireThresholdMs;
+    if (at >= now - threshold) return false;
+    const busy = this.#busy;
+    return busy === undefined || at < Math.max(busy.from, entry.since) - threshold || at > busy.to;
+  }
+
+  async #claimDueAt(now: number): Promise<void> {
     const horizon = now + this.#o.leadMs;
     // Retrying with the same ids is safe: a claim that did land is found as won again.
     const claims: FireClaim[] = this.#unsent.splice(0);
@@ -180,7 +241,7 @@ export class Scheduler {
       this.#heap.pop();
       const entry = this.#entries.get(top.jobId);
       if (entry === undefined || entry.generation !== top.generation) continue;
-      if (top.at < now - this.#o.misfireThresholdMs) {
+      if (this.#isMissed(entry, top.at, now)) {
         this.#collectMissed(entry, top.at, now, claims);
       } else {
         entry.cursor = top.at;
@@ -226,18 +287,29 @@ export class Scheduler {
 
   /** Gathers every missed instant of a job up to now and claims them as its misfire policy says. */
   #collectMissed(entry: Entry, first: number, now: number, claims: FireClaim[]): void {
-    const limit = now - this.#o.misfireThresholdMs;
     const missed: number[] = [];
     let at: number | null = first;
-    while (at !== null && at < limit && missed.length < this.#o.maxMissedRecorded) {
+    while (
+      at !== null &&
+      this.#isMissed(entry, at, now) &&
+      missed.length < this.#o.maxMissedRecorded
+    ) {
       missed.push(at);
       at = entry.next(at);
     }
     let last = missed[missed.length - 1] ?? first;
-    if (at !== null && at < limit) {
-      // Past the cap, jump to the present instead of walking instants one by one; the last
-      // recorded row says how far the gap reached.
-      last = limit;
+    if (at !== null && this.#isMissed(entry, at, now)) {
+      // Past the cap, jump ahead instead of walking instants one by one (to the present, or to
+      // where instants were only delayed); the last recorded row says how far the gap reached.
+      const busy = this.#busy;
+      const delayedFrom =
+        busy === undefined
+          ? Infinity
+          : Math.max(busy.from, entry.since) - this.#o.misfireThresholdMs;
+      last = Math.min(
+        now - this.#o.misfireThresholdMs,
+        delayedFrom > last ? delayedFrom - 1 : Infinity,
+      );
     }
     entry.cursor = last;
     const plan = planMisfires(missed, entry.job.misfire, this.#o.fireAllCap);
