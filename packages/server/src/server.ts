@@ -70,6 +70,9 @@ export class CarillonServer {
       ...common,
       isTransient: (error) => stores.isTransient(error),
       ...(options.databaseStallMs === undefined ? {} : { stallMs: options.databaseStallMs }),
+      ...(options.misfireThresholdMs === undefined
+        ? {}
+        : { mergeGapMs: options.misfireThresholdMs }),
     });
     this.#executions = new PatientExecutionStore(stores.executions, this.#health);
     this.#scheduler = new Scheduler({
@@ -78,6 +81,7 @@ export class CarillonServer {
       executions: this.#executions,
       shouldClaim: (job) => this.#membership.isPreferred(job),
       isTransient: (error) => stores.isTransient(error),
+      databaseTrouble: () => this.#health.troubleWindow,
       ...(options.leadMs === undefined ? {} : { leadMs: options.leadMs }),
       ...(options.misfireThresholdMs === undefined
         ? {}

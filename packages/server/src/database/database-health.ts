@@ -19,6 +19,20 @@ export interface DatabaseHealthOptions {
   readonly isTransient: (error: unknown) => boolean;
   /** A statement unanswered for this long counts as the database failing. Default 5,000 ms. */
   readonly stallMs?: number;
+  /**
+   * Spells of trouble (statements that failed transiently or took at least `slowMs`) less than
+   * this far apart count as one, in {@link DatabaseHealth.troubleWindow}. Default 5,000 ms.
+   */
+  readonly mergeGapMs?: number;
+}
+
+/** A statement that takes this long has held up the server (SQLite waits synchronously). */
+const SLOW_STATEMENT_MS = 200;
+
+/** An interval of time (ms epoch, both ends included). */
+export interface TimeWindow {
+  readonly from: number;
+  readonly to: number;
 }
 
 /**
@@ -33,9 +47,20 @@ export class DatabaseHealth {
   #since: number | null = null;
   #reason: string | null = null;
   #failures = 0;
+  #trouble: { from: number; to: number } | undefined;
 
   constructor(options: DatabaseHealthOptions) {
-    this.#o = { stallMs: 5_000, ...options };
+    this.#o = { stallMs: 5_000, mergeGapMs: 5_000, ...options };
+  }
+
+  /**
+   * The latest spell during which the database held the server up: from the start of the first
+   * statement that failed transiently or was slow, to the end of the last. The scheduler counts
+   * instants due within it as delayed, not missed. (With SQLite, a statement waiting for a lock
+   * stops the whole process, the scheduler's timers included.)
+   */
+  get troubleWindow(): TimeWindow | undefined {
+    return this.#trouble;
   }
 
   get status(): DatabaseStatus {
@@ -56,6 +81,8 @@ export class DatabaseHealth {
    * passed through unchanged. Only transient errors and stalls count against the database.
    */
   async watch<T>(work: () => Promise<T>): Promise<T> {
+    const startedAt = this.#o.clock.now();
+    let troubled = false;
     const stall = setTimeout(
       () => this.failing(`no answer for ${this.#o.stallMs} ms (a table or row lock held?)`),
       this.#o.stallMs,
@@ -65,10 +92,27 @@ export class DatabaseHealth {
       this.answered();
       return result;
     } catch (error) {
-      if (this.#o.isTransient(error)) this.failing(describe(error));
+      troubled = this.#o.isTransient(error);
+      if (troubled) this.failing(describe(error));
       throw error;
     } finally {
       clearTimeout(stall);
+      const endedAt = this.#o.clock.now();
+      if (troubled || endedAt - startedAt >= SLOW_STATEMENT_MS) this.#troubled(startedAt, endedAt);
+    }
+  }
+
+  #troubled(from: number, to: number): void {
+    const t = this.#trouble;
+    if (
+      t !== undefined &&
+      from >= t.from - this.#o.mergeGapMs &&
+      from <= t.to + this.#o.mergeGapMs
+    ) {
+      t.from = Math.min(t.from, from);
+      t.to = Math.max(t.to, to);
+    } else {
+      this.#trouble = { from, to: Math.max(from, to) };
     }
   }
 

@@ -21,7 +21,7 @@ const MAX_BACKOFF_MS = 2_000;
  * The execution store as the server uses it: every statement reports to the
  * {@link DatabaseHealth}, and the writes that record what became of executions (fenced
  * transitions, log lines) are tried again, with backoff, for as long as the database fails
- * transiently. So a `false` from a transition always means the fence no longer held, never that
+ * transiently (and so are reads of one execution, which a late result waits on). So a `false` from a transition always means the fence no longer held, never that
  * the database was unreachable; and since the server's writers send one batch at a time, the
  * changes waiting behind a retried batch keep their order. Other errors pass through at once.
  * After {@link stopRetrying} (the server stopping) a failing write fails instead of waiting.
@@ -83,8 +83,9 @@ export class PatientExecutionStore implements ExecutionStore {
     return this.#health.watch(() => this.#store.adoptOrphans(deadServerId, newServerId, jobIds));
   }
 
+  /** Retried like the writes: a client's late result waits on it, and must not be lost. */
   get(id: string): Promise<Execution | undefined> {
-    return this.#health.watch(() => this.#store.get(id));
+    return this.#patiently(() => this.#store.get(id));
   }
 
   requestCancel(id: string, nowMs: number): Promise<Execution | undefined> {

@@ -30,6 +30,11 @@ export interface SchedulerOptions {
    * its claims are then tried again. Claims that failed otherwise are dropped. Default: all.
    */
   readonly isTransient?: (error: unknown) => boolean;
+  /**
+   * The latest spell during which the database held the server up (see `DatabaseHealth`):
+   * instants due within it were delayed, not missed. Default: none.
+   */
+  readonly databaseTrouble?: () => { readonly from: number; readonly to: number } | undefined;
 }
 
 /** Wait before retrying a claim statement that failed (the database is down or unreachable). */
@@ -51,8 +56,8 @@ interface Entry {
  * hands the fires it won to the dispatcher through the `fires:claimed` event.
  */
 export class Scheduler {
-  readonly #o: Required<Omit<SchedulerOptions, 'shouldClaim'>> &
-    Pick<SchedulerOptions, 'shouldClaim'>;
+  readonly #o: Required<Omit<SchedulerOptions, 'shouldClaim' | 'databaseTrouble'>> &
+    Pick<SchedulerOptions, 'shouldClaim' | 'databaseTrouble'>;
   /**
    * The instants that came due while this scheduler was busy claiming (a statement that took
    * long, failed and was retried): those were delayed, not missed, and are claimed as scheduled
@@ -222,13 +227,36 @@ export class Scheduler {
 
   /**
    * True when the job's instant `at` is past the misfire threshold and was not merely delayed
-   * while this scheduler, holding the job, was busy claiming.
+   * while this scheduler, holding the job, was busy claiming or held up by the database.
    */
   #isMissed(entry: Entry, at: number, now: number): boolean {
-    const threshold = this.#o.misfireThresholdMs;
-    if (at >= now - threshold) return false;
-    const busy = this.#busy;
-    return busy === undefined || at < Math.max(busy.from, entry.since) - threshold || at > busy.to;
+    if (at >= now - this.#o.misfireThresholdMs) return false;
+    return (
+      !this.#delayed(entry, at, this.#busy) &&
+      !this.#delayed(entry, at, this.#o.databaseTrouble?.())
+    );
+  }
+
+  #delayed(
+    entry: Entry,
+    at: number,
+    window: { readonly from: number; readonly to: number } | undefined,
+  ): boolean {
+    if (window === undefined) return false;
+    // Instants not yet missed when the spell began were due during it.
+    const from = Math.max(window.from, entry.since) - this.#o.misfireThresholdMs;
+    return at >= from && at <= window.to;
+  }
+
+  /** Where a run of missed instants starting after `last` reaches delayed ones, if it does. */
+  #delayedFrom(entry: Entry, last: number): number {
+    let first = Infinity;
+    for (const w of [this.#busy, this.#o.databaseTrouble?.()]) {
+      if (w === undefined) continue;
+      const from = Math.max(w.from, entry.since) - this.#o.misfireThresholdMs;
+      if (from > last && from < first) first = from;
+    }
+    return first;
   }
 
   async #claimDueAt(now: number): Promise<void> {
@@ -301,15 +329,7 @@ export class Scheduler {
     if (at !== null && this.#isMissed(entry, at, now)) {
       // Past the cap, jump ahead instead of walking instants one by one (to the present, or to
       // where instants were only delayed); the last recorded row says how far the gap reached.
-      const busy = this.#busy;
-      const delayedFrom =
-        busy === undefined
-          ? Infinity
-          : Math.max(busy.from, entry.since) - this.#o.misfireThresholdMs;
-      last = Math.min(
-        now - this.#o.misfireThresholdMs,
-        delayedFrom > last ? delayedFrom - 1 : Infinity,
-      );
+      last = Math.min(now - this.#o.misfireThresholdMs, this.#delayedFrom(entry, last) - 1);
     }
     entry.cursor = last;
     const plan = planMisfires(missed, entry.job.misfire, this.#o.fireAllCap);
