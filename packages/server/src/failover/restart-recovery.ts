@@ -26,7 +26,7 @@ export async function recoverAfterRestart(o: RestartRecoveryOptions): Promise<()
     { count: inFlight.length, graceMs: o.graceMs },
     'executions left in flight by a previous run',
   );
-  return o.clock.setTimer(o.clock.now() + o.graceMs, () => {
+  return o.clock.after(o.graceMs, () => {
     redispatchAbandoned(o, inFlight).catch((error: unknown) =>
       o.logger.error({ err: error }, 'dispatching executions left by a previous run failed'),
     );

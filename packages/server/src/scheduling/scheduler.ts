@@ -193,9 +193,9 @@ export class Scheduler {
           'claiming fires failed; will retry',
         );
         if (this.#stopped) return;
-        const retryAt = this.#o.clock.now() + CLAIM_RETRY_MS;
-        this.#cancelTimer = this.#o.clock.setTimer(retryAt, () => this.#wake());
-        this.#armedAt = retryAt;
+        // A wait, not an instant: a step of the wall clock must not stretch it.
+        this.#cancelTimer = this.#o.clock.after(CLAIM_RETRY_MS, () => this.#wake());
+        this.#armedAt = this.#o.clock.now() + CLAIM_RETRY_MS;
       })
       .finally(() => {
         this.#running = false;
