@@ -47,6 +47,8 @@ export class DatabaseHealth {
   #since: number | null = null;
   #reason: string | null = null;
   #failures = 0;
+  /** Statements in flight past `stallMs`: while any is, the outage goes on. */
+  #stalled = 0;
   #trouble: { from: number; to: number } | undefined;
 
   constructor(options: DatabaseHealthOptions) {
@@ -83,12 +85,17 @@ export class DatabaseHealth {
   async watch<T>(work: () => Promise<T>): Promise<T> {
     const startedAt = this.#o.clock.now();
     let troubled = false;
-    const stall = setTimeout(
-      () => this.failing(`no answer for ${this.#o.stallMs} ms (a table or row lock held?)`),
-      this.#o.stallMs,
-    );
+    let stalled = false;
+    const stall = setTimeout(() => {
+      stalled = true;
+      this.#stalled++;
+      this.failing(`no answer for ${this.#o.stallMs} ms (a table or row lock held?)`);
+    }, this.#o.stallMs);
     try {
       const result = await work();
+      // Settled before `finally` counts it out: a stalled statement ending well ends the outage.
+      if (stalled) this.#stalled--;
+      stalled = false;
       this.answered();
       return result;
     } catch (error) {
@@ -97,6 +104,7 @@ export class DatabaseHealth {
       throw error;
     } finally {
       clearTimeout(stall);
+      if (stalled) this.#stalled--;
       const endedAt = this.#o.clock.now();
       if (troubled || endedAt - startedAt >= SLOW_STATEMENT_MS) this.#troubled(startedAt, endedAt);
     }
@@ -129,9 +137,12 @@ export class DatabaseHealth {
     this.#o.events.emit('database:failing', { since: this.#since, reason });
   }
 
-  /** A statement succeeded: ends an outage, if one was under way. */
+  /**
+   * A statement succeeded: ends an outage, if one was under way and no other statement is
+   * still stalled (a lock on one table leaves statements on others answering).
+   */
   answered(): void {
-    if (this.#since === null) return;
+    if (this.#since === null || this.#stalled > 0) return;
     const since = this.#since;
     const failures = this.#failures;
     const downMs = Math.max(0, this.#o.clock.now() - since);
