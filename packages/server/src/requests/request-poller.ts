@@ -20,13 +20,30 @@ export interface RequestPollerOptions {
  */
 export class RequestPoller {
   readonly #o: RequestPollerOptions;
+  #looking: Promise<void> = Promise.resolve();
+  #queued: Promise<void> | undefined;
 
   constructor(options: RequestPollerOptions) {
     this.#o = options;
   }
 
-  /** Looks once; failures are logged, and the next look tries again. */
-  async pickUp(): Promise<void> {
+  /**
+   * Looks once; failures are logged, and the next look tries again. Calls while a look runs
+   * fold into one more look after it: while the database hangs (a locked table), polls do not
+   * pile up and hold every connection of the pool.
+   */
+  pickUp(): Promise<void> {
+    if (this.#queued !== undefined) return this.#queued;
+    const next = this.#looking.then(() => {
+      this.#queued = undefined;
+      return this.#look();
+    });
+    this.#queued = next;
+    this.#looking = next;
+    return next;
+  }
+
+  async #look(): Promise<void> {
     const o = this.#o;
     try {
       const jobIds = (await o.executions.listJobsWithUnowned()).filter(
