@@ -3,7 +3,7 @@ import type { Authenticator } from './auth/authenticator.js';
 import type { GroupAccess } from './auth/group-access.js';
 
 /** The stores of one transaction. */
-export type TxStores = Omit<Stores, 'transaction' | 'close'>;
+export type TxStores = Omit<Stores, 'transaction' | 'close' | 'isTransient'>;
 
 /** Appends an audit row in the transaction of the change it describes. */
 export type RecordAudit = (action: string, target: string, detail?: object) => Promise<void>;

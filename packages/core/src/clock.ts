@@ -7,6 +7,12 @@ export interface Clock {
    * A callback may run late, never early.
    */
   setTimer(atMs: number, callback: () => void): () => void;
+  /**
+   * Calls `callback` once `delayMs` of elapsed time has passed, however the wall clock is
+   * stepped meanwhile (by NTP, say): for durations (timeouts, grace periods, retry delays),
+   * where {@link Clock.setTimer} is for instants of a schedule. Returns a function that cancels it.
+   */
+  after(delayMs: number, callback: () => void): () => void;
 }
 
 /** The real clock. Re-arms a timer that Node fires early (it can by ~2 ms), so it never fires early. */
@@ -32,9 +38,17 @@ export class SystemClock implements Clock {
       handle = undefined;
     };
   }
+
+  after(delayMs: number, callback: () => void): () => void {
+    // Node's timers run on a monotonic clock: a step of the wall clock does not move them.
+    const handle = setTimeout(callback, Math.max(0, delayMs));
+    return () => clearTimeout(handle);
+  }
 }
 
 interface PendingTimer {
+  /** On the wall clock (`setTimer`) or on the elapsed-time clock (`after`). */
+  readonly on: 'wall' | 'elapsed';
   readonly atMs: number;
   readonly seq: number;
   readonly callback: () => void;
@@ -42,10 +56,14 @@ interface PendingTimer {
 
 /**
  * A clock that moves only when told to: `set()` and `advance()` run the timers that come due,
- * in order. It may be stepped backwards (as a real clock can be by NTP); timers then wait.
+ * in order. It keeps two times, as a real machine does: the wall clock (`now()`, `setTimer`),
+ * which `set()` may step backwards or forwards (as NTP can), and the time elapsed (`after`),
+ * which only `advance()` moves. A wall timer waits through a backward step; an elapsed one
+ * does not notice it.
  */
 export class ManualClock implements Clock {
   #now: number;
+  #elapsed = 0;
   #seq = 0;
   #timers: PendingTimer[] = [];
 
@@ -58,30 +76,36 @@ export class ManualClock implements Clock {
   }
 
   setTimer(atMs: number, callback: () => void): () => void {
-    const timer = { atMs, seq: this.#seq++, callback };
-    this.#timers.push(timer);
-    return () => {
-      this.#timers = this.#timers.filter((t) => t !== timer);
-    };
+    return this.#add({ on: 'wall', atMs, seq: this.#seq++, callback });
   }
 
-  /** Moves the clock to `ms` (forwards or backwards) and runs the timers now due. */
+  after(delayMs: number, callback: () => void): () => void {
+    const atMs = this.#elapsed + Math.max(0, delayMs);
+    return this.#add({ on: 'elapsed', atMs, seq: this.#seq++, callback });
+  }
+
+  /** Steps the wall clock to `ms` (forwards or backwards) and runs the timers now due. */
   set(ms: number): void {
     this.#now = ms;
     this.#runDue();
   }
 
-  /** Moves the clock forward by `ms`, running due timers at their own instants, in order. */
+  /**
+   * Lets `ms` pass: both times move forward, and due timers run at their own moments, in
+   * order.
+   */
   advance(ms: number): void {
-    const target = this.#now + ms;
+    const target = this.#elapsed + ms;
     for (;;) {
       const next = this.#earliest();
-      if (next === undefined || next.atMs > target) break;
-      this.#now = Math.max(this.#now, next.atMs);
+      if (next === undefined) break;
+      const dueIn = Math.max(0, this.#dueIn(next));
+      if (this.#elapsed + dueIn > target) break;
+      this.#move(dueIn);
       this.#timers = this.#timers.filter((t) => t !== next);
       next.callback();
     }
-    this.#now = target;
+    this.#move(target - this.#elapsed);
   }
 
   /** How many timers wait. */
@@ -89,20 +113,41 @@ export class ManualClock implements Clock {
     return this.#timers.length;
   }
 
+  #add(timer: PendingTimer): () => void {
+    this.#timers.push(timer);
+    return () => {
+      this.#timers = this.#timers.filter((t) => t !== timer);
+    };
+  }
+
+  #move(ms: number): void {
+    this.#now += ms;
+    this.#elapsed += ms;
+  }
+
   #runDue(): void {
     for (;;) {
       const next = this.#earliest();
-      if (next === undefined || next.atMs > this.#now) return;
+      if (next === undefined || this.#dueIn(next) > 0) return;
       this.#timers = this.#timers.filter((t) => t !== next);
       next.callback();
     }
   }
 
+  #dueIn(timer: PendingTimer): number {
+    return timer.atMs - (timer.on === 'wall' ? this.#now : this.#elapsed);
+  }
+
+  /** The timer due soonest (ties: the one set first). */
   #earliest(): PendingTimer | undefined {
     let best: PendingTimer | undefined;
+    let bestIn = Infinity;
     for (const t of this.#timers) {
-      if (best === undefined || t.atMs < best.atMs || (t.atMs === best.atMs && t.seq < best.seq))
+      const dueIn = this.#dueIn(t);
+      if (best === undefined || dueIn < bestIn || (dueIn === bestIn && t.seq < best.seq)) {
         best = t;
+        bestIn = dueIn;
+      }
     }
     return best;
   }

@@ -28,6 +28,14 @@ export interface ServerEvents {
   'client:connected': { readonly clientId: string; readonly groupId: string };
   'client:disconnected': { readonly clientId: string; readonly groupId: string };
   'jobs:loaded': { readonly count: number };
+  /** The database began failing (transient errors, or a statement left unanswered). */
+  'database:failing': { readonly since: number; readonly reason: string };
+  /** The database answers again after failing since `since`. */
+  'database:recovered': {
+    readonly since: number;
+    readonly downMs: number;
+    readonly failures: number;
+  };
 }
 
 type Listener<K extends keyof ServerEvents> = (payload: ServerEvents[K]) => void;

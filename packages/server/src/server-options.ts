@@ -41,4 +41,9 @@ export interface ServerOptions {
    * client has aborted them by then.
    */
   readonly recoveryGraceMs?: number;
+  /**
+   * A database statement unanswered for this long (a locked table) counts as the database
+   * failing, in the server's `health` and the logs. Default 5,000 ms.
+   */
+  readonly databaseStallMs?: number;
 }

@@ -2,7 +2,8 @@
  * What a database error means to the stores:
  * - `unique`: a unique or primary key would be duplicated;
  * - `foreign-key`: a referenced row is missing, or a row is still referenced;
- * - `transient`: a deadlock, a lock wait timeout or a busy database: the statement may be retried;
+ * - `transient`: a deadlock, a lock wait timeout, a busy or read-only database, or a connection
+ *   lost, killed or refused: the statement may be retried (on another connection);
  * - `exists`: a table, index or column of that name exists (a migration step ran before);
  * - `other`: anything else.
  */
@@ -57,15 +58,40 @@ const MYSQL_ERRNO: Readonly<Record<number, DbErrorKind>> = {
   1452: 'foreign-key', // ER_NO_REFERENCED_ROW_2
   1213: 'transient', // ER_LOCK_DEADLOCK
   1205: 'transient', // ER_LOCK_WAIT_TIMEOUT
+  1040: 'transient', // ER_CON_COUNT_ERROR (too many connections)
+  1053: 'transient', // ER_SERVER_SHUTDOWN
+  1290: 'transient', // ER_OPTION_PREVENTS_STATEMENT (--read-only)
+  1317: 'transient', // ER_QUERY_INTERRUPTED (KILL QUERY)
+  1792: 'transient', // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
+  1836: 'transient', // ER_READ_ONLY_MODE
+  1927: 'transient', // ER_CONNECTION_KILLED (MariaDB)
+  2006: 'transient', // CR_SERVER_GONE_ERROR
+  2013: 'transient', // CR_SERVER_LOST
   1050: 'exists', // ER_TABLE_EXISTS_ERROR
   1060: 'exists', // ER_DUP_FIELDNAME
   1061: 'exists', // ER_DUP_KEYNAME
   1826: 'exists', // ER_FK_DUP_NAME
 };
 
+// Errors of the driver's socket rather than of the server: the connection is gone (killed,
+// reset, timed out) or could not be made; mysql2 drops such a connection from its pool, so the
+// next statement gets a fresh one.
+const MYSQL_CONNECTION_CODES: ReadonlySet<string> = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTCONN',
+]);
+
 function classifyMysqlError(error: unknown): DbErrorKind {
   const errno = field(error, 'errno');
-  return typeof errno === 'number' ? (MYSQL_ERRNO[errno] ?? 'other') : 'other';
+  if (typeof errno === 'number' && MYSQL_ERRNO[errno] !== undefined) return MYSQL_ERRNO[errno];
+  const code = field(error, 'code');
+  return typeof code === 'string' && MYSQL_CONNECTION_CODES.has(code) ? 'transient' : 'other';
 }
 
 function classifySqliteError(error: unknown): DbErrorKind {

@@ -173,7 +173,7 @@ export class SqlExecutionStore implements ExecutionStore {
     const result = await withRetry(this.#db, this.#profile, () =>
       fencedUpdate(this.#db, fence, set),
     );
-    return affected(result) === 1;
+    return affected(result) === 1 || (await alreadyApplied(this.#db, { fence, state, patch }));
   }
 
   async transitionMany(changes: readonly ExecutionChange[]): Promise<boolean[]> {
@@ -188,7 +188,8 @@ export class SqlExecutionStore implements ExecutionStore {
       inTransaction(this.#db, async (trx) => {
         const applied: boolean[] = [];
         for (const [i, change] of changes.entries()) {
-          applied.push(affected(await fencedUpdate(trx, change.fence, sets[i]!)) === 1);
+          const done = affected(await fencedUpdate(trx, change.fence, sets[i]!)) === 1;
+          applied.push(done || (await alreadyApplied(trx, change)));
         }
         return applied;
       }),
@@ -358,6 +359,29 @@ export class SqlExecutionStore implements ExecutionStore {
   ): Promise<readonly ExecutionLog[]> {
     return listLogs(this.#db, executionId, afterSeq, limit);
   }
+}
+
+/**
+ * True when a change that did not apply had already been applied: the execution is in the
+ * change's target state at the fence's owner and the attempt the change leaves. Only that owner
+ * at that attempt writes the row, so it was this change, committed by an earlier try whose reply
+ * was lost (a connection killed during the commit); the caller retrying it must not take that
+ * for a lost fence. A change that keeps the state (progress) is never taken as applied.
+ */
+async function alreadyApplied(db: Db, change: ExecutionChange): Promise<boolean> {
+  const { fence, state, patch } = change;
+  if (fence.from.includes(state)) return false;
+  const row = await db
+    .selectFrom('executions')
+    .select(['state', 'owner_server_id', 'attempt'])
+    .where('id', '=', fence.id)
+    .executeTakeFirst();
+  return (
+    row !== undefined &&
+    row.state === state &&
+    row.owner_server_id === fence.ownerServerId &&
+    toInt(row.attempt) === (patch?.attempt ?? fence.attempt)
+  );
 }
 
 function fencedUpdate(db: Db, fence: Fence, set: Updateable<ExecutionsTable>) {

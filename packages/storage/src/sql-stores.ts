@@ -22,7 +22,7 @@ export interface OpenStoresOptions extends ConnectOptions {
 }
 
 /** The stores bound to one transaction, as `Stores.transaction` hands them to its work. */
-export type TransactionStores = Omit<Stores, 'transaction' | 'close'>;
+export type TransactionStores = Omit<Stores, 'transaction' | 'close' | 'isTransient'>;
 
 function bind(db: Db, profile: DatabaseProfile): TransactionStores {
   return {
@@ -88,6 +88,16 @@ export class SqlStores implements Stores {
       await db.destroy();
       throw error;
     }
+  }
+
+  /** See {@link Stores.isTransient}: the profile's class of the error, or of what it wraps. */
+  isTransient(error: unknown): boolean {
+    // A statement that stayed contended through its retries comes wrapped, with the cause.
+    for (let e = error, depth = 0; e !== undefined && depth < 5; depth++) {
+      if (this.profile.classifyError(e) === 'transient') return true;
+      e = e instanceof Error ? e.cause : undefined;
+    }
+    return false;
   }
 
   /**

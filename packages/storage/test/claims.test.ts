@@ -366,6 +366,26 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
     expect(await stores.executions.transitionMany([])).toEqual([]);
   });
 
+  it('a change tried again after it committed answers true; a lost fence still false', async () => {
+    const claim = claimOf(job(9), T0 + 87_000_000);
+    await stores.executions.claimFires('s1', [claim], T0);
+    const fence = { id: claim.id, from: [ExecutionState.Claimed], ownerServerId: 's1', attempt: 1 };
+    const change = { fence, state: ExecutionState.Dispatched, patch: { clientId: 'c1' } };
+    // The second try is what a writer sends when the reply to the first was lost.
+    expect(await stores.executions.transitionMany([change])).toEqual([true]);
+    expect(await stores.executions.transitionMany([change])).toEqual([true]);
+    expect(await stores.executions.transition(fence, ExecutionState.Dispatched)).toBe(true);
+    const running = { ...fence, from: [ExecutionState.Dispatched] };
+    const retry = { patch: { attempt: 2, clientId: null }, state: ExecutionState.Claimed };
+    expect(await stores.executions.transition(running, retry.state, retry.patch)).toBe(true);
+    // Attempt 1 has lost its standing: neither the old change nor a new one applies.
+    expect(await stores.executions.transitionMany([change])).toEqual([false]);
+    expect(
+      await stores.executions.transition(running, ExecutionState.Running, { startedAt: T0 }),
+    ).toBe(false);
+    expect(await stores.executions.get(claim.id)).toMatchObject({ state: 'claimed', attempt: 2 });
+  });
+
   it('asks an owner to cancel, once, and lists what it must cancel', async () => {
     const claim = claimOf(job(9), T0 + 90_000_000);
     await stores.executions.claimFires('s3', [claim], T0);

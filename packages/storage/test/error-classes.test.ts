@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { createConnection } from 'mysql2/promise';
 import type { Connection } from 'mysql2/promise';
+import type { RowDataPacket } from 'mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SQLITE_PROFILE, mysqlFamilyProfile } from '@carillon/storage';
-import { testDatabases } from '@carillon/testkit';
+import { freePort, testDatabases, waitFor } from '@carillon/testkit';
 
 // The profiles' error classes decide what is retried and what becomes a conflict: check them
 // against errors the real drivers raise, not against hand-made look-alikes.
@@ -26,9 +27,10 @@ describe('MariaDB errors as the mysql profile classifies them', () => {
   const profile = mysqlFamilyProfile('10.11.19-MariaDB');
   let a: Connection;
   let b: Connection;
+  let url: string;
 
   beforeAll(async () => {
-    const url = await database.create();
+    url = await database.create();
     a = await createConnection({ uri: url });
     b = await createConnection({ uri: url });
     await a.query('create table p (id int primary key) engine=innodb');
@@ -71,6 +73,33 @@ describe('MariaDB errors as the mysql profile classifies them', () => {
       'exists',
     );
     expect(profile.classifyError(await caught(() => a.query('selec 1')))).toBe('other');
+  });
+
+  it('a connection killed mid-statement, or refused, is transient', async () => {
+    const victim = await createConnection({ uri: url });
+    const [[row]] = await victim.query<Array<{ id: number } & RowDataPacket>>(
+      'select connection_id() as id',
+    );
+    const running = victim.query('select sleep(5)').catch((e: unknown) => e);
+    await waitFor('the statement to run', async () => {
+      const [rows] = await a.query<RowDataPacket[]>(
+        'select id from information_schema.processlist where id = ? and info like ?',
+        [row?.id, 'select sleep%'],
+      );
+      return rows.length > 0;
+    });
+    await a.query(`kill ${Number(row?.id)}`);
+    const killed = await running;
+    victim.destroy();
+    expect(killed).toMatchObject({ code: 'PROTOCOL_CONNECTION_LOST' });
+    expect(profile.classifyError(killed)).toBe('transient');
+
+    const port = await freePort();
+    const refused = await caught(() =>
+      createConnection({ host: '127.0.0.1', port, user: 'root', connectTimeout: 2_000 }),
+    );
+    expect(refused).toMatchObject({ code: 'ECONNREFUSED' });
+    expect(profile.classifyError(refused)).toBe('transient');
   });
 
   it('reads capabilities off the version', () => {

@@ -120,6 +120,8 @@ export interface ExecutionStore {
    * Compare-and-set: sets `state` and `patch` only if the execution is still in one of
    * `fence.from`, owned by `fence.ownerServerId`, at `fence.attempt`. Returns whether it applied;
    * false means someone newer owns it (the caller has lost its standing and must drop it).
+   * A change found already in place (the target state at that owner and resulting attempt: an
+   * earlier try committed, its reply lost) answers true, so trying a change again is safe.
    * A `from` equal to `state` patches without a state change (progress while running).
    *
    * @throws CarillonError `CARILLON_INVALID_TRANSITION` if a state of `fence.from` cannot lead

@@ -15,7 +15,16 @@ export interface Stores {
   readonly users: UserStore;
   readonly audit: AuditStore;
   readonly servers: ServerStore;
+  /**
+   * True when `error`, thrown by one of these stores, is trouble of the database that may pass
+   * (a connection lost, killed or refused, a deadlock or lock wait timeout, a busy or read-only
+   * database): the same call can be made again later. False for everything else (a malformed
+   * argument, a bug), which trying again would not cure.
+   */
+  isTransient(error: unknown): boolean;
   /** Runs `work` with stores bound to one transaction; commits if it resolves. */
-  transaction<T>(work: (stores: Omit<Stores, 'transaction' | 'close'>) => Promise<T>): Promise<T>;
+  transaction<T>(
+    work: (stores: Omit<Stores, 'transaction' | 'close' | 'isTransient'>) => Promise<T>,
+  ): Promise<T>;
   close(): Promise<void>;
 }

@@ -157,7 +157,7 @@ export class Dispatcher {
       // handlers, is the work dispatched again or failed; a client back in time names it in
       // its hello and keeps it.
       active.slotGone = true;
-      active.orphaned = this.#o.clock.setTimer(this.#o.clock.now() + this.#o.fenceMs, () => {
+      active.orphaned = this.#o.clock.after(this.#o.fenceMs, () => {
         active.orphaned = undefined;
         if (this.#active.get(active.execution.id) === active)
           void this.#redispatchOrFail(active, reason, true);
@@ -327,8 +327,8 @@ export class Dispatcher {
     const now = this.#o.clock.now();
     const startAt = Math.max(execution.scheduledAt, now);
     if (job.timeoutMs > 0) {
-      active.cancelTimeout = this.#o.clock.setTimer(
-        startAt + job.timeoutMs,
+      active.cancelTimeout = this.#o.clock.after(
+        startAt - now + job.timeoutMs,
         () => void this.#timeOut(active),
       );
     }
@@ -417,7 +417,7 @@ export class Dispatcher {
       cause: ExecutionCause.Retry,
     };
     if (!(await this.#cas(active.execution, IN_FLIGHT, 'claimed', patch, active))) return;
-    this.#o.clock.setTimer(this.#o.clock.now() + delay, () => {
+    this.#o.clock.after(delay, () => {
       void this.#route(
         active.execution,
         active.job,

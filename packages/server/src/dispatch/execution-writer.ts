@@ -29,7 +29,10 @@ export class ExecutionWriter {
     this.#maxBatch = maxBatch;
   }
 
-  /** Queues a change; resolves with whether it applied (false: the fence no longer holds). */
+  /**
+   * Queues a change; resolves with whether it applied: false when the fence no longer holds
+   * (or the store refused the change outright), never because the database was unreachable.
+   */
   write(change: ExecutionChange): Promise<boolean> {
     return new Promise((resolve) => {
       const last = this.#lastById.get(change.fence.id);
@@ -70,24 +73,40 @@ export class ExecutionWriter {
     const batch = this.#queue.splice(0, this.#maxBatch);
     for (const p of batch)
       if (this.#lastById.get(p.change.fence.id) === p) this.#lastById.delete(p.change.fence.id);
-    this.#flushing = this.#store
-      .transitionMany(batch.map((p) => p.change))
-      .then(
-        (applied) => batch.forEach((p, i) => p.waiters.forEach((w) => w(applied[i] ?? false))),
-        (error: unknown) => {
-          this.#logger.error(
-            { err: error, changes: batch.length },
-            'recording execution changes failed',
-          );
-          for (const p of batch) for (const w of p.waiters) w(false);
-        },
-      )
-      .finally(() => {
-        this.#flushing = undefined;
-        if (this.#queue.length > 0) this.#schedule();
-      });
+    this.#flushing = this.#write(batch).finally(() => {
+      this.#flushing = undefined;
+      if (this.#queue.length > 0) this.#schedule();
+    });
     return this.#flushing;
   }
+
+  /**
+   * The store retries what the database failed transiently (see `PatientExecutionStore`), so
+   * an error here is a change the store refused (malformed: a bug) or a server stopping during
+   * an outage. The batch is then written change by change, so that one bad change does not
+   * cost the others their answer; a change that still fails answers false.
+   */
+  async #write(batch: readonly Pending[]): Promise<void> {
+    try {
+      const applied = await this.#store.transitionMany(batch.map((p) => p.change));
+      batch.forEach((p, i) => settle(p, applied[i] ?? false));
+      return;
+    } catch (error) {
+      if (batch.length === 1) {
+        this.#logger.error(
+          { err: error, executionId: batch[0]?.change.fence.id },
+          'recording an execution change failed',
+        );
+        for (const p of batch) settle(p, false);
+        return;
+      }
+    }
+    for (const p of batch) await this.#write([p]);
+  }
+}
+
+function settle(pending: Pending, applied: boolean): void {
+  for (const w of pending.waiters) w(applied);
 }
 
 /** True when `next` may be applied as part of `first` (same owner, attempt and a legal path). */

@@ -25,6 +25,16 @@ export interface SchedulerOptions {
   readonly maxClaimsPerTick?: number;
   /** Whether this server should claim the job's fires (false: standby, lets a peer claim). */
   readonly shouldClaim?: (job: Job) => boolean;
+  /**
+   * Whether a failed claim statement may succeed later (the database was unreachable or busy):
+   * its claims are then tried again. Claims that failed otherwise are dropped. Default: all.
+   */
+  readonly isTransient?: (error: unknown) => boolean;
+  /**
+   * The latest spell during which the database held the server up (see `DatabaseHealth`):
+   * instants due within it were delayed, not missed. Default: none.
+   */
+  readonly databaseTrouble?: () => { readonly from: number; readonly to: number } | undefined;
 }
 
 /** Wait before retrying a claim statement that failed (the database is down or unreachable). */
@@ -36,6 +46,8 @@ interface Entry {
   generation: number;
   /** The last instant handled (claimed, skipped or missed). */
   cursor: number;
+  /** When this scheduler put the job under schedule (its clock). */
+  readonly since: number;
 }
 
 /**
@@ -44,8 +56,15 @@ interface Entry {
  * hands the fires it won to the dispatcher through the `fires:claimed` event.
  */
 export class Scheduler {
-  readonly #o: Required<Omit<SchedulerOptions, 'shouldClaim'>> &
-    Pick<SchedulerOptions, 'shouldClaim'>;
+  readonly #o: Required<Omit<SchedulerOptions, 'shouldClaim' | 'databaseTrouble'>> &
+    Pick<SchedulerOptions, 'shouldClaim' | 'databaseTrouble'>;
+  /**
+   * The instants that came due while this scheduler was busy claiming (a statement that took
+   * long, failed and was retried): those were delayed, not missed, and are claimed as scheduled
+   * fires however late. A pass that starts within the misfire threshold of the previous one's
+   * end extends it; after a longer gap (the process stalled, the clock jumped) it starts afresh.
+   */
+  #busy: { from: number; to: number } | undefined;
   readonly #entries = new Map<number, Entry>();
   readonly #heap = new FireHeap();
   #generation = 0;
@@ -65,6 +84,7 @@ export class Scheduler {
       fireAllCap: 100,
       maxMissedRecorded: 1_000,
       maxClaimsPerTick: 1_000,
+      isTransient: () => true,
       ...options,
     };
   }
@@ -111,7 +131,13 @@ export class Scheduler {
         previous?.cursor ?? lastFired.get(job.id) ?? job.updatedAt,
         job.updatedAt,
       );
-      const entry: Entry = { job, next, generation: ++this.#generation, cursor };
+      const entry: Entry = {
+        job,
+        next,
+        generation: ++this.#generation,
+        cursor,
+        since: this.#o.clock.now(),
+      };
       this.#entries.set(job.id, entry);
       this.#push(entry);
     }
@@ -148,14 +174,28 @@ export class Scheduler {
     this.#running = true;
     this.#idle = this.#claimDue()
       .catch((error: unknown) => {
-        this.#o.logger.error(
+        if (!this.#o.isTransient(error)) {
+          // Trying the same claims again would fail the same way, and hold up every later one.
+          const dropped = this.#unsent.splice(0);
+          this.#o.logger.error(
+            {
+              err: error,
+              dropped: dropped.length,
+              jobIds: [...new Set(dropped.map((c) => c.jobId))],
+            },
+            'claiming fires failed for a reason other than the database; those fires are dropped',
+          );
+          return;
+        }
+        // The database's health reports the outage once; this is the statement's own trace.
+        this.#o.logger.debug(
           { err: error, pending: this.#unsent.length },
           'claiming fires failed; will retry',
         );
         if (this.#stopped) return;
-        const retryAt = this.#o.clock.now() + CLAIM_RETRY_MS;
-        this.#cancelTimer = this.#o.clock.setTimer(retryAt, () => this.#wake());
-        this.#armedAt = retryAt;
+        // A wait, not an instant: a step of the wall clock must not stretch it.
+        this.#cancelTimer = this.#o.clock.after(CLAIM_RETRY_MS, () => this.#wake());
+        this.#armedAt = this.#o.clock.now() + CLAIM_RETRY_MS;
       })
       .finally(() => {
         this.#running = false;
@@ -171,6 +211,55 @@ export class Scheduler {
 
   async #claimDue(): Promise<void> {
     const now = this.#o.clock.now();
+    try {
+      await this.#claimDueAt(now);
+    } finally {
+      this.#markBusy(now, this.#o.clock.now());
+    }
+  }
+
+  #markBusy(from: number, to: number): void {
+    const busy = this.#busy;
+    if (busy !== undefined && from - this.#o.misfireThresholdMs <= busy.to && from >= busy.from)
+      busy.to = Math.max(busy.to, to);
+    else this.#busy = { from, to: Math.max(from, to) };
+  }
+
+  /**
+   * True when the job's instant `at` is past the misfire threshold and was not merely delayed
+   * while this scheduler, holding the job, was busy claiming or held up by the database.
+   */
+  #isMissed(entry: Entry, at: number, now: number): boolean {
+    if (at >= now - this.#o.misfireThresholdMs) return false;
+    return (
+      !this.#delayed(entry, at, this.#busy) &&
+      !this.#delayed(entry, at, this.#o.databaseTrouble?.())
+    );
+  }
+
+  #delayed(
+    entry: Entry,
+    at: number,
+    window: { readonly from: number; readonly to: number } | undefined,
+  ): boolean {
+    if (window === undefined) return false;
+    // Instants not yet missed when the spell began were due during it.
+    const from = Math.max(window.from, entry.since) - this.#o.misfireThresholdMs;
+    return at >= from && at <= window.to;
+  }
+
+  /** Where a run of missed instants starting after `last` reaches delayed ones, if it does. */
+  #delayedFrom(entry: Entry, last: number): number {
+    let first = Infinity;
+    for (const w of [this.#busy, this.#o.databaseTrouble?.()]) {
+      if (w === undefined) continue;
+      const from = Math.max(w.from, entry.since) - this.#o.misfireThresholdMs;
+      if (from > last && from < first) first = from;
+    }
+    return first;
+  }
+
+  async #claimDueAt(now: number): Promise<void> {
     const horizon = now + this.#o.leadMs;
     // Retrying with the same ids is safe: a claim that did land is found as won again.
     const claims: FireClaim[] = this.#unsent.splice(0);
@@ -180,7 +269,7 @@ export class Scheduler {
       this.#heap.pop();
       const entry = this.#entries.get(top.jobId);
       if (entry === undefined || entry.generation !== top.generation) continue;
-      if (top.at < now - this.#o.misfireThresholdMs) {
+      if (this.#isMissed(entry, top.at, now)) {
         this.#collectMissed(entry, top.at, now, claims);
       } else {
         entry.cursor = top.at;
@@ -226,18 +315,21 @@ export class Scheduler {
 
   /** Gathers every missed instant of a job up to now and claims them as its misfire policy says. */
   #collectMissed(entry: Entry, first: number, now: number, claims: FireClaim[]): void {
-    const limit = now - this.#o.misfireThresholdMs;
     const missed: number[] = [];
     let at: number | null = first;
-    while (at !== null && at < limit && missed.length < this.#o.maxMissedRecorded) {
+    while (
+      at !== null &&
+      this.#isMissed(entry, at, now) &&
+      missed.length < this.#o.maxMissedRecorded
+    ) {
       missed.push(at);
       at = entry.next(at);
     }
     let last = missed[missed.length - 1] ?? first;
-    if (at !== null && at < limit) {
-      // Past the cap, jump to the present instead of walking instants one by one; the last
-      // recorded row says how far the gap reached.
-      last = limit;
+    if (at !== null && this.#isMissed(entry, at, now)) {
+      // Past the cap, jump ahead instead of walking instants one by one (to the present, or to
+      // where instants were only delayed); the last recorded row says how far the gap reached.
+      last = Math.min(now - this.#o.misfireThresholdMs, this.#delayedFrom(entry, last) - 1);
     }
     entry.cursor = last;
     const plan = planMisfires(missed, entry.job.misfire, this.#o.fireAllCap);

@@ -1,0 +1,35 @@
+import type { ExecutionStore, Logger } from '@carillon/core';
+import type { Dispatcher } from '../dispatch/dispatcher.js';
+import type { Membership } from '../membership.js';
+import type { HeldJobs } from '../scheduling/held-jobs.js';
+
+/** What {@link adoptOrphans} works with. */
+export interface OrphanAdoptionOptions {
+  readonly serverId: string;
+  readonly executions: ExecutionStore;
+  readonly held: HeldJobs;
+  readonly membership: Membership;
+  readonly dispatcher: Dispatcher;
+  readonly logger: Logger;
+}
+
+/**
+ * Takes over the unfinished executions of a departed server for the jobs this server now
+ * prefers (compare-and-set on owner, next attempt) and dispatches them.
+ */
+export async function adoptOrphans(o: OrphanAdoptionOptions, deadServerId: string): Promise<void> {
+  const mine = [...o.held.values()].filter(
+    (j) => j.holders.includes(deadServerId) && o.membership.isPreferred(j),
+  );
+  if (mine.length === 0) return;
+  const adopted = await o.executions.adoptOrphans(
+    deadServerId,
+    o.serverId,
+    mine.map((j) => j.id),
+  );
+  o.logger.warn(
+    { deadServerId, adopted: adopted.length },
+    'adopted executions of a departed server',
+  );
+  o.dispatcher.take(adopted);
+}

@@ -1,0 +1,106 @@
+import type { Clock, Coordinator, Job, Logger, Stores } from '@carillon/core';
+import { chooseHolders } from '@carillon/core';
+import type { DatabaseHealth } from '../database/database-health.js';
+import { logTaskFailure } from '../database/database-health.js';
+import type { Membership } from '../membership.js';
+
+/** Settings of {@link HolderLeadership}. */
+export interface HolderLeadershipOptions {
+  readonly cluster: number;
+  readonly serverGroup: number;
+  readonly stores: Pick<Stores, 'groups' | 'jobs'>;
+  readonly coordinator: Coordinator;
+  readonly membership: Membership;
+  readonly clock: Clock;
+  readonly health: DatabaseHealth;
+  readonly logger: Logger;
+}
+
+/**
+ * This server's part in the holder-assignment election of its ServerGroup. The leader makes
+ * the group's jobs held by `backups` live servers, keeping the live holders and choosing
+ * replacements by room; the others do nothing here.
+ */
+export class HolderLeadership {
+  readonly #o: HolderLeadershipOptions;
+  #leader = false;
+  #stopped = false;
+
+  constructor(options: HolderLeadershipOptions) {
+    this.#o = options;
+  }
+
+  get isLeader(): boolean {
+    return this.#leader;
+  }
+
+  /**
+   * Campaigns until elected (it may wait for ever while another server leads), then assigns
+   * holders to every job and calls `onElected`. Leadership ends when the coordinator says so.
+   */
+  async campaign(onElected: () => Promise<void>): Promise<void> {
+    const o = this.#o;
+    const leadership = await o.coordinator.campaign(`holders-${o.cluster}-${o.serverGroup}`);
+    if (this.#stopped) {
+      await leadership.release();
+      return;
+    }
+    this.#leader = true;
+    await this.assign();
+    await onElected();
+    void leadership.lost.then(() => {
+      this.#leader = false;
+    });
+  }
+
+  /** A stopping server no longer takes up leadership it wins from now on. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /**
+   * If leader, gives holders to `jobs` when given (the jobs just written), to every job of the
+   * ServerGroup otherwise (membership changed, or leadership began). Returns how many jobs got
+   * new holders (0 when not leader).
+   */
+  async assign(jobs?: readonly Job[]): Promise<number> {
+    if (!this.#leader) return 0;
+    const o = this.#o;
+    try {
+      const live = o.membership.live.map((s) => ({ serverId: s.serverId, room: s.room }));
+      if (live.length === 0) return 0;
+      const groups = (await o.stores.groups.list()).filter(
+        (g) => g.cluster === o.cluster && g.serverGroup === o.serverGroup,
+      );
+      const backups = new Map(groups.map((g) => [g.id, g.backups]));
+      const candidates =
+        jobs ?? (await Promise.all(groups.map((g) => o.stores.jobs.listByGroup(g.id)))).flat();
+      const changedGroups = new Set<string>();
+      let changed = 0;
+      for (const job of candidates) {
+        const wanted = backups.get(job.groupId);
+        if (wanted === undefined || job.status === 'deleted') continue;
+        const holders = chooseHolders(
+          live,
+          wanted,
+          job.holders.filter((h) => o.membership.isLive(h)),
+        );
+        if (sameHolders(holders, job)) continue;
+        if (await o.stores.jobs.setHolders(job.id, job.version, holders, o.clock.now())) {
+          changed++;
+          changedGroups.add(job.groupId);
+        }
+      }
+      for (const groupId of changedGroups) await o.coordinator.notifyGroupChanged(groupId);
+      if (changed > 0) o.logger.info({ changed }, 'reassigned job holders');
+      return changed;
+    } catch (error) {
+      logTaskFailure(o.health, o.logger, error, 'assigning job holders failed');
+      return 0;
+    }
+  }
+}
+
+function sameHolders(holders: readonly string[], job: Job): boolean {
+  return holders.length === job.holders.length && holders.every((h, i) => job.holders[i] === h);
+}
