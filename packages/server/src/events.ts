@@ -28,6 +28,13 @@ export interface ServerEvents {
   'client:connected': { readonly clientId: string; readonly groupId: string };
   'client:disconnected': { readonly clientId: string; readonly groupId: string };
   'jobs:loaded': { readonly count: number };
+  /** A client reported about an execution that was not dispatched to it; nothing changed. */
+  'report:refused': {
+    readonly clientId: string;
+    readonly groupId: string;
+    readonly executionId: string;
+    readonly kind: string;
+  };
 }
 
 type Listener<K extends keyof ServerEvents> = (payload: ServerEvents[K]) => void;

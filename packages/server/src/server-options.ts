@@ -38,4 +38,18 @@ export interface ServerOptions {
    * client has aborted them by then.
    */
   readonly recoveryGraceMs?: number;
+  /** A client stream with no accepted hello after this long is closed. Default 5,000 ms. */
+  readonly helloTimeoutMs?: number;
+  /** The largest message a client may send, in bytes. Default 8 MiB (the protocol's limit). */
+  readonly maxMessageBytes?: number;
+  /**
+   * Messages a client may send on one stream in one second (each report of a batch counts);
+   * past it the stream is closed with RESOURCE_EXHAUSTED. Default 20,000.
+   */
+  readonly maxMessagesPerSecond?: number;
+  /**
+   * How often the client tokens of live streams are checked: a revoked token or a deleted task
+   * group closes its streams within about this long. Default 500 ms.
+   */
+  readonly tokenCheckMs?: number;
 }

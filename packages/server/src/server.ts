@@ -8,6 +8,7 @@ import type {
   Unsubscribe,
 } from '@carillon/core';
 import { SystemClock, chooseHolders, parseTaskGroupId, silentLogger } from '@carillon/core';
+import { PROTOCOL_LIMITS } from '@carillon/protocol';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { ServerEventBus } from './events.js';
 import { Membership } from './membership.js';
@@ -124,8 +125,15 @@ export class CarillonServer {
       dispatcher: this.#dispatcher,
       clock: this.#clock,
       logger: this.#logger,
+      events: this.events,
       heartbeatIntervalMs: o.heartbeatIntervalMs ?? 2_000,
       fenceMs,
+      limits: {
+        helloTimeoutMs: o.helloTimeoutMs ?? 5_000,
+        maxMessageBytes: o.maxMessageBytes ?? PROTOCOL_LIMITS.maxMessageBytes,
+        maxMessagesPerSecond: o.maxMessagesPerSecond ?? 20_000,
+        tokenCheckMs: o.tokenCheckMs ?? 500,
+      },
     });
     const member: ServerMember = {
       serverId: o.serverId,

@@ -3,10 +3,12 @@ import { hashTokenSecret } from '@carillon/core';
 import type {
   ClientConnection,
   ClientMessage,
+  ClientReport,
   DispatcherServer,
   Hello,
   HelloRejectCode,
   ServerMessage,
+  StreamStatus,
 } from '@carillon/protocol';
 import {
   GrpcStatus,
@@ -15,7 +17,23 @@ import {
   negotiateProtocolVersion,
 } from '@carillon/protocol';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
+import type { ServerEventBus } from '../events.js';
+import { MessageRate } from './message-rate.js';
 import { StreamLink } from './stream-link.js';
+import { TokenWatch } from './token-watch.js';
+import type { WatchedStream } from './token-watch.js';
+
+/** Limits on each client stream; a client past one is told why and disconnected. */
+export interface StreamLimits {
+  /** A stream with no accepted hello after this long is closed. */
+  readonly helloTimeoutMs: number;
+  /** The largest message a client may send, in encoded bytes. */
+  readonly maxMessageBytes: number;
+  /** Messages (each report of a batch counts) a client may send in one second. */
+  readonly maxMessagesPerSecond: number;
+  /** How often the client tokens of live streams are checked for revocation. */
+  readonly tokenCheckMs: number;
+}
 
 /** Settings of the {@link ClientEndpoint}. */
 export interface ClientEndpointOptions {
@@ -30,23 +48,43 @@ export interface ClientEndpointOptions {
   /** The clock dispatches' instants are on; the Welcome tells clients its time. */
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly events: ServerEventBus;
   readonly heartbeatIntervalMs: number;
   readonly fenceMs: number;
+  readonly limits: StreamLimits;
 }
 
 /**
  * The gRPC endpoint clients connect to: authenticates each stream's hello with a client token
- * of the task group, then turns the stream into a {@link StreamLink} for the dispatcher.
+ * of the task group, then turns the stream into a {@link StreamLink} for the dispatcher. It holds
+ * every stream to what it was given: reports only about executions dispatched to that client,
+ * a hello within `helloTimeoutMs`, a token still valid, and the message size and rate limits.
  */
 export class ClientEndpoint {
   readonly #o: ClientEndpointOptions;
   readonly #server: DispatcherServer;
   readonly #links = new Map<string, StreamLink>();
+  /**
+   * The task group of every client id seen here. A client id names one client of one group:
+   * a hello that takes another group's client id would replace that client's stream.
+   */
+  readonly #groupOfClient = new Map<string, string>();
+  readonly #tokens: TokenWatch;
   #address = '';
 
   private constructor(options: ClientEndpointOptions) {
     this.#o = options;
-    this.#server = createDispatcherServer({ connect: (connection) => this.#onStream(connection) });
+    this.#server = createDispatcherServer(
+      { connect: (connection) => this.#onStream(connection) },
+      { channelOptions: { 'grpc.max_receive_message_length': options.limits.maxMessageBytes } },
+    );
+    this.#tokens = new TokenWatch({
+      users: options.stores.users,
+      logger: options.logger,
+      intervalMs: options.limits.tokenCheckMs,
+      streams: () => this.#links.values(),
+      revoked: (streams) => this.#revoke(streams),
+    });
   }
 
   /** Binds and starts serving. */
@@ -54,6 +92,7 @@ export class ClientEndpoint {
     const endpoint = new ClientEndpoint(options);
     const port = await endpoint.#server.listen(`${options.host}:${options.port}`);
     endpoint.#address = `${options.host}:${port}`;
+    endpoint.#tokens.start();
     return endpoint;
   }
 
@@ -64,7 +103,23 @@ export class ClientEndpoint {
 
   /** Ends every stream (UNAVAILABLE: clients reconnect elsewhere or later) and stops listening. */
   async close(): Promise<void> {
+    this.#tokens.stop();
     await this.#server.stop({ graceMs: 2_000 });
+  }
+
+  #revoke(streams: readonly WatchedStream[]): void {
+    for (const stream of streams) {
+      const link = this.#links.get(stream.clientId);
+      if (link === undefined) continue;
+      this.#o.logger.warn(
+        { clientId: link.clientId, groupId: link.groupId },
+        'client token revoked or task group deleted; stream closed',
+      );
+      link.end({
+        code: GrpcStatus.UNAUTHENTICATED,
+        details: 'the client token was revoked or its task group deleted',
+      });
+    }
   }
 
   #onStream(connection: ClientConnection): void {
@@ -79,7 +134,26 @@ export class ClientEndpoint {
     let link: StreamLink | undefined;
     let handshake: Promise<void> | undefined;
     const chains = new Map<string, Promise<void>>();
+    const limits = this.#o.limits;
+    const rate = new MessageRate(limits.maxMessagesPerSecond);
+    const helloTimer = setTimeout(() => {
+      if (link !== undefined || connection.state !== 'open') return;
+      const details = `no hello accepted within ${limits.helloTimeoutMs} ms`;
+      this.#o.logger.info({ peer: connection.peer }, `stream closed: ${details}`);
+      connection.end({ code: GrpcStatus.UNAUTHENTICATED, details });
+    }, limits.helloTimeoutMs);
+    helloTimer.unref();
     connection.on('message', (message) => {
+      if (connection.state !== 'open') return;
+      if (!rate.admit(Date.now())) {
+        const details = `more than ${limits.maxMessagesPerSecond} messages a second`;
+        this.#o.logger.warn(
+          { clientId: link?.clientId, peer: connection.peer },
+          `stream closed: ${details}`,
+        );
+        connection.end({ code: GrpcStatus.RESOURCE_EXHAUSTED, details });
+        return;
+      }
       if (handshake === undefined) {
         handshake = this.#hello(message, write, connection).then((made) => {
           link = made;
@@ -102,6 +176,9 @@ export class ClientEndpoint {
       ),
     );
     connection.on('close', (status) => {
+      clearTimeout(helloTimer);
+      if (status.code === GrpcStatus.RESOURCE_EXHAUSTED && link === undefined)
+        this.#o.logger.warn({ peer: connection.peer, details: status.details }, 'stream closed');
       // After the handshake, so that a link made by a hello still in its check is let go too.
       void (handshake ?? Promise.resolve()).then(() => {
         if (link === undefined || this.#links.get(link.clientId) !== link) return;
@@ -133,9 +210,30 @@ export class ClientEndpoint {
       case 'log':
       case 'progress':
       case 'result':
-        await this.#o.dispatcher.report(link.clientId, message);
+        if (!(await this.#o.dispatcher.report(link, message))) this.#refused(link, message);
         return;
     }
+  }
+
+  /** A report about an execution that was not dispatched to this client changed nothing. */
+  #refused(link: StreamLink, report: ClientReport): void {
+    this.#o.events.emit('report:refused', {
+      clientId: link.clientId,
+      groupId: link.groupId,
+      executionId: report.executionId,
+      kind: report.kind,
+    });
+    if (link.refusalLogged) return;
+    link.refusalLogged = true;
+    this.#o.logger.warn(
+      {
+        clientId: link.clientId,
+        groupId: link.groupId,
+        executionId: report.executionId,
+        kind: report.kind,
+      },
+      'report about an execution not dispatched to this client refused (logged once per stream)',
+    );
   }
 
   async #hello(
@@ -157,10 +255,20 @@ export class ClientEndpoint {
         'unsupported_protocol',
         `protocol ${message.protocolVersion} is not supported; this server speaks ${PROTOCOL_VERSION}`,
       );
-    const problem = await this.#authenticate(message);
+    const tokenHash = hashTokenSecret(message.token);
+    const problem = await this.#authenticate(message, tokenHash);
     if (problem !== undefined) return reject(problem.code, problem.text);
     if (connection.state !== 'open') return undefined;
-    const link = new StreamLink(message, write, () => connection.end());
+    const owner = this.#groupOfClient.get(message.clientId);
+    if (owner !== undefined && owner !== message.groupId)
+      return reject(
+        'unauthenticated',
+        `client id ${message.clientId} belongs to another task group; give each client its own id`,
+      );
+    this.#groupOfClient.set(message.clientId, message.groupId);
+    const link = new StreamLink(message, tokenHash, write, (status?: StreamStatus) =>
+      connection.end(status),
+    );
     const previous = this.#links.get(link.clientId);
     this.#links.set(link.clientId, link);
     // A client that reconnects before its old stream was noticed dead takes the old one's
@@ -175,7 +283,7 @@ export class ClientEndpoint {
       serverTime: this.#o.clock.now(),
     });
     this.#o.dispatcher.attach(link);
-    await this.#o.dispatcher.reattach(link.clientId, message.running);
+    await this.#o.dispatcher.reattach(link, message.running);
     await this.#o.coordinator.registerClient({
       clientId: link.clientId,
       groupId: link.groupId,
@@ -186,8 +294,11 @@ export class ClientEndpoint {
     return link;
   }
 
-  async #authenticate(hello: Hello): Promise<{ code: HelloRejectCode; text: string } | undefined> {
-    const token = await this.#o.stores.users.findToken(hashTokenSecret(hello.token));
+  async #authenticate(
+    hello: Hello,
+    tokenHash: string,
+  ): Promise<{ code: HelloRejectCode; text: string } | undefined> {
+    const token = await this.#o.stores.users.findToken(tokenHash);
     if (token === undefined || token.kind !== 'client' || token.groupId !== hello.groupId) {
       return {
         code: 'unauthenticated',
