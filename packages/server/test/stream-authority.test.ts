@@ -193,6 +193,38 @@ describe.each(testDatabases())('authority on the stream ($label)', (db) => {
     for (const line of lines) expect(JSON.stringify(line.fields)).not.toMatch(/stack|\n\s+at /);
   });
 
+  it('logs malformed messages once per stream, without a stack', async () => {
+    const { groupId, clientToken } = await stack.createGroup('garbled');
+    const before = logger.lines.length;
+    const stream = openRawStream(stack.server.rpcAddress);
+    stream.send(helloOf(groupId, clientToken, 'garbled-client'));
+    await stream.next('welcome');
+    // Empty messages: no payload, which the contract forbids.
+    for (let i = 0; i < 50; i++) stream.connection.call.write({});
+    // A report behind them: once it is refused, every malformed message before it was seen.
+    const refused = new Promise<void>((resolve) => {
+      const off = stack.server.events.on('report:refused', ({ executionId }) => {
+        if (executionId !== 'after-garbage') return;
+        off();
+        resolve();
+      });
+    });
+    stream.send({
+      kind: 'result',
+      executionId: 'after-garbage',
+      attempt: 1,
+      at: Date.now(),
+      outcome: 'succeeded',
+      result: null,
+      error: null,
+    });
+    await refused;
+    const lines = logger.lines.slice(before).filter((l) => l.message.includes('malformed'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.fields).not.toHaveProperty('err');
+    stream.close();
+  });
+
   it('disconnects a client that sends more messages a second than allowed, and says why', async () => {
     const { groupId, clientToken } = await stack.createGroup('chatty');
     const stream = openRawStream(stack.server.rpcAddress);

@@ -152,6 +152,21 @@ export class SqlUserStore implements UserStore {
     return row === undefined ? undefined : toToken(row);
   }
 
+  async findTokens(secretHashes: readonly string[]): Promise<ReadonlyMap<string, ApiToken>> {
+    const found = new Map<string, ApiToken>();
+    // Chunks keep the statement under SQLite's bound-parameter limit.
+    for (let i = 0; i < secretHashes.length; i += 500) {
+      const rows = await this.#db
+        .selectFrom('api_tokens')
+        .selectAll()
+        .where('secret_hash', 'in', secretHashes.slice(i, i + 500))
+        .where('revoked_at', 'is', null)
+        .execute();
+      for (const row of rows) found.set(row.secret_hash, toToken(row));
+    }
+    return found;
+  }
+
   /** False if there is no such token or it was revoked already. */
   async revokeToken(id: number, nowMs: number): Promise<boolean> {
     checkInt('nowMs', nowMs, 0, STORE_LIMITS.instantMax);

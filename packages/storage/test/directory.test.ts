@@ -269,6 +269,9 @@ describe.each(testDatabases())('jobs, groups, users, audit and servers on $label
       T0,
     );
     expect((await stores.users.findToken('b'.repeat(64)))?.groupId).toBe(group.id);
+    const both = await stores.users.findTokens([hash, 'b'.repeat(64), 'f'.repeat(64)]);
+    expect([...both.keys()].sort()).toEqual([hash, 'b'.repeat(64)]);
+    expect(both.get('b'.repeat(64))?.id).toBe(client.id);
     await expect(
       stores.users.createToken(
         { kind: TokenKind.User, userId: user.id, groupId: null, name: 'dup', secretHash: hash },
@@ -290,7 +293,11 @@ describe.each(testDatabases())('jobs, groups, users, audit and servers on $label
     expect(await stores.users.revokeToken(token.id, T0 + 1)).toBe(true);
     expect(await stores.users.revokeToken(token.id, T0 + 2)).toBe(false);
     expect(await stores.users.findToken(hash)).toBeUndefined();
+    expect([...(await stores.users.findTokens([hash, 'b'.repeat(64)])).keys()]).toEqual([
+      'b'.repeat(64),
+    ]);
     expect(await stores.groups.delete(group.id)).toBe(true);
+    expect((await stores.users.findTokens(['b'.repeat(64)])).size).toBe(0);
     expect(await stores.users.findToken('b'.repeat(64))).toBeUndefined();
     expect(client.kind).toBe('client');
   });

@@ -28,5 +28,7 @@ export interface UserStore {
   createToken(token: NewApiToken, nowMs: number): Promise<ApiToken>;
   /** The token with this secret hash, unless revoked. */
   findToken(secretHash: string): Promise<ApiToken | undefined>;
+  /** Of these secret hashes, those of tokens not revoked, each with its token; few queries. */
+  findTokens(secretHashes: readonly string[]): Promise<ReadonlyMap<string, ApiToken>>;
   revokeToken(id: number, nowMs: number): Promise<boolean>;
 }

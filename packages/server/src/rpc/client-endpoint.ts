@@ -143,17 +143,20 @@ export class ClientEndpoint {
       connection.end({ code: GrpcStatus.UNAUTHENTICATED, details });
     }, limits.helloTimeoutMs);
     helloTimer.unref();
+    const overLimit = (): boolean => {
+      if (connection.state !== 'open') return true;
+      if (rate.admit(Date.now())) return false;
+      const details = `more than ${limits.maxMessagesPerSecond} messages a second`;
+      this.#o.logger.warn(
+        { clientId: link?.clientId, peer: connection.peer },
+        `stream closed: ${details}`,
+      );
+      connection.end({ code: GrpcStatus.RESOURCE_EXHAUSTED, details });
+      return true;
+    };
+    let malformedLogged = false;
     connection.on('message', (message) => {
-      if (connection.state !== 'open') return;
-      if (!rate.admit(Date.now())) {
-        const details = `more than ${limits.maxMessagesPerSecond} messages a second`;
-        this.#o.logger.warn(
-          { clientId: link?.clientId, peer: connection.peer },
-          `stream closed: ${details}`,
-        );
-        connection.end({ code: GrpcStatus.RESOURCE_EXHAUSTED, details });
-        return;
-      }
+      if (overLimit()) return;
       if (handshake === undefined) {
         handshake = this.#hello(message, write, connection).then((made) => {
           link = made;
@@ -169,12 +172,20 @@ export class ClientEndpoint {
         if (chains.get(key) === next) chains.delete(key);
       });
     });
-    connection.on('malformed', (error) =>
+    connection.on('malformed', (error) => {
+      if (overLimit() || malformedLogged) return;
+      // Once per stream and without a stack: the fault is the client's, not this process's.
+      malformedLogged = true;
       this.#o.logger.warn(
-        { err: error, clientId: link?.clientId },
-        'malformed client message dropped',
-      ),
-    );
+        {
+          code: error.code,
+          reason: error.message,
+          clientId: link?.clientId,
+          peer: connection.peer,
+        },
+        'malformed client message dropped (logged once per stream)',
+      );
+    });
     connection.on('close', (status) => {
       clearTimeout(helloTimer);
       if (status.code === GrpcStatus.RESOURCE_EXHAUSTED && link === undefined)

@@ -11,7 +11,7 @@ export interface WatchedStream {
 /**
  * Re-checks, every `intervalMs`, the client tokens of live streams, and names the streams whose
  * token was revoked or whose task group was deleted (deleting a group deletes its tokens). One
- * look-up per distinct token, not per stream: a group's clients usually share one token.
+ * query for all of them, whatever the number of streams.
  */
 export class TokenWatch {
   readonly #users: UserStore;
@@ -59,11 +59,11 @@ export class TokenWatch {
         if (list === undefined) byToken.set(stream.tokenHash, [stream]);
         else list.push(stream);
       }
+      if (byToken.size === 0) return;
+      const valid = await this.#users.findTokens([...byToken.keys()]);
       const gone: WatchedStream[] = [];
       for (const [hash, streams] of byToken) {
-        const token = await this.#users.findToken(hash);
-        for (const s of streams)
-          if (token === undefined || token.groupId !== s.groupId) gone.push(s);
+        for (const s of streams) if (valid.get(hash)?.groupId !== s.groupId) gone.push(s);
       }
       if (this.#failing) this.#logger.info({}, 'client token re-check works again');
       this.#failing = false;
