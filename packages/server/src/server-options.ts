@@ -43,8 +43,10 @@ export interface ServerOptions {
   /** The largest message a client may send, in bytes. Default 8 MiB (the protocol's limit). */
   readonly maxMessageBytes?: number;
   /**
-   * Messages a client may send on one stream in one second (each report of a batch counts);
-   * past it the stream is closed with RESOURCE_EXHAUSTED. Default 20,000.
+   * Messages a client may send on one stream in one second (each report of a batch counts, log
+   * lines included); past it the stream is closed with RESOURCE_EXHAUSTED. Default 100,000: a
+   * client sends about three reports per execution, so this leaves room for a client draining
+   * a backlog at tens of thousands of executions a second, and still bounds a flood.
    */
   readonly maxMessagesPerSecond?: number;
   /**

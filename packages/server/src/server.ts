@@ -131,7 +131,7 @@ export class CarillonServer {
       limits: {
         helloTimeoutMs: o.helloTimeoutMs ?? 5_000,
         maxMessageBytes: o.maxMessageBytes ?? PROTOCOL_LIMITS.maxMessageBytes,
-        maxMessagesPerSecond: o.maxMessagesPerSecond ?? 20_000,
+        maxMessagesPerSecond: o.maxMessagesPerSecond ?? 100_000,
         tokenCheckMs: o.tokenCheckMs ?? 500,
       },
     });
