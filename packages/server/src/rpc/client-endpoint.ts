@@ -18,6 +18,7 @@ import {
 } from '@carillon/protocol';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { ServerEventBus } from '../events.js';
+import { ClientIds } from './client-ids.js';
 import { MessageRate } from './message-rate.js';
 import { StreamLink } from './stream-link.js';
 import { TokenWatch } from './token-watch.js';
@@ -64,16 +65,14 @@ export class ClientEndpoint {
   readonly #o: ClientEndpointOptions;
   readonly #server: DispatcherServer;
   readonly #links = new Map<string, StreamLink>();
-  /**
-   * The task group of every client id seen here. A client id names one client of one group:
-   * a hello that takes another group's client id would replace that client's stream.
-   */
-  readonly #groupOfClient = new Map<string, string>();
+  readonly #clientIds: ClientIds;
   readonly #tokens: TokenWatch;
   #address = '';
 
   private constructor(options: ClientEndpointOptions) {
     this.#o = options;
+    // Longer than the fence interval: by then the work of a client that left is settled.
+    this.#clientIds = new ClientIds(Math.max(60_000, 3 * options.fenceMs));
     this.#server = createDispatcherServer(
       { connect: (connection) => this.#onStream(connection) },
       { channelOptions: { 'grpc.max_receive_message_length': options.limits.maxMessageBytes } },
@@ -84,6 +83,7 @@ export class ClientEndpoint {
       intervalMs: options.limits.tokenCheckMs,
       streams: () => this.#links.values(),
       revoked: (streams) => this.#revoke(streams),
+      tick: () => this.#clientIds.prune(Date.now()),
     });
   }
 
@@ -194,6 +194,7 @@ export class ClientEndpoint {
       void (handshake ?? Promise.resolve()).then(() => {
         if (link === undefined || this.#links.get(link.clientId) !== link) return;
         this.#links.delete(link.clientId);
+        this.#clientIds.left(link.clientId, Date.now());
         const why =
           status.code === GrpcStatus.OK
             ? 'disconnected (its stream ended)'
@@ -270,13 +271,11 @@ export class ClientEndpoint {
     const problem = await this.#authenticate(message, tokenHash);
     if (problem !== undefined) return reject(problem.code, problem.text);
     if (connection.state !== 'open') return undefined;
-    const owner = this.#groupOfClient.get(message.clientId);
-    if (owner !== undefined && owner !== message.groupId)
+    if (!this.#clientIds.claim(message.clientId, message.groupId, Date.now()))
       return reject(
         'unauthenticated',
         `client id ${message.clientId} belongs to another task group; give each client its own id`,
       );
-    this.#groupOfClient.set(message.clientId, message.groupId);
     const link = new StreamLink(message, tokenHash, write, (status?: StreamStatus) =>
       connection.end(status),
     );
