@@ -153,6 +153,76 @@ describe.each(testDatabases())('authority on the stream ($label)', (db) => {
     second.close();
   });
 
+  it("after a restart, a hello cannot adopt another group's running execution, even under its client id", async () => {
+    const owner = await stack.createGroup('owner');
+    const { id: jobId } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
+      groupId: owner.groupId,
+      name: 'survives a restart',
+      trigger: { type: 'api' },
+      handler: 'echo',
+    });
+    const first = openRawStream(stack.server.rpcAddress);
+    first.send(helloOf(owner.groupId, owner.clientToken, 'owner-client'));
+    await first.next('welcome');
+    await stack.api('POST', `/api/v1/jobs/${jobId}/trigger`, {});
+    const batch = await first.next('dispatchBatch');
+    if (batch.kind !== 'dispatchBatch') throw new Error('unreachable');
+    const ref = { executionId: batch.dispatches[0]!.executionId, attempt: 1 };
+    first.send({ kind: 'started', ...ref, at: Date.now() });
+    await waitFor('running', async () =>
+      (await stack.stores.executions.get(ref.executionId))?.state === 'running' ? true : undefined,
+    );
+    await stack.stopServer();
+    await first.closed;
+    await stack.startServer();
+
+    const rogue = openRawStream(stack.server.rpcAddress);
+    rogue.send({
+      ...helloOf(hostile.groupId, hostile.clientToken, 'owner-client'),
+      running: [ref],
+    } as never);
+    await rogue.next('welcome');
+    const refused = new Promise<void>((resolve) => {
+      const off = stack.server.events.on('report:refused', ({ executionId }) => {
+        if (executionId !== ref.executionId) return;
+        off();
+        resolve();
+      });
+    });
+    rogue.send({
+      kind: 'result',
+      ...ref,
+      at: Date.now(),
+      outcome: 'failed',
+      result: 'forged',
+      error: null,
+    });
+    await refused;
+    expect((await stack.stores.executions.get(ref.executionId))?.state).toBe('running');
+    rogue.close();
+
+    const back = openRawStream(stack.server.rpcAddress);
+    back.send({
+      ...helloOf(owner.groupId, owner.clientToken, 'owner-client'),
+      running: [ref],
+    } as never);
+    await back.next('welcome');
+    back.send({
+      kind: 'result',
+      ...ref,
+      at: Date.now(),
+      outcome: 'succeeded',
+      result: 'mine',
+      error: null,
+    });
+    const done = await waitFor('the owner result', async () => {
+      const e = await stack.stores.executions.get(ref.executionId);
+      return e?.state === 'succeeded' ? e : undefined;
+    });
+    expect(done.result).toBe('mine');
+    back.close();
+  });
+
   it('closes the live streams of a revoked token within a second', async () => {
     const { groupId } = await stack.createGroup('revoked');
     const issued = await stack.api<{ id: number; token: string }>(

@@ -18,7 +18,6 @@ import {
 } from '@carillon/protocol';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { ServerEventBus } from '../events.js';
-import { ClientIds } from './client-ids.js';
 import { MessageRate } from './message-rate.js';
 import { StreamLink } from './stream-link.js';
 import { TokenWatch } from './token-watch.js';
@@ -65,14 +64,11 @@ export class ClientEndpoint {
   readonly #o: ClientEndpointOptions;
   readonly #server: DispatcherServer;
   readonly #links = new Map<string, StreamLink>();
-  readonly #clientIds: ClientIds;
   readonly #tokens: TokenWatch;
   #address = '';
 
   private constructor(options: ClientEndpointOptions) {
     this.#o = options;
-    // Longer than the fence interval: by then the work of a client that left is settled.
-    this.#clientIds = new ClientIds(Math.max(60_000, 3 * options.fenceMs));
     this.#server = createDispatcherServer(
       { connect: (connection) => this.#onStream(connection) },
       { channelOptions: { 'grpc.max_receive_message_length': options.limits.maxMessageBytes } },
@@ -83,7 +79,6 @@ export class ClientEndpoint {
       intervalMs: options.limits.tokenCheckMs,
       streams: () => this.#links.values(),
       revoked: (streams) => this.#revoke(streams),
-      tick: () => this.#clientIds.prune(Date.now()),
     });
   }
 
@@ -194,7 +189,6 @@ export class ClientEndpoint {
       void (handshake ?? Promise.resolve()).then(() => {
         if (link === undefined || this.#links.get(link.clientId) !== link) return;
         this.#links.delete(link.clientId);
-        this.#clientIds.left(link.clientId, Date.now());
         const why =
           status.code === GrpcStatus.OK
             ? 'disconnected (its stream ended)'
@@ -271,7 +265,11 @@ export class ClientEndpoint {
     const problem = await this.#authenticate(message, tokenHash);
     if (problem !== undefined) return reject(problem.code, problem.text);
     if (connection.state !== 'open') return undefined;
-    if (!this.#clientIds.claim(message.clientId, message.groupId, Date.now()))
+    // A client id names one client of one group: a hello of another group with the id of a
+    // connected client would take its place. (Reports are checked against the group too, so
+    // an id reused once the client has left gains nothing.)
+    const live = this.#links.get(message.clientId);
+    if (live !== undefined && live.groupId !== message.groupId)
       return reject(
         'unauthenticated',
         `client id ${message.clientId} belongs to another task group; give each client its own id`,

@@ -19,7 +19,6 @@ export class TokenWatch {
   readonly #intervalMs: number;
   readonly #streams: () => Iterable<WatchedStream>;
   readonly #revoked: (streams: readonly WatchedStream[]) => void;
-  readonly #tick: () => void;
   #timer: NodeJS.Timeout | undefined;
   #checking = false;
   #failing = false;
@@ -30,23 +29,17 @@ export class TokenWatch {
     readonly intervalMs: number;
     readonly streams: () => Iterable<WatchedStream>;
     readonly revoked: (streams: readonly WatchedStream[]) => void;
-    /** Called at every interval too, for other housekeeping of live streams. */
-    readonly tick?: () => void;
   }) {
     this.#users = options.users;
     this.#logger = options.logger;
     this.#intervalMs = options.intervalMs;
     this.#streams = options.streams;
     this.#revoked = options.revoked;
-    this.#tick = options.tick ?? (() => undefined);
   }
 
   start(): void {
     // Real time, not the injected clock: this is polling the store, not a schedule.
-    this.#timer = setInterval(() => {
-      this.#tick();
-      void this.check();
-    }, this.#intervalMs);
+    this.#timer = setInterval(() => void this.check(), this.#intervalMs);
     this.#timer.unref();
   }
 
