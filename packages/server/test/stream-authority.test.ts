@@ -153,6 +153,58 @@ describe.each(testDatabases())('authority on the stream ($label)', (db) => {
     second.close();
   });
 
+  it('drops without refusal the late report of a client whose attempt went to another client', async () => {
+    const { groupId, clientToken } = await stack.createGroup('handover');
+    const { id: jobId } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
+      groupId,
+      name: 'handed over',
+      trigger: { type: 'api' },
+      handler: 'echo',
+    });
+    const x = openRawStream(stack.server.rpcAddress);
+    x.send(helloOf(groupId, clientToken, 'handover-x'));
+    await x.next('welcome');
+    await stack.api('POST', `/api/v1/jobs/${jobId}/trigger`, {});
+    const batch = await x.next('dispatchBatch');
+    if (batch.kind !== 'dispatchBatch') throw new Error('unreachable');
+    const ref = { executionId: batch.dispatches[0]!.executionId, attempt: 1 };
+    const y = openRawStream(stack.server.rpcAddress);
+    y.send(helloOf(groupId, clientToken, 'handover-y'));
+    await y.next('welcome');
+    x.send({ kind: 'refused', ...ref, reason: 'at_capacity', message: '' });
+    const toY = await y.next('dispatchBatch');
+    if (toY.kind !== 'dispatchBatch') throw new Error('unreachable');
+    expect(toY.dispatches[0]).toMatchObject({ executionId: ref.executionId, attempt: 2 });
+    const refused: string[] = [];
+    const off = stack.server.events.on('report:refused', ({ executionId }) =>
+      refused.push(executionId),
+    );
+    x.send({ kind: 'log', ...ref, at: Date.now(), level: 'info', message: 'stale' });
+    x.send({
+      kind: 'result',
+      ...ref,
+      at: Date.now(),
+      outcome: 'succeeded',
+      result: 'stale',
+      error: null,
+    });
+    x.send({
+      kind: 'result',
+      executionId: 'marker',
+      attempt: 1,
+      at: Date.now(),
+      outcome: 'succeeded',
+      result: null,
+      error: null,
+    });
+    await waitFor('the marker refusal', () => (refused.includes('marker') ? true : undefined));
+    off();
+    expect(refused).toEqual(['marker']);
+    expect((await stack.stores.executions.get(ref.executionId))?.attempt).toBe(2);
+    x.close();
+    y.close();
+  });
+
   it("after a restart, a hello cannot adopt another group's running execution, even under its client id", async () => {
     const owner = await stack.createGroup('owner');
     const { id: jobId } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {

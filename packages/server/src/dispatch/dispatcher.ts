@@ -209,7 +209,14 @@ export class Dispatcher {
    */
   async report(client: ReportingClient, report: ClientReport): Promise<boolean> {
     const active = this.#active.get(report.executionId);
-    if (active !== undefined && !isDispatchedTo(active, client)) return false;
+    // Another group's execution, or this attempt given to another client: refused. An older
+    // attempt of this group's execution is only stale (its client was replaced) and dropped.
+    if (
+      active !== undefined &&
+      !isDispatchedTo(active, client) &&
+      (active.job.groupId !== client.groupId || active.execution.attempt === report.attempt)
+    )
+      return false;
     if (active === undefined || active.execution.attempt !== report.attempt) {
       if (report.kind === 'result') return this.#recorder.lateResult(client, report);
       return true;
