@@ -183,8 +183,6 @@ export class ClientEndpoint {
     });
     connection.on('close', (status) => {
       clearTimeout(helloTimer);
-      if (status.code === GrpcStatus.RESOURCE_EXHAUSTED && link === undefined)
-        this.#o.logger.warn({ peer: connection.peer, details: status.details }, 'stream closed');
       // After the handshake, so that a link made by a hello still in its check is let go too.
       void (handshake ?? Promise.resolve()).then(() => {
         if (link === undefined || this.#links.get(link.clientId) !== link) return;
@@ -205,6 +203,9 @@ export class ClientEndpoint {
     if (link === undefined) return;
     switch (message.kind) {
       case 'hello':
+        // One line per stream for whatever it sends out of turn, not one per message.
+        if (link.refusalLogged) return;
+        link.refusalLogged = true;
         this.#o.logger.warn({ clientId: link.clientId }, 'second hello on a stream ignored');
         return;
       case 'heartbeat':

@@ -20,7 +20,7 @@ export class StreamLink implements ClientLink {
   readonly tokenHash: string;
   /** The client's own count of work in flight, from its last heartbeat. */
   reportedInFlight = 0;
-  /** Set once a refused report was logged: a stream's refusals are logged once. */
+  /** Set once a refused report or a second hello was logged: each stream logs one. */
   refusalLogged = false;
   readonly #write: (message: ServerMessage) => boolean;
   readonly #end: (status?: StreamStatus) => void;
