@@ -65,6 +65,7 @@ export class ClientEndpoint {
   readonly #server: DispatcherServer;
   readonly #links = new Map<string, StreamLink>();
   readonly #tokens: TokenWatch;
+  #unwatchGroups: (() => void) | undefined;
   #address = '';
 
   private constructor(options: ClientEndpointOptions) {
@@ -88,6 +89,12 @@ export class ClientEndpoint {
     const port = await endpoint.#server.listen(`${options.host}:${options.port}`);
     endpoint.#address = `${options.host}:${port}`;
     endpoint.#tokens.start();
+    // A deleted group is noticed at once where the coordinator carries the console's notice;
+    // revoked tokens (no notice) by the periodic check.
+    endpoint.#unwatchGroups = options.coordinator.watchGroupChanges((groupId) => {
+      for (const link of endpoint.#links.values())
+        if (link.groupId === groupId) return void endpoint.#tokens.check();
+    });
     return endpoint;
   }
 
@@ -99,6 +106,7 @@ export class ClientEndpoint {
   /** Ends every stream (UNAVAILABLE: clients reconnect elsewhere or later) and stops listening. */
   async close(): Promise<void> {
     this.#tokens.stop();
+    this.#unwatchGroups?.();
     await this.#server.stop({ graceMs: 2_000 });
   }
 
