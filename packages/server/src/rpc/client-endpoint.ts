@@ -141,9 +141,16 @@ export class ClientEndpoint {
     const rate = new MessageRate(limits.maxMessagesPerSecond);
     const helloTimer = setTimeout(() => {
       if (link !== undefined || connection.state !== 'open') return;
-      const details = `no hello accepted within ${limits.helloTimeoutMs} ms`;
+      // A hello still in its check means a slow store, not a silent client: try again later.
+      const checking = handshake !== undefined;
+      const details = checking
+        ? `the hello could not be checked within ${limits.helloTimeoutMs} ms; reconnect`
+        : `no hello within ${limits.helloTimeoutMs} ms`;
       this.#o.logger.info({ peer: connection.peer }, `stream closed: ${details}`);
-      connection.end({ code: GrpcStatus.UNAUTHENTICATED, details });
+      connection.end({
+        code: checking ? GrpcStatus.UNAVAILABLE : GrpcStatus.UNAUTHENTICATED,
+        details,
+      });
     }, limits.helloTimeoutMs);
     helloTimer.unref();
     const overLimit = (): boolean => {
