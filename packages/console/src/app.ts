@@ -16,6 +16,7 @@ import { toErrorResponse } from './errors.js';
 import { registerOpenApi } from './openapi.js';
 import { registerApiRoutes } from './routes/api-routes.js';
 import { registerHealthRoute } from './routes/health.js';
+import { rejectForbiddenCharacters } from './validation/clean-text.js';
 import { coerceIntegers } from './validation/coerce-integers.js';
 import { formatSchemaErrors } from './validation/schema-errors.js';
 import type { SchemaError } from './validation/schema-errors.js';
@@ -156,6 +157,7 @@ export async function createConsole(options: ConsoleOptions): Promise<ConsoleApp
     else void parseJson(request, text, done);
   });
   for (const schema of SHARED_SCHEMAS) fastify.addSchema(schema);
+  fastify.addHook('preValidation', rejectForbiddenCharacters);
   fastify.addHook('preValidation', coerceIntegers);
   fastify.addHook('onResponse', (request, reply, done) => {
     logger.debug(

@@ -18,7 +18,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         title: 'Carillon console API',
         version,
         description:
-          'Task groups, jobs, executions, users and rights of a Carillon cluster. Authenticate with `POST /api/v1/auth/login` and send the token as `Authorization: Bearer <token>`. Errors are `{ error: { code, message } }` with a stable `code`. Instants are integer ms since the epoch (UTC). A caller without a role on a task group gets the same 403 for everything of it, whether it exists or not.',
+          'Task groups, jobs, executions, users and rights of a Carillon cluster. Authenticate with `POST /api/v1/auth/login` and send the token as `Authorization: Bearer <token>`. Errors are `{ error: { code, message } }` with a stable `code`. Instants are integer ms since the epoch (UTC). Text lengths (`maxLength`) count Unicode code points, as the database columns do; no text may hold a NUL character or an unpaired surrogate (400 `CARILLON_INVALID_ARGUMENT` naming the field). Time zones are stored under their canonical IANA names (`utc` as `UTC`). A caller without a role on a task group gets the same 403 for everything of it, whether it exists or not.',
       },
       components: {
         securitySchemes: {

@@ -5,6 +5,7 @@ import { defineClusterSuite } from './suites/cluster-suite.js';
 import { defineExecutionSuite } from './suites/execution-suite.js';
 import { defineJobSuite } from './suites/job-suite.js';
 import { definePermissionSuite } from './suites/permission-suite.js';
+import { defineStoredInputSuite } from './suites/stored-input-suite.js';
 import { defineValidationSuite } from './suites/validation-suite.js';
 
 // The same suites over MariaDB at 127.0.0.1:3306, a fresh database per suite, dropped after.
@@ -15,4 +16,5 @@ describe('console over MariaDB', () => {
   defineExecutionSuite(mariadbDatabase);
   definePermissionSuite(mariadbDatabase);
   defineValidationSuite(mariadbDatabase);
+  defineStoredInputSuite(mariadbDatabase);
 });

@@ -5,6 +5,7 @@ import { defineClusterSuite } from './suites/cluster-suite.js';
 import { defineExecutionSuite } from './suites/execution-suite.js';
 import { defineJobSuite } from './suites/job-suite.js';
 import { definePermissionSuite } from './suites/permission-suite.js';
+import { defineStoredInputSuite } from './suites/stored-input-suite.js';
 import { defineValidationSuite } from './suites/validation-suite.js';
 
 describe('console over SQLite', () => {
@@ -14,4 +15,5 @@ describe('console over SQLite', () => {
   defineExecutionSuite(sqliteDatabase);
   definePermissionSuite(sqliteDatabase);
   defineValidationSuite(sqliteDatabase);
+  defineStoredInputSuite(sqliteDatabase);
 });

@@ -84,4 +84,6 @@ export {
 } from './schedule/cron-schedule.js';
 export type { CronEvalOptions } from './schedule/cron-schedule.js';
 export { CRON_MAX_YEAR, CRON_MIN_YEAR, CronField } from './schedule/cron-spec.js';
-export { assertTimeZone } from './schedule/time-zone.js';
+export { assertTimeZone, canonicalTimeZone } from './schedule/time-zone.js';
+export { assertCleanText, codePointLength, findForbiddenCharacter, foldUsername } from './text.js';
+export type { ForbiddenCharacter } from './text.js';

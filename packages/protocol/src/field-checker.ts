@@ -1,4 +1,4 @@
-import { isTaskGroupId } from '@carillon/core';
+import { codePointLength, isTaskGroupId } from '@carillon/core';
 import { protocolError } from './errors.js';
 import type { ProtocolErrorCode } from './errors.js';
 import { PROTOCOL_LIMITS } from './protocol-limits.js';
@@ -28,14 +28,17 @@ export class FieldChecker {
   id(field: string, value: unknown, maxLength: number = PROTOCOL_LIMITS.idMaxLength): string {
     const text = this.text(field, value);
     if (text.length === 0) this.fail(field, 'is required');
-    if (text.length > maxLength) this.fail(field, `is longer than ${maxLength} characters`);
+    if (text.length > maxLength && codePointLength(text) > maxLength)
+      this.fail(field, `is longer than ${maxLength} characters`);
     return text;
   }
 
   /** Any string, empty included, of at most `maxLength` characters (default: no limit). */
   text(field: string, value: unknown, maxLength = Infinity): string {
     if (typeof value !== 'string') this.fail(field, `must be a string, got ${typeof value}`);
-    if (value.length > maxLength) this.fail(field, `is longer than ${maxLength} characters`);
+    // Code points, as the console and the database count: UTF-16 length is an upper bound.
+    if (value.length > maxLength && codePointLength(value) > maxLength)
+      this.fail(field, `is longer than ${maxLength} characters`);
     return value;
   }
 

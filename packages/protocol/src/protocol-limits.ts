@@ -1,8 +1,9 @@
 import { JOB_LIMITS } from '@carillon/core';
 
 /**
- * Sizes the contract enforces on both ends. Ids and names are counted in UTF-16 code units
- * (JavaScript string length); message sizes in encoded bytes.
+ * Sizes the contract enforces on both ends. Ids and names are counted in Unicode code points
+ * (as the console's OpenAPI document and the database columns count them); message sizes in
+ * encoded bytes.
  */
 export const PROTOCOL_LIMITS = {
   /** Execution, client and server ids, rooms and SDK versions. */

@@ -36,6 +36,13 @@ export interface ServerEvents {
     readonly downMs: number;
     readonly failures: number;
   };
+  /** A client reported about an execution that was not dispatched to it; nothing changed. */
+  'report:refused': {
+    readonly clientId: string;
+    readonly groupId: string;
+    readonly executionId: string;
+    readonly kind: string;
+  };
 }
 
 type Listener<K extends keyof ServerEvents> = (payload: ServerEvents[K]) => void;

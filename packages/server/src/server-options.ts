@@ -46,4 +46,20 @@ export interface ServerOptions {
    * failing, in the server's `health` and the logs. Default 5,000 ms.
    */
   readonly databaseStallMs?: number;
+  /** A client stream with no accepted hello after this long is closed. Default 5,000 ms. */
+  readonly helloTimeoutMs?: number;
+  /** The largest message a client may send, in bytes. Default 8 MiB (the protocol's limit). */
+  readonly maxMessageBytes?: number;
+  /**
+   * Messages a client may send on one stream in one second (each report of a batch counts, log
+   * lines included); past it the stream is closed with RESOURCE_EXHAUSTED. Default 100,000: a
+   * client sends about three reports per execution, so this leaves room for a client draining
+   * a backlog at tens of thousands of executions a second, and still bounds a flood.
+   */
+  readonly maxMessagesPerSecond?: number;
+  /**
+   * How often the client tokens of live streams are checked: a revoked token or a deleted task
+   * group closes its streams within about this long. Default 500 ms.
+   */
+  readonly tokenCheckMs?: number;
 }

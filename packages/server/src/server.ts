@@ -3,6 +3,7 @@ import { SystemClock, parseTaskGroupId, silentLogger } from '@carillon/core';
 import { DatabaseHealth } from './database/database-health.js';
 import type { DatabaseStatus } from './database/database-health.js';
 import { PatientExecutionStore } from './database/patient-execution-store.js';
+import { PROTOCOL_LIMITS } from '@carillon/protocol';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { ServerEventBus } from './events.js';
 import { adoptOrphans } from './failover/orphan-adoption.js';
@@ -187,8 +188,15 @@ export class CarillonServer {
       dispatcher: this.#dispatcher,
       clock: this.#clock,
       logger: this.#logger,
+      events: this.events,
       heartbeatIntervalMs: o.heartbeatIntervalMs ?? 2_000,
       fenceMs,
+      limits: {
+        helloTimeoutMs: o.helloTimeoutMs ?? 5_000,
+        maxMessageBytes: o.maxMessageBytes ?? PROTOCOL_LIMITS.maxMessageBytes,
+        maxMessagesPerSecond: o.maxMessagesPerSecond ?? 100_000,
+        tokenCheckMs: o.tokenCheckMs ?? 500,
+      },
     });
     const member: ServerMember = {
       serverId: o.serverId,

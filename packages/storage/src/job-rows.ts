@@ -13,7 +13,8 @@ import type { JobsTable } from './schema.js';
 import { toInt } from './sql-helpers.js';
 import {
   STORE_LIMITS,
-  checkBytesOrNull,
+  checkCleanBytesOrNull,
+  checkCleanText,
   checkInt,
   checkOneOf,
   checkText,
@@ -53,19 +54,19 @@ export function specColumns(spec: JobSpec): JobSpecColumns {
   let timeZone: string | null = null;
   const type = checkOneOf('trigger.type', trigger?.type, ['cron', 'api'] as const);
   if (trigger?.type === 'cron') {
-    cron = checkText('trigger.cron', trigger.cron, JOB_LIMITS.cronMax);
-    timeZone = checkText('trigger.timeZone', trigger.timeZone, JOB_LIMITS.timeZoneMax);
+    cron = checkCleanText('trigger.cron', trigger.cron, JOB_LIMITS.cronMax);
+    timeZone = checkCleanText('trigger.timeZone', trigger.timeZone, JOB_LIMITS.timeZoneMax);
   }
   return {
     group_id: spec.groupId,
-    name: checkText('name', spec.name, JOB_LIMITS.nameMax),
-    description: checkText('description', spec.description, JOB_LIMITS.descriptionMax, 0),
+    name: checkCleanText('name', spec.name, JOB_LIMITS.nameMax),
+    description: checkCleanText('description', spec.description, JOB_LIMITS.descriptionMax, 0),
     trigger_type: type,
     cron,
     time_zone: timeZone,
-    handler: checkText('handler', spec.handler, JOB_LIMITS.handlerMax),
+    handler: checkCleanText('handler', spec.handler, JOB_LIMITS.handlerMax),
     kind: checkOneOf('kind', spec.kind, Object.values(JobKind)),
-    param: checkBytesOrNull('param', spec.param, JOB_LIMITS.paramMaxBytes),
+    param: checkCleanBytesOrNull('param', spec.param, JOB_LIMITS.paramMaxBytes),
     routing: checkOneOf('routing', spec.routing, Object.values(RoutingStrategy)),
     overlap: checkOneOf('overlap', spec.overlap, Object.values(OverlapPolicy)),
     misfire: checkOneOf('misfire', spec.misfire, Object.values(MisfirePolicy)),

@@ -1,5 +1,6 @@
 import { Migrator, sql } from 'kysely';
 import type { CreateTableBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
+import { foldUsername } from '@carillon/core';
 import type { DatabaseProfile } from './database-profile.js';
 import { StorageErrorCode, storageError } from './errors.js';
 
@@ -290,6 +291,38 @@ function jobChanges(profile: DatabaseProfile): Migration {
 }
 
 /**
+ * User names unique without regard to case: a case-folded copy of each, under a unique index.
+ * Where users already differ only in case, the oldest gets the key; the others keep a null key
+ * (a unique index allows many) and sign in by their exact name until an admin renames them.
+ */
+function usernameKeys(profile: DatabaseProfile): Migration {
+  return {
+    async up(db) {
+      try {
+        // A fold can be longer than the name (ß becomes ss): three times covers every case.
+        await db.schema.alterTable('users').addColumn('username_key', 'varchar(192)').execute();
+      } catch (error) {
+        if (profile.classifyError(error) !== 'exists') throw error;
+      }
+      const rows = (await db
+        .selectFrom('users')
+        .select(['id', 'username', 'username_key'])
+        .orderBy('id')
+        .execute()) as Array<{ id: number; username: string; username_key: string | null }>;
+      const taken = new Set(rows.flatMap((r) => (r.username_key === null ? [] : [r.username_key])));
+      for (const row of rows) {
+        if (row.username_key !== null) continue;
+        const key = foldUsername(row.username);
+        if (taken.has(key)) continue;
+        taken.add(key);
+        await db.updateTable('users').set({ username_key: key }).where('id', '=', row.id).execute();
+      }
+      await index(db, profile, 'users_by_username_key', 'users', ['username_key'], true);
+    },
+  };
+}
+
+/**
  * The migrations, in code (no files on disk), named so that they sort in order. Add new steps
  * at the end; never change one that has shipped.
  */
@@ -299,6 +332,7 @@ export function carillonMigrations(profile: DatabaseProfile): Readonly<Record<st
     '0002_jobs': jobs(profile),
     '0003_executions': executions(profile),
     '0004_job_changes': jobChanges(profile),
+    '0005_username_keys': usernameKeys(profile),
   };
 }
 

@@ -140,6 +140,8 @@ export interface SubtasksTable {
 export interface UsersTable {
   id: Generated<number>;
   username: string;
+  /** The username case-folded (core's `foldUsername`), unique; null only for a legacy duplicate. */
+  username_key: string | null;
   password_hash: string;
   is_admin: number;
   created_at: number;

@@ -7,7 +7,13 @@ import { withRetry } from './retry.js';
 import type { TaskGroupsTable } from './schema.js';
 import { affected, inTransaction, toInt } from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
-import { STORE_LIMITS, checkInt, checkOneOf, checkText, translateWriteError } from './validate.js';
+import {
+  STORE_LIMITS,
+  checkCleanText,
+  checkInt,
+  checkOneOf,
+  translateWriteError,
+} from './validate.js';
 
 const ROLES = Object.values(GroupRole);
 
@@ -52,7 +58,7 @@ export class SqlGroupStore implements GroupStore {
       backups: group.backups,
       number: 1,
     });
-    const name = checkText('name', group.name, STORE_LIMITS.groupNameMax);
+    const name = checkCleanText('name', group.name, STORE_LIMITS.groupNameMax);
     checkInt('nowMs', nowMs, 0, STORE_LIMITS.instantMax);
     await registerServerGroup(this.#db, this.#profile, cluster, serverGroup, nowMs);
     return withRetry(this.#db, this.#profile, () =>

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import { CarillonError, CoreErrorCode, TokenKind } from '@carillon/core';
+import { CarillonError, CoreErrorCode, TokenKind, foldUsername } from '@carillon/core';
 import type { ApiToken, NewApiToken, NewUser, User, UserStore } from '@carillon/core';
 import type { DatabaseProfile } from './database-profile.js';
 import type { ApiTokensTable, UsersTable } from './schema.js';
@@ -9,6 +9,7 @@ import {
   STORE_LIMITS,
   checkInt,
   checkOneOf,
+  checkCleanText,
   checkText,
   invalid,
   translateWriteError,
@@ -37,7 +38,10 @@ function toToken(row: Selectable<ApiTokensTable>): ApiToken {
   };
 }
 
-/** {@link UserStore} over Kysely. Usernames compare byte for byte on every database. */
+/**
+ * {@link UserStore} over Kysely. Usernames are unique and found without regard to case (by a
+ * case-folded key); they are kept and shown as typed.
+ */
 export class SqlUserStore implements UserStore {
   readonly #db: Db;
   readonly #profile: DatabaseProfile;
@@ -53,14 +57,18 @@ export class SqlUserStore implements UserStore {
    *   `CARILLON_INVALID_ARGUMENT` for a username of 1..64 or a hash of 1..255 characters.
    */
   async create(user: NewUser, nowMs: number): Promise<User> {
+    const username = checkCleanText('username', user.username, STORE_LIMITS.usernameMax);
     const row = {
-      username: checkText('username', user.username, STORE_LIMITS.usernameMax),
+      username,
       password_hash: checkText('passwordHash', user.passwordHash, STORE_LIMITS.passwordHashMax),
       is_admin: user.isAdmin ? 1 : 0,
       created_at: checkInt('nowMs', nowMs, 0, STORE_LIMITS.instantMax),
     };
     try {
-      const result = await this.#db.insertInto('users').values(row).executeTakeFirstOrThrow();
+      const result = await this.#db
+        .insertInto('users')
+        .values({ ...row, username_key: foldUsername(username) })
+        .executeTakeFirstOrThrow();
       return toUser({ ...row, id: toInt(result.insertId) });
     } catch (error) {
       throw translateWriteError(this.#profile, error, `user ${user.username}`);
@@ -76,12 +84,22 @@ export class SqlUserStore implements UserStore {
     return row === undefined ? undefined : toUser(row);
   }
 
+  /**
+   * By the username as typed, else by any case of it. (As typed first: a legacy user that
+   * differed only in case from an older one has no key and signs in by its exact name.)
+   */
   async findForLogin(username: string): Promise<{ user: User; passwordHash: string } | undefined> {
-    const row = await this.#db
-      .selectFrom('users')
-      .selectAll()
-      .where('username', '=', username)
-      .executeTakeFirst();
+    const row =
+      (await this.#db
+        .selectFrom('users')
+        .selectAll()
+        .where('username', '=', username)
+        .executeTakeFirst()) ??
+      (await this.#db
+        .selectFrom('users')
+        .selectAll()
+        .where('username_key', '=', foldUsername(username))
+        .executeTakeFirst());
     return row === undefined ? undefined : { user: toUser(row), passwordHash: row.password_hash };
   }
 
@@ -129,7 +147,7 @@ export class SqlUserStore implements UserStore {
         token.groupId === null
           ? null
           : checkText('groupId', token.groupId, STORE_LIMITS.groupIdMax),
-      name: checkText('name', token.name, STORE_LIMITS.tokenNameMax, 0),
+      name: checkCleanText('name', token.name, STORE_LIMITS.tokenNameMax, 0),
       secret_hash: checkText('secretHash', token.secretHash, STORE_LIMITS.secretHashMax),
       created_at: checkInt('nowMs', nowMs, 0, STORE_LIMITS.instantMax),
       revoked_at: null,
@@ -150,6 +168,21 @@ export class SqlUserStore implements UserStore {
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     return row === undefined ? undefined : toToken(row);
+  }
+
+  async findTokens(secretHashes: readonly string[]): Promise<ReadonlyMap<string, ApiToken>> {
+    const found = new Map<string, ApiToken>();
+    // Chunks keep the statement under SQLite's bound-parameter limit.
+    for (let i = 0; i < secretHashes.length; i += 500) {
+      const rows = await this.#db
+        .selectFrom('api_tokens')
+        .selectAll()
+        .where('secret_hash', 'in', secretHashes.slice(i, i + 500))
+        .where('revoked_at', 'is', null)
+        .execute();
+      for (const row of rows) found.set(row.secret_hash, toToken(row));
+    }
+    return found;
   }
 
   /** False if there is no such token or it was revoked already. */

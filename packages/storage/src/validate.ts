@@ -1,8 +1,15 @@
-import { CarillonError, CoreErrorCode, isExecutionId } from '@carillon/core';
+import {
+  CarillonError,
+  CoreErrorCode,
+  assertCleanText,
+  codePointLength,
+  isExecutionId,
+} from '@carillon/core';
 import type { DatabaseProfile } from './database-profile.js';
 
 /**
- * Lengths the columns allow, in characters unless named `…Bytes`. The stores check values
+ * Lengths the columns allow, in characters (Unicode code points, as MariaDB's VARCHAR counts
+ * them in utf8mb4 and as the OpenAPI document's maxLength does) unless named `…Bytes`. The stores check values
  * against them before writing: MySQL's `INSERT IGNORE` would otherwise cut an over-long value
  * silently, and SQLite does not check lengths at all.
  */
@@ -38,16 +45,29 @@ export function invalid(field: string, message: string): CarillonError {
 }
 
 /**
- * Checks a text's length in UTF-16 units (never fewer than the characters a column counts).
+ * Checks a text's length in code points (as the column counts characters).
  *
  * @throws CarillonError `CARILLON_INVALID_ARGUMENT` if it is not a string of `min..max` length.
  */
 export function checkText(field: string, value: unknown, max: number, min = 1): string {
   if (typeof value !== 'string') throw invalid(field, 'must be a string');
-  if (value.length < min || value.length > max) {
-    throw invalid(field, `length must be ${min}..${max}, got ${value.length}`);
+  const length = codePointLength(value);
+  if (length < min || length > max) {
+    throw invalid(field, `length must be ${min}..${max} characters, got ${length}`);
   }
   return value;
+}
+
+/**
+ * {@link checkText} for text people type (names, handlers, descriptions): it must also hold no
+ * NUL character and no unpaired surrogate.
+ *
+ * @throws CarillonError `CARILLON_INVALID_ARGUMENT` naming the field.
+ */
+export function checkCleanText(field: string, value: unknown, max: number, min = 1): string {
+  const text = checkText(field, value, max, min);
+  assertCleanText(field, text);
+  return text;
 }
 
 /** {@link checkText} that lets null through. */
@@ -66,6 +86,17 @@ export function checkBytesOrNull(field: string, value: unknown, maxBytes: number
   const bytes = Buffer.byteLength(value, 'utf8');
   if (bytes > maxBytes) throw invalid(field, `must be at most ${maxBytes} bytes, got ${bytes}`);
   return value;
+}
+
+/** {@link checkBytesOrNull} for text people type: no NUL character, no unpaired surrogate. */
+export function checkCleanBytesOrNull(
+  field: string,
+  value: unknown,
+  maxBytes: number,
+): string | null {
+  const text = checkBytesOrNull(field, value, maxBytes);
+  if (text !== null) assertCleanText(field, text);
+  return text;
 }
 
 /**

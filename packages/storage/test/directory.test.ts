@@ -168,32 +168,42 @@ describe.each(testDatabases())('jobs, groups, users, audit and servers on $label
     expect(await stores.jobs.listByGroup(group.id)).toHaveLength(29);
   });
 
-  it('keeps users unique by name, byte for byte', async () => {
+  it('keeps users unique by name without regard to case, and finds them by any case', async () => {
     const alice = await stores.users.create(
-      { username: 'alice', passwordHash: 'scrypt$1', isAdmin: true },
+      { username: 'Alice', passwordHash: 'scrypt$1', isAdmin: true },
       T0,
     );
-    expect(alice).toEqual({ id: alice.id, username: 'alice', isAdmin: true, createdAt: T0 });
-    await expect(
-      stores.users.create({ username: 'alice', passwordHash: 'scrypt$2', isAdmin: false }, T0),
-    ).rejects.toEqual(withCode(CoreErrorCode.Conflict));
-    const upper = await stores.users.create(
-      { username: 'Alice', passwordHash: 'scrypt$3', isAdmin: false },
-      T0,
-    );
-    expect(upper.id).not.toBe(alice.id);
-    expect(await stores.users.findForLogin('alice')).toEqual({
-      user: alice,
-      passwordHash: 'scrypt$1',
-    });
+    expect(alice).toEqual({ id: alice.id, username: 'Alice', isAdmin: true, createdAt: T0 });
+    for (const username of ['Alice', 'alice', 'ALICE'])
+      await expect(
+        stores.users.create({ username, passwordHash: 'scrypt$2', isAdmin: false }, T0),
+      ).rejects.toEqual(withCode(CoreErrorCode.Conflict));
+    for (const username of ['alice', 'ALICE', 'Alice'])
+      expect(await stores.users.findForLogin(username)).toEqual({
+        user: alice,
+        passwordHash: 'scrypt$1',
+      });
     await stores.users.setPasswordHash(alice.id, 'scrypt$9');
     expect((await stores.users.findForLogin('alice'))?.passwordHash).toBe('scrypt$9');
     await expect(stores.users.setPasswordHash(999_999, 'x')).rejects.toEqual(
       withCode(CoreErrorCode.NotFound),
     );
-    expect(await stores.users.get(upper.id)).toEqual(upper);
-    expect(await stores.users.findForLogin('bob')).toBeUndefined();
-    expect((await stores.users.list()).map((u) => u.username)).toEqual(['alice', 'Alice']);
+    const bob = await stores.users.create(
+      { username: 'bob', passwordHash: 'b', isAdmin: false },
+      T0,
+    );
+    expect(await stores.users.get(bob.id)).toEqual(bob);
+    expect(await stores.users.findForLogin('carol')).toBeUndefined();
+    expect((await stores.users.list()).map((u) => u.username)).toEqual(['Alice', 'bob']);
+    // Lengths in code points, as the column counts: 64 emoji fit, 65 characters do not.
+    const emoji = await stores.users.create(
+      { username: '🔔'.repeat(64), passwordHash: 'e', isAdmin: false },
+      T0,
+    );
+    expect((await stores.users.get(emoji.id))?.username).toBe('🔔'.repeat(64));
+    await expect(
+      stores.users.create({ username: 'nul\u0000', passwordHash: 'x', isAdmin: false }, T0),
+    ).rejects.toEqual(withCode(CoreErrorCode.InvalidArgument));
     await expect(
       stores.users.create({ username: 'u'.repeat(65), passwordHash: 'x', isAdmin: false }, T0),
     ).rejects.toEqual(withCode(CoreErrorCode.InvalidArgument));
@@ -269,6 +279,9 @@ describe.each(testDatabases())('jobs, groups, users, audit and servers on $label
       T0,
     );
     expect((await stores.users.findToken('b'.repeat(64)))?.groupId).toBe(group.id);
+    const both = await stores.users.findTokens([hash, 'b'.repeat(64), 'f'.repeat(64)]);
+    expect([...both.keys()].sort()).toEqual([hash, 'b'.repeat(64)]);
+    expect(both.get('b'.repeat(64))?.id).toBe(client.id);
     await expect(
       stores.users.createToken(
         { kind: TokenKind.User, userId: user.id, groupId: null, name: 'dup', secretHash: hash },
@@ -290,7 +303,11 @@ describe.each(testDatabases())('jobs, groups, users, audit and servers on $label
     expect(await stores.users.revokeToken(token.id, T0 + 1)).toBe(true);
     expect(await stores.users.revokeToken(token.id, T0 + 2)).toBe(false);
     expect(await stores.users.findToken(hash)).toBeUndefined();
+    expect([...(await stores.users.findTokens([hash, 'b'.repeat(64)])).keys()]).toEqual([
+      'b'.repeat(64),
+    ]);
     expect(await stores.groups.delete(group.id)).toBe(true);
+    expect((await stores.users.findTokens(['b'.repeat(64)])).size).toBe(0);
     expect(await stores.users.findToken('b'.repeat(64))).toBeUndefined();
     expect(client.kind).toBe('client');
   });

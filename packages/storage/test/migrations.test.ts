@@ -54,6 +54,40 @@ describe.each(testDatabases())('migrations on $label', (database) => {
   });
 });
 
+describe.each(testDatabases())('user names without case on $label', (database) => {
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('keys existing users by their case-folded name; of names differing only in case, the oldest', async () => {
+    const url = await database.create();
+    const { db, profile } = await connect({ url });
+    try {
+      for (const [name, migration] of Object.entries(carillonMigrations(profile)))
+        if (name < '0005') await migration.up(db);
+      for (const username of ['dave', 'Erin', 'Dave'])
+        await db
+          .insertInto('users')
+          .values({ username, password_hash: `hash-${username}`, is_admin: 0, created_at: 1 })
+          .execute();
+      expect((await migrateToLatest(db, profile)).applied).toEqual(ALL);
+    } finally {
+      await db.destroy();
+    }
+    const stores = await openStores({ url });
+    try {
+      expect((await stores.users.findForLogin('DAVE'))?.passwordHash).toBe('hash-dave');
+      expect((await stores.users.findForLogin('Dave'))?.passwordHash).toBe('hash-Dave');
+      expect((await stores.users.findForLogin('erin'))?.passwordHash).toBe('hash-Erin');
+      await expect(
+        stores.users.create({ username: 'ERIN', passwordHash: 'x', isAdmin: false }, 2),
+      ).rejects.toMatchObject({ code: 'CARILLON_CONFLICT' });
+    } finally {
+      await stores.close();
+    }
+  });
+});
+
 describe.each(testDatabases())('concurrent migrations on $label', (database) => {
   afterAll(async () => {
     await database.drop();

@@ -107,7 +107,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
         groupId,
         name: body.name,
         description: body.description ?? JOB_DEFAULTS.description,
-        trigger: checkTrigger(body.trigger),
+        trigger: checkTrigger(body.trigger, ctx.clock.now()),
         handler: body.handler,
         kind: body.kind ?? JOB_DEFAULTS.kind,
         param: checkParam('param', body.param ?? null, settings.maxParamBytes),
@@ -223,7 +223,8 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
       const update: { -readonly [K in keyof JobUpdate]: JobUpdate[K] } = {};
       if (fields.name !== undefined) update.name = fields.name;
       if (fields.description !== undefined) update.description = fields.description;
-      if (fields.trigger !== undefined) update.trigger = checkTrigger(fields.trigger);
+      if (fields.trigger !== undefined)
+        update.trigger = checkTrigger(fields.trigger, ctx.clock.now());
       if (fields.handler !== undefined) update.handler = fields.handler;
       if (fields.param !== undefined)
         update.param = checkParam('param', fields.param, settings.maxParamBytes);

@@ -22,7 +22,8 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ConsoleContext): v
               minLength: 1,
               maxLength: 64,
               pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]*$',
-              description: 'Letters, digits and . _ @ -',
+              description:
+                'Letters, digits and . _ @ -. Unique without regard to case (409 if another user has it in any case); sign in with any case.',
             },
             password: {
               type: 'string',

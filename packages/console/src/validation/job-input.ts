@@ -1,5 +1,5 @@
 import type { Trigger } from '@carillon/core';
-import { CarillonError, assertTimeZone, parseCron } from '@carillon/core';
+import { CarillonError, CoreErrorCode, canonicalTimeZone, parseCron } from '@carillon/core';
 import { invalidArgument } from '../errors.js';
 import { JOB_DEFAULTS } from './job-schemas.js';
 import type { TriggerInput } from './job-schemas.js';
@@ -24,16 +24,30 @@ function withField<T>(field: string, check: () => T): T {
 
 /**
  * Checks a trigger from a request and returns it as stored: a cron trigger's expression must
- * parse and its time zone (default UTC) must be known.
+ * parse and fire at least once after `nowMs`, and its time zone (default UTC) must be known; the
+ * zone is stored under its canonical IANA name (`utc` as `UTC`, `Europe/paris` as `Europe/Paris`).
  *
  * @throws CarillonError `CARILLON_INVALID_CRON` (message names the request field and the cron
- *   field; `details.cronField`), `CARILLON_INVALID_TIME_ZONE`.
+ *   field; `details.cronField`; "this expression never fires" when it has no fire time left),
+ *   `CARILLON_INVALID_TIME_ZONE`.
  */
-export function checkTrigger(input: TriggerInput): Trigger {
+export function checkTrigger(input: TriggerInput, nowMs: number): Trigger {
   if (input.type === 'api') return { type: 'api' };
-  const timeZone = input.timeZone ?? JOB_DEFAULTS.timeZone;
-  withField('trigger.timeZone', () => assertTimeZone(timeZone));
-  withField('trigger.cron', () => parseCron(input.cron));
+  const timeZone = withField('trigger.timeZone', () =>
+    canonicalTimeZone(input.timeZone ?? JOB_DEFAULTS.timeZone),
+  );
+  const schedule = withField('trigger.cron', () => parseCron(input.cron));
+  // The engine searches up to CRON_MAX_YEAR: null means no instant is left (30 February, a
+  // year in the past or past 2199). Such a job would sit enabled and never run.
+  if (schedule.nextAfter(nowMs, timeZone) === null) {
+    throw new CarillonError(
+      CoreErrorCode.InvalidCron,
+      'trigger.cron: this expression never fires',
+      {
+        details: { field: 'trigger.cron' },
+      },
+    );
+  }
   return { type: 'cron', cron: input.cron, timeZone };
 }
 
@@ -71,12 +85,12 @@ export function cronFireTimes(
   count: number,
   fields = { cron: 'cron', timeZone: 'timeZone' },
 ): FireTimesView {
-  withField(fields.timeZone, () => assertTimeZone(timeZone));
+  const zone = withField(fields.timeZone, () => canonicalTimeZone(timeZone));
   const schedule = withField(fields.cron, () => parseCron(cron));
   const items = schedule
-    .next(afterMs, timeZone, count)
+    .next(afterMs, zone, count)
     .map((at) => ({ at, iso: new Date(at).toISOString() }));
-  return { timeZone, description: schedule.describe(), items };
+  return { timeZone: zone, description: schedule.describe(), items };
 }
 
 /** The next fire instants of a job's trigger; none for an API-triggered job. */

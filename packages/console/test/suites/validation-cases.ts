@@ -11,6 +11,8 @@ export interface BadCase {
   readonly code: string;
   /** The request field the answer must name (`details.field`), where there is one. */
   readonly field?: string;
+  /** Words the message must hold, where the task names them. */
+  readonly message?: string;
 }
 
 /**

@@ -3,6 +3,7 @@ import { ADMIN, Harness } from '../harness.js';
 import type { DatabaseFixture } from '../harness.js';
 import { createGroup, createJob } from '../fixtures.js';
 
+import { storedTextCases } from './stored-text-cases.js';
 import { badRequests } from './validation-cases.js';
 import type { BadCase } from './validation-cases.js';
 
@@ -25,7 +26,10 @@ export function defineValidationSuite(makeDb: () => Promise<DatabaseFixture>): v
       await h?.close();
     });
 
-    const cases = (): BadCase[] => badRequests(groupId, job.id, job.version);
+    const cases = (): BadCase[] => [
+      ...badRequests(groupId, job.id, job.version),
+      ...storedTextCases(groupId, job.id),
+    ];
 
     it('each bad request gets a 4xx with a stable code and a message naming the field, and changes nothing', async () => {
       const admin = await h.login(ADMIN.username, ADMIN.password);
@@ -42,6 +46,7 @@ export function defineValidationSuite(makeDb: () => Promise<DatabaseFixture>): v
           );
           expect(answer.body.error.message, c.name).toContain(c.field.split('.').at(-1));
         }
+        if (c.message !== undefined) expect(answer.body.error.message, c.name).toContain(c.message);
       }
       expect(await h.snapshot([groupId])).toEqual(before);
       const stored = await h.stores.jobs.get(job.id);

@@ -215,3 +215,14 @@ function offsetFormat(timeZone: string): Intl.DateTimeFormat {
 export function assertTimeZone(timeZone: string): void {
   zoneRules(timeZone);
 }
+
+/**
+ * The canonical IANA name of a time zone, as Intl resolves it: `utc` becomes `UTC`,
+ * `Europe/paris` becomes `Europe/Paris`, `US/Eastern` becomes `America/New_York`.
+ *
+ * @throws CarillonError `CARILLON_INVALID_TIME_ZONE` if the runtime does not know the zone.
+ * @example canonicalTimeZone('europe/PARIS') // 'Europe/Paris'
+ */
+export function canonicalTimeZone(timeZone: string): string {
+  return zoneRules(timeZone).name;
+}

@@ -37,6 +37,12 @@ export interface DispatcherOptions {
   readonly fenceMs?: number;
 }
 
+/** Who sent a report: the client id and task group its stream authenticated. */
+export interface ReportingClient {
+  readonly clientId: string;
+  readonly groupId: string;
+}
+
 /** An execution this server has routed to a client, or is about to. */
 interface Active {
   execution: Execution;
@@ -94,7 +100,7 @@ export class Dispatcher {
    * attempt become active on it again (after a server restart, say), instead of being re-run.
    */
   async reattach(
-    clientId: string,
+    { clientId, groupId }: ReportingClient,
     running: ReadonlyArray<{ executionId: string; attempt: number }>,
   ): Promise<void> {
     for (const ref of running) {
@@ -102,6 +108,7 @@ export class Dispatcher {
       if (known !== undefined) {
         if (
           known.clientId === clientId &&
+          known.job.groupId === groupId &&
           known.execution.attempt === ref.attempt &&
           known.orphaned !== undefined
         ) {
@@ -116,6 +123,8 @@ export class Dispatcher {
       const job = stored === undefined ? undefined : this.#o.jobOf(stored.jobId);
       if (stored === undefined || job === undefined || stored.ownerServerId !== this.#o.serverId)
         continue;
+      // Only what was dispatched to this very client: a hello cannot adopt others' work.
+      if (stored.clientId !== clientId || stored.groupId !== groupId) continue;
       if (
         stored.attempt !== ref.attempt ||
         !IN_FLIGHT.includes(stored.state) ||
@@ -194,17 +203,29 @@ export class Dispatcher {
     }
   }
 
-  /** Handles a report from a client. Reports about attempts this server does not run are dropped. */
-  async report(clientId: string, report: ClientReport): Promise<void> {
+  /**
+   * Handles a report from a client. Reports about attempts this server does not run are dropped.
+   * False when the report was refused: its execution was not dispatched to this client.
+   */
+  async report(client: ReportingClient, report: ClientReport): Promise<boolean> {
     const active = this.#active.get(report.executionId);
+    // Another group's execution, or this attempt given to another client: refused. An older
+    // attempt of this group's execution is only stale (its client was replaced) and dropped.
     if (
-      active === undefined ||
-      active.clientId !== clientId ||
-      active.execution.attempt !== report.attempt
-    ) {
-      if (report.kind === 'result') await this.#recorder.lateResult(report);
-      return;
+      active !== undefined &&
+      !isDispatchedTo(active, client) &&
+      (active.job.groupId !== client.groupId || active.execution.attempt === report.attempt)
+    )
+      return false;
+    if (active === undefined || active.execution.attempt !== report.attempt) {
+      if (report.kind === 'result') return this.#recorder.lateResult(client, report);
+      return true;
     }
+    await this.#apply(active, client.clientId, report);
+    return true;
+  }
+
+  async #apply(active: Active, clientId: string, report: ClientReport): Promise<void> {
     switch (report.kind) {
       case 'accepted':
         return;
@@ -503,6 +524,10 @@ export class Dispatcher {
       if (this.#waiting.size > 0) this.#armSweep();
     }, 1_000);
   }
+}
+
+function isDispatchedTo(active: Active, client: ReportingClient): boolean {
+  return active.clientId === client.clientId && active.job.groupId === client.groupId;
 }
 
 function orderOf(execution: Execution, job: Job): DispatchOrder {

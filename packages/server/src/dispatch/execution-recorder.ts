@@ -58,20 +58,28 @@ export class ExecutionRecorder {
     return applied;
   }
 
-  /** Applies a result for an execution not in memory (this server restarted) if the fence holds. */
-  async lateResult(report: ResultReport): Promise<void> {
+  /**
+   * Applies a result for an execution not in memory (this server restarted, or the client came
+   * back after its stream was lost) if the fence holds: this server owns it, at the report's
+   * attempt, and it was dispatched to this client of this group. False when it was refused: the
+   * execution is another group's, or this attempt was dispatched to another client. A result for
+   * an older attempt or an execution already finished changes nothing and is not a refusal.
+   */
+  async lateResult(
+    client: { readonly clientId: string; readonly groupId: string },
+    report: ResultReport,
+  ): Promise<boolean> {
     const stored = await this.#store.get(report.executionId);
-    if (
-      stored === undefined ||
-      stored.ownerServerId !== this.#serverId ||
-      stored.attempt !== report.attempt
-    )
-      return;
+    if (stored === undefined || stored.groupId !== client.groupId) return false;
+    if (stored.attempt !== report.attempt) return true;
+    if (stored.clientId !== client.clientId) return false;
+    if (stored.ownerServerId !== this.#serverId) return true;
     await this.change(stored, IN_FLIGHT, report.outcome, {
       result: report.result,
       reason: describeError(report),
       finishedAt: report.at,
     });
+    return true;
   }
 
   log(line: LogLine): void {

@@ -3,11 +3,13 @@ import { hashTokenSecret } from '@carillon/core';
 import type {
   ClientConnection,
   ClientMessage,
+  ClientReport,
   DispatcherServer,
   Hello,
   HelloRejectCode,
   ServerMessage,
   ServerTls,
+  StreamStatus,
 } from '@carillon/protocol';
 import {
   GrpcStatus,
@@ -16,7 +18,23 @@ import {
   negotiateProtocolVersion,
 } from '@carillon/protocol';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
+import type { ServerEventBus } from '../events.js';
+import { MessageRate } from './message-rate.js';
 import { StreamLink } from './stream-link.js';
+import { TokenWatch } from './token-watch.js';
+import type { WatchedStream } from './token-watch.js';
+
+/** Limits on each client stream; a client past one is told why and disconnected. */
+export interface StreamLimits {
+  /** A stream with no accepted hello after this long is closed. */
+  readonly helloTimeoutMs: number;
+  /** The largest message a client may send, in encoded bytes. */
+  readonly maxMessageBytes: number;
+  /** Messages (each report of a batch counts) a client may send in one second. */
+  readonly maxMessagesPerSecond: number;
+  /** How often the client tokens of live streams are checked for revocation. */
+  readonly tokenCheckMs: number;
+}
 
 /** Settings of the {@link ClientEndpoint}. */
 export interface ClientEndpointOptions {
@@ -33,26 +51,42 @@ export interface ClientEndpointOptions {
   /** The clock dispatches' instants are on; the Welcome tells clients its time. */
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly events: ServerEventBus;
   readonly heartbeatIntervalMs: number;
   readonly fenceMs: number;
+  readonly limits: StreamLimits;
 }
 
 /**
  * The gRPC endpoint clients connect to: authenticates each stream's hello with a client token
- * of the task group, then turns the stream into a {@link StreamLink} for the dispatcher.
+ * of the task group, then turns the stream into a {@link StreamLink} for the dispatcher. It holds
+ * every stream to what it was given: reports only about executions dispatched to that client,
+ * a hello within `helloTimeoutMs`, a token still valid, and the message size and rate limits.
  */
 export class ClientEndpoint {
   readonly #o: ClientEndpointOptions;
   readonly #server: DispatcherServer;
   readonly #links = new Map<string, StreamLink>();
+  readonly #tokens: TokenWatch;
+  #unwatchGroups: (() => void) | undefined;
   #address = '';
 
   private constructor(options: ClientEndpointOptions) {
     this.#o = options;
     this.#server = createDispatcherServer(
       { connect: (connection) => this.#onStream(connection) },
-      options.tls === undefined ? {} : { tls: options.tls },
+      {
+        channelOptions: { 'grpc.max_receive_message_length': options.limits.maxMessageBytes },
+        ...(options.tls === undefined ? {} : { tls: options.tls }),
+      },
     );
+    this.#tokens = new TokenWatch({
+      users: options.stores.users,
+      logger: options.logger,
+      intervalMs: options.limits.tokenCheckMs,
+      streams: () => this.#links.values(),
+      revoked: (streams) => this.#revoke(streams),
+    });
   }
 
   /** Binds and starts serving. */
@@ -60,6 +94,13 @@ export class ClientEndpoint {
     const endpoint = new ClientEndpoint(options);
     const port = await endpoint.#server.listen(`${options.host}:${options.port}`);
     endpoint.#address = `${options.host}:${port}`;
+    endpoint.#tokens.start();
+    // A deleted group is noticed at once where the coordinator carries the console's notice;
+    // revoked tokens (no notice) by the periodic check.
+    endpoint.#unwatchGroups = options.coordinator.watchGroupChanges((groupId) => {
+      for (const link of endpoint.#links.values())
+        if (link.groupId === groupId) return void endpoint.#tokens.check();
+    });
     return endpoint;
   }
 
@@ -70,7 +111,24 @@ export class ClientEndpoint {
 
   /** Ends every stream (UNAVAILABLE: clients reconnect elsewhere or later) and stops listening. */
   async close(): Promise<void> {
+    this.#tokens.stop();
+    this.#unwatchGroups?.();
     await this.#server.stop({ graceMs: 2_000 });
+  }
+
+  #revoke(streams: readonly WatchedStream[]): void {
+    for (const stream of streams) {
+      const link = this.#links.get(stream.clientId);
+      if (link === undefined) continue;
+      this.#o.logger.warn(
+        { clientId: link.clientId, groupId: link.groupId },
+        'client token revoked or task group deleted; stream closed',
+      );
+      link.end({
+        code: GrpcStatus.UNAUTHENTICATED,
+        details: 'the client token was revoked or its task group deleted',
+      });
+    }
   }
 
   #onStream(connection: ClientConnection): void {
@@ -85,7 +143,36 @@ export class ClientEndpoint {
     let link: StreamLink | undefined;
     let handshake: Promise<void> | undefined;
     const chains = new Map<string, Promise<void>>();
+    const limits = this.#o.limits;
+    const rate = new MessageRate(limits.maxMessagesPerSecond);
+    const helloTimer = setTimeout(() => {
+      if (link !== undefined || connection.state !== 'open') return;
+      // A hello still in its check means a slow store, not a silent client: try again later.
+      const checking = handshake !== undefined;
+      const details = checking
+        ? `the hello could not be checked within ${limits.helloTimeoutMs} ms; reconnect`
+        : `no hello within ${limits.helloTimeoutMs} ms`;
+      this.#o.logger.info({ peer: connection.peer }, `stream closed: ${details}`);
+      connection.end({
+        code: checking ? GrpcStatus.UNAVAILABLE : GrpcStatus.UNAUTHENTICATED,
+        details,
+      });
+    }, limits.helloTimeoutMs);
+    helloTimer.unref();
+    const overLimit = (): boolean => {
+      if (connection.state !== 'open') return true;
+      if (rate.admit(Date.now())) return false;
+      const details = `more than ${limits.maxMessagesPerSecond} messages a second`;
+      this.#o.logger.warn(
+        { clientId: link?.clientId, peer: connection.peer },
+        `stream closed: ${details}`,
+      );
+      connection.end({ code: GrpcStatus.RESOURCE_EXHAUSTED, details });
+      return true;
+    };
+    let malformedLogged = false;
     connection.on('message', (message) => {
+      if (overLimit()) return;
       if (handshake === undefined) {
         handshake = this.#hello(message, write, connection).then((made) => {
           link = made;
@@ -101,13 +188,22 @@ export class ClientEndpoint {
         if (chains.get(key) === next) chains.delete(key);
       });
     });
-    connection.on('malformed', (error) =>
+    connection.on('malformed', (error) => {
+      if (overLimit() || malformedLogged) return;
+      // Once per stream and without a stack: the fault is the client's, not this process's.
+      malformedLogged = true;
       this.#o.logger.warn(
-        { err: error, clientId: link?.clientId },
-        'malformed client message dropped',
-      ),
-    );
+        {
+          code: error.code,
+          reason: error.message,
+          clientId: link?.clientId,
+          peer: connection.peer,
+        },
+        'malformed client message dropped (logged once per stream)',
+      );
+    });
     connection.on('close', (status) => {
+      clearTimeout(helloTimer);
       // After the handshake, so that a link made by a hello still in its check is let go too.
       void (handshake ?? Promise.resolve()).then(() => {
         if (link === undefined || this.#links.get(link.clientId) !== link) return;
@@ -128,6 +224,9 @@ export class ClientEndpoint {
     if (link === undefined) return;
     switch (message.kind) {
       case 'hello':
+        // One line per stream for whatever it sends out of turn, not one per message.
+        if (link.refusalLogged) return;
+        link.refusalLogged = true;
         this.#o.logger.warn({ clientId: link.clientId }, 'second hello on a stream ignored');
         return;
       case 'heartbeat':
@@ -139,9 +238,30 @@ export class ClientEndpoint {
       case 'log':
       case 'progress':
       case 'result':
-        await this.#o.dispatcher.report(link.clientId, message);
+        if (!(await this.#o.dispatcher.report(link, message))) this.#refused(link, message);
         return;
     }
+  }
+
+  /** A report about an execution that was not dispatched to this client changed nothing. */
+  #refused(link: StreamLink, report: ClientReport): void {
+    this.#o.events.emit('report:refused', {
+      clientId: link.clientId,
+      groupId: link.groupId,
+      executionId: report.executionId,
+      kind: report.kind,
+    });
+    if (link.refusalLogged) return;
+    link.refusalLogged = true;
+    this.#o.logger.warn(
+      {
+        clientId: link.clientId,
+        groupId: link.groupId,
+        executionId: report.executionId,
+        kind: report.kind,
+      },
+      'report about an execution not dispatched to this client refused (logged once per stream)',
+    );
   }
 
   async #hello(
@@ -163,10 +283,22 @@ export class ClientEndpoint {
         'unsupported_protocol',
         `protocol ${message.protocolVersion} is not supported; this server speaks ${PROTOCOL_VERSION}`,
       );
-    const problem = await this.#authenticate(message);
+    const tokenHash = hashTokenSecret(message.token);
+    const problem = await this.#authenticate(message, tokenHash);
     if (problem !== undefined) return reject(problem.code, problem.text);
     if (connection.state !== 'open') return undefined;
-    const link = new StreamLink(message, write, () => connection.end());
+    // A client id names one client of one group: a hello of another group with the id of a
+    // connected client would take its place. (Reports are checked against the group too, so
+    // an id reused once the client has left gains nothing.)
+    const live = this.#links.get(message.clientId);
+    if (live !== undefined && live.groupId !== message.groupId)
+      return reject(
+        'unauthenticated',
+        `client id ${message.clientId} belongs to another task group; give each client its own id`,
+      );
+    const link = new StreamLink(message, tokenHash, write, (status?: StreamStatus) =>
+      connection.end(status),
+    );
     const previous = this.#links.get(link.clientId);
     this.#links.set(link.clientId, link);
     // A client that reconnects before its old stream was noticed dead takes the old one's
@@ -181,7 +313,7 @@ export class ClientEndpoint {
       serverTime: this.#o.clock.now(),
     });
     this.#o.dispatcher.attach(link);
-    await this.#o.dispatcher.reattach(link.clientId, message.running);
+    await this.#o.dispatcher.reattach(link, message.running);
     await this.#o.coordinator.registerClient({
       clientId: link.clientId,
       groupId: link.groupId,
@@ -192,8 +324,11 @@ export class ClientEndpoint {
     return link;
   }
 
-  async #authenticate(hello: Hello): Promise<{ code: HelloRejectCode; text: string } | undefined> {
-    const token = await this.#o.stores.users.findToken(hashTokenSecret(hello.token));
+  async #authenticate(
+    hello: Hello,
+    tokenHash: string,
+  ): Promise<{ code: HelloRejectCode; text: string } | undefined> {
+    const token = await this.#o.stores.users.findToken(tokenHash);
     if (token === undefined || token.kind !== 'client' || token.groupId !== hello.groupId) {
       return {
         code: 'unauthenticated',

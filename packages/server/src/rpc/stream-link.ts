@@ -5,6 +5,7 @@ import type {
   Heartbeat,
   Hello,
   ServerMessage,
+  StreamStatus,
 } from '@carillon/protocol';
 import type { ClientLink } from '../dispatch/client-link.js';
 
@@ -15,13 +16,23 @@ export class StreamLink implements ClientLink {
   readonly room: string;
   readonly handlers: ReadonlyMap<string, number>;
   readonly capacity: number;
+  /** SHA-256 of the client token the stream authenticated with, for the token watch. */
+  readonly tokenHash: string;
   /** The client's own count of work in flight, from its last heartbeat. */
   reportedInFlight = 0;
+  /** Set once a refused report or a second hello was logged: each stream logs one. */
+  refusalLogged = false;
   readonly #write: (message: ServerMessage) => boolean;
-  readonly #end: () => void;
+  readonly #end: (status?: StreamStatus) => void;
 
-  constructor(hello: Hello, write: (message: ServerMessage) => boolean, end: () => void) {
+  constructor(
+    hello: Hello,
+    tokenHash: string,
+    write: (message: ServerMessage) => boolean,
+    end: (status?: StreamStatus) => void,
+  ) {
     this.clientId = hello.clientId;
+    this.tokenHash = tokenHash;
     this.groupId = hello.groupId;
     this.room = hello.room;
     this.handlers = new Map(hello.handlers.map((h) => [h.name, h.concurrency]));
@@ -46,7 +57,8 @@ export class StreamLink implements ClientLink {
     this.reportedInFlight = beat.inFlight;
   }
 
-  end(): void {
-    this.#end();
+  /** Ends the stream, with `status` (default OK) telling the client why. */
+  end(status?: StreamStatus): void {
+    this.#end(status);
   }
 }
