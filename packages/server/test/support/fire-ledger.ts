@@ -88,7 +88,8 @@ export async function expectEveryFireOnce(
     );
     expect(
       odd.map(
-        (e) => `${new Date(e.scheduledAt).toISOString()} ${e.cause} ${e.state} #${e.attempt}`,
+        (e) =>
+          `${new Date(e.scheduledAt).toISOString()} ${e.cause} ${e.state} #${e.attempt} ${e.reason}`,
       ),
       `job ${jobId}: fires not run once as scheduled`,
     ).toEqual([]);
