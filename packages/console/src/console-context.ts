@@ -1,6 +1,8 @@
 import type { Clock, Coordinator, Logger, Stores } from '@carillon/core';
 import type { Authenticator } from './auth/authenticator.js';
 import type { GroupAccess } from './auth/group-access.js';
+import type { SessionLifetimes } from './auth/authenticator.js';
+import type { SignInThrottle } from './auth/sign-in-throttle.js';
 
 /** The stores of one transaction. */
 export type TxStores = Omit<Stores, 'transaction' | 'close'>;
@@ -26,6 +28,7 @@ export class ConsoleContext {
   readonly settings: ConsoleSettings;
   readonly auth: Authenticator;
   readonly access: GroupAccess;
+  readonly signIn: { readonly throttle: SignInThrottle; readonly lifetimes: SessionLifetimes };
 
   constructor(parts: {
     stores: Stores;
@@ -35,6 +38,7 @@ export class ConsoleContext {
     settings: ConsoleSettings;
     auth: Authenticator;
     access: GroupAccess;
+    signIn: { throttle: SignInThrottle; lifetimes: SessionLifetimes };
   }) {
     this.stores = parts.stores;
     this.coordinator = parts.coordinator;
@@ -43,6 +47,7 @@ export class ConsoleContext {
     this.settings = parts.settings;
     this.auth = parts.auth;
     this.access = parts.access;
+    this.signIn = parts.signIn;
   }
 
   /**

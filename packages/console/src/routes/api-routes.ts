@@ -4,6 +4,7 @@ import { registerAuditRoutes } from './audit.js';
 import { registerLoginRoute, registerSessionRoutes } from './auth.js';
 import { registerClusterRoutes } from './cluster.js';
 import { registerCronRoutes } from './cron.js';
+import { registerDashboardRoutes } from './dashboard.js';
 import { registerExecutionRoutes } from './executions.js';
 import { registerGroupRoutes } from './groups.js';
 import { registerJobActionRoutes } from './job-actions.js';
@@ -34,6 +35,7 @@ export function registerApiRoutes(api: FastifyInstance, ctx: ConsoleContext): vo
     registerExecutionRoutes(secured, ctx);
     registerClusterRoutes(secured, ctx);
     registerAuditRoutes(secured, ctx);
+    registerDashboardRoutes(secured, ctx);
     done();
   });
 }

@@ -3,6 +3,7 @@ import type { ExecutionStore } from './execution-store.js';
 import type { GroupStore } from './group-store.js';
 import type { JobStore } from './job-store.js';
 import type { ServerStore } from './server-store.js';
+import type { SessionStore } from './session-store.js';
 import type { SubtaskStore } from './subtask-store.js';
 import type { UserStore } from './user-store.js';
 
@@ -15,6 +16,7 @@ export interface Stores {
   readonly users: UserStore;
   readonly audit: AuditStore;
   readonly servers: ServerStore;
+  readonly sessions: SessionStore;
   /** Runs `work` with stores bound to one transaction; commits if it resolves. */
   transaction<T>(work: (stores: Omit<Stores, 'transaction' | 'close'>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
