@@ -22,7 +22,10 @@ function Timeline({ x }: { x: Execution }) {
             <span class="step">{label}</span>
             <span>{when(at)}</span>
             {at !== null && previous !== null && previous !== undefined ? (
-              <small class="muted">+{duration(at - previous)}</small>
+              <small class="muted">
+                {at >= previous ? '+' : '−'}
+                {duration(Math.abs(at - previous))}
+              </small>
             ) : null}
           </li>
         );

@@ -4,13 +4,26 @@ import type { Job, Page, TaskGroup } from '../types';
 import { Empty, ErrorBox, Header, Link, useLoad } from '../ui';
 import { GroupAccessPanel } from './group-access';
 
-function TriggerOnce({ job, onDone }: { job: Job; onDone: (message: string) => void }) {
+function TriggerOnce({
+  job,
+  allowed,
+  onDone,
+}: {
+  job: Job;
+  allowed: boolean;
+  onDone: (message: string) => void;
+}) {
   const [open, setOpen] = useState(false);
   const [param, setParam] = useState('');
   const [error, setError] = useState<unknown>(undefined);
   if (!open) {
     return (
-      <button type="button" onClick={() => setOpen(true)} disabled={job.status !== 'enabled'}>
+      <button
+        type="button"
+        onClick={() => setOpen(true)}
+        disabled={!allowed || job.status !== 'enabled'}
+        title={allowed ? undefined : 'Needs the editor role'}
+      >
         Trigger once
       </button>
     );
@@ -62,6 +75,10 @@ export function GroupPage({ groupId }: { groupId: string }) {
       jobs.reload();
     }, setError);
   };
+  // The API decides; the page only leaves out what the caller's role cannot do. Admins have
+  // no role on a group unless granted one, and may do everything.
+  const role = group.data?.role ?? null;
+  const canEdit = role === null || role === 'editor' || role === 'owner';
   const needle = search.trim().toLowerCase();
   const shown = (jobs.data?.items ?? []).filter(
     (j) =>
@@ -79,9 +96,15 @@ export function GroupPage({ groupId }: { groupId: string }) {
           </>
         }
       >
-        <Link class="button" href={`/groups/${groupId}/jobs/new`}>
-          New job
-        </Link>
+        {canEdit ? (
+          <Link class="button" href={`/groups/${groupId}/jobs/new`}>
+            New job
+          </Link>
+        ) : (
+          <span class="badge" title="Viewers see the group but cannot change it">
+            {role}: read only
+          </span>
+        )}
         <Link class="button secondary" href={`/executions?groupId=${groupId}`}>
           Executions
         </Link>
@@ -149,6 +172,7 @@ export function GroupPage({ groupId }: { groupId: string }) {
                   <td class="row-actions">
                     <TriggerOnce
                       job={job}
+                      allowed={canEdit}
                       onDone={(m) => {
                         setMessage(m);
                         jobs.reload();
@@ -158,6 +182,7 @@ export function GroupPage({ groupId }: { groupId: string }) {
                       <button
                         type="button"
                         class="secondary"
+                        disabled={!canEdit}
                         onClick={() => setStatus(job, 'disable')}
                       >
                         Disable
@@ -166,6 +191,7 @@ export function GroupPage({ groupId }: { groupId: string }) {
                       <button
                         type="button"
                         class="secondary"
+                        disabled={!canEdit}
                         onClick={() => setStatus(job, 'enable')}
                       >
                         Enable

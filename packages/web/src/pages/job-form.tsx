@@ -13,16 +13,19 @@ interface FireTimes {
 // The instant in the job's time zone, as the page cannot assume the browser's.
 function inZone(ms: number, timeZone: string): string {
   try {
-    return new Intl.DateTimeFormat('sv-SE', {
+    const parts = new Intl.DateTimeFormat('en-US', {
       timeZone,
+      weekday: 'short',
       year: 'numeric',
       month: '2-digit',
       day: '2-digit',
       hour: '2-digit',
       minute: '2-digit',
       second: '2-digit',
-      weekday: 'short',
-    }).format(ms);
+      hourCycle: 'h23',
+    }).formatToParts(ms);
+    const part = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
+    return `${part('weekday')} ${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')}:${part('second')}`;
   } catch {
     return when(ms);
   }

@@ -1,0 +1,54 @@
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import type { Stack } from '@carillon/testkit';
+
+/** Where the tests put the screenshots of the main pages (committed, shown by the README). */
+export const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+
+/** Debian's Chromium, headless; no browser download. */
+export async function launchBrowser(): Promise<Browser> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  return chromium.launch({
+    executablePath: process.env['CARILLON_TEST_CHROMIUM'] ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+/** A laptop-sized page. */
+export async function newPage(browser: Browser): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  return page;
+}
+
+/** Creates a user through the API and returns its password. */
+export async function createUser(
+  stack: Stack,
+  username: string,
+  isAdmin: boolean,
+): Promise<{ id: number; password: string }> {
+  const password = `${username}-pass-1234`;
+  const { id } = await stack.api<{ id: number }>('POST', '/api/v1/users', {
+    username,
+    password,
+    isAdmin,
+  });
+  return { id, password };
+}
+
+/** Signs in through the form and waits for the dashboard. */
+export async function signIn(
+  page: Page,
+  url: string,
+  username: string,
+  password: string,
+): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+}
