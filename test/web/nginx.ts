@@ -12,6 +12,8 @@ const SHIPPED_CONF = fileURLToPath(new URL('../../deploy/nginx/carillon.conf', i
 /** A real nginx in front of consoles, from the shipped `deploy/nginx/carillon.conf`. */
 export interface Nginx {
   readonly url: string;
+  /** The upstream addresses of each request so far, as nginx logged them ("a, b" when retried). */
+  upstreamsOfRequests(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -41,7 +43,8 @@ export async function startNginx(upstreams: readonly string[]): Promise<Nginx> {
       `error_log ${join(dir, 'error.log')} warn;`,
       'events { worker_connections 256; }',
       'http {',
-      `  access_log ${join(dir, 'access.log')};`,
+      "  log_format upstreams '$upstream_addr';",
+      `  access_log ${join(dir, 'access.log')} upstreams;`,
       `  client_body_temp_path ${join(dir, 'body')};`,
       `  proxy_temp_path ${join(dir, 'proxy')};`,
       `  fastcgi_temp_path ${join(dir, 'fastcgi')};`,
@@ -74,6 +77,10 @@ export async function startNginx(upstreams: readonly string[]): Promise<Nginx> {
   failed.catch(() => undefined);
   return {
     url,
+    async upstreamsOfRequests() {
+      const log = await readFile(join(dir, 'access.log'), 'utf8');
+      return log.split('\n').filter((line) => line !== '');
+    },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
