@@ -62,7 +62,10 @@ export async function registerWebPage(
   if (root === undefined) {
     fastify.get('/', { schema: { hide: true } }, (_request, reply) => {
       pageHeaders(reply);
-      return reply.type('text/html; charset=utf-8').send(NOT_BUILT);
+      return reply
+        .header('cache-control', 'no-cache')
+        .type('text/html; charset=utf-8')
+        .send(NOT_BUILT);
     });
     return;
   }
@@ -71,6 +74,7 @@ export async function registerWebPage(
     prefix: '/',
     wildcard: false,
     index: false,
+    cacheControl: false,
     setHeaders(res, path) {
       res.setHeader('content-security-policy', PAGE_CSP);
       res.setHeader(

@@ -186,6 +186,7 @@ export function defineSessionSuite(makeDb: () => Promise<DatabaseFixture>): void
       const page = await fetch(`${h.url}/`);
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      expect(page.headers.get('cache-control')).toBe('no-cache');
       const csp = page.headers.get('content-security-policy') ?? '';
       expect(csp).toMatch(/script-src 'self'/);
       expect(csp).toMatch(/frame-ancestors 'none'/);
