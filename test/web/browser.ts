@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -9,6 +10,10 @@ export const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', impo
 
 /** Debian's Chromium, headless; no browser download. */
 export async function launchBrowser(): Promise<Browser> {
+  const built = fileURLToPath(new URL('../../packages/web/dist/index.html', import.meta.url));
+  if (!existsSync(built)) {
+    throw new Error('the web page is not built: run `npm run build` (npm ci does it) first');
+  }
   await mkdir(SCREENSHOTS, { recursive: true });
   return chromium.launch({
     executablePath: process.env['CARILLON_TEST_CHROMIUM'] ?? '/usr/bin/chromium',

@@ -130,6 +130,8 @@ describe('the web console in Chromium', () => {
       1,
     );
     expect(ran.executionId).toBe(done[0]?.id);
+    await page.getByRole('link', { name: 'Follow the execution' }).click();
+    await page.getByTestId('execution-log').getByText('echo once').waitFor();
   }, 60_000);
 
   it('permission test: a viewer sees the group and its jobs but cannot change them', async () => {

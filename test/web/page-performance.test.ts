@@ -26,6 +26,7 @@ describe('the page under load', () => {
   let page: Page;
   let groupId: string;
   let jobIds: number[];
+  let baseMs: number;
 
   beforeAll(async () => {
     const sqlite = testDatabases().find((d) => d.label === 'sqlite');
@@ -64,11 +65,12 @@ describe('the page under load', () => {
       );
       jobIds.push(job.id);
     }
+    baseMs = now - EXECUTIONS * 1000;
     // No server runs here: the rows stay as written, half skipped, half claimed by a ghost.
     for (let start = 0; start < EXECUTIONS; start += 1000) {
       const claims: FireClaim[] = [];
       for (let i = start; i < start + 1000; i++) {
-        const scheduledAt = now - (EXECUTIONS - i) * 1000;
+        const scheduledAt = baseMs + i * 1000;
         claims.push({
           id: newExecutionId(scheduledAt),
           jobId: jobIds[i % 2] ?? 0,
@@ -190,6 +192,28 @@ describe('the page under load', () => {
       await page.locator('select[name=state]').selectOption('');
       await page.locator('.executions tbody tr').nth(49).waitFor();
       await onlyRows(jobIds[1] ?? 0, 'claimed');
+    });
+    // Executions 100..199 (oldest first) by their scheduled time: two pages, then none older.
+    await timed('filter by time (100 executions)', async () => {
+      const oldest = baseMs + 100 * 1000;
+      // Inside the app (no reload), as a link would, so that the long-task watch stays.
+      await page.evaluate(
+        (path) => {
+          history.pushState(null, '', path);
+          dispatchEvent(new PopStateEvent('popstate'));
+        },
+        `/executions?groupId=${groupId}&from=${oldest}&to=${oldest + 100_000}`,
+      );
+      await page.locator('.executions tbody tr').nth(49).waitFor();
+      await page.getByRole('button', { name: 'Older →' }).click();
+      await page.getByText('Page 2').waitFor();
+      await page.waitForFunction(
+        () =>
+          document.querySelectorAll('.executions tbody tr').length === 50 &&
+          [...document.querySelectorAll('.pager button')].some(
+            (b) => b.textContent === 'Older →' && (b as HTMLButtonElement).disabled,
+          ),
+      );
     });
     const longTasks = await page.evaluate(
       () => (window as unknown as { longTasks: number[] }).longTasks,

@@ -146,14 +146,15 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ConsoleContex
       for (const group of groups) {
         let cursor: string | null = null;
         for (;;) {
-          const page = await ctx.stores.executions.page({ groupId: group.id, limit: 500, cursor });
-          let older = false;
-          for (const x of page.items) {
-            if (x.scheduledAt < now - WINDOW_MS) older = true;
-            else read.push(x);
-          }
+          const page = await ctx.stores.executions.page({
+            groupId: group.id,
+            from: now - WINDOW_MS,
+            limit: 500,
+            cursor,
+          });
+          read.push(...page.items);
           if (read.length >= MAX_READ) truncated = true;
-          if (older || truncated || page.nextCursor === null) break;
+          if (truncated || page.nextCursor === null) break;
           cursor = page.nextCursor;
         }
         if (truncated) break;

@@ -47,6 +47,13 @@ export function ExecutionPage({ id }: { id: string }) {
   const lastSeq = useRef(0);
   const x = execution.data;
   const final = x !== undefined && FINAL.has(x.state);
+  const finalRef = useRef(false);
+  finalRef.current = final;
+  const [cancelError, setCancelError] = useState<unknown>(undefined);
+  const cancel = (): void => {
+    if (!confirm('Ask the client to cancel this execution?')) return;
+    api('POST', `/executions/${id}/cancel`).then(execution.reload, setCancelError);
+  };
 
   useEffect(() => {
     if (final) setRunning(false);
@@ -56,6 +63,7 @@ export function ExecutionPage({ id }: { id: string }) {
     lastSeq.current = 0;
     setLogs([]);
     let stopped = false;
+    let drained = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const poll = async (): Promise<void> => {
       try {
@@ -75,7 +83,12 @@ export function ExecutionPage({ id }: { id: string }) {
       } catch (error) {
         setLogError(error);
       }
-      if (!stopped) timer = setTimeout(() => void poll(), 1000);
+      // One last read after the execution ended picks up lines written just before; then stop.
+      if (!stopped && !finalRef.current) timer = setTimeout(() => void poll(), 1000);
+      else if (!stopped && !drained) {
+        drained = true;
+        timer = setTimeout(() => void poll(), 1000);
+      }
     };
     void poll();
     return () => {
@@ -87,6 +100,11 @@ export function ExecutionPage({ id }: { id: string }) {
   return (
     <>
       <Header title={`Execution`}>
+        {x !== undefined && !final ? (
+          <button type="button" class="secondary" onClick={cancel}>
+            Cancel
+          </button>
+        ) : null}
         {x !== undefined ? (
           <Link class="button secondary" href={`/executions?jobId=${x.jobId}`}>
             All executions of job {x.jobId}
@@ -94,6 +112,7 @@ export function ExecutionPage({ id }: { id: string }) {
         ) : null}
       </Header>
       <ErrorBox error={execution.error} />
+      <ErrorBox error={cancelError} />
       {x === undefined ? null : (
         <>
           <dl class="facts">

@@ -15,6 +15,19 @@ const STATES = [
   'skipped',
 ];
 
+// `datetime-local` inputs speak the browser's local time; the API speaks ms since the epoch.
+function toLocalInput(ms: string): string {
+  if (ms === '') return '';
+  const d = new Date(Number(ms) - new Date(Number(ms)).getTimezoneOffset() * 60_000);
+  return d.toISOString().slice(0, 16);
+}
+
+function fromLocalInput(value: string): string {
+  if (value === '') return '';
+  const ms = new Date(value).getTime();
+  return Number.isNaN(ms) ? '' : String(ms);
+}
+
 /**
  * Executions filtered by job, group and state, a page at a time from the API's cursor (the
  * page never holds more than one page of rows, however many there are).
@@ -24,9 +37,11 @@ export function ExecutionsPage() {
   const jobId = search.get('jobId') ?? '';
   const groupId = search.get('groupId') ?? '';
   const state = search.get('state') ?? '';
+  const from = search.get('from') ?? '';
+  const to = search.get('to') ?? '';
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
-  const key = `${jobId}|${groupId}|${state}`;
+  const key = `${jobId}|${groupId}|${state}|${from}|${to}`;
   const [lastKey, setLastKey] = useState(key);
   if (key !== lastKey) {
     setLastKey(key);
@@ -36,9 +51,9 @@ export function ExecutionsPage() {
     () =>
       api<Page<Execution>>(
         'GET',
-        `/executions${query({ jobId, groupId, state, limit: 50, cursor })}`,
+        `/executions${query({ jobId, groupId, state, from, to, limit: 50, cursor })}`,
       ),
-    [jobId, groupId, state, cursor],
+    [jobId, groupId, state, from, to, cursor],
     cursors.length === 1 ? 5000 : undefined,
   );
   const setFilter = (name: string, value: string): void => {
@@ -79,6 +94,24 @@ export function ExecutionsPage() {
           ))}
           <option value="failed,timed_out">failed or timed out</option>
         </select>
+        <label class="radio">
+          From
+          <input
+            type="datetime-local"
+            name="from"
+            value={toLocalInput(from)}
+            onChange={(e) => setFilter('from', fromLocalInput(e.currentTarget.value))}
+          />
+        </label>
+        <label class="radio">
+          to
+          <input
+            type="datetime-local"
+            name="to"
+            value={toLocalInput(to)}
+            onChange={(e) => setFilter('to', fromLocalInput(e.currentTarget.value))}
+          />
+        </label>
       </form>
       <ErrorBox error={page.error} />
       {items.length === 0 && !page.loading && page.error === undefined ? (

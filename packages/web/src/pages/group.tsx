@@ -11,7 +11,7 @@ function TriggerOnce({
 }: {
   job: Job;
   allowed: boolean;
-  onDone: (message: string) => void;
+  onDone: (message: string, executionId?: string) => void;
 }) {
   const [open, setOpen] = useState(false);
   const [param, setParam] = useState('');
@@ -30,14 +30,15 @@ function TriggerOnce({
   }
   const fire = (event: Event): void => {
     event.preventDefault();
-    api<{ id: string }>('POST', `/jobs/${job.id}/trigger`, param === '' ? {} : { param }).then(
-      (execution) => {
-        setOpen(false);
-        setParam('');
-        onDone(`Triggered job ${job.id}: execution ${execution.id}`);
-      },
-      setError,
-    );
+    api<{ executionId: string }>(
+      'POST',
+      `/jobs/${job.id}/trigger`,
+      param === '' ? {} : { param },
+    ).then((answer) => {
+      setOpen(false);
+      setParam('');
+      onDone(`Triggered job ${job.id}.`, answer.executionId);
+    }, setError);
   };
   return (
     <form class="trigger" onSubmit={fire}>
@@ -66,12 +67,14 @@ export function GroupPage({ groupId }: { groupId: string }) {
     [groupId],
   );
   const [search, setSearch] = useState('');
-  const [message, setMessage] = useState<string | undefined>(undefined);
+  const [message, setMessage] = useState<{ text: string; executionId?: string } | undefined>(
+    undefined,
+  );
   const [error, setError] = useState<unknown>(undefined);
   const setStatus = (job: Job, verb: 'enable' | 'disable'): void => {
     setError(undefined);
     api('POST', `/jobs/${job.id}/${verb}`).then(() => {
-      setMessage(`Job ${job.id} ${verb}d.`);
+      setMessage({ text: `Job ${job.id} ${verb}d.` });
       jobs.reload();
     }, setError);
   };
@@ -112,7 +115,10 @@ export function GroupPage({ groupId }: { groupId: string }) {
       <ErrorBox error={group.error} />
       {message !== undefined ? (
         <div class="notice" role="status">
-          {message}
+          {message.text}{' '}
+          {message.executionId === undefined ? null : (
+            <Link href={`/executions/${message.executionId}`}>Follow the execution</Link>
+          )}
         </div>
       ) : null}
       <ErrorBox error={error} />
@@ -173,8 +179,8 @@ export function GroupPage({ groupId }: { groupId: string }) {
                     <TriggerOnce
                       job={job}
                       allowed={canEdit}
-                      onDone={(m) => {
-                        setMessage(m);
+                      onDone={(text, executionId) => {
+                        setMessage(executionId === undefined ? { text } : { text, executionId });
                         jobs.reload();
                       }}
                     />

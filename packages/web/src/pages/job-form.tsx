@@ -4,6 +4,49 @@ import { navigate } from '../router';
 import type { Job } from '../types';
 import { ErrorBox, Header, Link, when } from '../ui';
 
+// The API's documented choices (see the Job schema in /api/v1/openapi.json), in words.
+const OVERLAP: readonly [string, string][] = [
+  ['allow', 'Run both'],
+  ['skip', 'Skip the new fire'],
+  ['queue_one', 'Queue one, run it after'],
+  ['cancel_previous', 'Cancel the running one'],
+];
+const MISFIRE: readonly [string, string][] = [
+  ['fire_once', 'Fire once for all missed'],
+  ['fire_all', 'Fire every missed instant'],
+  ['skip', 'Skip missed instants'],
+];
+const ROUTING: readonly [string, string][] = [
+  ['least_loaded', 'Least loaded client'],
+  ['round_robin', 'Round robin'],
+  ['random', 'Random'],
+];
+
+function Choice(props: {
+  label: string;
+  name: string;
+  value: string;
+  options: readonly [string, string][];
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label>
+      {props.label}
+      <select
+        name={props.name}
+        value={props.value}
+        onChange={(e) => props.onChange(e.currentTarget.value)}
+      >
+        {props.options.map(([value, text]) => (
+          <option key={value} value={value}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 interface FireTimes {
   timeZone: string | null;
   description: string | null;
@@ -85,6 +128,9 @@ export function JobFormPage({ groupId, jobId }: { groupId: string; jobId: number
   const [param, setParam] = useState('');
   const [timeoutMs, setTimeoutMs] = useState('0');
   const [maxRetries, setMaxRetries] = useState('0');
+  const [overlap, setOverlap] = useState('allow');
+  const [misfire, setMisfire] = useState('fire_once');
+  const [routing, setRouting] = useState('least_loaded');
   const [error, setError] = useState<unknown>(undefined);
 
   useEffect(() => {
@@ -102,6 +148,9 @@ export function JobFormPage({ groupId, jobId }: { groupId: string; jobId: number
       setParam(j.param ?? '');
       setTimeoutMs(String(j.timeoutMs));
       setMaxRetries(String(j.maxRetries));
+      setOverlap(j.overlap);
+      setMisfire(j.misfire);
+      setRouting(j.routing);
     }, setError);
   }, [jobId]);
 
@@ -116,6 +165,9 @@ export function JobFormPage({ groupId, jobId }: { groupId: string; jobId: number
       param: param === '' ? null : param,
       timeoutMs: Number(timeoutMs),
       maxRetries: Number(maxRetries),
+      overlap,
+      misfire,
+      routing,
     };
     const request =
       job === undefined
@@ -228,8 +280,46 @@ export function JobFormPage({ groupId, jobId }: { groupId: string; jobId: number
               onInput={(e) => setMaxRetries(e.currentTarget.value)}
             />
           </label>
+          <Choice
+            label="When a fire comes while the last still runs"
+            name="overlap"
+            value={overlap}
+            options={OVERLAP}
+            onChange={setOverlap}
+          />
+          <Choice
+            label="When fires were missed"
+            name="misfire"
+            value={misfire}
+            options={MISFIRE}
+            onChange={setMisfire}
+          />
+          <Choice
+            label="Which client runs it"
+            name="routing"
+            value={routing}
+            options={ROUTING}
+            onChange={setRouting}
+          />
           <ErrorBox error={error} />
-          <button type="submit">{job === undefined ? 'Create job' : 'Save changes'}</button>
+          <div class="row-actions">
+            <button type="submit">{job === undefined ? 'Create job' : 'Save changes'}</button>
+            {job === undefined ? null : (
+              <button
+                type="button"
+                class="secondary"
+                onClick={() => {
+                  if (!confirm(`Delete job ${job.id} "${job.name}"? Its executions stay.`)) return;
+                  api('DELETE', `/jobs/${job.id}`).then(
+                    () => navigate(`/groups/${groupId}`),
+                    setError,
+                  );
+                }}
+              >
+                Delete job
+              </button>
+            )}
+          </div>
         </div>
         {triggerType === 'cron' ? <CronPreview cron={cron} timeZone={timeZone} /> : <div />}
       </form>
