@@ -10,6 +10,7 @@ import {
 } from '@carillon/core';
 import { Authenticator, SESSION_LIFETIME_DEFAULTS } from './auth/authenticator.js';
 import type { SessionLifetimes } from './auth/authenticator.js';
+import { PasswordGate } from './auth/password-gate.js';
 import { SIGN_IN_THROTTLE_DEFAULTS, SignInThrottle } from './auth/sign-in-throttle.js';
 import type { SignInThrottleSettings } from './auth/sign-in-throttle.js';
 import { GroupAccess } from './auth/group-access.js';
@@ -174,6 +175,8 @@ export async function createConsole(options: ConsoleOptions): Promise<ConsoleApp
         ...SIGN_IN_THROTTLE_DEFAULTS,
         ...options.signInThrottle,
       }),
+      // Four scrypt checks at once: 128 MiB at most, and sign-in keeps a few cores busy at most.
+      gate: new PasswordGate(4),
       lifetimes,
     },
   });

@@ -18,7 +18,7 @@ export const ConsoleErrorCode = {
   RequestTooLarge: 'CARILLON_REQUEST_TOO_LARGE',
   /** The body is not JSON. */
   UnsupportedMediaType: 'CARILLON_UNSUPPORTED_MEDIA_TYPE',
-  /** Too many failed sign-ins from this address: wait `retryAfterS` seconds. */
+  /** Too many failed sign-ins of this username from this address: wait `retryAfterS` seconds. */
   TooManyRequests: 'CARILLON_TOO_MANY_REQUESTS',
   /** The database or the coordinator does not answer. */
   Unavailable: 'CARILLON_UNAVAILABLE',

@@ -4,8 +4,6 @@ import type { SessionStore } from '@carillon/core';
 export interface SignInThrottleSettings {
   /** Failures of one username from one address before each attempt must wait. Default 5. */
   readonly freePerUserAndAddress: number;
-  /** Failures from one address (any usernames) before each attempt must wait. Default 50. */
-  readonly freePerAddress: number;
   /** The first wait; it doubles with each further failure. Default 1 s. */
   readonly baseDelayMs: number;
   /** The longest wait. Default 5 min. */
@@ -15,17 +13,18 @@ export interface SignInThrottleSettings {
 /** The defaults of {@link SignInThrottleSettings}. */
 export const SIGN_IN_THROTTLE_DEFAULTS: SignInThrottleSettings = Object.freeze({
   freePerUserAndAddress: 5,
-  freePerAddress: 50,
   baseDelayMs: 1_000,
   maxDelayMs: 300_000,
 });
 
 /**
  * Sign-in throttling by delays, never locks, kept in the database so that it holds across the
- * consoles of a cluster. Keys are (address, username) and address alone: someone guessing the
- * admin's password from elsewhere slows only their own address down, so the admin can always
- * sign in from theirs. A throttled attempt is refused before its password is checked, so a
- * flood costs no scrypt work.
+ * consoles of a cluster. The key is (address, username): someone guessing the admin's password
+ * from elsewhere slows only their own address down, so the admin can always sign in from
+ * theirs. There is deliberately no key by username alone or by address alone: behind a proxy
+ * without `trustProxy`, or a shared NAT, either would let anyone delay everyone. A throttled
+ * attempt is refused before its password is checked, so it costs no scrypt work; guesses
+ * spread over many usernames are bounded by the console's password gate instead.
  */
 export class SignInThrottle {
   readonly #sessions: SessionStore;
@@ -36,8 +35,8 @@ export class SignInThrottle {
     this.#settings = settings;
   }
 
-  #keys(address: string, username: string): { pair: string; address: string } {
-    return { pair: `ua:${address}:${username}`.slice(0, 255), address: `a:${address}` };
+  #key(address: string, username: string): string {
+    return `ua:${address}:${username}`.slice(0, 255);
   }
 
   #waitOf(
@@ -53,26 +52,17 @@ export class SignInThrottle {
 
   /** How long this attempt must wait before its password may be checked (0: go ahead). */
   async waitMs(address: string, username: string, nowMs: number): Promise<number> {
-    const keys = this.#keys(address, username);
-    const [pair, byAddress] = await Promise.all([
-      this.#sessions.failuresOf(keys.pair),
-      this.#sessions.failuresOf(keys.address),
-    ]);
-    return Math.max(
-      this.#waitOf(pair, this.#settings.freePerUserAndAddress, nowMs),
-      this.#waitOf(byAddress, this.#settings.freePerAddress, nowMs),
-    );
+    const failures = await this.#sessions.failuresOf(this.#key(address, username));
+    return this.#waitOf(failures, this.#settings.freePerUserAndAddress, nowMs);
   }
 
   /** Counts a wrong username or password. */
   async failed(address: string, username: string, nowMs: number): Promise<void> {
-    const keys = this.#keys(address, username);
-    await this.#sessions.recordFailure(keys.pair, nowMs);
-    await this.#sessions.recordFailure(keys.address, nowMs);
+    await this.#sessions.recordFailure(this.#key(address, username), nowMs);
   }
 
-  /** Forgets the failures of this username at this address (the address's own count stays). */
+  /** Forgets the failures of this username at this address. */
   async succeeded(address: string, username: string): Promise<void> {
-    await this.#sessions.clearFailures(this.#keys(address, username).pair);
+    await this.#sessions.clearFailures(this.#key(address, username));
   }
 }

@@ -56,7 +56,7 @@ export function registerLoginRoute(app: FastifyInstance, ctx: ConsoleContext): v
         tags: ['auth'],
         summary: 'Sign in',
         description:
-          'Starts a session with an idle and an absolute lifetime. `mode: "bearer"` (the default, for scripts) returns its secret as `token` (send it as `Authorization: Bearer <token>`). `mode: "cookie"` (for the web page) sets it as an HttpOnly SameSite=Strict cookie instead and returns `csrfToken`, which every change made with the cookie must send in `X-Carillon-CSRF`. Repeated failures from one address slow sign-in down (429 with Retry-After); they never lock an account.',
+          'Starts a session with an idle and an absolute lifetime. `mode: "bearer"` (the default, for scripts) returns its secret as `token` (send it as `Authorization: Bearer <token>`). `mode: "cookie"` (for the web page) sets it as an HttpOnly SameSite=Strict cookie instead and returns `csrfToken`, which every change made with the cookie must send in `X-Carillon-CSRF`. Repeated failures of one username from one address slow that pair down (429 with Retry-After); they never lock an account, and other addresses are not affected.',
         security: [],
         body: {
           type: 'object',
@@ -93,15 +93,16 @@ export function registerLoginRoute(app: FastifyInstance, ctx: ConsoleContext): v
         void reply.header('retry-after', String(retryAfterS));
         throw new CarillonError(
           ConsoleErrorCode.TooManyRequests,
-          `too many failed sign-ins from this address: try again in ${retryAfterS} s`,
+          `too many failed sign-ins of this user from this address: try again in ${retryAfterS} s`,
           { details: { retryAfterS } },
         );
       }
       const found = await stores.users.findForLogin(username);
-      const ok =
+      const ok = await signIn.gate.run(() =>
         found === undefined
-          ? await verifyAgainstDecoy(password)
-          : await verifyPassword(password, found.passwordHash);
+          ? verifyAgainstDecoy(password)
+          : verifyPassword(password, found.passwordHash),
+      );
       if (!ok || found === undefined) {
         await signIn.throttle.failed(address, username, ctx.clock.now());
         logger.warn({ username, ip: address }, 'sign-in refused');

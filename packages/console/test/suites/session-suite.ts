@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConsole } from '../../src/index.js';
 import { ADMIN, Harness } from '../harness.js';
 import type { DatabaseFixture } from '../harness.js';
 
@@ -176,6 +177,33 @@ export function defineSessionSuite(makeDb: () => Promise<DatabaseFixture>): void
       expect((await attempt('carol', 'carol-password-1')).status).toBe(200);
       expect((await attempt('carol', 'wrong-password')).status).toBe(401);
       expect((await attempt('carol', 'carol-password-1')).status).toBe(200);
+    });
+
+    it('guessing the admin password from one address never delays the admin at another', async () => {
+      // Behind a proxy the caller's address comes from X-Forwarded-For.
+      const proxied = await createConsole({
+        stores: h.stores,
+        coordinator: h.coordinator,
+        clock: h.clock,
+        cluster: 101,
+        serverGroups: [1],
+        trustProxy: true,
+        webRoot: false,
+      });
+      const url = await proxied.listen();
+      try {
+        const attempt = (from: string, password: string) =>
+          fetch(`${url}/api/v1/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-forwarded-for': from },
+            body: JSON.stringify({ username: ADMIN.username, password }),
+          });
+        for (let i = 0; i < 8; i++) await attempt('203.0.113.9', 'not-the-password');
+        expect((await attempt('203.0.113.9', ADMIN.password)).status).toBe(429);
+        expect((await attempt('198.51.100.7', ADMIN.password)).status).toBe(200);
+      } finally {
+        await proxied.close();
+      }
     });
 
     it('answers carry the usual security headers; the page its Content-Security-Policy', async () => {
