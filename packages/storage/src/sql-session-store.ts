@@ -112,6 +112,21 @@ export class SqlSessionStore implements SessionStore {
     return affected(result) === 1;
   }
 
+  async prune(endedBeforeMs: number): Promise<number> {
+    checkInt('endedBeforeMs', endedBeforeMs, 0, STORE_LIMITS.instantMax);
+    const sessions = await this.#db
+      .deleteFrom('sessions')
+      .where((eb) =>
+        eb.or([eb('expires_at', '<', endedBeforeMs), eb('revoked_at', '<', endedBeforeMs)]),
+      )
+      .executeTakeFirst();
+    const failures = await this.#db
+      .deleteFrom('sign_in_failures')
+      .where('last_failure_at', '<', endedBeforeMs)
+      .executeTakeFirst();
+    return Number(sessions.numDeletedRows) + Number(failures.numDeletedRows);
+  }
+
   async failuresOf(key: string): Promise<SignInFailures | undefined> {
     const row = await this.#db
       .selectFrom('sign_in_failures')

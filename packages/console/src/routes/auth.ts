@@ -11,6 +11,8 @@ import type { ConsoleContext } from '../console-context.js';
 import { ConsoleErrorCode, forbidden, notFound, unauthenticated } from '../errors.js';
 import { errorResponses, ref } from '../validation/shared-schemas.js';
 
+const PRUNE_AFTER_MS = 24 * 3_600_000;
+
 const SESSION_SCHEMA = {
   type: 'object',
   required: ['id', 'createdAt', 'lastSeenAt', 'expiresAt', 'idleMs', 'address', 'userAgent'],
@@ -130,6 +132,9 @@ export function registerLoginRoute(app: FastifyInstance, ctx: ConsoleContext): v
         await audit('auth:login', `user:${user.id}`, { sessionId: created.id, mode });
         return created;
       });
+      // Sessions that ended a day ago, and failures a day old, serve nobody: each sign-in
+      // clears them, so the tables stay the size of the live ones.
+      await stores.sessions.prune(now - PRUNE_AFTER_MS);
       const common = { csrfToken, expiresAt: session.expiresAt, idleMs, user };
       if (mode === 'cookie') {
         void reply.header('set-cookie', sessionCookie(secret, absoluteMs / 1000, isHttps(request)));

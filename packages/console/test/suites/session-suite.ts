@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashTokenSecret } from '@carillon/core';
 import { createConsole } from '../../src/index.js';
 import { ADMIN, Harness } from '../harness.js';
 import type { DatabaseFixture } from '../harness.js';
@@ -116,6 +117,12 @@ export function defineSessionSuite(makeDb: () => Promise<DatabaseFixture>): void
         if (hour + 0.25 < 12) expect(answer.status, `after ${hour + 0.25} h`).toBe(200);
         else expect(answer.status).toBe(401);
       }
+      // A day after they ended, a sign-in clears them out of the table.
+      const ended = await h.stores.sessions.findBySecret(hashTokenSecret(busy));
+      expect(ended).toBeDefined();
+      h.clock.advance(24 * 3_600_000 + 1);
+      await h.login(ADMIN.username, ADMIN.password);
+      expect(await h.stores.sessions.get(ended?.id ?? 0)).toBeUndefined();
     });
 
     it('sessions are listed and can be ended, by their user or an admin only', async () => {

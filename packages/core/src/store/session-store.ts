@@ -50,6 +50,11 @@ export interface SessionStore {
   listActive(userId: number | undefined, nowMs: number): Promise<readonly Session[]>;
   /** False if there is no such session or it was revoked already. */
   revoke(id: number, nowMs: number): Promise<boolean>;
+  /**
+   * Deletes sessions that ended (expired or revoked) before `endedBeforeMs`, and failure counts
+   * last touched before it. Returns how many rows went.
+   */
+  prune(endedBeforeMs: number): Promise<number>;
   failuresOf(key: string): Promise<SignInFailures | undefined>;
   recordFailure(key: string, nowMs: number): Promise<void>;
   clearFailures(key: string): Promise<void>;
