@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
-import type { Execution, ExecutionLog, Page } from '../types';
+import type { Execution, ExecutionLog, Job, Page } from '../types';
 import { ErrorBox, Header, Link, StateBadge, duration, useLoad, when } from '../ui';
 
 const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'cancelled', 'skipped']);
@@ -46,6 +46,11 @@ export function ExecutionPage({ id }: { id: string }) {
   const [logError, setLogError] = useState<unknown>(undefined);
   const lastSeq = useRef(0);
   const x = execution.data;
+  const jobId = x?.jobId;
+  const job = useLoad(
+    () => (jobId === undefined ? Promise.resolve(undefined) : api<Job>('GET', `/jobs/${jobId}`)),
+    [jobId],
+  );
   const final = x !== undefined && FINAL.has(x.state);
   const finalRef = useRef(false);
   finalRef.current = final;
@@ -127,8 +132,10 @@ export function ExecutionPage({ id }: { id: string }) {
             </dd>
             <dt>Job</dt>
             <dd>
-              <Link href={`/groups/${x.groupId}/jobs/${x.jobId}`}>{x.jobId}</Link> in{' '}
-              <Link href={`/groups/${x.groupId}`}>{x.groupId}</Link>
+              <Link href={`/groups/${x.groupId}/jobs/${x.jobId}`}>
+                {job.data === undefined ? `#${x.jobId}` : `#${x.jobId} ${job.data.name}`}
+              </Link>{' '}
+              in <Link href={`/groups/${x.groupId}`}>{x.groupId}</Link>
             </dd>
             <dt>Cause</dt>
             <dd>{x.cause}</dd>
