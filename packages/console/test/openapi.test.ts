@@ -7,6 +7,7 @@ const ROUTES = [
   ['post', '/api/v1/auth/login'],
   ['post', '/api/v1/auth/logout'],
   ['get', '/api/v1/auth/session'],
+  ['post', '/api/v1/auth/tokens'],
   ['get', '/api/v1/auth/sessions'],
   ['delete', '/api/v1/auth/sessions/{sessionId}'],
   ['get', '/api/v1/dashboard'],

@@ -10,6 +10,7 @@ import { registerGroupRoutes } from './groups.js';
 import { registerJobActionRoutes } from './job-actions.js';
 import { registerJobRoutes } from './jobs.js';
 import { registerMemberRoutes } from './members.js';
+import { registerPersonalTokenRoutes } from './personal-tokens.js';
 import { registerTokenRoutes } from './tokens.js';
 import { registerUserRoutes } from './users.js';
 
@@ -25,6 +26,7 @@ export function registerApiRoutes(api: FastifyInstance, ctx: ConsoleContext): vo
       await ctx.auth.authenticate(request);
     });
     registerSessionRoutes(secured, ctx);
+    registerPersonalTokenRoutes(secured, ctx);
     registerUserRoutes(secured, ctx);
     registerGroupRoutes(secured, ctx);
     registerMemberRoutes(secured, ctx);

@@ -125,6 +125,26 @@ export function defineSessionSuite(makeDb: () => Promise<DatabaseFixture>): void
       expect(await h.stores.sessions.get(ended?.id ?? 0)).toBeUndefined();
     });
 
+    it('a signed-in user makes personal API tokens that outlive sessions, until revoked', async () => {
+      const session = await h.login(ADMIN.username, ADMIN.password);
+      const made = await h.call<{ token: string; id: number }>('POST', '/api/v1/auth/tokens', {
+        token: session,
+        body: { name: 'nightly script' },
+      });
+      expect(made.status).toBe(201);
+      const script = made.body.token;
+      const minted = await h.call('POST', '/api/v1/auth/tokens', {
+        token: script,
+        body: { name: 'from a token' },
+      });
+      expect(minted.status).toBe(403);
+      h.clock.advance(13 * 3_600_000);
+      expect((await h.call('GET', '/api/v1/me', { token: session })).status).toBe(401);
+      expect((await h.call('GET', '/api/v1/me', { token: script })).status).toBe(200);
+      expect((await h.call('POST', '/api/v1/auth/logout', { token: script })).status).toBe(204);
+      expect((await h.call('GET', '/api/v1/me', { token: script })).status).toBe(401);
+    });
+
     it('sessions are listed and can be ended, by their user or an admin only', async () => {
       const admin = await h.login(ADMIN.username, ADMIN.password);
       const bob = await h.user(admin, 'bob');

@@ -16,7 +16,7 @@ export function GroupAccessPanel({ groupId }: { groupId: string }) {
   const [role, setRole] = useState('viewer');
   const [tokenName, setTokenName] = useState('');
   const [secret, setSecret] = useState<{ id: number; token: string } | undefined>(undefined);
-  const [revokeId, setRevokeId] = useState('');
+  const [revokeSecret, setRevokeSecret] = useState('');
   const [error, setError] = useState<unknown>(undefined);
   const [done, setDone] = useState<string | undefined>(undefined);
   const act = (work: Promise<unknown>, message: string): void => {
@@ -134,17 +134,21 @@ export function GroupAccessPanel({ groupId }: { groupId: string }) {
           class="inline-form"
           onSubmit={(e) => {
             e.preventDefault();
-            act(api('DELETE', `/tokens/${Number(revokeId)}`), `Token ${revokeId} revoked.`);
+            act(
+              api('POST', `/groups/${groupId}/tokens/revoke`, { token: revokeSecret.trim() }),
+              'Token revoked: clients using it can no longer connect.',
+            );
+            setRevokeSecret('');
           }}
         >
           <input
-            name="revokeTokenId"
-            type="number"
-            min={1}
+            name="revokeToken"
+            type="password"
             required
-            placeholder="Token id"
-            value={revokeId}
-            onInput={(e) => setRevokeId(e.currentTarget.value)}
+            autoComplete="off"
+            placeholder="Token to revoke (its secret)"
+            value={revokeSecret}
+            onInput={(e) => setRevokeSecret(e.currentTarget.value)}
           />
           <button type="submit" class="secondary">
             Revoke
