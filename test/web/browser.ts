@@ -21,12 +21,24 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A laptop-sized page. */
+/** A laptop-sized page that records Content-Security-Policy violations (see {@link cspViolations}). */
 export async function newPage(browser: Browser): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1366, height: 800 } });
+  await context.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { cspViolations: string[] }).cspViolations = seen;
+    document.addEventListener('securitypolicyviolation', (event) =>
+      seen.push(`${event.violatedDirective} ${event.blockedURI}`),
+    );
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   return page;
+}
+
+/** The Content-Security-Policy violations of the page's current document. */
+export function cspViolations(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
 }
 
 /** Creates a user through the API and returns its password. */

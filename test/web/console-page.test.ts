@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Execution } from '@carillon/core';
 import type { ClientProcess, Stack, TestDatabase } from '@carillon/testkit';
 import { startClientProcess, startStack, testDatabases, waitFor } from '@carillon/testkit';
-import { SCREENSHOTS, createUser, launchBrowser, newPage, signIn } from './browser.js';
+import {
+  SCREENSHOTS,
+  createUser,
+  cspViolations,
+  launchBrowser,
+  newPage,
+  signIn,
+} from './browser.js';
 
 interface Job {
   id: number;
@@ -195,6 +202,18 @@ describe('the web console in Chromium', () => {
     await page.keyboard.press('u');
     await page.getByRole('heading', { name: 'Active sessions' }).waitFor();
     await shot('users');
+    // The whole session ran under the page's CSP without a single violation.
+    expect(await cspViolations(page)).toEqual([]);
+    // And the policy bites: an injected inline script is refused (and recorded).
+    await page.evaluate(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.injected = true';
+      document.body.append(script);
+    });
+    await page.waitForFunction(
+      () => (window as unknown as { cspViolations: string[] }).cspViolations.length === 1,
+    );
+    expect(await page.evaluate(() => 'injected' in window)).toBe(false);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await shot('sign-in');
