@@ -1,12 +1,21 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import type { Stack } from '@carillon/testkit';
 
-/** Where the tests put the screenshots of the main pages (committed, shown by the README). */
-export const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+/**
+ * Where the tests put the screenshots of the main pages: `docs/screenshots/` (committed, shown
+ * by the README) with `CARILLON_UPDATE_SCREENSHOTS=1`, else a temp dir, so that a test run
+ * leaves the working tree as it was.
+ */
+export const SCREENSHOTS =
+  process.env['CARILLON_UPDATE_SCREENSHOTS'] === '1'
+    ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
+    : join(tmpdir(), 'carillon-screenshots');
 
 /** Debian's Chromium, headless; no browser download. */
 export async function launchBrowser(): Promise<Browser> {
