@@ -29,6 +29,16 @@ export default tseslint.config(
     },
   },
   {
+    // The web page: browser code with its own compiler settings (DOM, JSX for Preact).
+    files: ['packages/web/**/*.{ts,tsx}'],
+    languageOptions: {
+      parserOptions: {
+        project: './packages/web/tsconfig.json',
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
+  {
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { process: 'readonly' } },

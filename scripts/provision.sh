@@ -26,4 +26,18 @@ if ! mariadb_up; then
   mariadb_up || { echo "provision: MariaDB did not come up on 127.0.0.1:3306" >&2; exit 1; }
 fi
 mysql -uroot -h127.0.0.1 -e 'CREATE DATABASE IF NOT EXISTS test'
-echo "provision: ready (MariaDB $(mysql -uroot -h127.0.0.1 -N -e 'SELECT VERSION()'))"
+
+# nginx and Chromium for the web console's browser tests (test/web). The tests run them as
+# their own processes (nginx with its own config in a temp dir, Chromium headless through
+# playwright-core), so neither is started as a service here.
+if [ ! -x /usr/sbin/nginx ]; then
+  # Keep the package's scripts from starting a system nginx on port 80.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
+  apt_install nginx
+fi
+[ -x /usr/bin/chromium ] || apt_install chromium fonts-liberation
+echo "provision: ready (MariaDB $(mysql -uroot -h127.0.0.1 -N -e 'SELECT VERSION()'), $(/usr/sbin/nginx -v 2>&1), $(/usr/bin/chromium --version 2>/dev/null))"

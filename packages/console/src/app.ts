@@ -8,7 +8,11 @@ import {
   SystemClock,
   silentLogger,
 } from '@carillon/core';
-import { Authenticator } from './auth/authenticator.js';
+import { Authenticator, SESSION_LIFETIME_DEFAULTS } from './auth/authenticator.js';
+import type { SessionLifetimes } from './auth/authenticator.js';
+import { PasswordGate } from './auth/password-gate.js';
+import { SIGN_IN_THROTTLE_DEFAULTS, SignInThrottle } from './auth/sign-in-throttle.js';
+import type { SignInThrottleSettings } from './auth/sign-in-throttle.js';
 import { GroupAccess } from './auth/group-access.js';
 import { ConsoleContext } from './console-context.js';
 import type { ConsoleSettings } from './console-context.js';
@@ -21,6 +25,7 @@ import { coerceIntegers } from './validation/coerce-integers.js';
 import { formatSchemaErrors } from './validation/schema-errors.js';
 import type { SchemaError } from './validation/schema-errors.js';
 import { SHARED_SCHEMAS } from './validation/shared-schemas.js';
+import { addSecurityHeaders, defaultWebRoot, registerWebPage } from './web-page.js';
 
 /** Options of {@link createConsole}. */
 export interface ConsoleOptions {
@@ -46,6 +51,15 @@ export interface ConsoleOptions {
   readonly bodyLimitBytes?: number;
   /** Fastify's `trustProxy`: set it behind nginx so that logs show the client's address. */
   readonly trustProxy?: boolean | string | string[];
+  /** Session lifetimes. Default: 30 min idle, 12 h absolute. */
+  readonly sessions?: Partial<SessionLifetimes>;
+  /** Sign-in throttling. Default: see `SIGN_IN_THROTTLE_DEFAULTS`. */
+  readonly signInThrottle?: Partial<SignInThrottleSettings>;
+  /**
+   * The directory of the web build served at `/`. Default: the installed `@carillon/web`'s
+   * `dist`; `false` serves no page.
+   */
+  readonly webRoot?: string | false;
   /** Shown in the OpenAPI document. Default `0.1.0`. */
   readonly version?: string;
 }
@@ -98,8 +112,21 @@ function settingsOf(options: ConsoleOptions): ConsoleSettings {
   return Object.freeze({ cluster, serverGroups, defaultBackups, maxBackups, maxParamBytes });
 }
 
+function lifetimesOf(given: Partial<SessionLifetimes> = {}): SessionLifetimes {
+  const absoluteMs = positiveInteger(
+    'sessions.absoluteMs',
+    given.absoluteMs ?? SESSION_LIFETIME_DEFAULTS.absoluteMs,
+  );
+  const idleMs = positiveInteger(
+    'sessions.idleMs',
+    given.idleMs ?? Math.min(SESSION_LIFETIME_DEFAULTS.idleMs, absoluteMs),
+    absoluteMs,
+  );
+  return Object.freeze({ idleMs, absoluteMs });
+}
+
 /**
- * Creates the console: the REST API under `/api/v1`, its OpenAPI document at
+ * Creates the console: the web page at `/`, the REST API under `/api/v1`, its OpenAPI document at
  * `/api/v1/openapi.json`, Swagger UI at `/api/docs`, and `/healthz`. Does not listen yet.
  *
  * @throws CarillonError `CARILLON_INVALID_ARGUMENT` for invalid options.
@@ -134,14 +161,25 @@ export async function createConsole(options: ConsoleOptions): Promise<ConsoleApp
       formatSchemaErrors(errors as unknown as SchemaError[], dataVar),
   });
   const stores = options.stores;
+  const clock = options.clock ?? new SystemClock();
+  const lifetimes = lifetimesOf(options.sessions);
   const ctx = new ConsoleContext({
     stores,
     coordinator: options.coordinator,
-    clock: options.clock ?? new SystemClock(),
+    clock,
     logger,
     settings,
-    auth: new Authenticator(stores.users),
+    auth: new Authenticator(stores.users, stores.sessions, clock),
     access: new GroupAccess(stores.groups),
+    signIn: {
+      throttle: new SignInThrottle(stores.sessions, {
+        ...SIGN_IN_THROTTLE_DEFAULTS,
+        ...options.signInThrottle,
+      }),
+      // Four scrypt checks at once: 128 MiB at most, and sign-in keeps a few cores busy at most.
+      gate: new PasswordGate(4),
+      lifetimes,
+    },
   });
 
   // Only JSON bodies; without this a text/plain body would reach handlers as a string.
@@ -159,6 +197,10 @@ export async function createConsole(options: ConsoleOptions): Promise<ConsoleApp
   for (const schema of SHARED_SCHEMAS) fastify.addSchema(schema);
   fastify.addHook('preValidation', rejectForbiddenCharacters);
   fastify.addHook('preValidation', coerceIntegers);
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    addSecurityHeaders(reply);
+    done();
+  });
   fastify.addHook('onResponse', (request, reply, done) => {
     logger.debug(
       {
@@ -195,6 +237,9 @@ export async function createConsole(options: ConsoleOptions): Promise<ConsoleApp
     },
     { prefix: '/api/v1' },
   );
+  if (options.webRoot !== false) {
+    await registerWebPage(fastify, options.webRoot ?? defaultWebRoot());
+  }
   await fastify.ready();
 
   let state: ConsoleState = 'ready';

@@ -1,6 +1,9 @@
 import type { Clock, Coordinator, Logger, Stores } from '@carillon/core';
 import type { Authenticator } from './auth/authenticator.js';
 import type { GroupAccess } from './auth/group-access.js';
+import type { SessionLifetimes } from './auth/authenticator.js';
+import type { PasswordGate } from './auth/password-gate.js';
+import type { SignInThrottle } from './auth/sign-in-throttle.js';
 
 /** The stores of one transaction. */
 export type TxStores = Omit<Stores, 'transaction' | 'close' | 'isTransient'>;
@@ -26,6 +29,11 @@ export class ConsoleContext {
   readonly settings: ConsoleSettings;
   readonly auth: Authenticator;
   readonly access: GroupAccess;
+  readonly signIn: {
+    readonly throttle: SignInThrottle;
+    readonly gate: PasswordGate;
+    readonly lifetimes: SessionLifetimes;
+  };
 
   constructor(parts: {
     stores: Stores;
@@ -35,6 +43,7 @@ export class ConsoleContext {
     settings: ConsoleSettings;
     auth: Authenticator;
     access: GroupAccess;
+    signIn: { throttle: SignInThrottle; gate: PasswordGate; lifetimes: SessionLifetimes };
   }) {
     this.stores = parts.stores;
     this.coordinator = parts.coordinator;
@@ -43,6 +52,7 @@ export class ConsoleContext {
     this.settings = parts.settings;
     this.auth = parts.auth;
     this.access = parts.access;
+    this.signIn = parts.signIn;
   }
 
   /**

@@ -18,6 +18,8 @@ export const ConsoleErrorCode = {
   RequestTooLarge: 'CARILLON_REQUEST_TOO_LARGE',
   /** The body is not JSON. */
   UnsupportedMediaType: 'CARILLON_UNSUPPORTED_MEDIA_TYPE',
+  /** Too many failed sign-ins of this username from this address: wait `retryAfterS` seconds. */
+  TooManyRequests: 'CARILLON_TOO_MANY_REQUESTS',
   /** The database or the coordinator does not answer. */
   Unavailable: 'CARILLON_UNAVAILABLE',
   /** A bug or an unexpected failure; the message says nothing more, the log has the details. */
@@ -41,6 +43,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ConsoleErrorCode.Forbidden]: 403,
   [ConsoleErrorCode.RequestTooLarge]: 413,
   [ConsoleErrorCode.UnsupportedMediaType]: 415,
+  [ConsoleErrorCode.TooManyRequests]: 429,
   [ConsoleErrorCode.Internal]: 500,
   [ConsoleErrorCode.Unavailable]: 503,
 };
@@ -68,9 +71,16 @@ export function forbidden(message: string = FORBIDDEN_MESSAGE): CarillonError {
   return new CarillonError(ConsoleErrorCode.Forbidden, message);
 }
 
-/** A 401. */
-export function unauthenticated(message: string): CarillonError {
-  return new CarillonError(ConsoleErrorCode.Unauthenticated, message);
+/** Why credentials were refused, in a 401's `details.credential`. */
+export type CredentialProblem = 'missing' | 'malformed' | 'unknown' | 'expired' | 'wrong-password';
+
+/** A 401; `problem` lands in `details.credential`. */
+export function unauthenticated(message: string, problem?: CredentialProblem): CarillonError {
+  return new CarillonError(
+    ConsoleErrorCode.Unauthenticated,
+    message,
+    problem === undefined ? {} : { details: { credential: problem } },
+  );
 }
 
 /** A 404 for `what` (e.g. `job 5`). Only callers allowed to see the resource get it. */

@@ -4,11 +4,13 @@ import { defineAccountSuite } from './suites/account-suite.js';
 import { defineClusterSuite } from './suites/cluster-suite.js';
 import { defineExecutionSuite } from './suites/execution-suite.js';
 import { defineJobSuite } from './suites/job-suite.js';
+import { defineSessionSuite } from './suites/session-suite.js';
 import { definePermissionSuite } from './suites/permission-suite.js';
 import { defineStoredInputSuite } from './suites/stored-input-suite.js';
 import { defineValidationSuite } from './suites/validation-suite.js';
 
 describe('console over SQLite', () => {
+  defineSessionSuite(sqliteDatabase);
   defineAccountSuite(sqliteDatabase);
   defineClusterSuite(sqliteDatabase);
   defineJobSuite(sqliteDatabase);

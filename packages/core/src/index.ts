@@ -50,6 +50,7 @@ export type { GroupStore, NewTaskGroup } from './store/group-store.js';
 export type { NewApiToken, NewUser, UserStore } from './store/user-store.js';
 export type { AuditStore } from './store/audit-store.js';
 export type { ServerStore } from './store/server-store.js';
+export type { NewSession, Session, SessionStore, SignInFailures } from './store/session-store.js';
 export type { Stores } from './store/stores.js';
 export { SessionState } from './coordination/coordinator.js';
 export type {

@@ -290,6 +290,35 @@ function jobChanges(profile: DatabaseProfile): Migration {
   };
 }
 
+function sessions(profile: DatabaseProfile): Migration {
+  return {
+    async up(db) {
+      await table(db, profile, 'sessions')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('user_id', 'integer', (c) => c.notNull())
+        .addColumn('secret_hash', 'varchar(128)', (c) => c.notNull().unique())
+        .addColumn('csrf_token', 'varchar(128)', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('idle_ms', 'bigint', (c) => c.notNull())
+        .addColumn('address', 'varchar(64)', (c) => c.notNull())
+        .addColumn('user_agent', 'varchar(255)', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .addForeignKeyConstraint('sessions_user', ['user_id'], 'users', ['id'], (fk) =>
+          fk.onDelete('cascade'),
+        )
+        .execute();
+      await index(db, profile, 'sessions_by_user', 'sessions', ['user_id']);
+      await table(db, profile, 'sign_in_failures')
+        .addColumn('throttle_key', 'varchar(255)', (c) => c.primaryKey())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('last_failure_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 /**
  * User names unique without regard to case: a case-folded copy of each, under a unique index.
  * Where users already differ only in case, the oldest gets the key; the others keep a null key
@@ -333,6 +362,7 @@ export function carillonMigrations(profile: DatabaseProfile): Readonly<Record<st
     '0003_executions': executions(profile),
     '0004_job_changes': jobChanges(profile),
     '0005_username_keys': usernameKeys(profile),
+    '0008_sessions': sessions(profile),
   };
 }
 

@@ -166,6 +166,28 @@ export interface ApiTokensTable {
   revoked_at: number | null;
 }
 
+/** Sessions of users (browser cookies or bearer tokens from sign-in). */
+export interface SessionsTable {
+  id: Generated<number>;
+  user_id: number;
+  secret_hash: string;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  idle_ms: number;
+  address: string;
+  user_agent: string;
+  revoked_at: number | null;
+}
+
+/** Failed sign-ins per throttle key. */
+export interface SignInFailuresTable {
+  throttle_key: string;
+  failures: number;
+  last_failure_at: number;
+}
+
 /** The audit trail. */
 export interface AuditEventsTable {
   id: Generated<number>;
@@ -192,4 +214,6 @@ export interface Database {
   group_permissions: GroupPermissionsTable;
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;
+  sessions: SessionsTable;
+  sign_in_failures: SignInFailuresTable;
 }

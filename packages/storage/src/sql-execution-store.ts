@@ -325,6 +325,20 @@ export class SqlExecutionStore implements ExecutionStore {
       select = select.where('job_id', '=', checkInt('jobId', query.jobId, 1, MAX_ID));
     if (query.groupId !== undefined) select = select.where('group_id', '=', query.groupId);
     if (query.states !== undefined) select = select.where('state', 'in', query.states);
+    if (query.from !== undefined) {
+      select = select.where(
+        'scheduled_at',
+        '>=',
+        checkInt('from', query.from, 0, STORE_LIMITS.instantMax),
+      );
+    }
+    if (query.to !== undefined) {
+      select = select.where(
+        'scheduled_at',
+        '<',
+        checkInt('to', query.to, 0, STORE_LIMITS.instantMax),
+      );
+    }
     if (after !== undefined) {
       select = select.where((eb) =>
         eb.or([

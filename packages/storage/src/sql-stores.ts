@@ -12,6 +12,7 @@ import { SqlExecutionStore } from './sql-execution-store.js';
 import { SqlGroupStore } from './sql-group-store.js';
 import { SqlJobStore } from './sql-job-store.js';
 import { SqlServerStore } from './sql-server-store.js';
+import { SqlSessionStore } from './sql-session-store.js';
 import { SqlSubtaskStore } from './sql-subtask-store.js';
 import { SqlUserStore } from './sql-user-store.js';
 
@@ -33,6 +34,7 @@ function bind(db: Db, profile: DatabaseProfile): TransactionStores {
     users: new SqlUserStore(db, profile),
     audit: new SqlAuditStore(db, profile),
     servers: new SqlServerStore(db, profile),
+    sessions: new SqlSessionStore(db, profile),
   };
 }
 
@@ -52,6 +54,7 @@ export class SqlStores implements Stores {
   readonly users: SqlUserStore;
   readonly audit: SqlAuditStore;
   readonly servers: SqlServerStore;
+  readonly sessions: SqlSessionStore;
   /** What the database can do (and its label, for figures). */
   readonly profile: DatabaseProfile;
   /** What the opening migration applied (empty when it was skipped or up to date). */
@@ -69,6 +72,7 @@ export class SqlStores implements Stores {
     this.users = new SqlUserStore(db, profile);
     this.audit = new SqlAuditStore(db, profile);
     this.servers = new SqlServerStore(db, profile);
+    this.sessions = new SqlSessionStore(db, profile);
   }
 
   /**

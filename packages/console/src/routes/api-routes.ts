@@ -4,11 +4,13 @@ import { registerAuditRoutes } from './audit.js';
 import { registerLoginRoute, registerSessionRoutes } from './auth.js';
 import { registerClusterRoutes } from './cluster.js';
 import { registerCronRoutes } from './cron.js';
+import { registerDashboardRoutes } from './dashboard.js';
 import { registerExecutionRoutes } from './executions.js';
 import { registerGroupRoutes } from './groups.js';
 import { registerJobActionRoutes } from './job-actions.js';
 import { registerJobRoutes } from './jobs.js';
 import { registerMemberRoutes } from './members.js';
+import { registerPersonalTokenRoutes } from './personal-tokens.js';
 import { registerTokenRoutes } from './tokens.js';
 import { registerUserRoutes } from './users.js';
 
@@ -24,6 +26,7 @@ export function registerApiRoutes(api: FastifyInstance, ctx: ConsoleContext): vo
       await ctx.auth.authenticate(request);
     });
     registerSessionRoutes(secured, ctx);
+    registerPersonalTokenRoutes(secured, ctx);
     registerUserRoutes(secured, ctx);
     registerGroupRoutes(secured, ctx);
     registerMemberRoutes(secured, ctx);
@@ -34,6 +37,7 @@ export function registerApiRoutes(api: FastifyInstance, ctx: ConsoleContext): vo
     registerExecutionRoutes(secured, ctx);
     registerClusterRoutes(secured, ctx);
     registerAuditRoutes(secured, ctx);
+    registerDashboardRoutes(secured, ctx);
     done();
   });
 }

@@ -40,6 +40,8 @@ interface ListQuery {
   state?: string;
   limit?: number;
   cursor?: string;
+  from?: number;
+  to?: number;
 }
 
 /**
@@ -89,6 +91,16 @@ export function registerExecutionRoutes(app: FastifyInstance, ctx: ConsoleContex
               default: EXECUTION_PAGE.default,
             },
             cursor: { type: 'string', minLength: 1, maxLength: 512 },
+            from: {
+              type: 'integer',
+              minimum: 0,
+              description: 'Only executions scheduled at or after this instant (ms).',
+            },
+            to: {
+              type: 'integer',
+              minimum: 0,
+              description: 'Only executions scheduled before this instant (ms).',
+            },
           },
         },
         response: {
@@ -106,7 +118,7 @@ export function registerExecutionRoutes(app: FastifyInstance, ctx: ConsoleContex
     },
     async (request) => {
       const { user } = ctx.auth.userOf(request);
-      const { jobId, state, limit, cursor } = request.query;
+      const { jobId, state, limit, cursor, from, to } = request.query;
       const groupId =
         request.query.groupId === undefined ? undefined : checkGroupId(request.query.groupId);
       const states = parseStates(state);
@@ -122,6 +134,8 @@ export function registerExecutionRoutes(app: FastifyInstance, ctx: ConsoleContex
         ...(jobId === undefined ? {} : { jobId }),
         ...(groupId === undefined ? {} : { groupId }),
         ...(states === undefined ? {} : { states }),
+        ...(from === undefined ? {} : { from }),
+        ...(to === undefined ? {} : { to }),
         limit: limit ?? EXECUTION_PAGE.default,
         cursor: cursor ?? null,
       });

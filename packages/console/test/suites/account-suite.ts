@@ -32,7 +32,7 @@ export function defineAccountSuite(makeDb: () => Promise<DatabaseFixture>): void
     describe('sign-in', () => {
       it('login returns a token that authenticates the user', async () => {
         const token = await h.login('alice', 'alice-password-1');
-        expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        expect(token).toMatch(/^s\.[A-Za-z0-9_-]{43}$/);
         const me = await h.call('GET', '/api/v1/me', { token });
         expect(me.status).toBe(200);
         expect(me.body.user).toMatchObject({ id: alice.id, username: 'alice', isAdmin: false });

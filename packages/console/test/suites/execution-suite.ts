@@ -119,6 +119,27 @@ export function defineExecutionSuite(makeDb: () => Promise<DatabaseFixture>): vo
         expect(seen).toEqual([...ids].reverse());
         expect(sizes.slice(0, 2)).toEqual([2, 2]);
 
+        const all = await h.call('GET', `/api/v1/executions?jobId=${job.id}`, {
+          token: alice.token,
+        });
+        const at = new Map(
+          (all.body.items as Array<{ id: string; scheduledAt: number }>).map((x) => [
+            x.id,
+            x.scheduledAt,
+          ]),
+        );
+        const from = at.get(ids[1] ?? '') ?? 0;
+        const to = at.get(ids[3] ?? '') ?? 0;
+        const window = await h.call(
+          'GET',
+          `/api/v1/executions?jobId=${job.id}&from=${from}&to=${to}`,
+          { token: alice.token },
+        );
+        expect((window.body.items as Array<{ id: string }>).map((x) => x.id)).toEqual([
+          ids[2],
+          ids[1],
+        ]);
+
         const claimed = await h.call('GET', `/api/v1/executions?jobId=${job.id}&state=claimed`, {
           token: alice.token,
         });

@@ -60,6 +60,10 @@ export interface ExecutionQuery {
   readonly jobId?: number;
   readonly groupId?: string;
   readonly states?: readonly ExecutionState[];
+  /** Only executions scheduled at or after this instant (ms). */
+  readonly from?: number;
+  /** Only executions scheduled before this instant (ms). */
+  readonly to?: number;
   /** 1..500; default 50. */
   readonly limit?: number;
   readonly cursor?: string | null;

@@ -3,6 +3,7 @@ import type { ExecutionStore } from './execution-store.js';
 import type { GroupStore } from './group-store.js';
 import type { JobStore } from './job-store.js';
 import type { ServerStore } from './server-store.js';
+import type { SessionStore } from './session-store.js';
 import type { SubtaskStore } from './subtask-store.js';
 import type { UserStore } from './user-store.js';
 
@@ -15,6 +16,7 @@ export interface Stores {
   readonly users: UserStore;
   readonly audit: AuditStore;
   readonly servers: ServerStore;
+  readonly sessions: SessionStore;
   /**
    * True when `error`, thrown by one of these stores, is trouble of the database that may pass
    * (a connection lost, killed or refused, a deadlock or lock wait timeout, a busy or read-only

@@ -1,0 +1,65 @@
+/** Shapes of the console API's answers (see /api/v1/openapi.json). */
+export interface User {
+  id: number;
+  username: string;
+  isAdmin: boolean;
+  createdAt: number;
+}
+export interface TaskGroup {
+  id: string;
+  cluster: number;
+  serverGroup: number;
+  backups: number;
+  number: number;
+  name: string;
+  createdAt: number;
+  role?: string | null;
+}
+export type Trigger = { type: 'cron'; cron: string; timeZone: string } | { type: 'api' };
+export interface Job {
+  id: number;
+  groupId: string;
+  name: string;
+  description: string;
+  trigger: Trigger;
+  handler: string;
+  kind: string;
+  param: string | null;
+  routing: string;
+  overlap: string;
+  misfire: string;
+  timeoutMs: number;
+  maxRetries: number;
+  status: string;
+  holders: string[];
+  version: number;
+}
+export interface Execution {
+  id: string;
+  jobId: number;
+  groupId: string;
+  scheduledAt: number;
+  cause: string;
+  state: string;
+  attempt: number;
+  ownerServerId: string | null;
+  param: string | null;
+  clientId: string | null;
+  createdAt: number;
+  dispatchedAt: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  result: string | null;
+  reason: string | null;
+  progress: number | null;
+}
+export interface ExecutionLog {
+  seq: number;
+  at: number;
+  level: string;
+  message: string;
+}
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string | null;
+}
