@@ -120,7 +120,13 @@ function jobFields(maxParamBytes: number) {
       description: 'What to do with instants missed while no server ran.',
     },
     routing: { type: 'string', enum: Object.values(RoutingStrategy) },
-    kind: { type: 'string', enum: Object.values(JobKind) },
+    // A job is never run as something other than what it says: until the server runs parallel
+    // jobs in two levels, the console refuses them rather than storing one to run as simple.
+    kind: {
+      type: 'string',
+      enum: [JobKind.Simple],
+      description: 'Only `simple` for now: parallel jobs are refused until servers run them.',
+    },
     maxRetries: { type: 'integer', minimum: 0, maximum: JOB_LIMITS.maxRetries },
   } as const;
 }

@@ -33,6 +33,15 @@ export function badRequests(groupId: string, jobId: number, jobVersion: number):
 
   return [
     {
+      name: 'a parallel job, which servers do not run yet',
+      method: 'POST',
+      path: '/api/v1/jobs',
+      options: create({ kind: 'parallel' }),
+      status: 400,
+      code: 'CARILLON_INVALID_REQUEST',
+      field: 'kind',
+    },
+    {
       name: 'bad cron (hour 25)',
       method: 'POST',
       path: '/api/v1/jobs',
