@@ -51,7 +51,7 @@ export type { NewApiToken, NewUser, UserStore } from './store/user-store.js';
 export type { AuditStore } from './store/audit-store.js';
 export type { ServerStore } from './store/server-store.js';
 export type { Stores } from './store/stores.js';
-export { SessionState } from './coordination/coordinator.js';
+export { SessionEvent, SessionState } from './coordination/coordinator.js';
 export type {
   ClientMember,
   Coordinator,

@@ -8,3 +8,7 @@ export type { Stack, StackOptions } from './stack.js';
 export { MYSQL_SERVER_URL, testDatabases } from './test-databases.js';
 export type { TestDatabase } from './test-databases.js';
 export { waitFor } from './wait-for.js';
+export { startTcpProxy } from './tcp-proxy.js';
+export type { TcpProxy } from './tcp-proxy.js';
+export { startZooKeeper } from './zookeeper.js';
+export type { ZooKeeperCluster, ZooKeeperNode, ZooKeeperOptions } from './zookeeper.js';
