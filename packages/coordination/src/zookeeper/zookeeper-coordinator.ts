@@ -117,6 +117,7 @@ export class ZooKeeperCoordinator implements Coordinator {
     this.#session = session;
     this.#setState(SessionState.Connected, SessionEvent.Connected);
     this.#serverWatch.arm(session);
+    await this.#changeWatch.arm(session);
   }
 
   async stop(): Promise<void> {
@@ -356,9 +357,9 @@ export class ZooKeeperCoordinator implements Coordinator {
       }
       if (session.epoch !== this.#epoch || this.#stopped()) return;
       this.#session = session;
-      this.#serverWatch.arm(session);
-      this.#changeWatch.arm(session);
       this.#setState(SessionState.Connected, SessionEvent.Reconnected);
+      this.#serverWatch.arm(session);
+      void this.#changeWatch.arm(session);
       return;
     }
   }

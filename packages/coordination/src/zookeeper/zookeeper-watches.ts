@@ -108,7 +108,8 @@ function key(members: readonly ServerMember[], serverGroup: number): string {
 
 /**
  * Change notices: one persistent node per task group under `changes/`, bumped (setData) by
- * consoles. A children watch finds new groups; a data watch per group sees each bump. A watch is
+ * consoles. Armed at start, before anyone can listen, so that no bump after a listener came is
+ * taken for the baseline. A children watch finds new groups; a data watch per group sees each bump. A watch is
  * re-armed by the same read that takes the node's version, so a bump between a fire and the
  * re-arm is seen in that read; versions are remembered across sessions, so a bump made while
  * the session was lost is reported when a new one re-arms.
@@ -130,19 +131,24 @@ export class ChangeWatch {
   subscribe(fn: (groupId: string) => void): Unsubscribe {
     this.#listeners.add(fn);
     const session = this.#host.current();
-    if (session !== undefined && this.#armedEpoch !== session.epoch) this.arm(session);
+    if (session !== undefined && this.#armedEpoch !== session.epoch) void this.arm(session);
     return () => this.#listeners.delete(fn);
   }
 
-  /** Arms (again) the watches for a new session; a no-op before anyone listened. */
-  arm(session: SessionHandle): void {
-    if (this.#listeners.size === 0 && !this.#baselineTaken) return;
+  /**
+   * Arms (again) the watches for a session: at start (the versions found are the baseline, no
+   * notice) and after a new session (a version above the one known is a notice).
+   */
+  async arm(session: SessionHandle): Promise<void> {
     this.#armedEpoch = session.epoch;
     const baseline = !this.#baselineTaken;
     this.#baselineTaken = true;
-    void this.#armChildren(session, baseline).catch((error: unknown) => {
+    try {
+      await this.#armChildren(session, baseline);
+    } catch (error) {
+      if (this.#host.current()?.epoch !== session.epoch) return;
       this.#host.logger.warn({ err: error }, 'coordinator: watching changes failed');
-    });
+    }
   }
 
   async #armChildren(session: SessionHandle, baseline: boolean): Promise<void> {

@@ -1,0 +1,231 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { ServerMember } from '@carillon/core';
+import { hasErrorCode, SessionEvent, SessionState } from '@carillon/core';
+import { startZooKeeper } from '@carillon/testkit';
+import type { ZooKeeperCluster } from '@carillon/testkit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CoordinationErrorCode,
+  parseConnectionString,
+  ZooKeeperCoordinator,
+} from '../src/index.js';
+
+const MEMBER = fileURLToPath(new URL('./member-process.ts', import.meta.url));
+
+const member = (serverId: string): ServerMember => ({
+  serverId,
+  cluster: 101,
+  serverGroup: 1,
+  room: 'r1',
+  rpcAddress: '127.0.0.1:1',
+});
+
+function nextEvent(c: ZooKeeperCoordinator, wanted: SessionEvent): Promise<SessionEvent[]> {
+  const seen: SessionEvent[] = [];
+  return new Promise((resolve) => {
+    const off = c.onSessionEvent((e) => {
+      seen.push(e);
+      if (e !== wanted) return;
+      off();
+      resolve(seen);
+    });
+  });
+}
+
+function serversBecome(
+  c: ZooKeeperCoordinator,
+  ids: readonly string[],
+): Promise<readonly ServerMember[]> {
+  return new Promise((resolve) => {
+    const off = c.watchServers(101, 1, (servers) => {
+      if (JSON.stringify(servers.map((s) => s.serverId)) !== JSON.stringify(ids)) return;
+      off();
+      resolve(servers);
+    });
+  });
+}
+
+const chroot = (): string => `/t${randomBytes(4).toString('hex')}/carillon`;
+const started: ZooKeeperCoordinator[] = [];
+async function coordinator(
+  connection: string,
+  sessionTimeoutMs = 4_000,
+): Promise<ZooKeeperCoordinator> {
+  const c = new ZooKeeperCoordinator({ connection, cluster: 101, sessionTimeoutMs });
+  started.push(c);
+  await c.start();
+  return c;
+}
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((c) => c.stop()));
+});
+
+describe('parseConnectionString', () => {
+  it('splits servers and chroot, with /carillon by default', () => {
+    expect(parseConnectionString('127.0.0.1:2181,127.0.0.1:2182/carillon')).toEqual({
+      servers: '127.0.0.1:2181,127.0.0.1:2182',
+      root: '/carillon',
+    });
+    expect(parseConnectionString('zk1:2181/prod/carillon/')).toEqual({
+      servers: 'zk1:2181',
+      root: '/prod/carillon',
+    });
+    expect(parseConnectionString('zk1:2181').root).toBe('/carillon');
+  });
+
+  it.each(['', '/carillon', 'zk1', 'zk1:2181,', 'zk1:2181/a b', 'zk1:2181//x'])(
+    'refuses %j with a clear error',
+    (bad) => {
+      let error: unknown;
+      try {
+        parseConnectionString(bad);
+      } catch (e) {
+        error = e;
+      }
+      expect(hasErrorCode(error, CoordinationErrorCode.InvalidConnectionString)).toBe(true);
+    },
+  );
+});
+
+describe('ZooKeeperCoordinator on a standalone ZooKeeper', () => {
+  let zk: ZooKeeperCluster;
+  beforeAll(async () => {
+    zk = await startZooKeeper();
+  });
+  afterAll(async () => {
+    await zk.stop();
+  });
+
+  it('reads and reports the negotiated session timeout', async () => {
+    // tickTime 500 ms: ZooKeeper grants at most 20 ticks.
+    const c = await coordinator(`${zk.connectionString}${chroot()}`, 60_000);
+    expect(c.negotiatedSessionTimeoutMs).toBe(10_000);
+  });
+
+  it('refuses a server of another cluster and changes nothing', async () => {
+    const c = await coordinator(`${zk.connectionString}${chroot()}`);
+    await expect(c.registerServer({ ...member('x'), cluster: 102 })).rejects.toMatchObject({
+      code: CoordinationErrorCode.WrongCluster,
+    });
+    expect(await c.listServers(101, 1)).toEqual([]);
+  });
+
+  it('drops a member whose process is killed once its session expires', async () => {
+    const connection = `${zk.connectionString}${chroot()}`;
+    const watcher = await coordinator(connection);
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MEMBER], {
+      env: {
+        ...process.env,
+        CARILLON_TEST_MEMBER: JSON.stringify({ connection, serverId: 's-k' }),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = once(child, 'exit');
+    try {
+      const joined = serversBecome(watcher, ['s-k']);
+      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+      expect(JSON.parse(line)).toMatchObject({ ready: true });
+      await joined;
+      const gone = serversBecome(watcher, []);
+      const killedAt = Date.now();
+      child.kill('SIGKILL');
+      await gone;
+      // Not before the session could expire (no close was sent), and within a generous bound.
+      const tookMs = Date.now() - killedAt;
+      expect(tookMs).toBeGreaterThan(2_000);
+      expect(tookMs).toBeLessThan(15_000);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  it('notices a frozen ZooKeeper (SIGSTOP), suspends, and comes back after SIGCONT', async () => {
+    const c = await coordinator(`${zk.connectionString}${chroot()}`);
+    await c.registerServer(member('s-f'));
+    const leadership = await c.campaign('holders');
+    const suspended = nextEvent(c, SessionEvent.Suspended);
+    const node = zk.nodes[0];
+    if (node === undefined) throw new Error('no node');
+    const frozenAt = Date.now();
+    node.pause();
+    try {
+      await suspended;
+      const tookMs = Date.now() - frozenAt;
+      // Two thirds of the 4 s session after the last answer; a probe answers at most every 0.67 s.
+      expect(tookMs).toBeLessThan(6_000);
+      expect(c.state).toBe(SessionState.Suspended);
+      await leadership.lost;
+    } finally {
+      node.resume();
+    }
+    const back = await nextEvent(c, SessionEvent.Reconnected);
+    expect(back.at(-1)).toBe(SessionEvent.Reconnected);
+    expect(c.state).toBe(SessionState.Connected);
+    expect((await c.listServers(101, 1)).map((s) => s.serverId)).toEqual(['s-f']);
+    // The stale election node was removed: the role can be won again.
+    await (await c.campaign('holders')).release();
+  });
+});
+
+describe('ZooKeeperCoordinator on a three-node ensemble', () => {
+  let zk: ZooKeeperCluster;
+  beforeAll(async () => {
+    zk = await startZooKeeper({ nodes: 3 });
+  });
+  afterAll(async () => {
+    await zk.stop();
+  });
+
+  it('carries on when the ensemble leader is killed', async () => {
+    const connection = `${zk.connectionString}${chroot()}`;
+    const a = await coordinator(connection, 6_000);
+    const b = await coordinator(connection, 6_000);
+    await a.registerServer(member('s-a'));
+    const events: SessionEvent[] = [];
+    a.onSessionEvent((e) => events.push(e));
+    const leader = await zk.leader();
+    await leader.kill();
+    // Writes and watches go on through the new leader, with the same session.
+    const seen = new Promise<string>((resolve) => b.watchGroupChanges(resolve));
+    await a.notifyGroupChanged('101-1-1-7');
+    expect(await seen).toBe('101-1-1-7');
+    await b.registerServer(member('s-b'));
+    expect((await a.listServers(101, 1)).map((s) => s.serverId)).toEqual(['s-a', 's-b']);
+    expect(events).not.toContain(SessionEvent.Lost);
+    await leader.restart();
+  });
+
+  it('suspends while the whole ensemble is down past the session, then registers again', async () => {
+    const connection = `${zk.connectionString}${chroot()}`;
+    const a = await coordinator(connection, 4_000);
+    await a.registerServer(member('s-a'));
+    const sessionBefore = a.sessionId;
+    const events: SessionEvent[] = [];
+    a.onSessionEvent((e) => events.push(e));
+    const suspended = nextEvent(a, SessionEvent.Suspended);
+    await Promise.all(zk.nodes.map((n) => n.kill()));
+    const downAt = Date.now();
+    await suspended;
+    // Stay down longer than the session before bringing the ensemble back.
+    await new Promise((r) => setTimeout(r, Math.max(0, 5_000 - (Date.now() - downAt))));
+    const back = nextEvent(a, SessionEvent.Reconnected);
+    await Promise.all(zk.nodes.map((n) => n.restart()));
+    await back;
+    expect(a.state).toBe(SessionState.Connected);
+    // ZooKeeper restarts the timers of the sessions it reloads, so the same session may come
+    // back; if it expired instead, the coordinator said `lost` and registered again.
+    if (a.sessionId !== sessionBefore) expect(events).toContain(SessionEvent.Lost);
+    const observer = await coordinator(connection, 4_000);
+    expect((await observer.listServers(101, 1)).map((s) => s.serverId)).toEqual(['s-a']);
+    console.log(
+      `ensemble down ${Date.now() - downAt} ms: events ${events.join(',')}; session ${
+        a.sessionId === sessionBefore ? 'kept' : 'renewed'
+      }`,
+    );
+  });
+});
