@@ -3,6 +3,8 @@ export type { CarillonProcess } from './carillon-process.js';
 export { startClientProcess } from './client-process.js';
 export type { ClientProcess, ClientProcessEvent } from './client-process.js';
 export { freePort } from './free-port.js';
+export { appendLedger, checkLedger, pairRuns, readLedger } from './ledger.js';
+export type { LedgerCheck, LedgerLine, LedgerReport, LedgerRun } from './ledger.js';
 export { startStack } from './stack.js';
 export type { Stack, StackOptions } from './stack.js';
 export { MYSQL_SERVER_URL, testDatabases } from './test-databases.js';
