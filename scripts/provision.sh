@@ -26,4 +26,15 @@ if ! mariadb_up; then
   mariadb_up || { echo "provision: MariaDB did not come up on 127.0.0.1:3306" >&2; exit 1; }
 fi
 mysql -uroot -h127.0.0.1 -e 'CREATE DATABASE IF NOT EXISTS test'
-echo "provision: ready (MariaDB $(mysql -uroot -h127.0.0.1 -N -e 'SELECT VERSION()'))"
+
+# ZooKeeper for the coordination and cluster tests: the testkit starts throwaway servers from
+# Debian's jar (it needs no running service), so only install it, with a headless JRE if no java.
+zookeeper_jar=/usr/share/java/zookeeper.jar
+if [ ! -f "$zookeeper_jar" ]; then
+  command -v java >/dev/null || apt_install default-jre-headless
+  apt_install zookeeper
+fi
+command -v java >/dev/null || apt_install default-jre-headless
+[ -f "$zookeeper_jar" ] || { echo "provision: $zookeeper_jar missing after install" >&2; exit 1; }
+zookeeper_version=$(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || true)
+echo "provision: ready (MariaDB $(mysql -uroot -h127.0.0.1 -N -e 'SELECT VERSION()'), ZooKeeper ${zookeeper_version:-?})"
