@@ -89,3 +89,43 @@ export function exists(client: Client, path: string, watcher?: Watcher): Promise
     else client.exists(path, watcher, done);
   });
 }
+
+/** The JSON data of every child of `dir` (a child gone meanwhile is skipped), by name. */
+export async function readMembers<T>(
+  client: Client,
+  dir: string,
+  missingIsEmpty: boolean,
+): Promise<T[]> {
+  let names: string[];
+  try {
+    names = await getChildren(client, dir);
+  } catch (error) {
+    if (missingIsEmpty && isNoNode(error)) return [];
+    throw error;
+  }
+  const members: T[] = [];
+  for (const name of names.sort()) {
+    try {
+      const { data } = await getData(client, `${dir}/${name}`);
+      if (data !== undefined) members.push(JSON.parse(data.toString('utf8')) as T);
+    } catch (error) {
+      if (!isNoNode(error)) throw error;
+    }
+  }
+  return members;
+}
+
+/** Bumps the version of the persistent node `path`, creating it when missing. */
+export async function bump(client: Client, path: string): Promise<void> {
+  try {
+    await setData(client, path, Buffer.alloc(0));
+  } catch (error) {
+    if (!isNoNode(error)) throw error;
+    try {
+      await create(client, path, Buffer.alloc(0), zookeeper.CreateMode.PERSISTENT);
+    } catch (again) {
+      if (!isNodeExists(again)) throw again;
+      await setData(client, path, Buffer.alloc(0));
+    }
+  }
+}

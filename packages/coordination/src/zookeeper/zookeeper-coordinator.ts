@@ -11,12 +11,12 @@ import type { State } from 'node-zookeeper-client';
 import zookeeper from 'node-zookeeper-client';
 import { CoordinationErrorCode, coordinationError } from '../errors.js';
 import { parseConnectionString } from './connection-string.js';
-import { SessionWatchdog } from './session-watchdog.js';
-import { create, getChildren, getData, isNoNode, isNodeExists, mkdirp } from './zk-calls.js';
-import { removeIfPresent, setData, zkCode } from './zk-calls.js';
+import { createEphemeral } from './ephemeral.js';
+import { bump, mkdirp, readMembers, removeIfPresent, zkCode } from './zk-calls.js';
 import { ElectionCampaign } from './zookeeper-election.js';
 import type { SessionHandle } from './zookeeper-election.js';
-import { createEphemeral } from './ephemeral.js';
+import { closeSession, closeSessionAndWait, openSession } from './zookeeper-session.js';
+import type { Session } from './zookeeper-session.js';
 import { ChangeWatch, ServerWatch } from './zookeeper-watches.js';
 
 /** Options of {@link ZooKeeperCoordinator}. */
@@ -37,12 +37,6 @@ export interface ZooKeeperCoordinatorOptions {
    */
   readonly suspendAfterMs?: number;
   readonly logger?: Logger;
-}
-
-interface Session extends SessionHandle {
-  readonly watchdog: SessionWatchdog;
-  readonly onState: (state: State) => void;
-  readonly negotiatedTimeoutMs: number;
 }
 
 const CONNECTION_LOSS_ATTEMPTS = 3;
@@ -111,7 +105,7 @@ export class ZooKeeperCoordinator implements Coordinator {
     try {
       await this.#prepare(session);
     } catch (error) {
-      this.#close(session);
+      closeSession(session);
       throw error;
     }
     this.#session = session;
@@ -128,7 +122,7 @@ export class ZooKeeperCoordinator implements Coordinator {
     this.#registeredClients.clear();
     this.#setState(SessionState.Stopped, SessionEvent.Stopped);
     await Promise.all([...this.#campaigns].map((c) => c.end()));
-    if (session !== undefined) await this.#closeAndWait(session);
+    if (session !== undefined) await closeSessionAndWait(session);
   }
 
   /** The current session's id in hex as ZooKeeper prints it (`cons`, logs), once connected. */
@@ -181,42 +175,12 @@ export class ZooKeeperCoordinator implements Coordinator {
 
   async listClients(groupId: string): Promise<readonly ClientMember[]> {
     const dir = `${this.#base}/clients/${encodeURIComponent(groupId)}`;
-    return this.#call(async (s) => {
-      let names: string[];
-      try {
-        names = await getChildren(s.client, dir);
-      } catch (error) {
-        if (isNoNode(error)) return [];
-        throw error;
-      }
-      const members: ClientMember[] = [];
-      for (const name of names.sort()) {
-        try {
-          const { data } = await getData(s.client, `${dir}/${name}`);
-          if (data !== undefined) members.push(JSON.parse(data.toString('utf8')) as ClientMember);
-        } catch (error) {
-          if (!isNoNode(error)) throw error;
-        }
-      }
-      return members;
-    });
+    return this.#call((s) => readMembers<ClientMember>(s.client, dir, true));
   }
 
   async notifyGroupChanged(groupId: string): Promise<void> {
     const path = `${this.#base}/changes/${encodeURIComponent(groupId)}`;
-    await this.#call(async (s) => {
-      try {
-        await setData(s.client, path, Buffer.alloc(0));
-      } catch (error) {
-        if (!isNoNode(error)) throw error;
-        try {
-          await create(s.client, path, Buffer.alloc(0), zookeeper.CreateMode.PERSISTENT);
-        } catch (again) {
-          if (!isNodeExists(again)) throw again;
-          await setData(s.client, path, Buffer.alloc(0));
-        }
-      }
-    });
+    await this.#call((s) => bump(s.client, path));
   }
 
   watchGroupChanges(listener: (groupId: string) => void): Unsubscribe {
@@ -241,57 +205,16 @@ export class ZooKeeperCoordinator implements Coordinator {
 
   async #open(): Promise<Session> {
     const epoch = ++this.#epoch;
-    const client = zookeeper.createClient(this.#servers, {
-      sessionTimeout: this.#requestedTimeoutMs,
-      spinDelay: 200,
-      retries: 0,
-    });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        client.close();
-        reject(
-          coordinationError(
-            CoordinationErrorCode.Unavailable,
-            `no ZooKeeper session with ${this.#servers} within ${this.#connectTimeoutMs} ms`,
-          ),
-        );
-      }, this.#connectTimeoutMs);
-      client.once('connected', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      client.connect();
-    });
-    const negotiatedTimeoutMs = client.getSessionTimeout();
-    const suspendAfterMs = this.#suspendAfterMs ?? Math.floor((negotiatedTimeoutMs * 2) / 3);
-    this.#logger.info(
-      {
-        requestedSessionTimeoutMs: this.#requestedTimeoutMs,
-        negotiatedSessionTimeoutMs: negotiatedTimeoutMs,
-        suspendAfterMs,
-        sessionId: client.getSessionId().toString('hex').replace(/^0+/, ''),
-      },
-      'coordinator: ZooKeeper session open',
-    );
-    const watchdog = new SessionWatchdog(
-      client,
-      {
-        probeEveryMs: Math.max(100, Math.floor(negotiatedTimeoutMs / 6)),
-        probeTimeoutMs: Math.max(300, Math.floor(negotiatedTimeoutMs / 3)),
-        suspendAfterMs,
-      },
-      { onSilent: () => this.#onSilent(epoch) },
-    );
-    const session: Session = {
-      client,
+    return openSession({
+      servers: this.#servers,
       epoch,
-      watchdog,
-      negotiatedTimeoutMs,
-      onState: (state: State) => this.#onClientState(session, state),
-    };
-    client.on('state', session.onState);
-    watchdog.start();
-    return session;
+      requestedTimeoutMs: this.#requestedTimeoutMs,
+      connectTimeoutMs: this.#connectTimeoutMs,
+      suspendAfterMs: this.#suspendAfterMs,
+      logger: this.#logger,
+      onState: (session, state) => this.#onClientState(session, state),
+      onSilent: () => this.#onSilent(epoch),
+    });
   }
 
   async #prepare(session: Session): Promise<void> {
@@ -335,7 +258,7 @@ export class ZooKeeperCoordinator implements Coordinator {
   async #renew(expired: Session): Promise<void> {
     this.#logger.warn({}, 'coordinator: ZooKeeper session expired; opening a new one');
     this.#session = undefined;
-    this.#close(expired);
+    closeSession(expired);
     this.#setState(SessionState.Lost, SessionEvent.Lost);
     for (const campaign of this.#campaigns) if (campaign.leads) void campaign.end();
     for (;;) {
@@ -349,7 +272,7 @@ export class ZooKeeperCoordinator implements Coordinator {
         for (const member of this.#registeredClients.values())
           await this.#putClient(session, member);
       } catch (error) {
-        if (session !== undefined) this.#close(session);
+        if (session !== undefined) closeSession(session);
         if (this.#stopped()) return;
         this.#logger.warn({ err: error }, 'coordinator: renewing the session failed; again');
         await new Promise((r) => setTimeout(r, 500));
@@ -473,27 +396,6 @@ export class ZooKeeperCoordinator implements Coordinator {
     const waiters = this.#changeWaiters;
     this.#changeWaiters = [];
     for (const wake of waiters) wake();
-  }
-
-  #close(session: Session): void {
-    session.watchdog.stop();
-    session.client.removeListener('state', session.onState);
-    session.client.close();
-  }
-
-  async #closeAndWait(session: Session): Promise<void> {
-    session.watchdog.stop();
-    session.client.removeListener('state', session.onState);
-    // close() ends the session on the server (ephemeral nodes go at once); a frozen server
-    // never answers, so do not wait for ever.
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 2_000);
-      session.client.once('disconnected', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      session.client.close();
-    });
   }
 }
 
