@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { ServerMember } from '@carillon/core';
+import type { Logger, ServerMember } from '@carillon/core';
 import { hasErrorCode, SessionEvent, SessionState } from '@carillon/core';
 import { startZooKeeper } from '@carillon/testkit';
 import type { ZooKeeperCluster } from '@carillon/testkit';
@@ -49,13 +49,34 @@ function serversBecome(
   });
 }
 
+function consoleLogger(): Logger {
+  const id = started.length;
+  const line =
+    (level: string) =>
+    (fields: object, message?: string): void =>
+      console.log(Date.now() % 100_000, id, level, message, JSON.stringify(fields));
+  const logger: Logger = {
+    debug: line('debug'),
+    info: line('info'),
+    warn: line('warn'),
+    error: line('error'),
+    child: () => logger,
+  };
+  return logger;
+}
+
 const chroot = (): string => `/t${randomBytes(4).toString('hex')}/carillon`;
 const started: ZooKeeperCoordinator[] = [];
 async function coordinator(
   connection: string,
   sessionTimeoutMs = 4_000,
 ): Promise<ZooKeeperCoordinator> {
-  const c = new ZooKeeperCoordinator({ connection, cluster: 101, sessionTimeoutMs });
+  const c = new ZooKeeperCoordinator({
+    connection,
+    cluster: 101,
+    sessionTimeoutMs,
+    ...(process.env['CARILLON_TEST_LOG'] === undefined ? {} : { logger: consoleLogger() }),
+  });
   started.push(c);
   await c.start();
   return c;
@@ -198,6 +219,39 @@ describe('ZooKeeperCoordinator on a three-node ensemble', () => {
     expect((await a.listServers(101, 1)).map((s) => s.serverId)).toEqual(['s-a', 's-b']);
     expect(events).not.toContain(SessionEvent.Lost);
     await leader.restart();
+  });
+
+  it('leaves a frozen ensemble member (SIGSTOP) for another with the same session', async () => {
+    const connection = `${zk.connectionString}${chroot()}`;
+    const a = await coordinator(connection, 6_000);
+    await a.registerServer(member('s-a'));
+    const sessionBefore = a.sessionId;
+    const events: SessionEvent[] = [];
+    a.onSessionEvent((e) => events.push(e));
+    // The node that holds this session's connection: freeze it.
+    const holders = [];
+    for (const n of zk.nodes) {
+      if ((await n.command('cons')).includes(`sid=0x${sessionBefore ?? '?'}`)) holders.push(n);
+    }
+    const frozen = holders[0];
+    if (frozen === undefined) throw new Error('no node holds the session');
+    const frozenAt = Date.now();
+    frozen.pause();
+    try {
+      const seen = await nextEvent(a, SessionEvent.Disconnected);
+      expect(seen).toEqual([SessionEvent.Disconnected]);
+      // Writes go on through another member once the client moved there.
+      await a.notifyGroupChanged('101-1-1-7');
+      const movedMs = Date.now() - frozenAt;
+      // A frozen leader takes the ensemble ~6 s (syncLimit) to replace; a follower ~3 s.
+      expect(movedMs).toBeLessThan(20_000);
+      expect(a.sessionId).toBe(sessionBefore);
+      expect(a.state).toBe(SessionState.Connected);
+      expect(events).not.toContain(SessionEvent.Lost);
+      console.log(`frozen ensemble member left in ${movedMs} ms; events ${events.join(',')}`);
+    } finally {
+      frozen.resume();
+    }
   });
 
   it('suspends while the whole ensemble is down past the session, then registers again', async () => {

@@ -16,8 +16,9 @@ export interface WatchdogTimings {
 }
 
 /**
- * Probes one client's connection and drops it when a probe goes unanswered: node-zookeeper-client
- * has no read timeout, so a frozen server (SIGSTOP, or a partition without FIN/RST) would
+ * Probes one client's connection and drops it when a probe goes unanswered, or when a
+ * (re)connection hangs in its handshake: node-zookeeper-client has no read timeout and no
+ * handshake timeout, so a frozen server (SIGSTOP, or a partition without FIN/RST) would
  * otherwise hold it forever, connected in its own eyes. Dropping the socket makes the library
  * reconnect (to another server of the ensemble, or the same one) with the same session.
  *
@@ -32,6 +33,7 @@ export class SessionWatchdog {
   #probeTimer: NodeJS.Timeout | undefined;
   #silenceTimer: NodeJS.Timeout | undefined;
   #probeSentAt: number | undefined;
+  #connectingSince: number | undefined;
   #lastContact = Date.now();
   #stopped = false;
 
@@ -79,7 +81,17 @@ export class SessionWatchdog {
       return;
     }
     const client = this.#client;
-    if (client.getState().code !== zookeeper.State.SYNC_CONNECTED.code) return;
+    if (client.getState().code !== zookeeper.State.SYNC_CONNECTED.code) {
+      // The library has no handshake timeout either: a frozen server accepts the TCP connection
+      // (the kernel does) and never answers the session request. Move on to the next server.
+      const since = (this.#connectingSince ??= Date.now());
+      if (Date.now() - since >= this.#timings.probeTimeoutMs) {
+        this.#connectingSince = Date.now();
+        this.#dropConnection();
+      }
+      return;
+    }
+    this.#connectingSince = undefined;
     const sent = Date.now();
     this.#probeSentAt = sent;
     client.exists('/', (error) => {

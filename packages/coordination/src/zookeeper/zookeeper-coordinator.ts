@@ -225,6 +225,7 @@ export class ZooKeeperCoordinator implements Coordinator {
 
   #onClientState(session: Session, state: State): void {
     if (session.epoch !== this.#epoch) return;
+    this.#logger.debug({ state: state.name }, 'coordinator: client state');
     switch (state.code) {
       case zookeeper.State.SYNC_CONNECTED.code:
         session.watchdog.contact();

@@ -11,19 +11,16 @@ export interface WatchHost {
 
 interface ServerListener {
   readonly serverGroup: number;
-  /** Reads issued up to this one show the list as it was when the listener came. */
-  readonly since: number;
   readonly fn: (servers: readonly ServerMember[]) => void;
   last: string | undefined;
 }
 
 /**
  * The live servers of the cluster: one children watch on `servers/`, armed at start and shared
- * by every listener, re-armed on each fire and on each new session. Each listener hears only
- * when its ServerGroup's list changed from what it last heard; its first list is the one of the
- * last read issued before it subscribed. A watch event comes before the reply that follows it on
- * the same session and its handler issues a read at once, so that read is already issued when,
- * say, this process's own registerServer resolves: the listener does not hear of it as new.
+ * by every listener, re-armed on each fire and on each new session. A listener hears the list
+ * whenever it differs from the last it heard, starting from the last list read when it came.
+ * Reads still in flight then may show a change made before it came: it hears that too. Better
+ * told twice than never.
  */
 export class ServerWatch {
   readonly #host: WatchHost;
@@ -44,7 +41,6 @@ export class ServerWatch {
     const listener: ServerListener = {
       serverGroup,
       fn,
-      since: this.#nextRead - 1,
       last: known === undefined ? undefined : key(known, serverGroup),
     };
     this.#listeners.add(listener);
@@ -91,7 +87,7 @@ export class ServerWatch {
       this.#known = members;
       for (const listener of this.#listeners) {
         const now = key(members, listener.serverGroup);
-        if (listener.last === undefined || read <= listener.since) listener.last = now;
+        if (listener.last === undefined) listener.last = now;
         else if (now !== listener.last) {
           listener.last = now;
           listener.fn(members.filter((m) => m.serverGroup === listener.serverGroup));
@@ -146,18 +142,21 @@ export class ChangeWatch {
     try {
       await this.#armChildren(session, baseline);
     } catch (error) {
-      if (this.#host.current()?.epoch !== session.epoch) return;
-      this.#host.logger.warn({ err: error }, 'coordinator: watching changes failed');
+      this.#warn(session, error);
     }
+  }
+
+  // A failure on a session that has ended meanwhile is no news: the next session re-arms.
+  #warn(session: SessionHandle, error: unknown): void {
+    if (this.#host.current()?.epoch !== session.epoch) return;
+    this.#host.logger.warn({ err: error }, 'coordinator: watching changes failed');
   }
 
   async #armChildren(session: SessionHandle, baseline: boolean): Promise<void> {
     const onFire = (): void => {
       const now = this.#host.current();
       if (now === undefined || now.epoch !== session.epoch) return;
-      void this.#armChildren(now, false).catch((error: unknown) => {
-        this.#host.logger.warn({ err: error }, 'coordinator: watching changes failed');
-      });
+      void this.#armChildren(now, false).catch((error: unknown) => this.#warn(now, error));
     };
     const names = await getChildren(session.client, this.#dir, onFire);
     await Promise.all(
@@ -172,9 +171,7 @@ export class ChangeWatch {
     const onFire = (): void => {
       const now = this.#host.current();
       if (now === undefined || now.epoch !== session.epoch) return;
-      void this.#armGroup(now, name, false).catch((error: unknown) => {
-        this.#host.logger.warn({ err: error }, 'coordinator: watching a group failed');
-      });
+      void this.#armGroup(now, name, false).catch((error: unknown) => this.#warn(now, error));
     };
     let version: number;
     try {

@@ -84,7 +84,11 @@ export interface Coordinator {
   registerServer(member: ServerMember): Promise<void>;
   /** The live servers of a ServerGroup. */
   listServers(cluster: number, serverGroup: number): Promise<readonly ServerMember[]>;
-  /** Calls `listener` with the live servers of the ServerGroup whenever they change. */
+  /**
+   * Calls `listener` with the live servers of the ServerGroup whenever they change. It may also
+   * hear a list that changed just before it subscribed (never a stale one after a newer one):
+   * treat each call as "this is the list now".
+   */
   watchServers(
     cluster: number,
     serverGroup: number,
@@ -98,7 +102,10 @@ export interface Coordinator {
 
   /** Tells every server that the group's jobs changed (consoles call it after a change). */
   notifyGroupChanged(groupId: string): Promise<void>;
-  /** Calls `listener` with the group id whenever a group's jobs change. */
+  /**
+   * Calls `listener` with the group id whenever a group's jobs change. Bumps close together may
+   * come as one notice; none is lost, including those made while a session was being renewed.
+   */
   watchGroupChanges(listener: (groupId: string) => void): Unsubscribe;
 
   /**
