@@ -101,6 +101,7 @@ export class ZooKeeperCoordinator implements Coordinator {
 
   /** @throws CarillonError `CARILLON_COORDINATION_UNAVAILABLE` when no session opens in time */
   async start(): Promise<void> {
+    if (this.#state !== SessionState.Stopped) return;
     const session = await this.#open();
     try {
       await this.#prepare(session);
@@ -279,7 +280,10 @@ export class ZooKeeperCoordinator implements Coordinator {
         await new Promise((r) => setTimeout(r, 500));
         continue;
       }
-      if (session.epoch !== this.#epoch || this.#stopped()) return;
+      if (session.epoch !== this.#epoch || this.#stopped()) {
+        closeSession(session);
+        return;
+      }
       this.#session = session;
       this.#setState(SessionState.Connected, SessionEvent.Reconnected);
       this.#serverWatch.arm(session);
