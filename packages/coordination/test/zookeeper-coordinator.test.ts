@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Logger, ServerMember } from '@carillon/core';
 import { hasErrorCode, SessionEvent, SessionState } from '@carillon/core';
-import { startZooKeeper } from '@carillon/testkit';
+import { startTcpProxy, startZooKeeper } from '@carillon/testkit';
 import type { ZooKeeperCluster } from '@carillon/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -162,6 +162,29 @@ describe('ZooKeeperCoordinator on a standalone ZooKeeper', () => {
     } finally {
       child.kill('SIGKILL');
       await exited;
+    }
+  });
+
+  it('hears changes made while its connection was cut, once the same session reconnects', async () => {
+    const root = chroot();
+    const proxy = await startTcpProxy(zk.connectionString);
+    try {
+      const a = await coordinator(`${proxy.address}${root}`, 10_000);
+      const b = await coordinator(`${zk.connectionString}${root}`);
+      const sessionBefore = a.sessionId;
+      const heard = new Promise<string>((resolve) => a.watchGroupChanges(resolve));
+      const joined = serversBecome(a, ['s-b']);
+      const dropped = nextEvent(a, SessionEvent.Disconnected);
+      proxy.partition();
+      await dropped;
+      await b.notifyGroupChanged('101-1-1-7');
+      await b.registerServer(member('s-b'));
+      proxy.heal();
+      expect(await heard).toBe('101-1-1-7');
+      await joined;
+      expect(a.sessionId).toBe(sessionBefore);
+    } finally {
+      await proxy.close();
     }
   });
 
