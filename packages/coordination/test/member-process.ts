@@ -1,5 +1,6 @@
-// A server member in its own process, for tests that kill it: registers `CARILLON_TEST_MEMBER`
-// (JSON: connection, serverId) and prints `ready` with its session id.
+// A server member in its own process, for tests that kill or pause it: registers
+// `CARILLON_TEST_MEMBER` (JSON: connection, serverId), prints `ready` with its session id, then
+// one line per session event.
 import { ZooKeeperCoordinator } from '../src/index.js';
 
 const settings = JSON.parse(process.env['CARILLON_TEST_MEMBER'] ?? '{}') as {
@@ -20,4 +21,7 @@ await coordinator.registerServer({
   rpcAddress: '127.0.0.1:1',
 });
 process.stdout.write(`${JSON.stringify({ ready: true, sessionId: coordinator.sessionId })}\n`);
+coordinator.onSessionEvent((event) => {
+  process.stdout.write(`${JSON.stringify({ event, sessionId: coordinator.sessionId })}\n`);
+});
 setInterval(() => undefined, 60_000);

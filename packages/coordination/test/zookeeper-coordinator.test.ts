@@ -188,6 +188,70 @@ describe('ZooKeeperCoordinator on a standalone ZooKeeper', () => {
     }
   });
 
+  it('a member paused past its session learns it lost it when resumed, and registers again', async () => {
+    const connection = `${zk.connectionString}${chroot()}`;
+    const watcher = await coordinator(connection);
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MEMBER], {
+      env: {
+        ...process.env,
+        CARILLON_TEST_MEMBER: JSON.stringify({ connection, serverId: 's-p' }),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = once(child, 'exit');
+    const lines: { ready?: boolean; event?: string; sessionId?: string }[] = [];
+    let wake: () => void = () => undefined;
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      lines.push(JSON.parse(line) as (typeof lines)[number]);
+      wake();
+    });
+    const printed = (check: () => boolean): Promise<void> =>
+      new Promise((resolve) => {
+        wake = () => {
+          if (check()) resolve();
+        };
+        wake();
+      });
+    try {
+      const joined = serversBecome(watcher, ['s-p']);
+      await printed(() => lines.some((l) => l.ready === true));
+      await joined;
+      const gone = serversBecome(watcher, []);
+      child.kill('SIGSTOP');
+      await gone;
+      const back = serversBecome(watcher, ['s-p']);
+      child.kill('SIGCONT');
+      await printed(() => lines.some((l) => l.event === 'reconnected'));
+      await back;
+      const events = lines.flatMap((l) => (l.event === undefined ? [] : [l.event]));
+      expect(events).toContain('lost');
+      expect(events.indexOf('lost')).toBeLessThan(events.indexOf('reconnected'));
+      expect(lines.at(-1)?.sessionId).not.toBe(lines[0]?.sessionId);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  it('reads suspended at once after a stall of its own event loop, and recovers', async () => {
+    const c = await coordinator(`${zk.connectionString}${chroot()}`);
+    const leadership = await c.campaign('holders');
+    const events: SessionEvent[] = [];
+    c.onSessionEvent((e) => events.push(e));
+    // A stall past 2/3 of the 4 s session: no timer has run yet when the state is read.
+    const until = Date.now() + 3_000;
+    while (Date.now() < until) {
+      // busy: the event loop is blocked, as in a long GC or a paused process
+    }
+    expect(c.state).toBe(SessionState.Suspended);
+    expect(events).toEqual([SessionEvent.Suspended]);
+    await leadership.lost;
+    // The session was never gone: the next answered probe makes it usable again.
+    await nextEvent(c, SessionEvent.Reconnected);
+    expect(c.state).toBe(SessionState.Connected);
+    expect(events).not.toContain(SessionEvent.Lost);
+  });
+
   it('notices a frozen ZooKeeper (SIGSTOP), suspends, and comes back after SIGCONT', async () => {
     const c = await coordinator(`${zk.connectionString}${chroot()}`);
     await c.registerServer(member('s-f'));

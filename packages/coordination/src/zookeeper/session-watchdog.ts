@@ -5,6 +5,8 @@ import zookeeper from 'node-zookeeper-client';
 export interface WatchdogEvents {
   /** Nothing has been heard from ZooKeeper for `suspendAfterMs`: possibly partitioned. */
   onSilent(): void;
+  /** A probe was answered: ZooKeeper hears this session (again). */
+  onAnswer(): void;
 }
 
 /** Timings of a {@link SessionWatchdog}, all derived from the negotiated session timeout. */
@@ -46,6 +48,14 @@ export class SessionWatchdog {
   /** Milliseconds since ZooKeeper last answered. */
   get silentForMs(): number {
     return Date.now() - this.#lastContact;
+  }
+
+  /**
+   * True once the silence has lasted `suspendAfterMs`, even if the timer that says so has not run
+   * yet: after a stall of the event loop (a paused process, a long GC) overdue work may run first.
+   */
+  get overdue(): boolean {
+    return !this.#stopped && this.silentForMs >= this.#timings.suspendAfterMs;
   }
 
   start(): void {
@@ -97,7 +107,9 @@ export class SessionWatchdog {
     client.exists('/', (error) => {
       if (this.#probeSentAt !== sent) return;
       this.#probeSentAt = undefined;
-      if (!error) this.contact();
+      if (error) return;
+      this.contact();
+      this.#events.onAnswer();
     });
   }
 

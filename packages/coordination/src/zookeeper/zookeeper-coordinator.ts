@@ -90,7 +90,16 @@ export class ZooKeeperCoordinator implements Coordinator {
     this.#changeWatch = new ChangeWatch(host, `${this.#base}/changes`);
   }
 
+  /**
+   * Where the session stands, checked against the clock: a session silent for `suspendAfterMs`
+   * reads (and becomes) `suspended` even before the timer that says so has run, so a check right
+   * before a claim is safe after the process was paused or starved.
+   */
   get state(): SessionState {
+    const session = this.#session;
+    if (this.#state === SessionState.Connected && session?.watchdog.overdue === true) {
+      this.#onSilent(session.epoch);
+    }
     return this.#state;
   }
 
@@ -215,6 +224,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       logger: this.#logger,
       onState: (session, state) => this.#onClientState(session, state),
       onSilent: () => this.#onSilent(epoch),
+      onAnswer: () => this.#onAnswer(epoch),
     });
   }
 
@@ -247,6 +257,14 @@ export class ZooKeeperCoordinator implements Coordinator {
       default:
         break;
     }
+  }
+
+  // Suspended without the connection dropping (a stalled event loop, a slow server): the
+  // session answers again, so it is usable again.
+  #onAnswer(epoch: number): void {
+    if (epoch !== this.#epoch || this.#state !== SessionState.Suspended) return;
+    this.#logger.info({}, 'coordinator: ZooKeeper answers again');
+    this.#setState(SessionState.Connected, SessionEvent.Reconnected);
   }
 
   #onSilent(epoch: number): void {

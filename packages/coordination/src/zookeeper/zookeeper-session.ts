@@ -22,6 +22,7 @@ export interface OpenSession {
   readonly logger: Logger;
   readonly onState: (session: Session, state: State) => void;
   readonly onSilent: () => void;
+  readonly onAnswer: () => void;
 }
 
 /**
@@ -70,7 +71,7 @@ export async function openSession(o: OpenSession): Promise<Session> {
       probeTimeoutMs: Math.max(300, Math.floor(negotiatedTimeoutMs / 3)),
       suspendAfterMs,
     },
-    { onSilent: o.onSilent },
+    { onSilent: o.onSilent, onAnswer: o.onAnswer },
   );
   const session: Session = {
     client,
