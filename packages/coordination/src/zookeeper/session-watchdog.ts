@@ -36,6 +36,7 @@ export class SessionWatchdog {
   #silenceTimer: NodeJS.Timeout | undefined;
   #probeSentAt: number | undefined;
   #connectingSince: number | undefined;
+  #lastTick = Date.now();
   #lastContact = Date.now();
   #stopped = false;
 
@@ -82,6 +83,12 @@ export class SessionWatchdog {
   }
 
   #tick(): void {
+    const now = Date.now();
+    const stalled = now - this.#lastTick > 2 * this.#timings.probeEveryMs;
+    this.#lastTick = now;
+    // After a stall of this event loop the answer may be waiting unread in the socket: give it
+    // one more tick rather than drop a healthy connection.
+    if (stalled) return;
     const sentAt = this.#probeSentAt;
     if (sentAt !== undefined) {
       if (Date.now() - sentAt >= this.#timings.probeTimeoutMs) {
