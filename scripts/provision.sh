@@ -27,17 +27,25 @@ if ! mariadb_up; then
 fi
 mysql -uroot -h127.0.0.1 -e 'CREATE DATABASE IF NOT EXISTS test'
 
-# nginx and Chromium for the web console's browser tests (test/web). The tests run them as
-# their own processes (nginx with its own config in a temp dir, Chromium headless through
-# playwright-core), so neither is started as a service here.
-if [ ! -x /usr/sbin/nginx ]; then
-  # Keep the package's scripts from starting a system nginx on port 80.
-  policy=/usr/sbin/policy-rc.d
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
-    trap 'rm -f "$policy"' EXIT
-  fi
-  apt_install nginx
+# Keep Debian's package scripts from starting system services (nginx on port 80, ZooKeeper on
+# 2181): the tests start their own processes on free loopback ports.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
+  trap 'rm -f "$policy"' EXIT
 fi
+
+# ZooKeeper for the coordination and cluster tests: the testkit starts throwaway servers from
+# Debian's jar, so only install it, with a headless JRE if no java.
+zookeeper_jar=/usr/share/java/zookeeper.jar
+command -v java >/dev/null || apt_install default-jre-headless
+[ -f "$zookeeper_jar" ] || apt_install zookeeper
+[ -f "$zookeeper_jar" ] || { echo "provision: $zookeeper_jar missing after install" >&2; exit 1; }
+zookeeper_version=$(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || true)
+
+# nginx and Chromium for the web console's browser tests (test/web): nginx runs with its own
+# config in a temp dir, Chromium headless through playwright-core.
+[ -x /usr/sbin/nginx ] || apt_install nginx
 [ -x /usr/bin/chromium ] || apt_install chromium fonts-liberation
-echo "provision: ready (MariaDB $(mysql -uroot -h127.0.0.1 -N -e 'SELECT VERSION()'), $(/usr/sbin/nginx -v 2>&1), $(/usr/bin/chromium --version 2>/dev/null))"
+
+echo "provision: ready (MariaDB $(mysql -uroot -h127.0.0.1 -N -e 'SELECT VERSION()'), ZooKeeper ${zookeeper_version:-?}, $(/usr/sbin/nginx -v 2>&1), $(/usr/bin/chromium --version 2>/dev/null))"

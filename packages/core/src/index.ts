@@ -52,7 +52,7 @@ export type { AuditStore } from './store/audit-store.js';
 export type { ServerStore } from './store/server-store.js';
 export type { NewSession, Session, SessionStore, SignInFailures } from './store/session-store.js';
 export type { Stores } from './store/stores.js';
-export { SessionState } from './coordination/coordinator.js';
+export { SessionEvent, SessionState } from './coordination/coordinator.js';
 export type {
   ClientMember,
   Coordinator,

@@ -9,8 +9,12 @@ export interface CarillonProcess {
   output(): string;
   /** Resolves with the exit code once it exits. */
   readonly exited: Promise<number | null>;
-  /** Sends `signal` (default SIGTERM) and waits for the exit. */
+  /** Sends `signal` (default SIGTERM; SIGKILL for a crash) and waits for the exit. */
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGSTOP: the process freezes with its connections and sessions open. */
+  pause(): void;
+  /** SIGCONT after {@link pause}. */
+  resume(): void;
 }
 
 const ENTRY = fileURLToPath(new URL('../../cli/src/dev-entry.ts', import.meta.url));
@@ -40,8 +44,18 @@ export function startCarillonProcess(
     output: () => output,
     exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) {
+        // A paused process only acts on the signal once it runs again.
+        if (signal !== 'SIGKILL') child.kill('SIGCONT');
+        child.kill(signal);
+      }
       await exited;
+    },
+    pause() {
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      child.kill('SIGCONT');
     },
   };
 }

@@ -2,6 +2,7 @@
 // settings from CARILLON_TEST_CLIENT (JSON) and prints one JSON line per event on stdout.
 import { Client, NonRetryableError } from '@carillon/client';
 import type { ExecutionContext } from '@carillon/client';
+import { appendLedger } from './ledger.js';
 
 interface Settings {
   /** The console to learn the servers from, or `servers`: a static list. */
@@ -12,6 +13,8 @@ interface Settings {
   readonly clientId: string;
   readonly concurrency?: number;
   readonly fenceMs?: number;
+  /** A ledger file to append one line to per handler start and end. */
+  readonly ledger?: string;
 }
 
 const settings = JSON.parse(process.env['CARILLON_TEST_CLIENT'] ?? '{}') as Settings;
@@ -63,6 +66,20 @@ for (const [name, run] of Object.entries(handlers)) {
   client.register(name, {
     concurrency: settings.concurrency ?? 8,
     async execute(ctx) {
+      const entry = {
+        jobId: ctx.jobId,
+        scheduledAt: ctx.scheduledAt,
+        executionId: ctx.executionId,
+        attempt: ctx.attempt,
+        clientId: settings.clientId,
+      };
+      if (settings.ledger !== undefined) {
+        appendLedger(settings.ledger, { event: 'start', ...entry, at: Date.now() });
+      }
+      const ended = (outcome: string): void => {
+        if (settings.ledger === undefined) return;
+        appendLedger(settings.ledger, { event: 'end', ...entry, at: Date.now(), outcome });
+      };
       emit({
         event: 'started',
         executionId: ctx.executionId,
@@ -74,6 +91,7 @@ for (const [name, run] of Object.entries(handlers)) {
       });
       try {
         const result = await run(ctx);
+        ended('succeeded');
         emit({
           event: 'finished',
           executionId: ctx.executionId,
@@ -82,6 +100,7 @@ for (const [name, run] of Object.entries(handlers)) {
         });
         return result;
       } catch (error) {
+        ended('failed');
         emit({
           event: 'finished',
           executionId: ctx.executionId,

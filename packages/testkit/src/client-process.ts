@@ -25,8 +25,12 @@ export interface ClientProcess {
     match: (e: ClientProcessEvent) => boolean,
     timeoutMs?: number,
   ): Promise<ClientProcessEvent>;
-  /** Kills with SIGKILL and waits for the exit. */
-  kill(): Promise<void>;
+  /** Kills with SIGKILL and waits for the exit; resolves with when it was sent (ms epoch). */
+  kill(): Promise<number>;
+  /** SIGSTOP: the process freezes with its connections open. */
+  pause(): void;
+  /** SIGCONT after {@link pause}. */
+  resume(): void;
   /** Asks for a graceful stop (SIGTERM) and waits for the exit. */
   stop(): Promise<void>;
 }
@@ -43,6 +47,8 @@ export async function startClientProcess(settings: {
   clientId: string;
   concurrency?: number;
   fenceMs?: number;
+  /** A ledger file (see `readLedger`) the handlers append their starts and ends to. */
+  ledger?: string;
 }): Promise<ClientProcess> {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN], {
     env: { ...process.env, CARILLON_TEST_CLIENT: JSON.stringify(settings) },
@@ -95,8 +101,16 @@ export async function startClientProcess(settings: {
     events,
     waitForEvent,
     async kill() {
+      const at = Date.now();
       child.kill('SIGKILL');
       await exited;
+      return at;
+    },
+    pause() {
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      child.kill('SIGCONT');
     },
     async stop() {
       child.kill('SIGTERM');

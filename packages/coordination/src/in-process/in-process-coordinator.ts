@@ -5,7 +5,7 @@ import type {
   ServerMember,
   Unsubscribe,
 } from '@carillon/core';
-import { SessionState } from '@carillon/core';
+import { SessionEvent, SessionState } from '@carillon/core';
 import { InProcessHub } from './in-process-hub.js';
 
 /**
@@ -19,6 +19,10 @@ import { InProcessHub } from './in-process-hub.js';
 export class InProcessCoordinator implements Coordinator {
   readonly #hub: InProcessHub;
   readonly #stateListeners = new Set<(state: SessionState) => void>();
+  readonly #eventListeners = new Set<(event: SessionEvent) => void>();
+  // What this coordinator registered, made again under a new session as ZooKeeper's would.
+  readonly #servers = new Map<string, ServerMember>();
+  readonly #clients = new Map<string, ClientMember>();
   #session = 0;
   #state: SessionState = SessionState.Stopped;
 
@@ -33,21 +37,32 @@ export class InProcessCoordinator implements Coordinator {
   start(): Promise<void> {
     this.#session = this.#hub.openSession();
     this.#setState(SessionState.Connected);
+    this.#emit(SessionEvent.Connected);
     return Promise.resolve();
   }
 
   stop(): Promise<void> {
     this.#hub.closeSession(this.#session);
+    this.#servers.clear();
+    this.#clients.clear();
     this.#setState(SessionState.Stopped);
+    this.#emit(SessionEvent.Stopped);
     return Promise.resolve();
   }
 
-  /** Test hook: the session expires (ephemeral entries go), then a new one is opened. */
+  /**
+   * Test hook: the session expires (ephemeral entries go, leadership is lost), then a new one
+   * is opened and this coordinator's servers and clients are registered again.
+   */
   expireSession(): void {
     this.#hub.closeSession(this.#session);
     this.#setState(SessionState.Lost);
+    this.#emit(SessionEvent.Lost);
     this.#session = this.#hub.openSession();
+    for (const member of this.#servers.values()) this.#putServer(member);
+    for (const member of this.#clients.values()) this.#putClient(member);
     this.#setState(SessionState.Connected);
+    this.#emit(SessionEvent.Reconnected);
   }
 
   onStateChange(listener: (state: SessionState) => void): Unsubscribe {
@@ -55,14 +70,19 @@ export class InProcessCoordinator implements Coordinator {
     return () => this.#stateListeners.delete(listener);
   }
 
+  onSessionEvent(listener: (event: SessionEvent) => void): Unsubscribe {
+    this.#eventListeners.add(listener);
+    return () => this.#eventListeners.delete(listener);
+  }
+
   registerServer(member: ServerMember): Promise<void> {
-    this.#hub.servers.set(member.serverId, { member, session: this.#session });
-    this.#hub.emitServers();
+    this.#servers.set(member.serverId, member);
+    this.#putServer(member);
     return Promise.resolve();
   }
 
   listServers(cluster: number, serverGroup: number): Promise<readonly ServerMember[]> {
-    return Promise.resolve(this.#servers(cluster, serverGroup));
+    return Promise.resolve(this.#liveServers(cluster, serverGroup));
   }
 
   watchServers(
@@ -70,18 +90,17 @@ export class InProcessCoordinator implements Coordinator {
     serverGroup: number,
     listener: (servers: readonly ServerMember[]) => void,
   ): Unsubscribe {
-    return this.#hub.onServers(() => listener(this.#servers(cluster, serverGroup)));
+    return this.#hub.onServers(() => listener(this.#liveServers(cluster, serverGroup)));
   }
 
   registerClient(member: ClientMember): Promise<void> {
-    this.#hub.clients.set(clientKey(member.groupId, member.clientId, member.serverId), {
-      member,
-      session: this.#session,
-    });
+    this.#clients.set(clientKey(member.groupId, member.clientId, member.serverId), member);
+    this.#putClient(member);
     return Promise.resolve();
   }
 
   unregisterClient(groupId: string, clientId: string, serverId: string): Promise<void> {
+    this.#clients.delete(clientKey(groupId, clientId, serverId));
     this.#hub.clients.delete(clientKey(groupId, clientId, serverId));
     return Promise.resolve();
   }
@@ -126,7 +145,23 @@ export class InProcessCoordinator implements Coordinator {
     };
   }
 
-  #servers(cluster: number, serverGroup: number): ServerMember[] {
+  #putServer(member: ServerMember): void {
+    this.#hub.servers.set(member.serverId, { member, session: this.#session });
+    this.#hub.emitServers();
+  }
+
+  #putClient(member: ClientMember): void {
+    this.#hub.clients.set(clientKey(member.groupId, member.clientId, member.serverId), {
+      member,
+      session: this.#session,
+    });
+  }
+
+  #emit(event: SessionEvent): void {
+    for (const l of this.#eventListeners) l(event);
+  }
+
+  #liveServers(cluster: number, serverGroup: number): ServerMember[] {
     return [...this.#hub.servers.values()]
       .map((e) => e.member)
       .filter((m) => m.cluster === cluster && m.serverGroup === serverGroup)
