@@ -1,4 +1,3 @@
-import { InProcessCoordinator } from '@carillon/coordination';
 import { createConsole, ensureAdmin } from '@carillon/console';
 import { SystemClock } from '@carillon/core';
 import { openStores } from '@carillon/storage';
@@ -11,6 +10,7 @@ import { waitForShutdown } from '../shutdown.js';
 import { Teardown } from '../teardown.js';
 import { prepareSqliteFile } from '../private-files.js';
 import { CONSOLE_USAGE } from './usage.js';
+import { makeCoordinator } from './coordination.js';
 
 /**
  * `carillon console`: the REST API and web console, configured by environment variables
@@ -32,7 +32,7 @@ export async function runConsoleCommand(args: string[], io: CommandIo): Promise<
     if (config.admin !== undefined) {
       await ensureAdmin(stores, config.admin.username, config.admin.password, { clock });
     }
-    const coordinator = new InProcessCoordinator();
+    const coordinator = makeCoordinator(config.zk, config.cluster, logger);
     await coordinator.start();
     teardown.add(() => coordinator.stop());
     const app = await createConsole({

@@ -1,4 +1,3 @@
-import { InProcessCoordinator } from '@carillon/coordination';
 import { SystemClock } from '@carillon/core';
 import type { ServerTls } from '@carillon/protocol';
 import { CarillonServer } from '@carillon/server';
@@ -13,11 +12,17 @@ import { waitForShutdown } from '../shutdown.js';
 import { Teardown } from '../teardown.js';
 import { prepareSqliteFile } from '../private-files.js';
 import { SERVER_USAGE } from './usage.js';
+import {
+  keepStandaloneHeartbeat,
+  makeCoordinator,
+  refuseSecondStandalone,
+} from './coordination.js';
 
 /**
  * `carillon server`: one scheduling server, configured by environment variables
- * (docs/configuration.md). Until the ZooKeeper coordinator lands, a standalone server uses the
- * in-process one: it sees no peers, and learns of job changes by polling the database.
+ * (docs/configuration.md). With `CARILLON_ZK` it joins its ServerGroup through ZooKeeper; without,
+ * it uses an in-process coordinator, sees no peers, learns of job changes by polling the
+ * database, and refuses to start beside a live server of its ServerGroup.
  */
 export async function runServerCommand(args: string[], io: CommandIo): Promise<number> {
   if (wantsHelp(args)) {
@@ -31,7 +36,14 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
     prepareSqliteFile(config.dbUrl);
     const stores = await openStores({ url: config.dbUrl });
     teardown.add(() => stores.close());
-    const coordinator = new InProcessCoordinator();
+    const clock = new SystemClock();
+    if (config.zk === undefined)
+      await refuseSecondStandalone(
+        stores,
+        { id: config.serverId, cluster: config.cluster, serverGroup: config.serverGroup },
+        clock.now(),
+      );
+    const coordinator = makeCoordinator(config.zk, config.cluster, logger);
     await coordinator.start();
     teardown.add(() => coordinator.stop());
     const server = await CarillonServer.create({
@@ -41,7 +53,7 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
       room: config.room,
       stores,
       coordinator,
-      clock: new SystemClock(),
+      clock,
       logger,
       rpcHost: config.rpcHost,
       rpcPort: config.rpcPort,
@@ -53,6 +65,21 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
     });
     teardown.add(() => server.stop());
     await server.start();
+    if (config.zk === undefined) {
+      const record = {
+        id: config.serverId,
+        cluster: config.cluster,
+        serverGroup: config.serverGroup,
+        room: config.room,
+        rpcAddress: server.rpcAddress,
+      };
+      const stopHeartbeat = keepStandaloneHeartbeat(
+        stores,
+        () => ({ ...record, lastSeenAt: clock.now() }),
+        logger,
+      );
+      teardown.add(() => Promise.resolve(stopHeartbeat()));
+    }
     const signal = await waitForShutdown();
     logger.info({ signal }, 'stopping');
   } finally {

@@ -3,6 +3,10 @@
 const COMMON = `  CARILLON_DB_URL         required: mysql://user:password@host:3306/carillon or
                           sqlite:///absolute/path/carillon.db
   CARILLON_CLUSTER        cluster id (default 101)
+  CARILLON_ZK             ZooKeeper ensemble, host:port[,host:port...][/chroot]; without it
+                          one server per ServerGroup (a second is refused) and no peers
+  CARILLON_ZK_SESSION_TIMEOUT_MS
+                          session timeout asked of ZooKeeper (default 6000)
   CARILLON_LOG_LEVEL      trace, debug, info, warn, error, fatal, silent (default info);
                           the --log-level flag overrides it`;
 
@@ -14,6 +18,9 @@ ${COMMON}
   CARILLON_SERVER_ID      stable server id (default <hostname>-<rpc port>)
   CARILLON_SERVER_GROUP   the ServerGroup it schedules (default first of CARILLON_SERVER_GROUPS, 1)
   CARILLON_ROOM           machine room / availability zone (default "default")
+  CARILLON_ROOM_RULES     instead of CARILLON_ROOM: CIDR=room rules, e.g.
+                          10.1.0.0/16=a,10.2.0.0/16=b; the first holding the server's address
+                          (advertised, else RPC host) gives its room
   CARILLON_RPC_HOST       gRPC listen address (default 127.0.0.1)
   CARILLON_RPC_PORT       gRPC port (default 7701)
   CARILLON_RPC_ADVERTISED_ADDRESS  the host:port clients should dial, when it differs

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { PASSWORD_LIMITS } from '@carillon/console';
+import { readRoomRules, readZooKeeper, roomOf } from './cluster-config.js';
+import type { ZooKeeperConfig } from './cluster-config.js';
 import { EnvReader } from './env-reader.js';
 import type { FlagSpec } from './flags.js';
 import { readFlags } from './flags.js';
@@ -12,6 +14,8 @@ export interface CommonConfig {
   readonly cluster: number;
   readonly serverGroups: readonly number[];
   readonly logLevel: string;
+  /** Undefined: no shared coordinator (one server per ServerGroup, in-process coordination). */
+  readonly zk: ZooKeeperConfig | undefined;
 }
 
 /** The certificate a server's gRPC listener presents, and the CA its clients must show (mTLS). */
@@ -113,6 +117,7 @@ function common(
     cluster: r.integer('CARILLON_CLUSTER', 101, 1, 999_999_999),
     serverGroups: groups,
     logLevel,
+    zk: readZooKeeper(r),
   };
 }
 
@@ -171,17 +176,25 @@ export function readCommonConfig(env: Env, args: readonly string[] = []): Common
 export function readServerConfig(env: Env, args: readonly string[] = []): ServerConfig {
   const r = new EnvReader(env);
   const base = common(r, readFlags(args, LOG_FLAG, r));
+  const rpcHost = r.string('CARILLON_RPC_HOST', '127.0.0.1');
+  const rpcAdvertisedAddress = r.optional('CARILLON_RPC_ADVERTISED_ADDRESS');
+  const serverId = r.string(
+    'CARILLON_SERVER_ID',
+    `${hostname()}-${r.string('CARILLON_RPC_PORT', '7701')}`,
+  );
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(serverId))
+    r.problem(
+      `CARILLON_SERVER_ID must be 1 to 100 letters, digits, dots, dashes or underscores, got "${serverId}"`,
+    );
   const config: ServerConfig = {
     ...base,
-    serverId: r.string(
-      'CARILLON_SERVER_ID',
-      `${hostname()}-${r.string('CARILLON_RPC_PORT', '7701')}`,
-    ),
+    serverId,
     serverGroup: r.integer('CARILLON_SERVER_GROUP', base.serverGroups[0] ?? 1, 1, 999_999_999),
-    room: r.string('CARILLON_ROOM', 'default'),
-    rpcHost: r.string('CARILLON_RPC_HOST', '127.0.0.1'),
+    // The address peers and clients reach it at decides the room, as in the room rules' design.
+    room: roomOf(r, r.optional('CARILLON_ROOM'), readRoomRules(r), rpcAdvertisedAddress ?? rpcHost),
+    rpcHost,
     rpcPort: r.integer('CARILLON_RPC_PORT', 7701, 0, 65_535),
-    rpcAdvertisedAddress: r.optional('CARILLON_RPC_ADVERTISED_ADDRESS'),
+    rpcAdvertisedAddress,
     leadMs: r.integer('CARILLON_LEAD_MS', 300, 0, 60_000),
     tls: serverTls(r),
   };
