@@ -80,3 +80,45 @@ describe('a server frozen past the keepalive while its orders to a client are no
     ).toHaveLength(1);
   }, 120_000);
 });
+
+describe('a client process paused past the keepalive while it holds fires sent ahead', () => {
+  const database = testDatabases().find((d) => d.label === 'sqlite');
+  if (database === undefined) throw new Error('no sqlite');
+  let stack: Stack;
+  let client: ClientProcess;
+  let jobIds: number[];
+
+  beforeAll(async () => {
+    stack = await startStack({ dbUrl: await database.create() });
+    const { groupId, clientToken } = await stack.createGroup('client-pause');
+    client = await startClientProcess({
+      console: stack.consoleUrl,
+      group: groupId,
+      token: clientToken,
+      clientId: 'client-pause-client',
+    });
+    jobIds = await createPerSecondJobs(stack, groupId, 3);
+    await waitForFirstFires(client, jobIds);
+  });
+
+  afterAll(async () => {
+    client?.child.kill('SIGCONT');
+    await client?.stop();
+    await stack?.stop();
+    await database.drop();
+  });
+
+  it('the server drops the stream, the client comes back in time: every fire runs once', async () => {
+    const disconnected = nextServerEvent(stack, 'client:disconnected', 60_000);
+    // Paused just after a batch went out ahead of its instant: the client holds it unstarted.
+    await nextServerEvent(stack, 'execution:dispatched');
+    client.child.kill('SIGSTOP');
+    try {
+      expect((await disconnected).clientId).toBe('client-pause-client');
+    } finally {
+      client.child.kill('SIGCONT');
+    }
+    await nextServerEvent(stack, 'client:connected');
+    await expectEveryFireOnce(stack, client, jobIds, Date.now() + 2_000);
+  }, 120_000);
+});
