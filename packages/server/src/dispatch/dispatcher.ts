@@ -98,11 +98,13 @@ export class Dispatcher {
   /**
    * A reconnecting client names executions it still runs: those this server owns at that
    * attempt become active on it again (after a server restart, say), instead of being re-run.
+   * What this server routed to the client and the client does not name is sent to it again.
    */
   async reattach(
     { clientId, groupId }: ReportingClient,
     running: ReadonlyArray<{ executionId: string; attempt: number }>,
   ): Promise<void> {
+    this.#resendUnnamed({ clientId, groupId }, running);
     for (const ref of running) {
       const known = this.#active.get(ref.executionId);
       if (known !== undefined) {
@@ -135,6 +137,39 @@ export class Dispatcher {
       this.#guard.begin(job.id, stored.id);
       this.#active.set(stored.id, { execution: stored, job, clientId, cancelTimeout: undefined });
     }
+  }
+
+  /**
+   * Orders written to a stream that broke may never have left this process (a server frozen
+   * past the client's keepalive, say); the client's hello then does not name them, nor those it
+   * finished meanwhile. Sent again at the same attempt, each ends with its real outcome: a
+   * client runs an order it never got, and answers one it has finished with its Result, not a
+   * second run. Waiting out the fence interval instead would fail them as lost.
+   */
+  #resendUnnamed(
+    client: ReportingClient,
+    running: ReadonlyArray<{ executionId: string; attempt: number }>,
+  ): void {
+    const link = this.#pool.get(client.clientId);
+    if (link === undefined) return;
+    const named = new Set(running.map((ref) => ref.executionId));
+    const now = this.#o.clock.now();
+    const orders: DispatchOrder[] = [];
+    for (const active of this.#active.values()) {
+      const id = active.execution.id;
+      // Orders still queued go out on this link anyway.
+      if (!isDispatchedTo(active, client) || named.has(id) || this.#sends.has(id)) continue;
+      if (active.orphaned !== undefined) {
+        active.orphaned();
+        active.orphaned = undefined;
+        active.slotGone = false;
+        this.#pool.reserveOn(client.clientId, active.job.handler);
+      }
+      const order = orderOf(active.execution, active.job);
+      const startAt = Math.max(active.execution.scheduledAt, now);
+      orders.push(startAt > now ? { ...order, startAt } : order);
+    }
+    if (orders.length > 0) link.send(orders);
   }
 
   /** Takes claimed executions owned by this server and routes them. */

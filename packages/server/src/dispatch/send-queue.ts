@@ -26,6 +26,11 @@ export class SendQueue {
     if (this.#pending.size === 1) queueMicrotask(() => this.#flush());
   }
 
+  /** True while an order for the execution waits to be delivered. */
+  has(executionId: string): boolean {
+    return this.#pending.has(executionId);
+  }
+
   /** Removes an order not yet delivered; returns whether it was still waiting. */
   drop(executionId: string): boolean {
     return this.#pending.delete(executionId);
