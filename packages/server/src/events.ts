@@ -28,6 +28,10 @@ export interface ServerEvents {
   'client:connected': { readonly clientId: string; readonly groupId: string };
   'client:disconnected': { readonly clientId: string; readonly groupId: string };
   'jobs:loaded': { readonly count: number };
+  /** The coordinator session is suspended or lost: claiming and dispatching stopped. */
+  'session:suspended': { readonly event: 'suspended' | 'lost' };
+  /** Back in the ServerGroup after `session:suspended`: membership reloaded, claiming again. */
+  'session:resumed': Record<string, never>;
   /** The database began failing (transient errors, or a statement left unanswered). */
   'database:failing': { readonly since: number; readonly reason: string };
   /** The database answers again after failing since `since`. */

@@ -1,5 +1,11 @@
 import type { Clock, Logger, ServerMember, Unsubscribe } from '@carillon/core';
-import { SystemClock, parseTaskGroupId, silentLogger } from '@carillon/core';
+import {
+  SessionEvent,
+  SessionState,
+  SystemClock,
+  parseTaskGroupId,
+  silentLogger,
+} from '@carillon/core';
 import { DatabaseHealth } from './database/database-health.js';
 import type { DatabaseStatus } from './database/database-health.js';
 import { PatientExecutionStore } from './database/patient-execution-store.js';
@@ -59,6 +65,7 @@ export class CarillonServer {
   #state: ServerState = 'created';
   #pollTimer: NodeJS.Timeout | undefined;
   #cancelRecovery: (() => void) | undefined;
+  #suspended = false;
 
   private constructor(options: ServerOptions) {
     this.#o = options;
@@ -224,15 +231,14 @@ export class CarillonServer {
         (servers) => void this.#onMembership(servers),
       ),
       o.coordinator.watchGroupChanges((groupId) => this.#onGroupChanged(groupId)),
-      o.coordinator.onStateChange((state) =>
-        this.#logger.info({ state }, 'coordinator session state'),
-      ),
+      o.coordinator.onSessionEvent((event) => void this.#onSessionEvent(event)),
     );
     void this.#holders
       .campaign(() => this.#jobs.follow())
       .catch((error: unknown) =>
         this.#logger.error({ err: error }, 'campaigning for holder assignment failed'),
       );
+    if (o.coordinator.state !== SessionState.Connected) this.#suspend('suspended');
     this.#cancelRecovery = await recoverAfterRestart({
       serverId: o.serverId,
       executions: this.#executions,
@@ -268,6 +274,43 @@ export class CarillonServer {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
+  }
+
+  /**
+   * A suspended or lost session may mean this server is partitioned and its peers have taken
+   * over: it stops claiming and routing at once (running executions are left to their clients
+   * and the fence). Back in touch, it reloads membership and jobs and claims again; the
+   * coordinator has already registered it again under a new session.
+   */
+  async #onSessionEvent(event: SessionEvent): Promise<void> {
+    this.#logger.info({ event, state: this.#o.coordinator.state }, 'coordinator session event');
+    if (event === SessionEvent.Suspended || event === SessionEvent.Lost) {
+      this.#suspend(event);
+      return;
+    }
+    if (event !== SessionEvent.Reconnected && event !== SessionEvent.Connected) return;
+    if (!this.#suspended || this.#state !== 'running') return;
+    const o = this.#o;
+    try {
+      await this.#onMembership(await o.coordinator.listServers(o.cluster, o.serverGroup));
+    } catch (error) {
+      this.#logger.error({ err: error }, 'reloading membership after reconnecting failed');
+    }
+    if (o.coordinator.state !== SessionState.Connected) return;
+    this.#suspended = false;
+    this.#scheduler.resume();
+    this.#dispatcher.setSuspended(false);
+    this.events.emit('session:resumed', {});
+    this.#logger.info({}, 'claiming and dispatching again');
+  }
+
+  #suspend(event: 'suspended' | 'lost'): void {
+    if (this.#suspended) return;
+    this.#suspended = true;
+    this.#scheduler.pause();
+    this.#dispatcher.setSuspended(true);
+    this.events.emit('session:suspended', { event });
+    this.#logger.warn({ event }, 'coordinator session not live: stopped claiming and dispatching');
   }
 
   #onGroupChanged(groupId: string): void {

@@ -73,6 +73,7 @@ export class Dispatcher {
   readonly #sends: SendQueue;
   readonly #recorder: ExecutionRecorder;
   #sweepTimer: NodeJS.Timeout | undefined;
+  #suspended: Execution[] | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#o = { noClientTimeoutMs: 10_000, retryDelayMs: 1_000, fenceMs: 10_000, ...options };
@@ -172,9 +173,28 @@ export class Dispatcher {
     if (orders.length > 0) link.send(orders);
   }
 
-  /** Takes claimed executions owned by this server and routes them. */
+  /** Takes claimed executions owned by this server and routes them (held while suspended). */
   take(executions: readonly Execution[]): void {
+    if (this.#suspended !== undefined) {
+      this.#suspended.push(...executions);
+      return;
+    }
     for (const execution of executions) void this.#admit(execution, new Set());
+  }
+
+  /**
+   * While the coordinator session is suspended or lost this server may be partitioned and its
+   * work adopted by peers: executions it takes are held, not routed, until `false`; then each
+   * is routed, and one a peer adopted meanwhile fails its compare-and-set on owner and attempt.
+   */
+  setSuspended(suspended: boolean): void {
+    if (suspended) {
+      this.#suspended ??= [];
+      return;
+    }
+    const held = this.#suspended ?? [];
+    this.#suspended = undefined;
+    this.take(held);
   }
 
   /** A client connected: fires that waited for one are routed again. */

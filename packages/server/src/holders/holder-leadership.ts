@@ -1,4 +1,4 @@
-import type { Clock, Coordinator, Job, Logger, Stores } from '@carillon/core';
+import type { Clock, Coordinator, Job, Leadership, Logger, Stores } from '@carillon/core';
 import { chooseHolders } from '@carillon/core';
 import type { DatabaseHealth } from '../database/database-health.js';
 import { logTaskFailure } from '../database/database-health.js';
@@ -25,6 +25,7 @@ export class HolderLeadership {
   readonly #o: HolderLeadershipOptions;
   #leader = false;
   #stopped = false;
+  #current: Leadership | undefined;
 
   constructor(options: HolderLeadershipOptions) {
     this.#o = options;
@@ -36,26 +37,37 @@ export class HolderLeadership {
 
   /**
    * Campaigns until elected (it may wait for ever while another server leads), then assigns
-   * holders to every job and calls `onElected`. Leadership ends when the coordinator says so.
+   * holders to every job and calls `onElected`. When leadership ends (the session suspended or
+   * lost, or released) leader duties stop and it campaigns again, until {@link stop}.
    */
   async campaign(onElected: () => Promise<void>): Promise<void> {
     const o = this.#o;
-    const leadership = await o.coordinator.campaign(`holders-${o.cluster}-${o.serverGroup}`);
-    if (this.#stopped) {
-      await leadership.release();
-      return;
+    while (!this.#stopped) {
+      const leadership = await o.coordinator.campaign(`holders-${o.cluster}-${o.serverGroup}`);
+      if (this.#stopped) {
+        await leadership.release();
+        return;
+      }
+      this.#leader = true;
+      this.#current = leadership;
+      o.logger.info({}, 'leading holder assignment');
+      try {
+        await this.assign();
+        await onElected();
+      } finally {
+        await leadership.lost;
+        this.#leader = false;
+        this.#current = undefined;
+        o.logger.info({}, 'no longer leading holder assignment');
+      }
     }
-    this.#leader = true;
-    await this.assign();
-    await onElected();
-    void leadership.lost.then(() => {
-      this.#leader = false;
-    });
   }
 
   /** A stopping server no longer takes up leadership it wins from now on. */
   stop(): void {
     this.#stopped = true;
+    // A peer takes over at once rather than after this server's session times out.
+    void this.#current?.release().catch(() => undefined);
   }
 
   /**

@@ -75,6 +75,8 @@ export class Scheduler {
   /** Claims whose statement failed (database down): retried first, with the same ids. */
   #unsent: FireClaim[] = [];
   #stopped = true;
+  /** The coordinator session is suspended or lost: no claims until {@link resume}. */
+  #paused = false;
   #idle: Promise<void> = Promise.resolve();
 
   constructor(options: SchedulerOptions) {
@@ -96,6 +98,26 @@ export class Scheduler {
 
   start(): void {
     this.#stopped = false;
+    this.#arm();
+  }
+
+  /**
+   * Stops claiming at once (the coordinator session is suspended or lost: this server may be
+   * partitioned from its peers, who claim in its place). Cursors stay where they are, so on
+   * {@link resume} the instants passed meanwhile are found: claimed late if peers did not
+   * (the unique row settles any race), or handed to the misfire policy.
+   */
+  pause(): void {
+    this.#paused = true;
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
+    this.#armedAt = Infinity;
+  }
+
+  /** Claims again after {@link pause}. */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
     this.#arm();
   }
 
@@ -154,7 +176,7 @@ export class Scheduler {
   }
 
   #arm(): void {
-    if (this.#stopped || this.#running) return;
+    if (this.#stopped || this.#paused || this.#running) return;
     const top = this.#heap.peek();
     const wakeAt = top === undefined ? Infinity : top.at - this.#o.leadMs;
     if (wakeAt === this.#armedAt) return;
@@ -167,6 +189,7 @@ export class Scheduler {
   #wake(): void {
     this.#armedAt = Infinity;
     this.#cancelTimer = undefined;
+    if (this.#paused || this.#stopped) return;
     if (this.#running) {
       this.#again = true;
       return;
