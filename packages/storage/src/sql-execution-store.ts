@@ -282,6 +282,33 @@ export class SqlExecutionStore implements ExecutionStore {
   }
 
   /** Jobs with no scheduled or misfire execution are absent from the map. */
+  async findFires(
+    fires: ReadonlyArray<{ readonly jobId: number; readonly scheduledAt: number }>,
+  ): Promise<readonly Execution[]> {
+    if (fires.length === 0) return [];
+    const wanted = new Set(fires.map((f) => `${f.jobId}:${f.scheduledAt}`));
+    const instants = fires.map((f) => f.scheduledAt);
+    const from = Math.min(...instants);
+    const to = Math.max(...instants);
+    const found: Execution[] = [];
+    for (const some of chunk([...new Set(fires.map((f) => f.jobId))], IDS_PER_STATEMENT)) {
+      // A range per job on the unique (job_id, scheduled_fire) index; a time slot is narrow, so
+      // the few rows in range but not asked for are dropped here rather than listed in SQL.
+      const rows = await this.#db
+        .selectFrom('executions')
+        .selectAll()
+        .where('job_id', 'in', some)
+        .where('scheduled_fire', '>=', from)
+        .where('scheduled_fire', '<=', to)
+        .execute();
+      for (const row of rows) {
+        const execution = toExecution(row);
+        if (wanted.has(`${execution.jobId}:${execution.scheduledAt}`)) found.push(execution);
+      }
+    }
+    return found;
+  }
+
   async lastScheduledAt(jobIds: readonly number[]): Promise<ReadonlyMap<number, number>> {
     const last = new Map<number, number>();
     for (const some of chunk(jobIds, IDS_PER_STATEMENT)) {

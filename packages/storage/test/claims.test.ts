@@ -124,6 +124,23 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
     expect(last.has(job(9).id)).toBe(false);
   });
 
+  it('findFires returns the rows of exactly the fires asked for, manual fires aside', async () => {
+    const at = T0 + 45_000_000;
+    const a = claimOf(job(5), at);
+    const b = claimOf(job(6), at + 1000);
+    const manual = claimOf(job(5), at + 1000, ExecutionCause.Manual);
+    const between = claimOf(job(5), at + 500);
+    await stores.executions.claimFires('s1', [a, b, manual, between], T0);
+    const found = await rival.executions.findFires([
+      { jobId: job(5).id, scheduledAt: at },
+      { jobId: job(5).id, scheduledAt: at + 1000 },
+      { jobId: job(6).id, scheduledAt: at + 1000 },
+      { jobId: job(7).id, scheduledAt: at },
+    ]);
+    expect(found.map((e) => e.id).sort()).toEqual([a.id, b.id].sort());
+    expect(await rival.executions.findFires([])).toEqual([]);
+  });
+
   it('lastScheduledAt ignores manual fires', async () => {
     const at = T0 + 40_000_000;
     await stores.executions.claimFires('s1', [claimOf(job(4), at)], T0);

@@ -172,6 +172,15 @@ export interface ExecutionStore {
   /** Unfinished executions owned by a server, oldest first (for recovery after a restart). */
   listUnfinishedByOwner(serverId: string): Promise<readonly Execution[]>;
 
+  /**
+   * The executions recorded for the given scheduled fires (schedule and misfire causes, unique
+   * per job and instant), in one read per batch of jobs: how a standby holder learns which fires
+   * of a time slot the preferred holder has claimed. Fires with no row are simply absent.
+   */
+  findFires(
+    fires: ReadonlyArray<{ readonly jobId: number; readonly scheduledAt: number }>,
+  ): Promise<readonly Execution[]>;
+
   /** The latest scheduled instant recorded for each job (schedule and misfire causes), for misfire detection. */
   lastScheduledAt(jobIds: readonly number[]): Promise<ReadonlyMap<number, number>>;
 

@@ -107,6 +107,12 @@ export class PatientExecutionStore implements ExecutionStore {
     return this.#health.watch(() => this.#store.listUnfinishedByOwner(serverId));
   }
 
+  findFires(
+    fires: ReadonlyArray<{ readonly jobId: number; readonly scheduledAt: number }>,
+  ): Promise<readonly Execution[]> {
+    return this.#health.watch(() => this.#store.findFires(fires));
+  }
+
   lastScheduledAt(jobIds: readonly number[]): Promise<ReadonlyMap<number, number>> {
     return this.#health.watch(() => this.#store.lastScheduledAt(jobIds));
   }
