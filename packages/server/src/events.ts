@@ -28,6 +28,8 @@ export interface ServerEvents {
   'client:connected': { readonly clientId: string; readonly groupId: string };
   'client:disconnected': { readonly clientId: string; readonly groupId: string };
   'jobs:loaded': { readonly count: number };
+  /** A standby holder claimed fires whose preferred holder had not (then also `fires:claimed`). */
+  'fires:stood-in': { readonly executions: readonly Execution[] };
   /** The coordinator session is suspended or lost: claiming and dispatching stopped. */
   'session:suspended': { readonly event: 'suspended' | 'lost' };
   /** Back in the ServerGroup after `session:suspended`: membership reloaded, claiming again. */

@@ -46,6 +46,20 @@ export interface ServerOptions {
    * failing, in the server's `health` and the logs. Default 5,000 ms.
    */
   readonly databaseStallMs?: number;
+  /** How often the server writes its heartbeat (`servers.lastSeenAt`). Default 250 ms. */
+  readonly livenessWriteMs?: number;
+  /**
+   * A peer whose heartbeat is older than this counts as gone: its claimed fires that were not
+   * dispatched are adopted by a standby holder. Default 1,000 ms.
+   */
+  readonly goneAfterMs?: number;
+  /** How long after an instant a standby holder checks that the fire was claimed. Default 200 ms. */
+  readonly standbyCheckDelayMs?: number;
+  /**
+   * A server out of the membership and silent for this long has its unfinished executions
+   * adopted by a holder that finds them, even if no peer saw it leave. Default 5,000 ms.
+   */
+  readonly orphanGraceMs?: number;
   /** A client stream with no accepted hello after this long is closed. Default 5,000 ms. */
   readonly helloTimeoutMs?: number;
   /** The largest message a client may send, in bytes. Default 8 MiB (the protocol's limit). */

@@ -19,8 +19,10 @@ import { JobFollower } from './jobs/job-follower.js';
 import { Membership } from './membership.js';
 import { RequestPoller } from './requests/request-poller.js';
 import { ClientEndpoint } from './rpc/client-endpoint.js';
+import { Liveness } from './failover/liveness.js';
 import { HeldJobs } from './scheduling/held-jobs.js';
 import { Scheduler } from './scheduling/scheduler.js';
+import { StandbyWatch } from './scheduling/standby-watch.js';
 import type { ServerOptions } from './server-options.js';
 
 /** Lifecycle of a {@link CarillonServer}. */
@@ -56,6 +58,8 @@ export class CarillonServer {
   readonly #health: DatabaseHealth;
   readonly #executions: PatientExecutionStore;
   readonly #scheduler: Scheduler;
+  readonly #standby: StandbyWatch;
+  #liveness: Liveness | undefined;
   readonly #dispatcher: Dispatcher;
   readonly #jobs: JobFollower;
   readonly #holders: HolderLeadership;
@@ -83,11 +87,22 @@ export class CarillonServer {
         : { mergeGapMs: options.misfireThresholdMs }),
     });
     this.#executions = new PatientExecutionStore(stores.executions, this.#health);
+    this.#standby = new StandbyWatch({
+      ...common,
+      serverId: options.serverId,
+      executions: this.#executions,
+      jobOf: (id) => this.#held.get(id),
+      ownersGone: (ids) => this.#liveness?.gone(ids) ?? Promise.resolve(new Set()),
+      ...(options.standbyCheckDelayMs === undefined
+        ? {}
+        : { checkDelayMs: options.standbyCheckDelayMs }),
+    });
     this.#scheduler = new Scheduler({
       ...common,
       serverId: options.serverId,
       executions: this.#executions,
       shouldClaim: (job) => this.#membership.isPreferred(job),
+      standBy: (job, at) => this.#standby.watch(job, at),
       isTransient: (error) => stores.isTransient(error),
       databaseTrouble: () => this.#health.troubleWindow,
       ...(options.leadMs === undefined ? {} : { leadMs: options.leadMs }),
@@ -213,14 +228,22 @@ export class CarillonServer {
       rpcAddress: this.rpcAddress,
     };
     await o.coordinator.registerServer(member);
-    await o.stores.servers.upsert({
-      id: o.serverId,
-      cluster: o.cluster,
-      serverGroup: o.serverGroup,
-      room: o.room,
-      rpcAddress: this.rpcAddress,
-      lastSeenAt: this.#clock.now(),
+    this.#liveness = new Liveness({
+      record: {
+        id: o.serverId,
+        cluster: o.cluster,
+        serverGroup: o.serverGroup,
+        room: o.room,
+        rpcAddress: this.rpcAddress,
+      },
+      servers: o.stores.servers,
+      membership: this.#membership,
+      clock: this.#clock,
+      logger: this.#logger,
+      ...(o.livenessWriteMs === undefined ? {} : { writeMs: o.livenessWriteMs }),
+      ...(o.goneAfterMs === undefined ? {} : { goneAfterMs: o.goneAfterMs }),
     });
+    await this.#liveness.start();
     this.#membership.update(await o.coordinator.listServers(o.cluster, o.serverGroup));
     // Loaded before watching: every notice then finds a change sequence to follow from.
     await this.#jobs.load();
@@ -263,6 +286,8 @@ export class CarillonServer {
     if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
     for (const off of this.#unsubscribe.splice(0)) off();
     this.#holders.stop();
+    this.#liveness?.pause();
+    this.#standby.pause();
     this.#cancelRecovery?.();
     await this.#scheduler.stop();
     // The last changes get one try each: a server does not wait out a database outage to stop.
@@ -298,6 +323,8 @@ export class CarillonServer {
     }
     if (o.coordinator.state !== SessionState.Connected) return;
     this.#suspended = false;
+    this.#liveness?.resume();
+    this.#standby.resume();
     this.#scheduler.resume();
     this.#dispatcher.setSuspended(false);
     this.events.emit('session:resumed', {});
@@ -307,6 +334,8 @@ export class CarillonServer {
   #suspend(event: 'suspended' | 'lost'): void {
     if (this.#suspended) return;
     this.#suspended = true;
+    this.#liveness?.pause();
+    this.#standby.pause();
     this.#scheduler.pause();
     this.#dispatcher.setSuspended(true);
     this.events.emit('session:suspended', { event });
@@ -326,12 +355,26 @@ export class CarillonServer {
   async #poll(): Promise<void> {
     await this.#jobs.follow();
     await this.#requests.pickUp();
+    if (!this.#suspended) await this.#adoptFromDeparted();
   }
 
-  async #onMembership(servers: readonly ServerMember[]): Promise<void> {
-    const left = this.#membership.update(servers);
-    await this.#holders.assign();
-    const adoption = {
+  /**
+   * A server can die unseen (this server was itself cut off when its session went, say): any
+   * server of the group out of the membership and silent past the grace has its unfinished
+   * executions adopted here, for the jobs this server now prefers.
+   */
+  async #adoptFromDeparted(): Promise<void> {
+    try {
+      const gone =
+        (await this.#liveness?.departed(this.#o.orphanGraceMs ?? 5_000, 3_600_000)) ?? [];
+      for (const dead of gone) await adoptOrphans(this.#adoption(), dead);
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'looking for executions of departed servers failed');
+    }
+  }
+
+  #adoption(): Parameters<typeof adoptOrphans>[0] {
+    return {
       serverId: this.#o.serverId,
       executions: this.#executions,
       held: this.#held,
@@ -339,6 +382,12 @@ export class CarillonServer {
       dispatcher: this.#dispatcher,
       logger: this.#logger,
     };
+  }
+
+  async #onMembership(servers: readonly ServerMember[]): Promise<void> {
+    const left = this.#membership.update(servers);
+    await this.#holders.assign();
+    const adoption = this.#adoption();
     try {
       for (const dead of left) await adoptOrphans(adoption, dead);
     } catch (error) {

@@ -22,16 +22,16 @@ export function makeCoordinator(
   });
 }
 
-/** How often a server without a shared coordinator writes its `lastSeenAt`. */
-export const STANDALONE_HEARTBEAT_MS = 2_000;
-/** A `lastSeenAt` younger than this marks a live peer (five missed heartbeats). */
-export const STANDALONE_LIVE_MS = 5 * STANDALONE_HEARTBEAT_MS;
+/**
+ * A `lastSeenAt` younger than this marks a live peer: servers rewrite it every 250 ms, so this
+ * is many missed heartbeats, not a slow database.
+ */
+export const STANDALONE_LIVE_MS = 5_000;
 
 /**
  * Without a shared coordinator two servers of one ServerGroup would each lead holder assignment
  * and claim for themselves, so a second one is refused: a peer whose `servers` row was written
- * within {@link STANDALONE_LIVE_MS} counts as alive (standalone servers rewrite it every
- * {@link STANDALONE_HEARTBEAT_MS}). The same server id restarting is let through.
+ * within {@link STANDALONE_LIVE_MS} counts as alive (every server rewrites it as a heartbeat). The same server id restarting is let through.
  *
  * @throws CarillonError `CARILLON_SERVER_GROUP_TAKEN` naming the live peer.
  */
@@ -47,22 +47,4 @@ export async function refuseSecondStandalone(
     CliErrorCode.ServerGroupTaken,
     `server "${live.id}" (${live.rpcAddress}) of ServerGroup ${me.serverGroup} in cluster ${me.cluster} was alive ${Math.round((nowMs - live.lastSeenAt) / 1000)} s ago; several servers of a ServerGroup need a shared coordinator: set CARILLON_ZK on all of them`,
   );
-}
-
-/**
- * Rewrites a standalone server's `servers` row every {@link STANDALONE_HEARTBEAT_MS}, so that a
- * second server of its ServerGroup can see it alive. Returns the function that stops it.
- */
-export function keepStandaloneHeartbeat(
-  stores: Stores,
-  record: () => ServerRecord,
-  logger: Logger,
-): () => void {
-  const timer = setInterval(() => {
-    stores.servers
-      .upsert(record())
-      .catch((error: unknown) => logger.warn({ err: error }, 'server heartbeat write failed'));
-  }, STANDALONE_HEARTBEAT_MS);
-  timer.unref();
-  return () => clearInterval(timer);
 }

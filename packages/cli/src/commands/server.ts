@@ -12,11 +12,7 @@ import { waitForShutdown } from '../shutdown.js';
 import { Teardown } from '../teardown.js';
 import { prepareSqliteFile } from '../private-files.js';
 import { SERVER_USAGE } from './usage.js';
-import {
-  keepStandaloneHeartbeat,
-  makeCoordinator,
-  refuseSecondStandalone,
-} from './coordination.js';
+import { makeCoordinator, refuseSecondStandalone } from './coordination.js';
 
 /**
  * `carillon server`: one scheduling server, configured by environment variables
@@ -65,21 +61,6 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
     });
     teardown.add(() => server.stop());
     await server.start();
-    if (config.zk === undefined) {
-      const record = {
-        id: config.serverId,
-        cluster: config.cluster,
-        serverGroup: config.serverGroup,
-        room: config.room,
-        rpcAddress: server.rpcAddress,
-      };
-      const stopHeartbeat = keepStandaloneHeartbeat(
-        stores,
-        () => ({ ...record, lastSeenAt: clock.now() }),
-        logger,
-      );
-      teardown.add(() => Promise.resolve(stopHeartbeat()));
-    }
     const signal = await waitForShutdown();
     logger.info({ signal }, 'stopping');
   } finally {

@@ -18,15 +18,16 @@ export interface OrphanAdoptionOptions {
  * prefers (compare-and-set on owner, next attempt) and dispatches them.
  */
 export async function adoptOrphans(o: OrphanAdoptionOptions, deadServerId: string): Promise<void> {
-  const mine = [...o.held.values()].filter(
-    (j) => j.holders.includes(deadServerId) && o.membership.isPreferred(j),
-  );
+  // Not only jobs the dead server still holds: the leader may have replaced it as a holder
+  // already, and its executions of those jobs would be orphaned for good.
+  const mine = [...o.held.values()].filter((j) => o.membership.isPreferred(j));
   if (mine.length === 0) return;
   const adopted = await o.executions.adoptOrphans(
     deadServerId,
     o.serverId,
     mine.map((j) => j.id),
   );
+  if (adopted.length === 0) return;
   o.logger.warn(
     { deadServerId, adopted: adopted.length },
     'adopted executions of a departed server',

@@ -1,6 +1,7 @@
 import type { Clock, ExecutionStore, FireClaim, Job, Logger } from '@carillon/core';
 import { ExecutionCause, ExecutionState, newExecutionId } from '@carillon/core';
 import type { ServerEventBus } from '../events.js';
+import { claimedExecution } from './claimed-execution.js';
 import { FireHeap } from './fire-heap.js';
 import { planMisfires } from './misfire-plan.js';
 import type { NextFire } from './next-fire.js';
@@ -25,6 +26,11 @@ export interface SchedulerOptions {
   readonly maxClaimsPerTick?: number;
   /** Whether this server should claim the job's fires (false: standby, lets a peer claim). */
   readonly shouldClaim?: (job: Job) => boolean;
+  /**
+   * Called with each fire this server stands by for (`shouldClaim` false), as its instant comes
+   * up: the standby checks later that the preferred holder claimed it. Default: none.
+   */
+  readonly standBy?: (job: Job, scheduledAt: number) => void;
   /**
    * Whether a failed claim statement may succeed later (the database was unreachable or busy):
    * its claims are then tried again. Claims that failed otherwise are dropped. Default: all.
@@ -56,8 +62,8 @@ interface Entry {
  * hands the fires it won to the dispatcher through the `fires:claimed` event.
  */
 export class Scheduler {
-  readonly #o: Required<Omit<SchedulerOptions, 'shouldClaim' | 'databaseTrouble'>> &
-    Pick<SchedulerOptions, 'shouldClaim' | 'databaseTrouble'>;
+  readonly #o: Required<Omit<SchedulerOptions, 'shouldClaim' | 'databaseTrouble' | 'standBy'>> &
+    Pick<SchedulerOptions, 'shouldClaim' | 'databaseTrouble' | 'standBy'>;
   /**
    * The instants that came due while this scheduler was busy claiming (a statement that took
    * long, failed and was retried): those were delayed, not missed, and are claimed as scheduled
@@ -298,6 +304,7 @@ export class Scheduler {
         entry.cursor = top.at;
         if (this.#o.shouldClaim?.(entry.job) ?? true)
           claims.push(this.#claim(entry.job, top.at, ExecutionCause.Schedule));
+        else this.#o.standBy?.(entry.job, top.at);
       }
       this.#push(entry);
     }
@@ -313,26 +320,7 @@ export class Scheduler {
     }
     const executions = claims
       .filter((c) => won.has(c.id) && c.state !== ExecutionState.Skipped)
-      .map((c) => ({
-        id: c.id,
-        jobId: c.jobId,
-        groupId: c.groupId,
-        scheduledAt: c.scheduledAt,
-        cause: c.cause,
-        state: ExecutionState.Claimed,
-        ownerServerId: this.#o.serverId,
-        attempt: 1,
-        param: c.param,
-        clientId: null,
-        createdAt: now,
-        dispatchedAt: null,
-        startedAt: null,
-        finishedAt: null,
-        result: null,
-        reason: null,
-        progress: null,
-        cancelRequestedAt: null,
-      }));
+      .map((c) => claimedExecution(c, this.#o.serverId, now));
     if (executions.length > 0) this.#o.events.emit('fires:claimed', { executions });
   }
 

@@ -1,0 +1,179 @@
+import type { Clock, Execution, ExecutionStore, FireClaim, Job, Logger } from '@carillon/core';
+import { ExecutionCause, ExecutionState, newExecutionId } from '@carillon/core';
+import type { ServerEventBus } from '../events.js';
+import { claimedExecution } from './claimed-execution.js';
+
+/** Settings of the {@link StandbyWatch}. */
+export interface StandbyWatchOptions {
+  readonly serverId: string;
+  readonly executions: ExecutionStore;
+  readonly clock: Clock;
+  readonly events: ServerEventBus;
+  readonly logger: Logger;
+  /** The job as held now; undefined when no longer held (its fires are dropped from watch). */
+  readonly jobOf: (jobId: number) => Job | undefined;
+  /**
+   * Whether the server that owns a claimed fire is gone (out of the membership, or its heartbeat
+   * stale): its claimed fires are then adopted. Called only when some fire is still `claimed`.
+   */
+  readonly ownersGone: (serverIds: readonly string[]) => Promise<ReadonlySet<string>>;
+  /** How long after its instant a standby looks for a fire's row. Default 200 ms. */
+  readonly checkDelayMs?: number;
+  /** Fires due within one slot are looked up in one read. Default 100 ms. */
+  readonly slotMs?: number;
+  /** A fire claimed by a peer but not yet dispatched is looked at again after this. Default 400 ms. */
+  readonly recheckMs?: number;
+  /** A fire is watched at most this long after its instant. Default 10,000 ms. */
+  readonly watchForMs?: number;
+}
+
+interface Watched {
+  readonly jobId: number;
+  readonly scheduledAt: number;
+}
+
+/**
+ * The standby side of lock contention per fire. The preferred holder of a job claims its fires
+ * at lead time; every other live holder stands by: a little after each instant it looks, in one
+ * read per time slot for all jobs it stands by for, whether the fire's row exists. A missing row
+ * (the preferred holder died, is frozen, or is cut off) is claimed here; the unique
+ * `(job, scheduled instant)` row decides any race, so exactly one holder wins. A row still
+ * `claimed` by a server that is gone (it died after claiming, before dispatching) is adopted
+ * (compare-and-set on owner, next attempt). Rows claimed by live peers stay under watch until
+ * dispatched. No ZooKeeper write at all, and no database write unless a fire needs rescuing.
+ */
+export class StandbyWatch {
+  readonly #o: Required<StandbyWatchOptions>;
+  readonly #slots = new Map<number, Watched[]>();
+  readonly #timers = new Map<number, () => void>();
+  #paused = false;
+
+  constructor(options: StandbyWatchOptions) {
+    this.#o = { checkDelayMs: 200, slotMs: 100, recheckMs: 400, watchForMs: 10_000, ...options };
+  }
+
+  /** Fires under watch. */
+  get watching(): number {
+    let n = 0;
+    for (const fires of this.#slots.values()) n += fires.length;
+    return n;
+  }
+
+  /** Puts a fire under watch: checked `checkDelayMs` after its instant. */
+  watch(job: Job, scheduledAt: number): void {
+    this.#add({ jobId: job.id, scheduledAt }, scheduledAt + this.#o.checkDelayMs);
+  }
+
+  /** Drops every watch and takes no more (session suspended, or stopping). */
+  pause(): void {
+    this.#paused = true;
+    for (const cancel of this.#timers.values()) cancel();
+    this.#timers.clear();
+    this.#slots.clear();
+  }
+
+  resume(): void {
+    this.#paused = false;
+  }
+
+  #add(fire: Watched, checkAt: number): void {
+    if (this.#paused) return;
+    const slot = Math.ceil(checkAt / this.#o.slotMs) * this.#o.slotMs;
+    const fires = this.#slots.get(slot);
+    if (fires !== undefined) {
+      fires.push(fire);
+      return;
+    }
+    this.#slots.set(slot, [fire]);
+    this.#timers.set(
+      slot,
+      this.#o.clock.setTimer(slot, () => void this.#check(slot)),
+    );
+  }
+
+  async #check(slot: number): Promise<void> {
+    this.#timers.delete(slot);
+    const fires = (this.#slots.get(slot) ?? []).filter(
+      (f) => this.#o.jobOf(f.jobId)?.holders.includes(this.#o.serverId) ?? false,
+    );
+    this.#slots.delete(slot);
+    if (fires.length === 0 || this.#paused) return;
+    try {
+      const rows = await this.#o.executions.findFires(fires);
+      const byFire = new Map(rows.map((r) => [`${r.jobId}:${r.scheduledAt}`, r]));
+      const missing = fires.filter((f) => !byFire.has(`${f.jobId}:${f.scheduledAt}`));
+      const pending = rows.filter(
+        (r) => r.state === ExecutionState.Claimed && r.ownerServerId !== this.#o.serverId,
+      );
+      await this.#claimMissing(missing);
+      await this.#adoptOrWatch(pending);
+    } catch (error) {
+      this.#o.logger.warn(
+        { err: error, fires: fires.length },
+        'standby check failed; its fires are looked at again',
+      );
+      const retryAt = this.#o.clock.now() + this.#o.recheckMs;
+      for (const f of fires) this.#keep(f, retryAt);
+    }
+  }
+
+  async #claimMissing(missing: readonly Watched[]): Promise<void> {
+    if (missing.length === 0 || this.#paused) return;
+    const now = this.#o.clock.now();
+    const claims: FireClaim[] = [];
+    for (const f of missing) {
+      const job = this.#o.jobOf(f.jobId);
+      if (job === undefined) continue;
+      claims.push({
+        id: newExecutionId(now),
+        jobId: job.id,
+        groupId: job.groupId,
+        scheduledAt: f.scheduledAt,
+        cause: ExecutionCause.Schedule,
+        param: job.param,
+      });
+    }
+    const won = await this.#o.executions.claimFires(this.#o.serverId, claims, now);
+    const executions = claims
+      .filter((c) => won.has(c.id))
+      .map((c) => claimedExecution(c, this.#o.serverId, now));
+    if (executions.length === 0) return;
+    this.#o.logger.warn(
+      {
+        fires: executions.length,
+        jobIds: [...new Set(executions.map((e) => e.jobId))],
+        maxLateMs: Math.max(...executions.map((e) => now - e.scheduledAt)),
+      },
+      'standby claimed fires the preferred holder did not',
+    );
+    this.#o.events.emit('fires:stood-in', { executions });
+    this.#o.events.emit('fires:claimed', { executions });
+  }
+
+  async #adoptOrWatch(pending: readonly Execution[]): Promise<void> {
+    if (pending.length === 0 || this.#paused) return;
+    const owners = [...new Set(pending.flatMap((e) => e.ownerServerId ?? []))];
+    const gone = await this.#o.ownersGone(owners);
+    const now = this.#o.clock.now();
+    for (const owner of owners) {
+      const theirs = pending.filter((e) => e.ownerServerId === owner);
+      if (!gone.has(owner)) {
+        for (const e of theirs) this.#keep(e, now + this.#o.recheckMs);
+        continue;
+      }
+      const jobIds = [...new Set(theirs.map((e) => e.jobId))];
+      const adopted = await this.#o.executions.adoptOrphans(owner, this.#o.serverId, jobIds);
+      if (adopted.length === 0) continue;
+      this.#o.logger.warn(
+        { deadServerId: owner, adopted: adopted.length },
+        'adopted fires a gone server claimed and did not dispatch',
+      );
+      this.#o.events.emit('fires:claimed', { executions: adopted });
+    }
+  }
+
+  #keep(fire: Watched, checkAt: number): void {
+    if (checkAt - fire.scheduledAt > this.#o.watchForMs) return;
+    this.#add({ jobId: fire.jobId, scheduledAt: fire.scheduledAt }, checkAt);
+  }
+}
