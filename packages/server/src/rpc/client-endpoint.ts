@@ -1,4 +1,6 @@
 import type { Clock, Coordinator, Logger, Stores } from '@carillon/core';
+import { recordForeignResult } from '../failover/foreign-result.js';
+import type { ForeignResultOptions } from '../failover/foreign-result.js';
 import { hashTokenSecret } from '@carillon/core';
 import type {
   ClientConnection,
@@ -70,9 +72,16 @@ export class ClientEndpoint {
   readonly #tokens: TokenWatch;
   #unwatchGroups: (() => void) | undefined;
   #address = '';
+  readonly #foreign: ForeignResultOptions;
 
   private constructor(options: ClientEndpointOptions) {
     this.#o = options;
+    this.#foreign = {
+      serverId: options.serverId,
+      executions: options.stores.executions,
+      jobs: options.stores.jobs,
+      logger: options.logger,
+    };
     this.#server = createDispatcherServer(
       { connect: (connection) => this.#onStream(connection) },
       {
@@ -238,6 +247,14 @@ export class ClientEndpoint {
       case 'log':
       case 'progress':
       case 'result':
+        // A result for an execution another server owns came here because the stream to the
+        // owner broke: written under the owner's fence, not dropped (see recordForeignResult).
+        if (
+          message.kind === 'result' &&
+          !this.#o.dispatcher.isActive(message.executionId) &&
+          (await recordForeignResult(this.#foreign, link, message))
+        )
+          return;
         if (!(await this.#o.dispatcher.report(link, message))) this.#refused(link, message);
         return;
     }

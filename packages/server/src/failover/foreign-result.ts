@@ -1,0 +1,62 @@
+import type { ExecutionStore, JobStore, Logger } from '@carillon/core';
+import { ExecutionState } from '@carillon/core';
+import type { ResultReport } from '@carillon/protocol';
+
+/** What {@link recordForeignResult} works with. */
+export interface ForeignResultOptions {
+  /** This server: results for executions it owns are the dispatcher's. */
+  readonly serverId: string;
+  readonly executions: Pick<ExecutionStore, 'get' | 'transition'>;
+  readonly jobs: Pick<JobStore, 'get'>;
+  readonly logger: Logger;
+}
+
+/**
+ * A client sends a Result to another server of the group when the stream to the dispatching
+ * server broke (that server died, say). This server does not run the execution, but records
+ * the outcome under the owner's fence (owner and attempt as stored, still in flight on this
+ * very client), so the owner, or the holder adopting its work, finds it finished instead of
+ * running it a second time. A failure the owner would retry is left to the owner's policy.
+ * Returns whether the outcome was written.
+ */
+export async function recordForeignResult(
+  o: ForeignResultOptions,
+  client: { readonly clientId: string; readonly groupId: string },
+  report: ResultReport,
+): Promise<boolean> {
+  const stored = await o.executions.get(report.executionId);
+  if (
+    stored === undefined ||
+    stored.ownerServerId === null ||
+    stored.ownerServerId === o.serverId ||
+    stored.attempt !== report.attempt ||
+    stored.clientId !== client.clientId ||
+    stored.groupId !== client.groupId ||
+    (stored.state !== ExecutionState.Dispatched && stored.state !== ExecutionState.Running)
+  )
+    return false;
+  if (report.outcome === 'failed' && report.error?.retryable !== false) {
+    const job = await o.jobs.get(stored.jobId);
+    if (job === undefined || stored.attempt <= job.maxRetries) return false;
+  }
+  const written = await o.executions.transition(
+    {
+      id: stored.id,
+      from: [ExecutionState.Dispatched, ExecutionState.Running],
+      ownerServerId: stored.ownerServerId,
+      attempt: stored.attempt,
+    },
+    report.outcome,
+    {
+      result: report.result,
+      reason: report.error === null ? null : `${report.error.type}: ${report.error.message}`,
+      finishedAt: report.at,
+    },
+  );
+  if (written)
+    o.logger.info(
+      { executionId: stored.id, ownerServerId: stored.ownerServerId, outcome: report.outcome },
+      'recorded a result sent here for an execution another server owns',
+    );
+  return written;
+}

@@ -1,0 +1,183 @@
+// A real cluster for tests: a throwaway ZooKeeper, a fresh MariaDB database, `carillon server`
+// processes joined through ZooKeeper, a `carillon console` process, and client processes that
+// write a ledger. Everything on loopback, every port free.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Stores } from '@carillon/core';
+import { openStores } from '@carillon/storage';
+import {
+  freePort,
+  startCarillonProcess,
+  startClientProcess,
+  startZooKeeper,
+  testDatabases,
+  waitFor,
+} from '@carillon/testkit';
+import type { CarillonProcess, ClientProcess, ZooKeeperCluster } from '@carillon/testkit';
+
+/** A server process of the cluster. */
+export interface ClusterServer {
+  readonly id: string;
+  readonly rpcAddress: string;
+  process: CarillonProcess;
+  /** The instant it was killed (ms epoch), if it was. */
+  killedAt: number | undefined;
+}
+
+/** A started cluster; `stop()` ends every process and drops the database. */
+export interface TestCluster {
+  readonly zk: ZooKeeperCluster;
+  readonly dbUrl: string;
+  readonly stores: Stores;
+  readonly servers: ClusterServer[];
+  readonly consoleUrl: string;
+  readonly ledger: string;
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  createGroup(name: string, backups: number): Promise<{ groupId: string; token: string }>;
+  /** Creates `count` jobs firing every second with the `echo` handler; returns their ids. */
+  createPerSecondJobs(groupId: string, count: number): Promise<number[]>;
+  startClient(groupId: string, token: string, clientId: string): Promise<ClientProcess>;
+  /** SIGKILLs a server; returns when it was sent. */
+  kill(server: ClusterServer): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startCluster}. */
+export interface ClusterOptions {
+  readonly servers: number;
+  readonly zkNodes?: 1 | 3;
+  /** Asked of ZooKeeper. Default 4,000 ms. */
+  readonly sessionTimeoutMs?: number;
+}
+
+/** Starts ZooKeeper, a database, `servers` servers (rooms r1, r2, ...) and a console. */
+export async function startCluster(options: ClusterOptions): Promise<TestCluster> {
+  const processes: CarillonProcess[] = [];
+  const clients: ClientProcess[] = [];
+  const [mariadb] = testDatabases();
+  if (mariadb === undefined) throw new Error('no MariaDB');
+  const dir = await mkdtemp(join(tmpdir(), 'carillon-cluster-'));
+  const zk = await startZooKeeper({ nodes: options.zkNodes ?? 1, tickTimeMs: 500 });
+  const dbUrl = await mariadb.create();
+  const migrate = startCarillonProcess(['migrate'], { CARILLON_DB_URL: dbUrl });
+  if ((await migrate.exited) !== 0) throw new Error(`migrate failed: ${migrate.output()}`);
+  const stores = await openStores({ url: dbUrl, migrate: false });
+  const common = {
+    CARILLON_DB_URL: dbUrl,
+    CARILLON_ZK: `${zk.connectionString}/carillon-test`,
+    CARILLON_ZK_SESSION_TIMEOUT_MS: String(options.sessionTimeoutMs ?? 4_000),
+    CARILLON_LOG_LEVEL: 'info',
+  };
+  const servers: ClusterServer[] = [];
+  for (let i = 1; i <= options.servers; i++) {
+    const port = await freePort();
+    const process = startCarillonProcess(['server'], {
+      ...common,
+      CARILLON_SERVER_ID: `s${i}`,
+      CARILLON_ROOM: `r${i}`,
+      CARILLON_RPC_PORT: String(port),
+    });
+    processes.push(process);
+    servers.push({ id: `s${i}`, rpcAddress: `127.0.0.1:${port}`, process, killedAt: undefined });
+  }
+  for (const s of servers)
+    await waitFor(`server ${s.id} to start`, () => s.process.output().includes('server started'));
+  const httpPort = await freePort();
+  const password = randomBytes(12).toString('base64url');
+  const consoleProcess = startCarillonProcess(['console'], {
+    ...common,
+    CARILLON_HTTP_PORT: String(httpPort),
+    CARILLON_ADMIN_PASSWORD: password,
+  });
+  processes.push(consoleProcess);
+  await waitFor('the console to listen', () =>
+    consoleProcess.output().includes('console listening'),
+  );
+  const consoleUrl = `http://127.0.0.1:${httpPort}`;
+  let token = '';
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${consoleUrl}${path}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token === '' ? {} : { authorization: `Bearer ${token}` }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  };
+  ({ token } = await api<{ token: string }>('POST', '/api/v1/auth/login', {
+    username: 'admin',
+    password,
+  }));
+  const ledger = join(dir, 'ledger.jsonl');
+  return {
+    zk,
+    dbUrl,
+    stores,
+    servers,
+    consoleUrl,
+    ledger,
+    api,
+    async createGroup(name, backups) {
+      const { id } = await api<{ id: string }>('POST', '/api/v1/groups', { name, backups });
+      const { token: clientToken } = await api<{ token: string }>(
+        'POST',
+        `/api/v1/groups/${id}/tokens`,
+        { name: `${name} client` },
+      );
+      return { groupId: id, token: clientToken };
+    },
+    async createPerSecondJobs(groupId, count) {
+      const ids: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const { id } = await api<{ id: number }>('POST', '/api/v1/jobs', {
+          groupId,
+          name: `every second ${i}`,
+          description: 'echo',
+          trigger: { type: 'cron', cron: '* * * * * ?', timeZone: 'UTC' },
+          handler: 'echo',
+        });
+        ids.push(id);
+      }
+      return ids;
+    },
+    async startClient(groupId, clientToken, clientId) {
+      const client = await startClientProcess({
+        console: consoleUrl,
+        group: groupId,
+        token: clientToken,
+        clientId,
+        concurrency: 64,
+        ledger,
+      });
+      clients.push(client);
+      return client;
+    },
+    async kill(server) {
+      const at = Date.now();
+      await server.process.stop('SIGKILL');
+      server.killedAt = at;
+      return at;
+    },
+    async stop() {
+      for (const c of clients) await c.kill().catch(() => undefined);
+      for (const p of processes) await p.stop('SIGKILL');
+      await stores.close();
+      await zk.stop();
+      await mariadb.drop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The p-th percentile (0..100) of `values`, or NaN when empty. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
