@@ -46,6 +46,11 @@ export interface ServerOptions {
    * failing, in the server's `health` and the logs. Default 5,000 ms.
    */
   readonly databaseStallMs?: number;
+  /**
+   * A job's holder that left the membership keeps its place this long (a restart, a short
+   * partition) before the holder-assignment leader gives the job another. Default 10,000 ms.
+   */
+  readonly holderGraceMs?: number;
   /** How often the server writes its heartbeat (`servers.lastSeenAt`). Default 250 ms. */
   readonly livenessWriteMs?: number;
   /**

@@ -130,6 +130,7 @@ export class CarillonServer {
       clock: this.#clock,
       health: this.#health,
       logger: this.#logger,
+      ...(options.holderGraceMs === undefined ? {} : { graceMs: options.holderGraceMs }),
     });
     this.#jobs = new JobFollower({
       serverId: options.serverId,
@@ -244,7 +245,10 @@ export class CarillonServer {
       ...(o.goneAfterMs === undefined ? {} : { goneAfterMs: o.goneAfterMs }),
     });
     await this.#liveness.start();
-    this.#membership.update(await o.coordinator.listServers(o.cluster, o.serverGroup));
+    this.#membership.update(
+      await o.coordinator.listServers(o.cluster, o.serverGroup),
+      this.#clock.now(),
+    );
     // Loaded before watching: every notice then finds a change sequence to follow from.
     await this.#jobs.load();
     this.#unsubscribe.push(
@@ -385,7 +389,7 @@ export class CarillonServer {
   }
 
   async #onMembership(servers: readonly ServerMember[]): Promise<void> {
-    const left = this.#membership.update(servers);
+    const left = this.#membership.update(servers, this.#clock.now());
     await this.#holders.assign();
     const adoption = this.#adoption();
     try {

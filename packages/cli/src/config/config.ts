@@ -35,6 +35,8 @@ export interface ServerConfig extends CommonConfig {
   readonly rpcPort: number;
   readonly rpcAdvertisedAddress: string | undefined;
   readonly leadMs: number;
+  /** How long a holder gone from the membership keeps its jobs before they are re-assigned. */
+  readonly holderGraceMs: number;
   /** Undefined: plaintext gRPC. */
   readonly tls: ServerTlsConfig | undefined;
 }
@@ -196,6 +198,7 @@ export function readServerConfig(env: Env, args: readonly string[] = []): Server
     rpcPort: r.integer('CARILLON_RPC_PORT', 7701, 0, 65_535),
     rpcAdvertisedAddress,
     leadMs: r.integer('CARILLON_LEAD_MS', 300, 0, 60_000),
+    holderGraceMs: r.integer('CARILLON_HOLDER_GRACE_MS', 10_000, 0, 86_400_000),
     tls: serverTls(r),
   };
   r.done();

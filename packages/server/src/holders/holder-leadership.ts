@@ -14,6 +14,8 @@ export interface HolderLeadershipOptions {
   readonly clock: Clock;
   readonly health: DatabaseHealth;
   readonly logger: Logger;
+  /** A holder gone from the membership keeps its place this long. Default 10,000 ms. */
+  readonly graceMs?: number;
 }
 
 /**
@@ -26,6 +28,7 @@ export class HolderLeadership {
   #leader = false;
   #stopped = false;
   #current: Leadership | undefined;
+  #regrace: (() => void) | undefined;
 
   constructor(options: HolderLeadershipOptions) {
     this.#o = options;
@@ -63,9 +66,31 @@ export class HolderLeadership {
     }
   }
 
+  /**
+   * Holders that left less than the grace ago: kept in place (never chosen anew, since they are
+   * already holders), and a new assignment is due when the earliest grace ends.
+   */
+  #graced(): { serverId: string; room: string }[] {
+    const o = this.#o;
+    const graceMs = o.graceMs ?? 10_000;
+    const now = o.clock.now();
+    const graced: { serverId: string; room: string }[] = [];
+    let nextEnd = Infinity;
+    for (const { member, since } of o.membership.gone) {
+      if (since + graceMs <= now) continue;
+      graced.push({ serverId: member.serverId, room: member.room });
+      nextEnd = Math.min(nextEnd, since + graceMs);
+    }
+    this.#regrace?.();
+    this.#regrace =
+      nextEnd === Infinity ? undefined : o.clock.setTimer(nextEnd + 1, () => void this.assign());
+    return graced;
+  }
+
   /** A stopping server no longer takes up leadership it wins from now on. */
   stop(): void {
     this.#stopped = true;
+    this.#regrace?.();
     // A peer takes over at once rather than after this server's session times out.
     void this.#current?.release().catch(() => undefined);
   }
@@ -81,6 +106,7 @@ export class HolderLeadership {
     try {
       const live = o.membership.live.map((s) => ({ serverId: s.serverId, room: s.room }));
       if (live.length === 0) return 0;
+      const graced = this.#graced();
       const groups = (await o.stores.groups.list()).filter(
         (g) => g.cluster === o.cluster && g.serverGroup === o.serverGroup,
       );
@@ -92,10 +118,12 @@ export class HolderLeadership {
       for (const job of candidates) {
         const wanted = backups.get(job.groupId);
         if (wanted === undefined || job.status === 'deleted') continue;
+        // A holder in its grace keeps its place, but is never chosen anew for another job.
+        const kept = graced.filter((g) => job.holders.includes(g.serverId));
         const holders = chooseHolders(
-          live,
+          [...live, ...kept],
           wanted,
-          job.holders.filter((h) => o.membership.isLive(h)),
+          job.holders.filter((h) => o.membership.isLive(h) || kept.some((g) => g.serverId === h)),
         );
         if (sameHolders(holders, job)) continue;
         if (await o.stores.jobs.setHolders(job.id, job.version, holders, o.clock.now())) {
