@@ -39,7 +39,7 @@ export interface ConsoleOptions {
   readonly logger?: Logger;
   /** The cluster id: the first segment of the task group ids this console creates. */
   readonly cluster: number;
-  /** The ServerGroups new task groups go to (the one with the fewest groups); at least one. */
+  /** The ServerGroups new task groups go to (the one with the most live servers per group); at least one. */
   readonly serverGroups: readonly number[];
   /** Backups of a new group when the request names none. Default 2. */
   readonly defaultBackups?: number;

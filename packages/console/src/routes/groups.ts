@@ -45,7 +45,10 @@ function view(
 export function registerGroupRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   const { stores, access, settings } = ctx;
 
-  // The ServerGroup with the fewest task groups takes the new one, the first configured on a tie.
+  // The ServerGroup with the most room takes the new one: the most live servers per task group
+  // it already schedules (a ServerGroup with no live server has none), the first configured on
+  // a tie. When the coordinator cannot say, or no ServerGroup has a live server, the fewest
+  // task groups decide.
   async function pickServerGroup(): Promise<number> {
     const counts = new Map(settings.serverGroups.map((sg) => [sg, 0]));
     for (const group of await stores.groups.list()) {
@@ -54,8 +57,20 @@ export function registerGroupRoutes(app: FastifyInstance, ctx: ConsoleContext): 
         counts.set(group.serverGroup, count + 1);
       }
     }
+    const live = new Map<number, number>();
+    try {
+      for (const sg of counts.keys())
+        live.set(sg, (await ctx.coordinator.listServers(settings.cluster, sg)).length);
+    } catch (error) {
+      ctx.logger.warn({ err: error }, 'live servers unknown; placing by task group count');
+      live.clear();
+    }
+    const anyLive = [...live.values()].some((n) => n > 0);
+    const room = (sg: number, groups: number): number =>
+      anyLive ? (live.get(sg) ?? 0) / (groups + 1) : -groups;
     let best: [number, number] | undefined;
-    for (const entry of counts) if (best === undefined || entry[1] < best[1]) best = entry;
+    for (const [sg, groups] of counts)
+      if (best === undefined || room(sg, groups) > best[1]) best = [sg, room(sg, groups)];
     if (best === undefined) throw new Error('no ServerGroup configured');
     return best[0];
   }
@@ -67,7 +82,7 @@ export function registerGroupRoutes(app: FastifyInstance, ctx: ConsoleContext): 
         tags: ['groups'],
         summary: 'Create a task group',
         description:
-          'The console picks the ServerGroup (the configured one with the fewest groups) and the number; the caller becomes owner.',
+          'The console picks the ServerGroup (the configured one with the most live servers per task group) and the number; the caller becomes owner.',
         body: {
           type: 'object',
           additionalProperties: false,

@@ -152,6 +152,24 @@ export function defineAccountSuite(makeDb: () => Promise<DatabaseFixture>): void
         expect(Math.abs(per(1) - per(2))).toBeLessThanOrEqual(1);
       });
 
+      it('places a new group on the ServerGroup with the most live servers per group', async () => {
+        const server = (id: string, serverGroup: number) => ({
+          serverId: id,
+          cluster: 101,
+          serverGroup,
+          room: 'r1',
+          rpcAddress: '127.0.0.1:1',
+        });
+        await h.coordinator.registerServer(server('room-a', 2));
+        await h.coordinator.registerServer(server('room-b', 2));
+        await h.coordinator.registerServer(server('room-c', 2));
+        const groups = await h.stores.groups.list();
+        const per = (sg: number) => groups.filter((g) => g.serverGroup === sg).length;
+        // Three live servers against none: ServerGroup 2 has room, ServerGroup 1 has none.
+        const id = await createGroup(h, alice.token, `roomy ${per(1)}-${per(2)}`);
+        expect(id).toMatch(/^101-2-/);
+      });
+
       it('delete is refused while jobs belong to the group, deleted ones too', async () => {
         const id = await createGroup(h, alice.token, 'long-lived');
         const job = await createJob(h, alice.token, id);
