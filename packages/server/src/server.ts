@@ -71,9 +71,6 @@ export class CarillonServer {
       executions: this.#stores.executions,
       jobOf: (id) => this.#held.get(id),
       fenceMs: options.fenceMs ?? 10_000,
-      ...(options.noClientTimeoutMs === undefined
-        ? {}
-        : { noClientTimeoutMs: options.noClientTimeoutMs }),
     });
     this.events.on('fires:claimed', ({ executions }) => this.#dispatcher.take(executions));
   }

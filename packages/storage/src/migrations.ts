@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { DEFAULT_DISPATCH_TIMEOUT_MS } from '@carillon/core';
 import type { CreateTableBuilder, Kysely } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import type { Migration, MigrationProvider } from 'kysely/migration';
@@ -291,6 +292,23 @@ function jobChanges(profile: DatabaseProfile): Migration {
   };
 }
 
+function dispatchTimeout(profile: DatabaseProfile): Migration {
+  return {
+    async up(db) {
+      try {
+        await db.schema
+          .alterTable('jobs')
+          .addColumn('dispatch_timeout_ms', 'integer', (c) =>
+            c.notNull().defaultTo(DEFAULT_DISPATCH_TIMEOUT_MS),
+          )
+          .execute();
+      } catch (error) {
+        if (profile.classifyError(error) !== 'exists') throw error;
+      }
+    },
+  };
+}
+
 /**
  * The migrations, in code (no files on disk), named so that they sort in order. Add new steps
  * at the end; never change one that has shipped.
@@ -301,6 +319,7 @@ export function carillonMigrations(profile: DatabaseProfile): Readonly<Record<st
     '0002_jobs': jobs(profile),
     '0003_executions': executions(profile),
     '0004_job_changes': jobChanges(profile),
+    '0006_dispatch_timeout': dispatchTimeout(profile),
   };
 }
 

@@ -48,6 +48,18 @@ export class ClientPool {
     return this.#candidates(job, exclude).some((c) => c.freeSlots > 0);
   }
 
+  /** True when some client of `groupId` could take a fire for `handler` now. */
+  hasRoomFor(groupId: string, handler: string): boolean {
+    for (const slot of this.#byClient.values()) {
+      const link = slot.link;
+      const concurrency = link.handlers.get(handler);
+      if (link.groupId !== groupId || concurrency === undefined) continue;
+      const used = slot.perHandler.get(handler) ?? 0;
+      if (Math.min(concurrency - used, link.capacity - slot.inFlight) > 0) return true;
+    }
+    return false;
+  }
+
   /**
    * Picks a client of the job's group that registered its handler and has a free slot, by the
    * job's routing strategy, and reserves the slot. Undefined when none can take it now.
