@@ -101,7 +101,10 @@ export class ActiveExecutions {
   reattachHeld(clientId: string, executionId: string, attempt: number): boolean {
     const held = this.#held.get(executionId);
     if (held === undefined || held.clientId !== clientId || held.attempt !== attempt) return false;
-    if (held.slotGone) this.#p.pool.reserveOn(clientId, held.job.handler);
+    if (held.slotGone) {
+      this.#p.pool.reserveOn(clientId, held.job.handler);
+      this.#p.pool.markHeld(clientId, held.job.handler, 1);
+    }
     held.slotGone = false;
     held.forget?.();
     held.forget = undefined;
@@ -149,6 +152,7 @@ export class ActiveExecutions {
         forget: undefined,
       });
       if (active.slotGone === true) this.clientGone(active.clientId);
+      else this.#p.pool.markHeld(active.clientId, active.job.handler, 1);
       return;
     }
     if (active.slotGone !== true) this.#p.pool.release(active.clientId, active.job.handler);
@@ -184,7 +188,10 @@ export class ActiveExecutions {
   #dropHeld(executionId: string, held: HeldSlot): void {
     this.#held.delete(executionId);
     held.forget?.();
-    if (!held.slotGone) this.#p.pool.release(held.clientId, held.job.handler);
+    if (!held.slotGone) {
+      this.#p.pool.markHeld(held.clientId, held.job.handler, -1);
+      this.#p.pool.release(held.clientId, held.job.handler);
+    }
     this.#freed(held.job, this.#p.guard.end(held.job.id, executionId));
   }
 }

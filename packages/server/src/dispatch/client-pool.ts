@@ -6,6 +6,8 @@ interface Slot {
   readonly link: ClientLink;
   inFlight: number;
   readonly perHandler: Map<string, number>;
+  /** Of `perHandler`, slots this server knows are held by handlers that outlived their execution. */
+  readonly held: Map<string, number>;
 }
 
 /**
@@ -23,6 +25,7 @@ export class ClientPool {
       link,
       inFlight: previous?.inFlight ?? 0,
       perHandler: previous?.perHandler ?? new Map<string, number>(),
+      held: previous?.held ?? new Map<string, number>(),
     });
   }
 
@@ -54,8 +57,7 @@ export class ClientPool {
       const link = slot.link;
       const concurrency = link.handlers.get(handler);
       if (link.groupId !== groupId || concurrency === undefined) continue;
-      const used = slot.perHandler.get(handler) ?? 0;
-      if (Math.min(concurrency - used, link.capacity - slot.inFlight) > 0) return true;
+      if (freeSlots(slot, handler, concurrency) > 0) return true;
     }
     return false;
   }
@@ -85,12 +87,11 @@ export class ClientPool {
       const concurrency = link.handlers.get(job.handler);
       if (link.groupId !== job.groupId || concurrency === undefined || exclude.has(link.clientId))
         continue;
-      const used = slot.perHandler.get(job.handler) ?? 0;
       candidates.push({
         clientId: link.clientId,
         inFlight: slot.inFlight,
         capacity: link.capacity,
-        freeSlots: Math.min(concurrency - used, link.capacity - slot.inFlight),
+        freeSlots: freeSlots(slot, job.handler, concurrency),
       });
     }
     return candidates;
@@ -104,6 +105,16 @@ export class ClientPool {
     slot.perHandler.set(handler, (slot.perHandler.get(handler) ?? 0) + 1);
   }
 
+  /**
+   * Marks a reserved slot as held by a handler that outlived its execution (`+1`), or no longer
+   * (`-1`): the client's own report of hung slots then counts only beyond these.
+   */
+  markHeld(clientId: string, handler: string, delta: 1 | -1): void {
+    const slot = this.#byClient.get(clientId);
+    if (slot === undefined) return;
+    slot.held.set(handler, Math.max(0, (slot.held.get(handler) ?? 0) + delta));
+  }
+
   /** Frees a slot reserved by {@link reserve}. */
   release(clientId: string, handler: string): void {
     const slot = this.#byClient.get(clientId);
@@ -114,3 +125,17 @@ export class ClientPool {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+/**
+ * What a client can still take for a handler: its slots, less those reserved here, less hung
+ * slots it reports that this server does not know of (after a server restart, say, or work
+ * another server timed out): a client is never sent more than it can hold.
+ */
+function freeSlots(slot: Slot, handler: string, concurrency: number): number {
+  const used = slot.perHandler.get(handler) ?? 0;
+  const unknownHung = Math.max(
+    0,
+    (slot.link.hungSlots?.get(handler) ?? 0) - (slot.held.get(handler) ?? 0),
+  );
+  return Math.min(concurrency - used, slot.link.capacity - slot.inFlight) - unknownHung;
+}

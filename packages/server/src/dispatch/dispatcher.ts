@@ -137,6 +137,11 @@ export class Dispatcher {
     for (const handler of link.handlers.keys()) this.#admission.placeWaiting(link.groupId, handler);
   }
 
+  /** A client reported a different count of hung slots: fires may fit on it again. */
+  hungSlotsChanged(link: ClientLink): void {
+    for (const handler of link.handlers.keys()) this.#admission.placeWaiting(link.groupId, handler);
+  }
+
   /** A client's stream ended: what it had is dispatched again or fails, per the job's retries. */
   detach(clientId: string, why: string): void {
     const { o, pool, sends } = this.#p;

@@ -17,6 +17,7 @@ export class StreamLink implements ClientLink {
   readonly capacity: number;
   /** The client's own count of work in flight, from its last heartbeat. */
   reportedInFlight = 0;
+  hungSlots: ReadonlyMap<string, number> = new Map();
   readonly #write: (message: ServerMessage) => boolean;
   readonly #end: () => void;
 
@@ -42,8 +43,15 @@ export class StreamLink implements ClientLink {
     this.#write({ kind: 'cancel', executionId, attempt, reason, message });
   }
 
-  heartbeat(beat: Heartbeat): void {
+  /** Takes a heartbeat in; true when its count of hung slots changed. */
+  heartbeat(beat: Heartbeat): boolean {
     this.reportedInFlight = beat.inFlight;
+    const hung = new Map(beat.handlers.filter((h) => h.hung > 0).map((h) => [h.name, h.hung]));
+    const changed =
+      hung.size !== this.hungSlots.size ||
+      [...hung].some(([name, count]) => this.hungSlots.get(name) !== count);
+    this.hungSlots = hung;
+    return changed;
   }
 
   end(): void {
