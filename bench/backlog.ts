@@ -1,9 +1,9 @@
 // Backlog benchmark: N per-second jobs with no client for T seconds, then one client (the real
 // SDK in another process) connects and runs for R seconds. Prints one JSON line:
 // {"bench":"backlog","mode":..,"jobs":N,"noClientSeconds":T,"runSeconds":R,"concurrency":C,
-//  "afterConnect":{"due":..,"ran":..,"fraction":..},"drainMs":..,
+//  "afterConnect":{"due":..,"ran":..,"fraction":..,"latenessMs":{..}},"drainMs":..,
 //  "afterDrainMs":{"count":..,"ran":..,"fraction":..,"p50":..,"p99":..,"max":..},
-//  "backlog":{"due":..,"ran":..,"skipped":..,"failed":..,"other":..},"duplicated":..}
+//  "backlog":{"due":..,"ran":..,"skipped":..,"failed":..,"other":..},"streamDrops":..,"duplicated":..}
 // "afterConnect" counts fires due after the client connected; the drain ends at the first
 // instant from which every later instant ran whole with its slowest fire under 1 s late.
 // Lateness is the handler's start minus the scheduled instant, both on this machine's clock.
@@ -150,6 +150,7 @@ try {
 
   const starts: Array<{ jobId: number; scheduledAt: number; startedAt: number }> = [];
   let connectedAt = 0;
+  const disconnects: string[] = [];
   const startClient = async (): Promise<() => Promise<void>> => {
     const client = spawn(
       process.execPath,
@@ -170,6 +171,10 @@ try {
     createInterface({ input: client.stdout }).on('line', (line) => {
       if (line === 'ready') {
         connectedAt = Date.now();
+        return;
+      }
+      if (line.startsWith('disconnected')) {
+        disconnects.push(line.slice('disconnected '.length));
         return;
       }
       const [jobId, scheduledAt, startedAt] = line.split(' ');
@@ -211,6 +216,7 @@ try {
   const runFrom = Math.max(connectedAt, Date.now());
   const until = Math.floor((runFrom + RUN_S * 1000) / 1000) * 1000;
   await new Promise((r) => setTimeout(r, until - Date.now() + 3_000));
+  const dropsWhileRunning = [...disconnects];
   await stopClient();
   const rows = (await readRows(createdFrom, until)).filter((r) => jobIds.has(r.jobId));
 
@@ -222,10 +228,11 @@ try {
     runs.set(key(s), { count: (known?.count ?? 0) + 1, lateness: s.startedAt - s.scheduledAt });
   }
   // Fires due once the client was there (the first whole instant after it connected); with
-  // T = 0, once every job existed.
-  const firstAfter = Math.ceil(Math.max(connectedAt, NO_CLIENT_S === 0 ? Date.now() : 0) / 1000);
-  const steadyFrom = NO_CLIENT_S === 0 ? Math.ceil((createdFrom + 15_000) / 1000) * 1000 : 0;
-  const afterFrom = Math.max(firstAfter * 1000, steadyFrom);
+  // T = 0, from two seconds after every job existed.
+  const afterFrom =
+    NO_CLIENT_S === 0
+      ? Math.ceil((runFrom + 2_000) / 1000) * 1000
+      : Math.ceil(connectedAt / 1000) * 1000;
   const due = rows.filter((r) => r.scheduledAt >= afterFrom);
   const dueBefore = rows.filter((r) => r.scheduledAt < connectedAt);
   const byInstant = new Map<number, Row[]>();
@@ -252,6 +259,12 @@ try {
     })
     .sort((a, b) => a - b);
   const ran = (list: Row[]): number => list.filter((r) => runs.has(key(r))).length;
+  const dueLateness = due
+    .flatMap((r) => {
+      const run = runs.get(key(r));
+      return run === undefined ? [] : [run.lateness];
+    })
+    .sort((a, b) => a - b);
   const expectedAfter = JOBS * ((until - afterFrom) / 1000);
   const result = {
     bench: 'backlog',
@@ -266,6 +279,7 @@ try {
       recorded: due.length,
       ran: ran(due),
       fraction: Number((ran(due) / expectedAfter).toFixed(5)),
+      latenessMs: { p50: pct(dueLateness, 50), p99: pct(dueLateness, 99), max: dueLateness.at(-1) },
     },
     drainMs: Number.isNaN(drainedAt) ? null : Math.max(0, drainedAt - connectedAt),
     afterDrainMs: {
@@ -283,6 +297,9 @@ try {
       failed: dueBefore.filter((r) => r.state === 'failed').length,
       other: dueBefore.filter((r) => !['succeeded', 'skipped', 'failed'].includes(r.state)).length,
     },
+    // Streams to the server that ended while the client ran (not at its stop), with why.
+    streamDrops: dropsWhileRunning.length,
+    ...(dropsWhileRunning.length === 0 ? {} : { streamDropDetails: dropsWhileRunning.slice(0, 3) }),
     duplicated:
       [...runs.values()].filter((r) => r.count > 1).length +
       (rows.length - new Set(rows.map(key)).size),

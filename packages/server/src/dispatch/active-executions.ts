@@ -12,6 +12,8 @@ export interface Active {
   orphaned?: (() => void) | undefined;
   /** The slot went with the client's old link (it counts again if the client names it). */
   slotGone?: boolean;
+  /** Sent and not yet answered by the client: counts against its dispatch window. */
+  unanswered?: boolean;
 }
 
 /**
@@ -137,10 +139,19 @@ export class ActiveExecutions {
     }
   }
 
+  /** Marks a sent dispatch as answered by the client; true the first time. */
+  answered(active: Active): boolean {
+    if (active.unanswered !== true) return false;
+    active.unanswered = false;
+    if (active.slotGone !== true) this.#p.pool.answered(active.clientId);
+    return true;
+  }
+
   /** Ends this server's hold on an active execution: timers, then slot and overlap (or holds them). */
   release(active: Active, handlerMayRun = false): void {
     if (this.#active.get(active.execution.id) !== active) return;
     this.#active.delete(active.execution.id);
+    this.answered(active);
     active.cancelTimeout?.();
     active.orphaned?.();
     if (handlerMayRun) {

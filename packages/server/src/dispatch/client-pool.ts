@@ -8,7 +8,17 @@ interface Slot {
   readonly perHandler: Map<string, number>;
   /** Of `perHandler`, slots this server knows are held by handlers that outlived their execution. */
   readonly held: Map<string, number>;
+  /** Dispatches sent that the client has not answered yet (accepted, started or refused). */
+  unanswered: number;
 }
+
+/**
+ * At most this many dispatches travel to one client unanswered. Free slots alone would let a
+ * client of large capacity be sent a whole backlog in one go: fires due now would then queue
+ * behind it on the wire, in the client and in the database writes. With a window, whatever the
+ * backlog, a fresh fire waits behind at most this many, and the backlog rule keeps its meaning.
+ */
+export const DISPATCH_WINDOW = 256;
 
 /**
  * The connected clients of every group and what each has in flight. Routing reserves a slot
@@ -26,6 +36,8 @@ export class ClientPool {
       inFlight: previous?.inFlight ?? 0,
       perHandler: previous?.perHandler ?? new Map<string, number>(),
       held: previous?.held ?? new Map<string, number>(),
+      // Answers to what the old stream carried will not come on the new one.
+      unanswered: 0,
     });
   }
 
@@ -115,6 +127,18 @@ export class ClientPool {
     slot.held.set(handler, Math.max(0, (slot.held.get(handler) ?? 0) + delta));
   }
 
+  /** Counts a dispatch sent to the client, unanswered until {@link answered}. */
+  sent(clientId: string): void {
+    const slot = this.#byClient.get(clientId);
+    if (slot !== undefined) slot.unanswered++;
+  }
+
+  /** The client answered a dispatch (or it ended before an answer came). */
+  answered(clientId: string): void {
+    const slot = this.#byClient.get(clientId);
+    if (slot !== undefined) slot.unanswered = Math.max(0, slot.unanswered - 1);
+  }
+
   /** Frees a slot reserved by {@link reserve}. */
   release(clientId: string, handler: string): void {
     const slot = this.#byClient.get(clientId);
@@ -137,5 +161,11 @@ function freeSlots(slot: Slot, handler: string, concurrency: number): number {
     0,
     (slot.link.hungSlots?.get(handler) ?? 0) - (slot.held.get(handler) ?? 0),
   );
-  return Math.min(concurrency - used, slot.link.capacity - slot.inFlight) - unknownHung;
+  return (
+    Math.min(
+      concurrency - used,
+      slot.link.capacity - slot.inFlight,
+      DISPATCH_WINDOW - slot.unanswered,
+    ) - unknownHung
+  );
 }

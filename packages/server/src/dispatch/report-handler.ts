@@ -34,6 +34,9 @@ export class ReportHandler {
         await recorder.lateResult(report);
       return;
     }
+    // The first answer to a dispatch opens the client's window for the next one.
+    if (this.#active.answered(active))
+      this.#admission.placeWaiting(active.job.groupId, active.job.handler);
     switch (report.kind) {
       case 'accepted':
         return;
