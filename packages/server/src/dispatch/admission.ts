@@ -177,8 +177,12 @@ export class Admission {
     // client's decoding then happen in the lead time instead of after the instant.
     const order = orderOf(execution, job);
     sends.add(link, startAt > now ? { ...order, startAt } : order);
-    active.unanswered = true;
-    this.#p.pool.sent(link.clientId);
+    if (startAt <= now) {
+      // Only fires already due count against the window: a fire sent ahead waits in the
+      // client for its instant and delays no other.
+      active.unanswered = true;
+      this.#p.pool.sent(link.clientId);
+    }
     // Recorded behind the send, so that no write sits between the instant and the client: the
     // claim was this server's a moment ago, and a server that may have lost its standing stops
     // dispatching altogether. Should the write still fail, the send is withdrawn or cancelled.

@@ -8,15 +8,16 @@ interface Slot {
   readonly perHandler: Map<string, number>;
   /** Of `perHandler`, slots this server knows are held by handlers that outlived their execution. */
   readonly held: Map<string, number>;
-  /** Dispatches sent that the client has not answered yet (accepted, started or refused). */
+  /** Due dispatches sent that the client has not answered yet (accepted, started or refused). */
   unanswered: number;
 }
 
 /**
- * At most this many dispatches travel to one client unanswered. Free slots alone would let a
- * client of large capacity be sent a whole backlog in one go: fires due now would then queue
- * behind it on the wire, in the client and in the database writes. With a window, whatever the
- * backlog, a fresh fire waits behind at most this many, and the backlog rule keeps its meaning.
+ * At most this many fires already due travel to one client unanswered. Free slots alone would
+ * let a client of large capacity be sent a whole backlog in one write: fires due next would
+ * queue behind it on the wire and in the client. With a window, whatever the backlog, a fresh
+ * fire waits behind at most this many, and the backlog rule keeps its meaning. Fires sent ahead
+ * of their instant are bounded by free slots alone.
  */
 export const DISPATCH_WINDOW = 256;
 
