@@ -65,8 +65,13 @@ export class WaitingRoom {
     const list = this.#byKey.get(key);
     if (list === undefined) return undefined;
     const now = this.#clock.now();
-    let due = list.length;
-    while (due > 0 && (list[due - 1]?.execution.scheduledAt ?? 0) > now) due--;
+    // The lists are sorted by instant: the fires due by now are those before `due`.
+    let due = 0;
+    for (let hi = list.length; due < hi;) {
+      const mid = (due + hi) >>> 1;
+      if ((list[mid]?.execution.scheduledAt ?? 0) <= now) due = mid + 1;
+      else hi = mid;
+    }
     // Newest due first, then the earliest not yet due.
     for (const i of chain(range(due - 1, -1, -1), range(due, list.length, 1))) {
       const w = list[i];
