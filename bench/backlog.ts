@@ -196,7 +196,7 @@ try {
   const jobIds = new Set<number>();
   const queue = Array.from({ length: JOBS }, (_, i) => i);
   await Promise.all(
-    Array.from({ length: 8 }, async () => {
+    Array.from({ length: 16 }, async () => {
       for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
         const { id } = await post<{ id: number }>('/api/v1/jobs', {
           groupId: group,
@@ -258,6 +258,21 @@ try {
       return run === undefined ? [] : [run.lateness];
     })
     .sort((a, b) => a - b);
+  // Per instant after the drain: how late the first fire started, and how far the last trailed
+  // it; together they tell transport and timers apart from per-fire processing.
+  const perInstant = new Map<number, number[]>();
+  for (const r of afterDrain) {
+    const run = runs.get(key(r));
+    if (run !== undefined)
+      perInstant.set(r.scheduledAt, [...(perInstant.get(r.scheduledAt) ?? []), run.lateness]);
+  }
+  const median = (list: number[]): number =>
+    list.sort((x, y) => x - y)[Math.floor(list.length / 2)] ?? NaN;
+  const firstP50 = median([...perInstant.values()].map((v) => Math.min(...v)));
+  const spreadP50 = median([...perInstant.values()].map((v) => Math.max(...v) - Math.min(...v)));
+  const spreadMax = Math.max(
+    ...[...perInstant.values()].map((v) => Math.max(...v) - Math.min(...v)),
+  );
   const ran = (list: Row[]): number => list.filter((r) => runs.has(key(r))).length;
   const dueLateness = due
     .flatMap((r) => {
@@ -288,6 +303,7 @@ try {
       p50: pct(lateness, 50),
       p99: pct(lateness, 99),
       max: lateness[lateness.length - 1] ?? NaN,
+      perInstant: { firstP50, spreadP50, spreadMax },
     },
     backlog: {
       due: dueBefore.length,
