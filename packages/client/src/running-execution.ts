@@ -11,7 +11,7 @@ import type { Settlement } from './result-report.js';
  * A handler still running this long after its signal aborted counts as hung: its slot is
  * reported lost to it (in heartbeats) until it returns.
  */
-export const HUNG_GRACE_MS = 2_000;
+const HUNG_GRACE_MS = 2_000;
 
 /** At most this many progress reports per second and execution reach the wire. */
 const PROGRESS_INTERVAL_MS = 250;

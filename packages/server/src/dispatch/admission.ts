@@ -223,7 +223,7 @@ export class Admission {
 }
 
 /** The dispatch message of an execution. */
-export function orderOf(execution: Execution, job: Job): DispatchOrder {
+function orderOf(execution: Execution, job: Job): DispatchOrder {
   return {
     executionId: execution.id,
     attempt: execution.attempt,

@@ -19,7 +19,7 @@ interface Slot {
  * fire waits behind at most this many, and the backlog rule keeps its meaning. Fires sent ahead
  * of their instant are bounded by free slots alone.
  */
-export const DISPATCH_WINDOW = 256;
+const DISPATCH_WINDOW = 256;
 
 /**
  * The connected clients of every group and what each has in flight. Routing reserves a slot
