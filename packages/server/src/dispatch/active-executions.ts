@@ -66,15 +66,6 @@ export class ActiveExecutions {
     return active;
   }
 
-  /** Slots held by handlers that outlived their execution, per client and handler. */
-  heldSlots(): Array<{ clientId: string; handler: string; executionId: string }> {
-    return [...this.#held].map(([id, h]) => ({
-      clientId: h.clientId,
-      handler: h.job.handler,
-      executionId: id,
-    }));
-  }
-
   /**
    * The client's handler of an execution this server already ended has returned: its slot and
    * the overlap hold are free. False when no slot was held for it.

@@ -72,14 +72,6 @@ export class Dispatcher {
     return this.#admission.waiting.size;
   }
 
-  /**
-   * Slots that handlers still hold after this server ended their execution (timed out or
-   * cancelled, the handler ignoring its signal), by client and handler.
-   */
-  heldSlots(): Array<{ clientId: string; handler: string; executionId: string }> {
-    return this.#active.heldSlots();
-  }
-
   /** True when this server routed the execution and awaits its outcome. */
   isActive(executionId: string): boolean {
     return this.#active.get(executionId) !== undefined;
