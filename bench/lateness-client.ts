@@ -1,5 +1,6 @@
 // The bench's client process: the real SDK, in its own process. Prints one line per handler
-// start, "<jobId> <scheduledAt> <startedAt> <executionId>", for the bench to measure lateness.
+// start, "<jobId> <scheduledAt> <startedAt> <executionId>", for the bench to measure lateness,
+// and "disconnected <details>" when a stream to a server ends.
 import { Client } from '@carillon/client';
 
 const settings = JSON.parse(process.env['CARILLON_BENCH_CLIENT'] ?? '{}') as {
@@ -30,6 +31,7 @@ client.register('bench', {
     return undefined;
   },
 });
+client.on('server:disconnected', (e) => lines.push(`disconnected ${e.details}\n`));
 await client.start();
 process.stdout.write('ready\n');
 process.once('SIGTERM', () => {

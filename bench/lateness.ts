@@ -105,6 +105,7 @@ try {
       ready = true;
       return;
     }
+    if (line.startsWith('disconnected')) return;
     const [jobId, scheduledAt, startedAt, executionId] = line.split(' ');
     starts.push({
       jobId: Number(jobId),

@@ -7,6 +7,7 @@ import type {
   RefuseReason,
 } from '@carillon/protocol';
 import type { ClientState } from './client-state.js';
+import type { AbortReason } from './execution-aborted-error.js';
 
 /** A server welcomed the client on a stream. */
 export interface ServerConnectedEvent {
@@ -65,6 +66,16 @@ export interface ExecutionFinishedEvent extends ExecutionRef {
   readonly durationMs: number;
 }
 
+/**
+ * A handler kept running well after its signal aborted (timed out or cancelled): its slot is
+ * lost to it, and reported so in heartbeats, until it returns (then `execution:finished`).
+ */
+export interface ExecutionHungEvent extends ExecutionRef {
+  readonly handler: string;
+  /** Why its signal aborted. */
+  readonly reason: AbortReason;
+}
+
 /** The client was cut off from every server for longer than its fence interval. */
 export interface FencedEvent {
   /** How long the client had been without an open stream. */
@@ -93,6 +104,7 @@ export interface ClientEvents {
   'execution:refused': [event: ExecutionRefusedEvent];
   'execution:cancelled': [event: ExecutionCancelledEvent];
   'execution:finished': [event: ExecutionFinishedEvent];
+  'execution:hung': [event: ExecutionHungEvent];
   fenced: [event: FencedEvent];
   'state:changed': [event: StateChangedEvent];
 }

@@ -43,6 +43,10 @@ export class ClientRuntime {
       logger: this.#logger,
       send: (report, origin) => this.#router.send(report, origin),
       emit,
+      hungChanged: () => {
+        const beat = this.executor.heartbeat();
+        for (const link of this.#fleet.links.values()) link.send(beat);
+      },
     });
     this.#fence = new Fence(options.fenceMs, (cutOffMs) => this.#fenced(cutOffMs));
     this.#fleet = new ServerFleet(

@@ -26,6 +26,8 @@ export interface ExecutorDeps {
   /** Routes a report towards the server at `origin` (or any open stream). */
   send(report: ClientReport, origin: string | null): void;
   emit<K extends keyof ClientEvents>(event: K, ...args: ClientEvents[K]): void;
+  /** The count of hung slots changed: servers should hear it now, not at the next beat. */
+  hungChanged(): void;
 }
 
 /**
@@ -117,7 +119,7 @@ export class Executor {
       capacity: this.capacity,
       handlers: [...this.#pools.values()]
         .filter((pool) => pool.inFlight > 0)
-        .map((pool) => ({ name: pool.name, inFlight: pool.inFlight })),
+        .map((pool) => ({ name: pool.name, inFlight: pool.inFlight, hung: pool.hung })),
     };
   }
 
@@ -148,6 +150,7 @@ export class Executor {
       const execution = new RunningExecution(order, origin, (report) =>
         this.#deps.send(report, execution.origin),
       );
+      execution.onHung = () => this.#hung(execution);
       pool.add(execution);
       admitted.push([pool, execution]);
     }
@@ -250,8 +253,10 @@ export class Executor {
 
   /** Frees the slot of an execution that ended and reports its Result. */
   #ended(pool: JobPool, execution: RunningExecution, result: ResultReport): void {
+    const wasHung = execution.wasHung;
     pool.delete(execution);
     if (!execution.abandoned) this.#deliver(execution, result);
+    if (wasHung) this.#deps.hungChanged();
     // Counting walks every running execution: only worth it when someone waits for idle.
     if (this.#idleWaiters.length > 0 && this.#runningCount() === 0) this.#wakeIdle();
   }
@@ -272,6 +277,20 @@ export class Executor {
       error: result.error,
       durationMs: result.at - execution.startedAt,
     });
+  }
+
+  #hung(execution: RunningExecution): void {
+    const { order } = execution;
+    this.#deps.logger.warn(
+      { executionId: order.executionId, attempt: order.attempt, handler: order.handler },
+      'a handler ignores its aborted signal; its slot is lost until it returns',
+    );
+    this.#deps.emit('execution:hung', {
+      ...execution.ref,
+      handler: order.handler,
+      reason: execution.abortReason ?? AbortReason.Cancelled,
+    });
+    this.#deps.hungChanged();
   }
 
   #find(ref: ExecutionRef): RunningExecution | undefined {

@@ -10,6 +10,7 @@ export type {
   ClientEvents,
   ExecutionCancelledEvent,
   ExecutionFinishedEvent,
+  ExecutionHungEvent,
   ExecutionRefusedEvent,
   ExecutionStartedEvent,
   FencedEvent,

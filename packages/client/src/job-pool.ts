@@ -25,6 +25,13 @@ export class JobPool {
     return this.#running.size;
   }
 
+  /** Executions whose handler outlived its aborted signal (their slots are lost to it). */
+  get hung(): number {
+    let count = 0;
+    for (const execution of this.#running.values()) if (execution.hung) count++;
+    return count;
+  }
+
   /** True while a slot is free. */
   get hasRoom(): boolean {
     return this.#running.size < this.concurrency;

@@ -7,6 +7,12 @@ import { ProgressThrottle } from './progress-throttle.js';
 import { MAX_TEXT_BYTES, abortedOutcome, buildResult, truncateUtf8 } from './result-report.js';
 import type { Settlement } from './result-report.js';
 
+/**
+ * A handler still running this long after its signal aborted counts as hung: its slot is
+ * reported lost to it (in heartbeats) until it returns.
+ */
+const HUNG_GRACE_MS = 2_000;
+
 /** At most this many progress reports per second and execution reach the wire. */
 const PROGRESS_INTERVAL_MS = 250;
 
@@ -32,6 +38,11 @@ export class RunningExecution {
   readonly #context: ExecutionContext;
   #abort: ExecutionAbortedError | null = null;
   #timeout: NodeJS.Timeout | undefined;
+  #hungTimer: NodeJS.Timeout | undefined;
+  #hung = false;
+  #wasHung = false;
+  /** Called once when the handler has outlived its aborted signal by {@link HUNG_GRACE_MS}. */
+  onHung: (() => void) | undefined;
   #startedAt = 0;
   #finished = false;
   #abandoned = false;
@@ -57,6 +68,16 @@ export class RunningExecution {
   /** Why the SDK aborted the handler, or null. */
   get abortReason(): AbortReason | null {
     return this.#abort?.reason ?? null;
+  }
+
+  /** True while the handler runs on well after its signal aborted (its slot is lost to it). */
+  get hung(): boolean {
+    return this.#hung;
+  }
+
+  /** True when the handler was hung at some point (it may have returned since). */
+  get wasHung(): boolean {
+    return this.#wasHung;
   }
 
   /** True once `abandon` reported a result in the handler's place. */
@@ -88,6 +109,8 @@ export class RunningExecution {
       settlement = { ok: false, error };
     }
     clearTimeout(this.#timeout);
+    clearTimeout(this.#hungTimer);
+    this.#hung = false;
     this.#progress.flush();
     this.#finished = true;
     return buildResult(this.ref, Date.now(), settlement, this.#abort);
@@ -102,6 +125,15 @@ export class RunningExecution {
     clearTimeout(this.#timeout);
     this.#abort = new ExecutionAbortedError(reason, message);
     this.#controller.abort(this.#abort);
+    if (this.#startedAt > 0) {
+      this.#hungTimer = setTimeout(() => {
+        if (this.#finished) return;
+        this.#hung = true;
+        this.#wasHung = true;
+        this.onHung?.();
+      }, HUNG_GRACE_MS);
+      this.#hungTimer.unref();
+    }
     return true;
   }
 
@@ -121,6 +153,7 @@ export class RunningExecution {
    */
   abandon(message: string): ResultReport {
     this.abort(AbortReason.Stopping, message);
+    clearTimeout(this.#hungTimer);
     this.#abandoned = true;
     this.#finished = true;
     this.#progress.dispose();

@@ -21,6 +21,7 @@ export {
 } from './execution.js';
 export type { Execution, ExecutionLog } from './execution.js';
 export {
+  DEFAULT_DISPATCH_TIMEOUT_MS,
   JOB_LIMITS,
   JobKind,
   JobStatus,

@@ -85,6 +85,12 @@ export interface JobSpec {
   /** 0 means no timeout. */
   readonly timeoutMs: number;
   readonly maxRetries: number;
+  /**
+   * How long after its instant a fire may wait for a client with a free slot; past it, the fire
+   * is recorded `skipped` (reason `dispatch timeout: ...`) without being sent. Default
+   * {@link DEFAULT_DISPATCH_TIMEOUT_MS}.
+   */
+  readonly dispatchTimeoutMs?: number;
 }
 
 /** A job as stored. */
@@ -97,7 +103,14 @@ export interface Job extends JobSpec {
   readonly updatedAt: number;
   /** Bumped on every change, so that holders can tell a stale copy. */
   readonly version: number;
+  readonly dispatchTimeoutMs: number;
 }
+
+/**
+ * The dispatch timeout of a job that names none: long enough for a client to restart or be
+ * deployed, short enough that a per-second job's backlog stays bounded (rate × timeout fires).
+ */
+export const DEFAULT_DISPATCH_TIMEOUT_MS = 60_000;
 
 /** Limits on job fields, checked at the edge and again by the stores. */
 export const JOB_LIMITS = {
@@ -109,4 +122,6 @@ export const JOB_LIMITS = {
   timeZoneMax: 64,
   maxRetries: 100,
   timeoutMsMax: 7 * 24 * 3600 * 1000,
+  dispatchTimeoutMsMin: 100,
+  dispatchTimeoutMsMax: 24 * 3600 * 1000,
 } as const;

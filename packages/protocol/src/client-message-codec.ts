@@ -75,6 +75,7 @@ export function encodeClientMessage(message: ClientMessage): WireClientMessage {
       handlers: c.list('heartbeat.handlers', message.handlers, (load, field) => ({
         name: c.id(`${field}.name`, load.name, PROTOCOL_LIMITS.handlerMaxLength),
         inFlight: c.int32(`${field}.in_flight`, load.inFlight, 0),
+        hung: c.int32(`${field}.hung`, load.hung, 0),
       })),
     },
   };
@@ -189,6 +190,7 @@ function decodeOrThrow(wire: WireClientMessageOutput): ClientMessage {
         handlers: c.list('heartbeat.handlers', w.handlers, (load, field) => ({
           name: c.id(`${field}.name`, load.name, PROTOCOL_LIMITS.handlerMaxLength),
           inFlight: c.int32(`${field}.in_flight`, load.inFlight, 0),
+          hung: c.int32(`${field}.hung`, load.hung ?? 0, 0),
         })),
       };
     }

@@ -44,6 +44,11 @@ export interface HandlerInfo {
 export interface HandlerLoad {
   readonly name: string;
   readonly inFlight: number;
+  /**
+   * Of `inFlight`, handlers that had not returned well after their signal aborted: slots lost
+   * to the handler until it returns.
+   */
+  readonly hung: number;
 }
 
 /**

@@ -27,8 +27,6 @@ export interface ServerOptions {
   readonly misfireThresholdMs?: number;
   /** `fire_all` fires at most this many missed instants per job. Default 100. */
   readonly fireAllCap?: number;
-  /** A fire with no client to take it fails after this long. Default 10,000 ms. */
-  readonly noClientTimeoutMs?: number;
   /** How often to look for manual fires and cancel requests missed by notices. Default 2,000 ms. */
   readonly pollMs?: number;
   /** Heartbeat interval told to clients. Default 2,000 ms. */

@@ -117,9 +117,6 @@ export class CarillonServer {
       executions: this.#executions,
       jobOf: (id) => this.#held.get(id),
       fenceMs: options.fenceMs ?? 10_000,
-      ...(options.noClientTimeoutMs === undefined
-        ? {}
-        : { noClientTimeoutMs: options.noClientTimeoutMs }),
     });
     this.#holders = new HolderLeadership({
       cluster: options.cluster,

@@ -91,7 +91,11 @@ function classifyMysqlError(error: unknown): DbErrorKind {
   const errno = field(error, 'errno');
   if (typeof errno === 'number' && MYSQL_ERRNO[errno] !== undefined) return MYSQL_ERRNO[errno];
   const code = field(error, 'code');
-  return typeof code === 'string' && MYSQL_CONNECTION_CODES.has(code) ? 'transient' : 'other';
+  if (typeof code === 'string' && MYSQL_CONNECTION_CODES.has(code)) return 'transient';
+  // mysql2 marks an error that left the connection unusable `fatal`, some with no code (a
+  // statement on a connection that died: "Can't add new command when connection is in closed
+  // state"); the pool drops that connection, so the same statement may go through on another.
+  return field(error, 'fatal') === true ? 'transient' : 'other';
 }
 
 function classifySqliteError(error: unknown): DbErrorKind {

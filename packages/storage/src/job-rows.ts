@@ -1,5 +1,6 @@
 import type { Insertable, Selectable } from 'kysely';
 import {
+  DEFAULT_DISPATCH_TIMEOUT_MS,
   JOB_LIMITS,
   JobKind,
   JobStatus,
@@ -38,6 +39,7 @@ export type JobSpecColumns = Pick<
   | 'misfire'
   | 'timeout_ms'
   | 'max_retries'
+  | 'dispatch_timeout_ms'
 >;
 
 /**
@@ -72,6 +74,12 @@ export function specColumns(spec: JobSpec): JobSpecColumns {
     misfire: checkOneOf('misfire', spec.misfire, Object.values(MisfirePolicy)),
     timeout_ms: checkInt('timeoutMs', spec.timeoutMs, 0, JOB_LIMITS.timeoutMsMax),
     max_retries: checkInt('maxRetries', spec.maxRetries, 0, JOB_LIMITS.maxRetries),
+    dispatch_timeout_ms: checkInt(
+      'dispatchTimeoutMs',
+      spec.dispatchTimeoutMs ?? DEFAULT_DISPATCH_TIMEOUT_MS,
+      JOB_LIMITS.dispatchTimeoutMsMin,
+      JOB_LIMITS.dispatchTimeoutMsMax,
+    ),
   };
 }
 
@@ -111,6 +119,7 @@ export function toJob(row: Selectable<JobsTable>, holders: readonly string[]): J
     misfire: row.misfire as MisfirePolicy,
     timeoutMs: toInt(row.timeout_ms),
     maxRetries: toInt(row.max_retries),
+    dispatchTimeoutMs: toInt(row.dispatch_timeout_ms),
     status: row.status as JobStatus,
     holders,
     createdAt: toInt(row.created_at),

@@ -1,6 +1,6 @@
 import { Migrator, sql } from 'kysely';
 import type { CreateTableBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
-import { foldUsername } from '@carillon/core';
+import { DEFAULT_DISPATCH_TIMEOUT_MS, foldUsername } from '@carillon/core';
 import type { DatabaseProfile } from './database-profile.js';
 import { StorageErrorCode, storageError } from './errors.js';
 
@@ -351,6 +351,23 @@ function usernameKeys(profile: DatabaseProfile): Migration {
   };
 }
 
+function dispatchTimeout(profile: DatabaseProfile): Migration {
+  return {
+    async up(db) {
+      try {
+        await db.schema
+          .alterTable('jobs')
+          .addColumn('dispatch_timeout_ms', 'integer', (c) =>
+            c.notNull().defaultTo(DEFAULT_DISPATCH_TIMEOUT_MS),
+          )
+          .execute();
+      } catch (error) {
+        if (profile.classifyError(error) !== 'exists') throw error;
+      }
+    },
+  };
+}
+
 /**
  * The migrations, in code (no files on disk), named so that they sort in order. Add new steps
  * at the end; never change one that has shipped.
@@ -362,6 +379,7 @@ export function carillonMigrations(profile: DatabaseProfile): Readonly<Record<st
     '0003_executions': executions(profile),
     '0004_job_changes': jobChanges(profile),
     '0005_username_keys': usernameKeys(profile),
+    '0006_dispatch_timeout': dispatchTimeout(profile),
     '0008_sessions': sessions(profile),
   };
 }

@@ -58,6 +58,7 @@ export interface JobsTable {
   misfire: string;
   timeout_ms: number;
   max_retries: number;
+  dispatch_timeout_ms: number;
   status: string;
   created_at: number;
   updated_at: number;

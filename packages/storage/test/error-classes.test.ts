@@ -93,6 +93,11 @@ describe('MariaDB errors as the mysql profile classifies them', () => {
     victim.destroy();
     expect(killed).toMatchObject({ code: 'PROTOCOL_CONNECTION_LOST' });
     expect(profile.classifyError(killed)).toBe('transient');
+    // The same connection used again (a pool that handed it out before noticing its death):
+    // mysql2 throws a fatal error with no code at all.
+    const reused = await victim.query('select 1').catch((e: unknown) => e);
+    expect(reused).toMatchObject({ fatal: true });
+    expect(profile.classifyError(reused)).toBe('transient');
 
     const port = await freePort();
     const refused = await caught(() =>

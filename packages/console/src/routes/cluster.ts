@@ -197,6 +197,12 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ConsoleContext)
                     serverId: { type: 'string' },
                     handlers: { type: 'array', items: { type: 'string' } },
                     room: { type: 'string' },
+                    hungSlots: {
+                      type: 'object',
+                      additionalProperties: { type: 'integer' },
+                      description:
+                        'Slots lost to handlers still running after their signal aborted (timed out or cancelled), by handler, as the client reports them.',
+                    },
                   },
                 },
               },

@@ -1,4 +1,11 @@
-import { JOB_LIMITS, JobKind, MisfirePolicy, OverlapPolicy, RoutingStrategy } from '@carillon/core';
+import {
+  DEFAULT_DISPATCH_TIMEOUT_MS,
+  JOB_LIMITS,
+  JobKind,
+  MisfirePolicy,
+  OverlapPolicy,
+  RoutingStrategy,
+} from '@carillon/core';
 import type {
   JobKind as JobKindT,
   MisfirePolicy as MisfirePolicyT,
@@ -24,6 +31,7 @@ interface JobFieldsInput {
   readonly routing: RoutingStrategyT;
   readonly kind: JobKindT;
   readonly maxRetries: number;
+  readonly dispatchTimeoutMs: number;
 }
 
 /** The body of `POST /jobs`. */
@@ -46,6 +54,7 @@ export const JOB_DEFAULTS = {
   routing: RoutingStrategy.LeastLoaded,
   kind: JobKind.Simple,
   maxRetries: 0,
+  dispatchTimeoutMs: DEFAULT_DISPATCH_TIMEOUT_MS,
   enabled: true,
   timeZone: 'UTC',
 } as const;
@@ -128,6 +137,13 @@ function jobFields(maxParamBytes: number) {
       description: 'Only `simple` for now: parallel jobs are refused until servers run them.',
     },
     maxRetries: { type: 'integer', minimum: 0, maximum: JOB_LIMITS.maxRetries },
+    dispatchTimeoutMs: {
+      type: 'integer',
+      minimum: JOB_LIMITS.dispatchTimeoutMsMin,
+      maximum: JOB_LIMITS.dispatchTimeoutMsMax,
+      description:
+        'How long after its instant a fire may wait for a client with a free slot; then it is recorded skipped (reason "dispatch timeout: ...") without running.',
+    },
   } as const;
 }
 
@@ -157,6 +173,7 @@ export function createJobSchema(maxParamBytes: number) {
       routing: { ...f.routing, default: JOB_DEFAULTS.routing },
       kind: { ...f.kind, default: JOB_DEFAULTS.kind },
       maxRetries: { ...f.maxRetries, default: JOB_DEFAULTS.maxRetries },
+      dispatchTimeoutMs: { ...f.dispatchTimeoutMs, default: JOB_DEFAULTS.dispatchTimeoutMs },
       enabled: { type: 'boolean', default: JOB_DEFAULTS.enabled },
     },
   } as const;

@@ -70,6 +70,7 @@ const Job = {
     'misfire',
     'timeoutMs',
     'maxRetries',
+    'dispatchTimeoutMs',
     'status',
     'holders',
     'createdAt',
@@ -90,6 +91,10 @@ const Job = {
     misfire: { type: 'string', enum: Object.values(MisfirePolicy) },
     timeoutMs: { type: 'integer', description: '0: no timeout.' },
     maxRetries: { type: 'integer' },
+    dispatchTimeoutMs: {
+      type: 'integer',
+      description: 'How long after its instant a fire may wait for a client; then skipped.',
+    },
     status: { type: 'string', enum: Object.values(JobStatus) },
     holders: {
       type: 'array',

@@ -14,6 +14,11 @@ export interface ClientMember {
   readonly serverId: string;
   readonly handlers: readonly string[];
   readonly room: string;
+  /**
+   * Slots lost to hung handlers (running on after their signal aborted), by handler, as the
+   * client last reported them; absent or empty when none.
+   */
+  readonly hungSlots?: Readonly<Record<string, number>>;
 }
 
 /**

@@ -12,6 +12,8 @@ export interface ClientLink {
   readonly handlers: ReadonlyMap<string, number>;
   /** Total concurrent executions the client declared. */
   readonly capacity: number;
+  /** Slots the client last reported lost to hung handlers, by handler. */
+  readonly hungSlots?: ReadonlyMap<string, number>;
   /** Sends orders in one stream write. */
   send(orders: readonly DispatchOrder[]): void;
   cancel(executionId: string, attempt: number, reason: CancelReason, message: string): void;

@@ -6,7 +6,20 @@ interface Slot {
   readonly link: ClientLink;
   inFlight: number;
   readonly perHandler: Map<string, number>;
+  /** Of `perHandler`, slots this server knows are held by handlers that outlived their execution. */
+  readonly held: Map<string, number>;
+  /** Due dispatches sent that the client has not answered yet (accepted, started or refused). */
+  unanswered: number;
 }
+
+/**
+ * At most this many fires already due travel to one client unanswered. Free slots alone would
+ * let a client of large capacity be sent a whole backlog in one write: fires due next would
+ * queue behind it on the wire and in the client. With a window, whatever the backlog, a fresh
+ * fire waits behind at most this many, and the backlog rule keeps its meaning. Fires sent ahead
+ * of their instant are bounded by free slots alone.
+ */
+const DISPATCH_WINDOW = 256;
 
 /**
  * The connected clients of every group and what each has in flight. Routing reserves a slot
@@ -23,6 +36,9 @@ export class ClientPool {
       link,
       inFlight: previous?.inFlight ?? 0,
       perHandler: previous?.perHandler ?? new Map<string, number>(),
+      held: previous?.held ?? new Map<string, number>(),
+      // Answers to what the old stream carried will not come on the new one.
+      unanswered: 0,
     });
   }
 
@@ -46,6 +62,17 @@ export class ClientPool {
   /** True when some client could take a fire of the job now. */
   hasRoom(job: Job, exclude: ReadonlySet<string> = EMPTY): boolean {
     return this.#candidates(job, exclude).some((c) => c.freeSlots > 0);
+  }
+
+  /** True when some client of `groupId` could take a fire for `handler` now. */
+  hasRoomFor(groupId: string, handler: string): boolean {
+    for (const slot of this.#byClient.values()) {
+      const link = slot.link;
+      const concurrency = link.handlers.get(handler);
+      if (link.groupId !== groupId || concurrency === undefined) continue;
+      if (freeSlots(slot, handler, concurrency) > 0) return true;
+    }
+    return false;
   }
 
   /**
@@ -73,12 +100,11 @@ export class ClientPool {
       const concurrency = link.handlers.get(job.handler);
       if (link.groupId !== job.groupId || concurrency === undefined || exclude.has(link.clientId))
         continue;
-      const used = slot.perHandler.get(job.handler) ?? 0;
       candidates.push({
         clientId: link.clientId,
         inFlight: slot.inFlight,
         capacity: link.capacity,
-        freeSlots: Math.min(concurrency - used, link.capacity - slot.inFlight),
+        freeSlots: freeSlots(slot, job.handler, concurrency),
       });
     }
     return candidates;
@@ -92,6 +118,28 @@ export class ClientPool {
     slot.perHandler.set(handler, (slot.perHandler.get(handler) ?? 0) + 1);
   }
 
+  /**
+   * Marks a reserved slot as held by a handler that outlived its execution (`+1`), or no longer
+   * (`-1`): the client's own report of hung slots then counts only beyond these.
+   */
+  markHeld(clientId: string, handler: string, delta: 1 | -1): void {
+    const slot = this.#byClient.get(clientId);
+    if (slot === undefined) return;
+    slot.held.set(handler, Math.max(0, (slot.held.get(handler) ?? 0) + delta));
+  }
+
+  /** Counts a dispatch sent to the client, unanswered until {@link answered}. */
+  sent(clientId: string): void {
+    const slot = this.#byClient.get(clientId);
+    if (slot !== undefined) slot.unanswered++;
+  }
+
+  /** The client answered a dispatch (or it ended before an answer came). */
+  answered(clientId: string): void {
+    const slot = this.#byClient.get(clientId);
+    if (slot !== undefined) slot.unanswered = Math.max(0, slot.unanswered - 1);
+  }
+
   /** Frees a slot reserved by {@link reserve}. */
   release(clientId: string, handler: string): void {
     const slot = this.#byClient.get(clientId);
@@ -102,3 +150,23 @@ export class ClientPool {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+/**
+ * What a client can still take for a handler: its slots, less those reserved here, less hung
+ * slots it reports that this server does not know of (after a server restart, say, or work
+ * another server timed out): a client is never sent more than it can hold.
+ */
+function freeSlots(slot: Slot, handler: string, concurrency: number): number {
+  const used = slot.perHandler.get(handler) ?? 0;
+  const unknownHung = Math.max(
+    0,
+    (slot.link.hungSlots?.get(handler) ?? 0) - (slot.held.get(handler) ?? 0),
+  );
+  return (
+    Math.min(
+      concurrency - used,
+      slot.link.capacity - slot.inFlight,
+      DISPATCH_WINDOW - slot.unanswered,
+    ) - unknownHung
+  );
+}

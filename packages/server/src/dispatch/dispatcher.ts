@@ -1,59 +1,18 @@
-import type {
-  Clock,
-  Execution,
-  ExecutionPatch,
-  ExecutionState,
-  ExecutionStore,
-  Job,
-  Logger,
-} from '@carillon/core';
-import { ExecutionCause } from '@carillon/core';
-import type { ServerEventBus } from '../events.js';
+import type { Execution } from '@carillon/core';
 import type { CancelReason, ClientReport, DispatchOrder } from '@carillon/protocol';
+import type { Active, ReportingClient } from './active-executions.js';
+import { ActiveExecutions, isDispatchedTo } from './active-executions.js';
+import { Admission, orderOf } from './admission.js';
 import type { ClientLink } from './client-link.js';
 import { ClientPool } from './client-pool.js';
-import { ExecutionRecorder, IN_FLIGHT, describeError } from './execution-recorder.js';
+import type { DispatchParts, DispatcherOptions } from './dispatch-parts.js';
+import { ExecutionRecorder, IN_FLIGHT } from './execution-recorder.js';
 import { OverlapGuard } from './overlap-guard.js';
+import { ReportHandler } from './report-handler.js';
 import { SendQueue } from './send-queue.js';
-import { WaitingRoom } from './waiting-room.js';
 
-/** Settings of the {@link Dispatcher}. */
-export interface DispatcherOptions {
-  readonly serverId: string;
-  readonly executions: ExecutionStore;
-  /** The job of an execution, if this server holds it. */
-  readonly jobOf: (jobId: number) => Job | undefined;
-  readonly clock: Clock;
-  readonly events: ServerEventBus;
-  readonly logger: Logger;
-  /** A fire that finds no client waits this long for one, then fails. Default 10,000 ms. */
-  readonly noClientTimeoutMs?: number;
-  /** Delay before a retry after a retryable failure, doubled per attempt. Default 1,000 ms. */
-  readonly retryDelayMs?: number;
-  /**
-   * How long a client cut off from every server keeps running handlers (told to clients in
-   * the welcome); work of a vanished client waits this long before it runs again. Default 10,000 ms.
-   */
-  readonly fenceMs?: number;
-}
-
-/** Who sent a report: the client id and task group its stream authenticated. */
-export interface ReportingClient {
-  readonly clientId: string;
-  readonly groupId: string;
-}
-
-/** An execution this server has routed to a client, or is about to. */
-interface Active {
-  execution: Execution;
-  readonly job: Job;
-  readonly clientId: string;
-  cancelTimeout: (() => void) | undefined;
-  /** Set while the client's stream is gone: cancels the fence-interval wait. */
-  orphaned?: (() => void) | undefined;
-  /** The slot went with the client's old link (it counts again if the client names it). */
-  slotGone?: boolean;
-}
+export type { DispatcherOptions } from './dispatch-parts.js';
+export type { ReportingClient } from './active-executions.js';
 
 /**
  * Hands claimed fires to clients and records what becomes of them. A fire is routed (a client
@@ -63,22 +22,46 @@ interface Active {
  * the fence interval, as a running one would.)
  * Every change is a compare-and-set fenced by owner and attempt: a report about an older attempt,
  * or an execution that another server has adopted, changes nothing.
+ *
+ * The parts: {@link Admission} (overlap policy, routing, the waiting room and its backlog rule),
+ * {@link ActiveExecutions} (the life of a routed execution and the slots it holds),
+ * {@link ReportHandler} (the client's reports); this class joins them to the clients' streams.
  */
 export class Dispatcher {
-  readonly #o: Required<DispatcherOptions>;
-  readonly #pool = new ClientPool();
-  readonly #guard = new OverlapGuard();
-  readonly #active = new Map<string, Active>();
-  readonly #waiting = new WaitingRoom();
-  readonly #sends: SendQueue;
-  readonly #recorder: ExecutionRecorder;
-  #sweepTimer: NodeJS.Timeout | undefined;
+  readonly #p: DispatchParts;
+  readonly #active: ActiveExecutions;
+  readonly #admission: Admission;
+  readonly #reports: ReportHandler;
   #suspended: Execution[] | undefined;
 
   constructor(options: DispatcherOptions) {
-    this.#o = { noClientTimeoutMs: 10_000, retryDelayMs: 1_000, fenceMs: 10_000, ...options };
-    this.#recorder = new ExecutionRecorder(options.serverId, options.executions, options.logger);
-    this.#sends = new SendQueue((link, orders) => this.#deliver(link, orders));
+    const o = { retryDelayMs: 1_000, fenceMs: 10_000, ...options };
+    this.#p = {
+      o,
+      pool: new ClientPool(),
+      guard: new OverlapGuard(),
+      sends: new SendQueue((link, orders) => this.#deliver(link, orders)),
+      recorder: new ExecutionRecorder(options.serverId, options.executions, options.logger),
+    };
+    this.#active = new ActiveExecutions(this.#p, (job, queued) => {
+      if (queued !== undefined)
+        void this.#admission.route(
+          queued,
+          job,
+          new Set(),
+          queued.scheduledAt + job.dispatchTimeoutMs,
+        );
+      this.#admission.placeWaiting(job.groupId, job.handler);
+    });
+    this.#admission = new Admission(this.#p, this.#active);
+    this.#admission.onTimeout = (active) => void this.#timeOut(active);
+    this.#admission.onCancelPrevious = (previous, by) =>
+      this.cancel(
+        previous,
+        'overlap',
+        `replaced by execution ${by.id} (overlap policy cancel_previous)`,
+      );
+    this.#reports = new ReportHandler(this.#p, this.#active, this.#admission);
   }
 
   /** Executions routed or running on clients of this server. */
@@ -88,12 +71,12 @@ export class Dispatcher {
 
   /** Fires waiting for a client. */
   get waitingForClient(): number {
-    return this.#waiting.size;
+    return this.#admission.waiting.size;
   }
 
   /** True when this server routed the execution and awaits its outcome. */
   isActive(executionId: string): boolean {
-    return this.#active.has(executionId);
+    return this.#active.get(executionId) !== undefined;
   }
 
   /**
@@ -102,75 +85,43 @@ export class Dispatcher {
    * What this server routed to the client and the client does not name is sent to it again.
    */
   async reattach(
-    { clientId, groupId }: ReportingClient,
+    client: ReportingClient,
     running: ReadonlyArray<{ executionId: string; attempt: number }>,
   ): Promise<void> {
-    this.#resendUnnamed({ clientId, groupId }, running);
+    const { o, pool } = this.#p;
+    const { clientId, groupId } = client;
+    this.#resendUnnamed(client, running);
     for (const ref of running) {
+      if (this.#active.reattachHeld(client, ref.executionId, ref.attempt)) continue;
       const known = this.#active.get(ref.executionId);
       if (known !== undefined) {
         if (
-          known.clientId === clientId &&
-          known.job.groupId === groupId &&
+          isDispatchedTo(known, client) &&
           known.execution.attempt === ref.attempt &&
           known.orphaned !== undefined
         ) {
           known.orphaned();
           known.orphaned = undefined;
           known.slotGone = false;
-          this.#pool.reserveOn(clientId, known.job.handler);
+          pool.reserveOn(clientId, known.job.handler);
         }
         continue;
       }
-      const stored = await this.#o.executions.get(ref.executionId);
-      const job = stored === undefined ? undefined : this.#o.jobOf(stored.jobId);
-      if (stored === undefined || job === undefined || stored.ownerServerId !== this.#o.serverId)
+      const stored = await o.executions.get(ref.executionId);
+      const job = stored === undefined ? undefined : o.jobOf(stored.jobId);
+      if (stored === undefined || job === undefined || stored.ownerServerId !== o.serverId)
         continue;
       // Only what was dispatched to this very client: a hello cannot adopt others' work.
       if (stored.clientId !== clientId || stored.groupId !== groupId) continue;
       if (
         stored.attempt !== ref.attempt ||
         !IN_FLIGHT.includes(stored.state) ||
-        this.#pool.get(clientId) === undefined
+        pool.get(clientId) === undefined
       )
         continue;
-      this.#pool.reserveOn(clientId, job.handler);
-      this.#guard.begin(job.id, stored.id);
-      this.#active.set(stored.id, { execution: stored, job, clientId, cancelTimeout: undefined });
+      pool.reserveOn(clientId, job.handler);
+      this.#active.begin(stored, job, clientId);
     }
-  }
-
-  /**
-   * Orders written to a stream that broke may never have left this process (a server frozen
-   * past the client's keepalive, say); the client's hello then does not name them, nor those it
-   * finished meanwhile. Sent again at the same attempt, each ends with its real outcome: a
-   * client runs an order it never got, and answers one it has finished with its Result, not a
-   * second run. Waiting out the fence interval instead would fail them as lost.
-   */
-  #resendUnnamed(
-    client: ReportingClient,
-    running: ReadonlyArray<{ executionId: string; attempt: number }>,
-  ): void {
-    const link = this.#pool.get(client.clientId);
-    if (link === undefined) return;
-    const named = new Set(running.map((ref) => ref.executionId));
-    const now = this.#o.clock.now();
-    const orders: DispatchOrder[] = [];
-    for (const active of this.#active.values()) {
-      const id = active.execution.id;
-      // Orders still queued go out on this link anyway.
-      if (!isDispatchedTo(active, client) || named.has(id) || this.#sends.has(id)) continue;
-      if (active.orphaned !== undefined) {
-        active.orphaned();
-        active.orphaned = undefined;
-        active.slotGone = false;
-        this.#pool.reserveOn(client.clientId, active.job.handler);
-      }
-      const order = orderOf(active.execution, active.job);
-      const startAt = Math.max(active.execution.scheduledAt, now);
-      orders.push(startAt > now ? { ...order, startAt } : order);
-    }
-    if (orders.length > 0) link.send(orders);
   }
 
   /** Takes claimed executions owned by this server and routes them (held while suspended). */
@@ -179,7 +130,7 @@ export class Dispatcher {
       this.#suspended.push(...executions);
       return;
     }
-    for (const execution of executions) void this.#admit(execution, new Set());
+    for (const execution of executions) void this.#admission.admit(execution);
   }
 
   /**
@@ -199,21 +150,28 @@ export class Dispatcher {
 
   /** A client connected: fires that waited for one are routed again. */
   attach(link: ClientLink): void {
-    this.#pool.add(link);
-    this.#o.events.emit('client:connected', { clientId: link.clientId, groupId: link.groupId });
-    for (const handler of link.handlers.keys()) this.#retryWaiting(link.groupId, handler);
+    this.#p.pool.add(link);
+    this.#p.o.events.emit('client:connected', { clientId: link.clientId, groupId: link.groupId });
+    for (const handler of link.handlers.keys()) this.#admission.placeWaiting(link.groupId, handler);
+  }
+
+  /** A client reported a different count of hung slots: fires may fit on it again. */
+  hungSlotsChanged(link: ClientLink): void {
+    for (const handler of link.handlers.keys()) this.#admission.placeWaiting(link.groupId, handler);
   }
 
   /** A client's stream ended: what it had is dispatched again or fails, per the job's retries. */
   detach(clientId: string, why: string): void {
-    const link = this.#pool.remove(clientId);
+    const { o, pool, sends } = this.#p;
+    const link = pool.remove(clientId);
     if (link === undefined) return;
-    this.#o.events.emit('client:disconnected', { clientId, groupId: link.groupId });
+    o.events.emit('client:disconnected', { clientId, groupId: link.groupId });
+    this.#active.clientGone(clientId);
     const reason = `client ${clientId} ${why}`;
     for (const active of [...this.#active.values()]) {
       if (active.clientId !== clientId) continue;
-      if (this.#sends.drop(active.execution.id)) {
-        void this.#redispatchOrFail(active, reason, false);
+      if (sends.drop(active.execution.id)) {
+        void this.#admission.redispatchOrFail(active, reason, false);
         continue;
       }
       // A dropped stream is not a dead client: it may be reconnecting, its handler still
@@ -221,38 +179,38 @@ export class Dispatcher {
       // handlers, is the work dispatched again or failed; a client back in time names it in
       // its hello and keeps it.
       active.slotGone = true;
-      active.orphaned = this.#o.clock.after(this.#o.fenceMs, () => {
+      active.orphaned = o.clock.after(o.fenceMs, () => {
         active.orphaned = undefined;
         if (this.#active.get(active.execution.id) === active)
-          void this.#redispatchOrFail(active, reason, true);
+          void this.#admission.redispatchOrFail(active, reason, true);
       });
     }
   }
 
   /**
    * Cancels executions: tells their clients to stop those in flight and records them as
-   * cancelled, including fires not yet sent or still waiting for a client.
+   * cancelled, including fires not yet sent or still waiting for a client. A client's slot stays
+   * taken until its handler returns.
    */
   cancel(
     executions: readonly Execution[],
     reason: CancelReason = 'requested',
     message = 'cancelled by a user',
   ): void {
+    const { o, pool, sends } = this.#p;
     for (const execution of executions) {
       const active = this.#active.get(execution.id);
       if (active !== undefined) {
-        this.#sends.drop(execution.id);
-        this.#pool
-          .get(active.clientId)
-          ?.cancel(execution.id, active.execution.attempt, reason, message);
-        void this.#finish(active, 'cancelled', { reason: message });
+        const unsent = sends.drop(execution.id);
+        pool.get(active.clientId)?.cancel(execution.id, active.execution.attempt, reason, message);
+        void this.#active.finish(active, 'cancelled', { reason: message }, !unsent);
         continue;
       }
-      this.#waiting.remove(execution.id);
+      this.#admission.waiting.remove(execution.id);
       if (execution.state === 'claimed') {
-        void this.#cas(execution, ['claimed'], 'cancelled', {
+        void this.#active.cas(execution, ['claimed'], 'cancelled', {
           reason: message,
-          finishedAt: this.#o.clock.now(),
+          finishedAt: o.clock.now(),
         });
       }
     }
@@ -262,171 +220,50 @@ export class Dispatcher {
    * Handles a report from a client. Reports about attempts this server does not run are dropped.
    * False when the report was refused: its execution was not dispatched to this client.
    */
-  async report(client: ReportingClient, report: ClientReport): Promise<boolean> {
-    const active = this.#active.get(report.executionId);
-    // Another group's execution, or this attempt given to another client: refused. An older
-    // attempt of this group's execution is only stale (its client was replaced) and dropped.
-    if (
-      active !== undefined &&
-      !isDispatchedTo(active, client) &&
-      (active.job.groupId !== client.groupId || active.execution.attempt === report.attempt)
-    )
-      return false;
-    if (active === undefined || active.execution.attempt !== report.attempt) {
-      if (report.kind === 'result') return this.#recorder.lateResult(client, report);
-      return true;
-    }
-    await this.#apply(active, client.clientId, report);
-    return true;
-  }
-
-  async #apply(active: Active, clientId: string, report: ClientReport): Promise<void> {
-    switch (report.kind) {
-      case 'accepted':
-        return;
-      case 'refused':
-        this.#sends.drop(report.executionId);
-        await this.#reroute(
-          active,
-          `refused by client ${clientId}: ${report.reason} ${report.message}`.trim(),
-          true,
-        );
-        return;
-      case 'started': {
-        const ok = await this.#move(active, ['dispatched'], 'running', { startedAt: report.at });
-        if (ok)
-          this.#o.events.emit('execution:started', {
-            executionId: report.executionId,
-            clientId,
-            at: report.at,
-          });
-        return;
-      }
-      case 'log':
-        this.#recorder.log({
-          executionId: report.executionId,
-          at: report.at,
-          level: report.level,
-          message: report.message,
-        });
-        return;
-      case 'progress':
-        if (report.fraction !== null)
-          await this.#move(active, ['running'], 'running', { progress: report.fraction });
-        return;
-      case 'result': {
-        // Its logs land before its final state, so a finished execution shows every line.
-        await this.#recorder.flushLogsOf(report.executionId);
-        const failed = report.outcome === 'failed';
-        const reason = describeError(report);
-        if (
-          failed &&
-          report.error?.retryable !== false &&
-          active.execution.attempt <= active.job.maxRetries
-        ) {
-          await this.#retryLater(active, reason ?? 'failed');
-          return;
-        }
-        await this.#finish(active, report.outcome, {
-          result: report.result,
-          reason,
-          finishedAt: report.at,
-        });
-        return;
-      }
-    }
+  report(client: ReportingClient, report: ClientReport): Promise<boolean> {
+    return this.#reports.handle(client, report);
   }
 
   /** Stops routing; flushes buffered logs. */
   async stop(): Promise<void> {
-    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
-    this.#sends.stop();
-    for (const active of this.#active.values()) active.cancelTimeout?.();
-    await this.#recorder.flush();
+    this.#admission.waiting.stop();
+    this.#p.sends.stop();
+    this.#active.stop();
+    await this.#p.recorder.flush();
   }
 
-  async #admit(execution: Execution, exclude: ReadonlySet<string>): Promise<void> {
-    const job = this.#o.jobOf(execution.jobId);
-    if (job === undefined) {
-      await this.#cas(execution, ['claimed'], 'failed', {
-        reason: `job ${execution.jobId} is not held by server ${this.#o.serverId} (deleted or moved)`,
-        finishedAt: this.#o.clock.now(),
-      });
-      return;
+  /**
+   * Orders written to a stream that broke may never have left this process (a server frozen
+   * past the client's keepalive, say); the client's hello then does not name them, nor those it
+   * finished meanwhile. Sent again at the same attempt, each ends with its real outcome: a
+   * client runs an order it never got, and answers one it has finished with its Result, not a
+   * second run. Waiting out the fence interval instead would fail them as lost.
+   */
+  #resendUnnamed(
+    client: ReportingClient,
+    running: ReadonlyArray<{ executionId: string; attempt: number }>,
+  ): void {
+    const { o, pool, sends } = this.#p;
+    const link = pool.get(client.clientId);
+    if (link === undefined) return;
+    const named = new Set(running.map((ref) => ref.executionId));
+    const now = o.clock.now();
+    const orders: DispatchOrder[] = [];
+    for (const active of this.#active.values()) {
+      const id = active.execution.id;
+      // Orders still queued go out on this link anyway.
+      if (!isDispatchedTo(active, client) || named.has(id) || sends.has(id)) continue;
+      if (active.orphaned !== undefined) {
+        active.orphaned();
+        active.orphaned = undefined;
+        active.slotGone = false;
+        pool.reserveOn(client.clientId, active.job.handler);
+      }
+      const order = orderOf(active.execution, active.job);
+      const startAt = Math.max(active.execution.scheduledAt, now);
+      orders.push(startAt > now ? { ...order, startAt } : order);
     }
-    const decision = this.#guard.decide(job, execution);
-    switch (decision.action) {
-      case 'skip':
-        if (
-          await this.#cas(execution, ['claimed'], 'skipped', {
-            reason: decision.reason,
-            finishedAt: this.#o.clock.now(),
-          })
-        ) {
-          this.#o.events.emit('execution:skipped', {
-            executionId: execution.id,
-            jobId: job.id,
-            reason: decision.reason,
-          });
-        }
-        return;
-      case 'queue':
-        return;
-      case 'cancel_previous':
-        this.cancel(
-          decision.previous.flatMap((id) => this.#active.get(id)?.execution ?? []),
-          'overlap',
-          `replaced by execution ${execution.id} (overlap policy cancel_previous)`,
-        );
-        break;
-      case 'run':
-        break;
-    }
-    await this.#route(execution, job, exclude, this.#o.clock.now() + this.#o.noClientTimeoutMs);
-  }
-
-  async #route(
-    execution: Execution,
-    job: Job,
-    exclude: ReadonlySet<string>,
-    giveUpAt: number,
-  ): Promise<void> {
-    const link = this.#pool.reserve(job, exclude);
-    if (link === undefined) {
-      this.#waiting.add({ execution, job, giveUpAt, exclude });
-      this.#armSweep();
-      return;
-    }
-    this.#guard.begin(job.id, execution.id);
-    const active: Active = { execution, job, clientId: link.clientId, cancelTimeout: undefined };
-    this.#active.set(execution.id, active);
-    const now = this.#o.clock.now();
-    const startAt = Math.max(execution.scheduledAt, now);
-    if (job.timeoutMs > 0) {
-      active.cancelTimeout = this.#o.clock.after(
-        startAt - now + job.timeoutMs,
-        () => void this.#timeOut(active),
-      );
-    }
-    // Sent now, ahead of its instant, with the instant to start at: encoding, the wire and the
-    // client's decoding then happen in the lead time instead of after the instant.
-    const order = orderOf(execution, job);
-    this.#sends.add(link, startAt > now ? { ...order, startAt } : order);
-    // Recorded behind the send, so that no write sits between the instant and the client: the
-    // claim was this server's a moment ago, and a server that may have lost its standing stops
-    // dispatching altogether. Should the write still fail, the send is withdrawn or cancelled.
-    const dispatched = await this.#move(active, ['claimed'], 'dispatched', {
-      clientId: link.clientId,
-      dispatchedAt: startAt,
-    });
-    if (!dispatched && !this.#sends.drop(execution.id)) {
-      link.cancel(
-        execution.id,
-        execution.attempt,
-        'superseded',
-        'this server no longer owns the execution',
-      );
-    }
+    if (orders.length > 0) link.send(orders);
   }
 
   #deliver(link: ClientLink, orders: readonly DispatchOrder[]): void {
@@ -434,167 +271,23 @@ export class Dispatcher {
     for (const order of orders) {
       const active = this.#active.get(order.executionId);
       if (active !== undefined)
-        this.#o.events.emit('execution:dispatched', {
+        this.#p.o.events.emit('execution:dispatched', {
           execution: active.execution,
           clientId: link.clientId,
         });
     }
   }
 
+  /**
+   * The execution ran past its job's timeout: recorded `timed_out` and the client told to abort
+   * it; its slot and the overlap policy's hold stay until the client says the handler returned.
+   */
   async #timeOut(active: Active): Promise<void> {
     const reason = `timed out after ${active.job.timeoutMs} ms`;
-    this.#sends.drop(active.execution.id);
-    this.#pool
+    const unsent = this.#p.sends.drop(active.execution.id);
+    this.#p.pool
       .get(active.clientId)
       ?.cancel(active.execution.id, active.execution.attempt, 'timed_out', reason);
-    await this.#finish(active, 'timed_out', { reason });
+    await this.#active.finish(active, 'timed_out', { reason }, !unsent);
   }
-
-  /** Back to `claimed` with the next attempt, then routed again (excluding `clientId` if asked). */
-  async #reroute(
-    active: Active,
-    reason: string,
-    excludeClient: boolean,
-    cause?: ExecutionCause,
-  ): Promise<void> {
-    this.#release(active);
-    const patch: ExecutionPatch = {
-      attempt: active.execution.attempt + 1,
-      clientId: null,
-      reason,
-      ...(cause === undefined ? {} : { cause }),
-    };
-    if (!(await this.#cas(active.execution, IN_FLIGHT, 'claimed', patch, active))) return;
-    const exclude = excludeClient ? new Set([active.clientId]) : new Set<string>();
-    await this.#route(
-      active.execution,
-      active.job,
-      exclude,
-      this.#o.clock.now() + this.#o.noClientTimeoutMs,
-    );
-  }
-
-  async #redispatchOrFail(active: Active, reason: string, sent: boolean): Promise<void> {
-    // A fire that never reached the client costs no attempt of the job's retry budget.
-    if (!sent || active.execution.attempt <= active.job.maxRetries) {
-      await this.#reroute(active, reason, false, sent ? ExecutionCause.Failover : undefined);
-    } else {
-      await this.#finish(active, 'failed', { reason });
-    }
-  }
-
-  async #retryLater(active: Active, reason: string): Promise<void> {
-    const delay = this.#o.retryDelayMs * 2 ** (active.execution.attempt - 1);
-    this.#release(active);
-    const patch: ExecutionPatch = {
-      attempt: active.execution.attempt + 1,
-      clientId: null,
-      reason,
-      cause: ExecutionCause.Retry,
-    };
-    if (!(await this.#cas(active.execution, IN_FLIGHT, 'claimed', patch, active))) return;
-    this.#o.clock.after(delay, () => {
-      void this.#route(
-        active.execution,
-        active.job,
-        new Set(),
-        this.#o.clock.now() + this.#o.noClientTimeoutMs,
-      );
-    });
-  }
-
-  async #finish(active: Active, state: ExecutionState, patch: ExecutionPatch): Promise<void> {
-    this.#release(active);
-    const finished = { finishedAt: this.#o.clock.now(), ...patch };
-    if (await this.#cas(active.execution, IN_FLIGHT, state, finished, active)) {
-      this.#o.events.emit('execution:finished', { execution: active.execution });
-    }
-  }
-
-  /** Ends our hold on an active execution: slot, timers, overlap; starts a queued fire. */
-  #release(active: Active): void {
-    if (this.#active.get(active.execution.id) !== active) return;
-    this.#active.delete(active.execution.id);
-    active.cancelTimeout?.();
-    active.orphaned?.();
-    if (active.slotGone !== true) this.#pool.release(active.clientId, active.job.handler);
-    const queued = this.#guard.end(active.job.id, active.execution.id);
-    if (queued !== undefined)
-      void this.#route(
-        queued,
-        active.job,
-        new Set(),
-        this.#o.clock.now() + this.#o.noClientTimeoutMs,
-      );
-    this.#retryWaiting(active.job.groupId, active.job.handler);
-  }
-
-  async #move(
-    active: Active,
-    from: readonly ExecutionState[],
-    to: ExecutionState,
-    patch: ExecutionPatch,
-  ): Promise<boolean> {
-    const ok = await this.#cas(active.execution, from, to, patch, active);
-    if (!ok) this.#release(active);
-    return ok;
-  }
-
-  /** The fenced write; on success updates the copy in `active`. */
-  async #cas(
-    execution: Execution,
-    from: readonly ExecutionState[],
-    to: ExecutionState,
-    patch: ExecutionPatch,
-    active?: Active,
-  ): Promise<boolean> {
-    const applied = await this.#recorder.change(execution, from, to, patch);
-    if (applied && active !== undefined)
-      active.execution = { ...active.execution, ...patch, state: to };
-    return applied;
-  }
-
-  /** Places fires waiting for `handler` of `groupId`, oldest first, while clients have room. */
-  #retryWaiting(groupId: string, handler: string): void {
-    const list = this.#waiting.take(groupId, handler);
-    for (const [i, w] of list.entries()) {
-      if (!this.#pool.hasRoom(w.job, w.exclude)) {
-        this.#waiting.restore(list.slice(i));
-        return;
-      }
-      void this.#route(w.execution, w.job, w.exclude, w.giveUpAt);
-    }
-  }
-
-  #armSweep(): void {
-    // Waiting fires are placed when a client connects or a slot frees; this timer only
-    // enforces the give-up deadline.
-    this.#sweepTimer ??= setTimeout(() => {
-      this.#sweepTimer = undefined;
-      const now = this.#o.clock.now();
-      for (const w of this.#waiting.expire(now)) {
-        const reason = `no client of group ${w.job.groupId} with handler "${w.job.handler}" could take it within ${this.#o.noClientTimeoutMs} ms`;
-        void this.#cas(w.execution, ['claimed'], 'failed', { reason, finishedAt: now });
-      }
-      if (this.#waiting.size > 0) this.#armSweep();
-    }, 1_000);
-  }
-}
-
-function isDispatchedTo(active: Active, client: ReportingClient): boolean {
-  return active.clientId === client.clientId && active.job.groupId === client.groupId;
-}
-
-function orderOf(execution: Execution, job: Job): DispatchOrder {
-  return {
-    executionId: execution.id,
-    attempt: execution.attempt,
-    jobId: job.id,
-    jobName: job.name,
-    handler: job.handler,
-    param: execution.param,
-    scheduledAt: execution.scheduledAt,
-    timeoutMs: job.timeoutMs,
-    cause: execution.cause,
-  };
 }

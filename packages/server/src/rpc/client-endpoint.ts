@@ -239,7 +239,10 @@ export class ClientEndpoint {
         this.#o.logger.warn({ clientId: link.clientId }, 'second hello on a stream ignored');
         return;
       case 'heartbeat':
-        link.heartbeat(message);
+        if (link.heartbeat(message) && this.#links.get(link.clientId) === link) {
+          this.#o.dispatcher.hungSlotsChanged(link);
+          await this.#register(link);
+        }
         return;
       case 'accepted':
       case 'refused':
@@ -331,14 +334,20 @@ export class ClientEndpoint {
     });
     this.#o.dispatcher.attach(link);
     await this.#o.dispatcher.reattach(link, message.running);
+    await this.#register(link);
+    return link;
+  }
+
+  /** Publishes the client's connection, with the slots it reports lost to hung handlers. */
+  async #register(link: StreamLink): Promise<void> {
     await this.#o.coordinator.registerClient({
       clientId: link.clientId,
       groupId: link.groupId,
       serverId: this.#o.serverId,
       handlers: [...link.handlers.keys()],
       room: link.room,
+      ...(link.hungSlots.size === 0 ? {} : { hungSlots: Object.fromEntries(link.hungSlots) }),
     });
-    return link;
   }
 
   async #authenticate(

@@ -22,6 +22,8 @@ export class StreamLink implements ClientLink {
   reportedInFlight = 0;
   /** Set once a refused report or a second hello was logged: each stream logs one. */
   refusalLogged = false;
+  /** Slots the client reports lost to handlers that outlived their timeout, by handler. */
+  hungSlots: ReadonlyMap<string, number> = new Map();
   readonly #write: (message: ServerMessage) => boolean;
   readonly #end: (status?: StreamStatus) => void;
 
@@ -53,8 +55,15 @@ export class StreamLink implements ClientLink {
     this.#write({ kind: 'cancel', executionId, attempt, reason, message });
   }
 
-  heartbeat(beat: Heartbeat): void {
+  /** Takes a heartbeat in; true when its count of hung slots changed. */
+  heartbeat(beat: Heartbeat): boolean {
     this.reportedInFlight = beat.inFlight;
+    const hung = new Map(beat.handlers.filter((h) => h.hung > 0).map((h) => [h.name, h.hung]));
+    const changed =
+      hung.size !== this.hungSlots.size ||
+      [...hung].some(([name, count]) => this.hungSlots.get(name) !== count);
+    this.hungSlots = hung;
+    return changed;
   }
 
   /** Ends the stream, with `status` (default OK) telling the client why. */

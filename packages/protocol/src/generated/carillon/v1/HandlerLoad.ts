@@ -13,6 +13,12 @@ export interface HandlerLoad {
    * Its executions accepted and not yet finished. At least 0.
    */
   'inFlight'?: (number);
+  /**
+   * Of those, executions whose handler has not returned well after its signal aborted (timed
+   * out or cancelled, plus a grace): their slots are lost to the handler until it returns.
+   * At least 0, at most in_flight. Absent (0) from older clients.
+   */
+  'hung'?: (number);
 }
 
 /**
@@ -27,4 +33,10 @@ export interface HandlerLoad__Output {
    * Its executions accepted and not yet finished. At least 0.
    */
   'inFlight': (number);
+  /**
+   * Of those, executions whose handler has not returned well after its signal aborted (timed
+   * out or cancelled, plus a grace): their slots are lost to the handler until it returns.
+   * At least 0, at most in_flight. Absent (0) from older clients.
+   */
+  'hung': (number);
 }

@@ -1,0 +1,239 @@
+import type { Execution, ExecutionPatch, Job } from '@carillon/core';
+import { ExecutionCause } from '@carillon/core';
+import type { DispatchOrder } from '@carillon/protocol';
+import type { Active, ActiveExecutions } from './active-executions.js';
+import type { ClientLink } from './client-link.js';
+import type { DispatchParts } from './dispatch-parts.js';
+import { IN_FLIGHT } from './execution-recorder.js';
+import { WaitingRoom } from './waiting-room.js';
+import type { Waiting } from './waiting-room.js';
+
+const NO_ONE: ReadonlySet<string> = new Set();
+
+/**
+ * Admission and routing: applies the overlap policy to a claimed fire, picks a client with a
+ * free slot and sends the fire, or puts it in the waiting room, which hands fires out by the
+ * backlog rule as slots free and records those that waited past their job's dispatch timeout.
+ * A client is only ever sent what it has free slots for.
+ */
+export class Admission {
+  readonly #p: DispatchParts;
+  readonly #active: ActiveExecutions;
+  readonly waiting: WaitingRoom;
+
+  constructor(parts: DispatchParts, active: ActiveExecutions) {
+    this.#p = parts;
+    this.#active = active;
+    this.waiting = new WaitingRoom(parts.o.clock, (expired) => this.#expired(expired));
+  }
+
+  /** Routes a claimed execution, after the job's overlap policy. */
+  async admit(execution: Execution): Promise<void> {
+    const { o, guard } = this.#p;
+    const job = o.jobOf(execution.jobId);
+    if (job === undefined) {
+      await this.#active.cas(execution, ['claimed'], 'failed', {
+        reason: `job ${execution.jobId} is not held by server ${o.serverId} (deleted or moved)`,
+        finishedAt: o.clock.now(),
+      });
+      return;
+    }
+    const decision = guard.decide(job, execution);
+    switch (decision.action) {
+      case 'skip':
+        if (
+          await this.#active.cas(execution, ['claimed'], 'skipped', {
+            reason: decision.reason,
+            finishedAt: o.clock.now(),
+          })
+        ) {
+          o.events.emit('execution:skipped', {
+            executionId: execution.id,
+            jobId: job.id,
+            reason: decision.reason,
+          });
+        }
+        return;
+      case 'queue':
+        return;
+      case 'cancel_previous':
+        this.onCancelPrevious(
+          decision.previous.flatMap((id) => this.#active.get(id)?.execution ?? []),
+          execution,
+        );
+        break;
+      case 'run':
+        break;
+    }
+    // The dispatch timeout counts from the instant: a fire claimed ahead waits no longer for it.
+    await this.route(execution, job, NO_ONE, execution.scheduledAt + job.dispatchTimeoutMs);
+  }
+
+  /** Set by the dispatcher: cancels the executions an overlap policy replaces. */
+  onCancelPrevious: (previous: readonly Execution[], by: Execution) => void = () => undefined;
+
+  /** Sends the fire to a client with a free slot, or has it wait for one until `giveUpAt`. */
+  async route(
+    execution: Execution,
+    job: Job,
+    exclude: ReadonlySet<string>,
+    giveUpAt: number,
+  ): Promise<void> {
+    const { o, pool } = this.#p;
+    // With fires already waiting for this handler, this one joins them and the backlog rule
+    // decides which goes first.
+    if (this.waiting.holds(job.groupId, job.handler)) {
+      this.waiting.add({ execution, job, giveUpAt, exclude });
+      this.placeWaiting(job.groupId, job.handler);
+      return;
+    }
+    const link = pool.reserve(job, exclude);
+    if (link === undefined) {
+      this.waiting.add({ execution, job, giveUpAt, exclude });
+      return;
+    }
+    await this.#send(link, execution, job, o.clock.now());
+  }
+
+  /** Back to `claimed` with the next attempt, then routed again (excluding `clientId` if asked). */
+  async reroute(
+    active: Active,
+    reason: string,
+    excludeClient: boolean,
+    cause?: ExecutionCause,
+  ): Promise<void> {
+    const { o } = this.#p;
+    this.#active.release(active);
+    const patch: ExecutionPatch = {
+      attempt: active.execution.attempt + 1,
+      clientId: null,
+      reason,
+      ...(cause === undefined ? {} : { cause }),
+    };
+    if (!(await this.#active.cas(active.execution, IN_FLIGHT, 'claimed', patch, active))) return;
+    const exclude = excludeClient ? new Set([active.clientId]) : NO_ONE;
+    await this.route(
+      active.execution,
+      active.job,
+      exclude,
+      o.clock.now() + active.job.dispatchTimeoutMs,
+    );
+  }
+
+  /** Dispatched again, or failed when it reached the client and its retries are spent. */
+  async redispatchOrFail(active: Active, reason: string, sent: boolean): Promise<void> {
+    // A fire that never reached the client costs no attempt of the job's retry budget.
+    if (!sent || active.execution.attempt <= active.job.maxRetries) {
+      await this.reroute(active, reason, false, sent ? ExecutionCause.Failover : undefined);
+    } else {
+      await this.#active.finish(active, 'failed', { reason });
+    }
+  }
+
+  /** A retryable failure: the next attempt after a delay doubled per attempt. */
+  async retryLater(active: Active, reason: string): Promise<void> {
+    const { o } = this.#p;
+    const delay = o.retryDelayMs * 2 ** (active.execution.attempt - 1);
+    this.#active.release(active);
+    const patch: ExecutionPatch = {
+      attempt: active.execution.attempt + 1,
+      clientId: null,
+      reason,
+      cause: ExecutionCause.Retry,
+    };
+    if (!(await this.#active.cas(active.execution, IN_FLIGHT, 'claimed', patch, active))) return;
+    // A length of time, not an instant: a clock stepped back must not stretch the delay.
+    o.clock.after(delay, () => {
+      const at = o.clock.now();
+      void this.route(active.execution, active.job, NO_ONE, at + active.job.dispatchTimeoutMs);
+    });
+  }
+
+  /** Places fires waiting for `handler` of `groupId` by the backlog rule, while clients have room. */
+  placeWaiting(groupId: string, handler: string): void {
+    const { pool, o } = this.#p;
+    for (;;) {
+      // Without this, a full client would cost a walk over the whole backlog per claim.
+      if (!pool.hasRoomFor(groupId, handler)) return;
+      let link: ClientLink | undefined;
+      const next = this.waiting.next(groupId, handler, (w) => {
+        link = pool.reserve(w.job, w.exclude);
+        return link !== undefined;
+      });
+      if (next === undefined || link === undefined) return;
+      void this.#send(link, next.execution, next.job, o.clock.now());
+    }
+  }
+
+  async #send(link: ClientLink, execution: Execution, job: Job, now: number): Promise<void> {
+    const { o, sends } = this.#p;
+    const active = this.#active.begin(execution, job, link.clientId);
+    const startAt = Math.max(execution.scheduledAt, now);
+    if (job.timeoutMs > 0) {
+      active.cancelTimeout = o.clock.after(startAt - now + job.timeoutMs, () =>
+        this.onTimeout(active),
+      );
+    }
+    // Sent now, ahead of its instant, with the instant to start at: encoding, the wire and the
+    // client's decoding then happen in the lead time instead of after the instant.
+    const order = orderOf(execution, job);
+    sends.add(link, startAt > now ? { ...order, startAt } : order);
+    if (startAt <= now) {
+      // Only fires already due count against the window: a fire sent ahead waits in the
+      // client for its instant and delays no other.
+      active.unanswered = true;
+      this.#p.pool.sent(link.clientId);
+    }
+    // Recorded behind the send, so that no write sits between the instant and the client: the
+    // claim was this server's a moment ago, and a server that may have lost its standing stops
+    // dispatching altogether. Should the write still fail, the send is withdrawn or cancelled.
+    const dispatched = await this.#active.move(active, ['claimed'], 'dispatched', {
+      clientId: link.clientId,
+      dispatchedAt: startAt,
+    });
+    if (!dispatched && !sends.drop(execution.id)) {
+      link.cancel(
+        execution.id,
+        execution.attempt,
+        'superseded',
+        'this server no longer owns the execution',
+      );
+    }
+  }
+
+  /** Set by the dispatcher: an execution ran past its job's timeout. */
+  onTimeout: (active: Active) => void = () => undefined;
+
+  #expired(expired: readonly Waiting[]): void {
+    const { o } = this.#p;
+    const now = o.clock.now();
+    for (const w of expired) {
+      const reason = `dispatch timeout: no client of group ${w.job.groupId} with handler "${w.job.handler}" had a free slot within ${w.job.dispatchTimeoutMs} ms of its instant`;
+      void this.#active
+        .cas(w.execution, ['claimed'], 'skipped', { reason, finishedAt: now })
+        .then((ok) => {
+          if (ok)
+            o.events.emit('execution:skipped', {
+              executionId: w.execution.id,
+              jobId: w.job.id,
+              reason,
+            });
+        });
+    }
+  }
+}
+
+/** The dispatch message of an execution. */
+export function orderOf(execution: Execution, job: Job): DispatchOrder {
+  return {
+    executionId: execution.id,
+    attempt: execution.attempt,
+    jobId: job.id,
+    jobName: job.name,
+    handler: job.handler,
+    param: execution.param,
+    scheduledAt: execution.scheduledAt,
+    timeoutMs: job.timeoutMs,
+    cause: execution.cause,
+  };
+}

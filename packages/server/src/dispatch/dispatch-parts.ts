@@ -1,0 +1,33 @@
+import type { Clock, ExecutionStore, Job, Logger } from '@carillon/core';
+import type { ServerEventBus } from '../events.js';
+import type { ClientPool } from './client-pool.js';
+import type { ExecutionRecorder } from './execution-recorder.js';
+import type { OverlapGuard } from './overlap-guard.js';
+import type { SendQueue } from './send-queue.js';
+
+/** Settings of the {@link Dispatcher}. */
+export interface DispatcherOptions {
+  readonly serverId: string;
+  readonly executions: ExecutionStore;
+  /** The job of an execution, if this server holds it. */
+  readonly jobOf: (jobId: number) => Job | undefined;
+  readonly clock: Clock;
+  readonly events: ServerEventBus;
+  readonly logger: Logger;
+  /** Delay before a retry after a retryable failure, doubled per attempt. Default 1,000 ms. */
+  readonly retryDelayMs?: number;
+  /**
+   * How long a client cut off from every server keeps running handlers (told to clients in
+   * the welcome); work of a vanished client waits this long before it runs again. Default 10,000 ms.
+   */
+  readonly fenceMs?: number;
+}
+
+/** The state the parts of the dispatcher share; each part owns its own piece of it. */
+export interface DispatchParts {
+  readonly o: Required<DispatcherOptions>;
+  readonly pool: ClientPool;
+  readonly guard: OverlapGuard;
+  readonly sends: SendQueue;
+  readonly recorder: ExecutionRecorder;
+}

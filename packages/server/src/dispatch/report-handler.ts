@@ -1,0 +1,111 @@
+import type { ClientReport } from '@carillon/protocol';
+import type { Active, ActiveExecutions, ReportingClient } from './active-executions.js';
+import { isDispatchedTo } from './active-executions.js';
+import type { Admission } from './admission.js';
+import type { DispatchParts } from './dispatch-parts.js';
+import { describeError } from './execution-recorder.js';
+
+/**
+ * What the server does with a client's reports about the executions it was sent. Reports about
+ * attempts this server does not run are dropped, except a Result, which may free a slot held by
+ * a handler that outlived its execution, or finish an execution this server owned before a
+ * restart.
+ */
+export class ReportHandler {
+  readonly #p: DispatchParts;
+  readonly #active: ActiveExecutions;
+  readonly #admission: Admission;
+
+  constructor(parts: DispatchParts, active: ActiveExecutions, admission: Admission) {
+    this.#p = parts;
+    this.#active = active;
+    this.#admission = admission;
+  }
+
+  /** False when the report was refused: its execution was not dispatched to this client. */
+  async handle(client: ReportingClient, report: ClientReport): Promise<boolean> {
+    const { recorder } = this.#p;
+    const active = this.#active.get(report.executionId);
+    // Another group's execution, or this attempt given to another client: refused. An older
+    // attempt of this group's execution is only stale (its client was replaced) and dropped.
+    if (
+      active !== undefined &&
+      !isDispatchedTo(active, client) &&
+      (active.job.groupId !== client.groupId || active.execution.attempt === report.attempt)
+    )
+      return false;
+    if (active === undefined || active.execution.attempt !== report.attempt) {
+      if (report.kind !== 'result') return true;
+      if (this.#active.handlerReturned(client, report.executionId, report.attempt)) return true;
+      return recorder.lateResult(client, report);
+    }
+    await this.#apply(active, client.clientId, report);
+    return true;
+  }
+
+  async #apply(active: Active, clientId: string, report: ClientReport): Promise<void> {
+    const { o, recorder, sends } = this.#p;
+    // The first answer to a dispatch opens the client's window for the next one.
+    if (this.#active.answered(active))
+      this.#admission.placeWaiting(active.job.groupId, active.job.handler);
+    switch (report.kind) {
+      case 'accepted':
+        return;
+      case 'refused':
+        sends.drop(report.executionId);
+        await this.#admission.reroute(
+          active,
+          `refused by client ${clientId}: ${report.reason} ${report.message}`.trim(),
+          true,
+        );
+        return;
+      case 'started':
+        // Not awaited: the write goes into the next batch, and the Result that may follow at
+        // once must not wait for it. A slot held until the database answers is capacity lost
+        // to the database's latency, and under a backlog that is what made the backlog grow.
+        void this.#active
+          .move(active, ['dispatched'], 'running', { startedAt: report.at })
+          .then((ok) => {
+            if (ok)
+              o.events.emit('execution:started', {
+                executionId: report.executionId,
+                clientId,
+                at: report.at,
+              });
+          });
+        return;
+      case 'log':
+        recorder.log({
+          executionId: report.executionId,
+          at: report.at,
+          level: report.level,
+          message: report.message,
+        });
+        return;
+      case 'progress':
+        if (report.fraction !== null)
+          await this.#active.move(active, ['running'], 'running', { progress: report.fraction });
+        return;
+      case 'result': {
+        // Its logs land before its final state, so a finished execution shows every line.
+        await recorder.flushLogsOf(report.executionId);
+        const failed = report.outcome === 'failed';
+        const reason = describeError(report);
+        if (
+          failed &&
+          report.error?.retryable !== false &&
+          active.execution.attempt <= active.job.maxRetries
+        ) {
+          await this.#admission.retryLater(active, reason ?? 'failed');
+          return;
+        }
+        await this.#active.finish(active, report.outcome, {
+          result: report.result,
+          reason,
+          finishedAt: report.at,
+        });
+        return;
+      }
+    }
+  }
+}
