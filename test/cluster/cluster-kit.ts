@@ -50,6 +50,8 @@ export interface ClusterOptions {
   readonly zkNodes?: 1 | 3;
   /** Asked of ZooKeeper. Default 4,000 ms. */
   readonly sessionTimeoutMs?: number;
+  /** More settings for every server, e.g. `CARILLON_FENCE_MS`. */
+  readonly serverEnv?: Readonly<Record<string, string>>;
 }
 
 /** Starts ZooKeeper, a database, `servers` servers (rooms r1, r2, ...) and a console. */
@@ -75,6 +77,7 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
     const port = await freePort();
     const process = startCarillonProcess(['server'], {
       ...common,
+      ...options.serverEnv,
       CARILLON_SERVER_ID: `s${i}`,
       CARILLON_ROOM: `r${i}`,
       CARILLON_RPC_PORT: String(port),

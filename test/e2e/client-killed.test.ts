@@ -30,6 +30,7 @@ describe('a client killed with SIGKILL mid-run', () => {
         trigger: { type: 'api' },
         handler: 'sleep',
         param: '30000',
+        onClientLost: 'fail',
       });
       const { id: cronJob } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
         groupId: group.groupId,

@@ -21,6 +21,8 @@ export {
 } from './execution.js';
 export type { Execution, ExecutionLog } from './execution.js';
 export {
+  CLIENT_LOST_MAX_ATTEMPTS,
+  ClientLostPolicy,
   DEFAULT_DISPATCH_TIMEOUT_MS,
   JOB_LIMITS,
   JobKind,

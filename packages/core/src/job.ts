@@ -43,6 +43,21 @@ export const RoutingStrategy = {
 export type RoutingStrategy = (typeof RoutingStrategy)[keyof typeof RoutingStrategy];
 
 /** Job lifecycle: enabled ⇄ disabled, either → deleted (final). */
+/** What becomes of an execution whose client died (or was cut off past the fence) mid-run. */
+export const ClientLostPolicy = {
+  /**
+   * Dispatched again to another client, same execution id, next attempt, up to
+   * {@link CLIENT_LOST_MAX_ATTEMPTS} attempts in all; then failed.
+   */
+  Retry: 'retry',
+  /** Recorded failed (the job's own retries do not apply). */
+  Fail: 'fail',
+} as const;
+export type ClientLostPolicy = (typeof ClientLostPolicy)[keyof typeof ClientLostPolicy];
+
+/** Attempts an execution may have in all under `onClientLost: retry`. */
+export const CLIENT_LOST_MAX_ATTEMPTS = 3;
+
 export const JobStatus = { Enabled: 'enabled', Disabled: 'disabled', Deleted: 'deleted' } as const;
 export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
 
@@ -91,6 +106,8 @@ export interface JobSpec {
    * {@link DEFAULT_DISPATCH_TIMEOUT_MS}.
    */
   readonly dispatchTimeoutMs?: number;
+  /** When its client dies mid-run. Default `retry`. */
+  readonly onClientLost?: ClientLostPolicy;
 }
 
 /** A job as stored. */
@@ -104,6 +121,7 @@ export interface Job extends JobSpec {
   /** Bumped on every change, so that holders can tell a stale copy. */
   readonly version: number;
   readonly dispatchTimeoutMs: number;
+  readonly onClientLost: ClientLostPolicy;
 }
 
 /**

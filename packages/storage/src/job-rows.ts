@@ -4,6 +4,7 @@ import {
   JOB_LIMITS,
   JobKind,
   JobStatus,
+  ClientLostPolicy,
   MisfirePolicy,
   OverlapPolicy,
   RoutingStrategy,
@@ -40,6 +41,7 @@ export type JobSpecColumns = Pick<
   | 'timeout_ms'
   | 'max_retries'
   | 'dispatch_timeout_ms'
+  | 'on_client_lost'
 >;
 
 /**
@@ -79,6 +81,11 @@ export function specColumns(spec: JobSpec): JobSpecColumns {
       spec.dispatchTimeoutMs ?? DEFAULT_DISPATCH_TIMEOUT_MS,
       JOB_LIMITS.dispatchTimeoutMsMin,
       JOB_LIMITS.dispatchTimeoutMsMax,
+    ),
+    on_client_lost: checkOneOf(
+      'onClientLost',
+      spec.onClientLost ?? ClientLostPolicy.Retry,
+      Object.values(ClientLostPolicy),
     ),
   };
 }
@@ -120,6 +127,7 @@ export function toJob(row: Selectable<JobsTable>, holders: readonly string[]): J
     timeoutMs: toInt(row.timeout_ms),
     maxRetries: toInt(row.max_retries),
     dispatchTimeoutMs: toInt(row.dispatch_timeout_ms),
+    onClientLost: row.on_client_lost as ClientLostPolicy,
     status: row.status as JobStatus,
     holders,
     createdAt: toInt(row.created_at),

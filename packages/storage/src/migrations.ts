@@ -368,6 +368,21 @@ function dispatchTimeout(profile: DatabaseProfile): Migration {
   };
 }
 
+function onClientLost(profile: DatabaseProfile): Migration {
+  return {
+    async up(db) {
+      try {
+        await db.schema
+          .alterTable('jobs')
+          .addColumn('on_client_lost', 'varchar(16)', (c) => c.notNull().defaultTo('retry'))
+          .execute();
+      } catch (error) {
+        if (profile.classifyError(error) !== 'exists') throw error;
+      }
+    },
+  };
+}
+
 /**
  * The migrations, in code (no files on disk), named so that they sort in order. Add new steps
  * at the end; never change one that has shipped.
@@ -381,6 +396,7 @@ export function carillonMigrations(profile: DatabaseProfile): Readonly<Record<st
     '0005_username_keys': usernameKeys(profile),
     '0006_dispatch_timeout': dispatchTimeout(profile),
     '0008_sessions': sessions(profile),
+    '0011_on_client_lost': onClientLost(profile),
   };
 }
 

@@ -59,6 +59,8 @@ export interface JobsTable {
   timeout_ms: number;
   max_retries: number;
   dispatch_timeout_ms: number;
+  /** `retry` or `fail`: what becomes of an execution whose client died mid-run. */
+  on_client_lost: Generated<string>;
   status: string;
   created_at: number;
   updated_at: number;

@@ -55,6 +55,7 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
       rpcPort: config.rpcPort,
       leadMs: config.leadMs,
       holderGraceMs: config.holderGraceMs,
+      fenceMs: config.fenceMs,
       ...(config.tls === undefined ? {} : { rpcTls: serverTls(config.tls) }),
       ...(config.rpcAdvertisedAddress === undefined
         ? {}

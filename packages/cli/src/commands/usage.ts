@@ -25,6 +25,9 @@ ${COMMON}
   CARILLON_RPC_PORT       gRPC port (default 7701)
   CARILLON_RPC_ADVERTISED_ADDRESS  the host:port clients should dial, when it differs
   CARILLON_LEAD_MS        how long before its instant a fire is claimed (default 300)
+  CARILLON_FENCE_MS       how long a client cut off from every server keeps running its
+                          handlers; a dead client's work is dispatched again after it
+                          (default 10000)
   CARILLON_HOLDER_GRACE_MS
                           how long a holder gone from the cluster keeps its jobs before the
                           leader gives them to another server (default 10000)

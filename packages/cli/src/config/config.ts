@@ -37,6 +37,8 @@ export interface ServerConfig extends CommonConfig {
   readonly leadMs: number;
   /** How long a holder gone from the membership keeps its jobs before they are re-assigned. */
   readonly holderGraceMs: number;
+  /** How long a client cut off from every server keeps running handlers (told to clients). */
+  readonly fenceMs: number;
   /** Undefined: plaintext gRPC. */
   readonly tls: ServerTlsConfig | undefined;
 }
@@ -199,6 +201,7 @@ export function readServerConfig(env: Env, args: readonly string[] = []): Server
     rpcAdvertisedAddress,
     leadMs: r.integer('CARILLON_LEAD_MS', 300, 0, 60_000),
     holderGraceMs: r.integer('CARILLON_HOLDER_GRACE_MS', 10_000, 0, 86_400_000),
+    fenceMs: r.integer('CARILLON_FENCE_MS', 10_000, 1_000, 3_600_000),
     tls: serverTls(r),
   };
   r.done();

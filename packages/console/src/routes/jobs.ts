@@ -91,7 +91,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
         tags: ['jobs'],
         summary: 'Create a job (editor)',
         description:
-          'Defaults: description "", param null, timeoutMs 0 (none), overlap allow, misfire fire_once, routing least_loaded, kind simple, maxRetries 0, dispatchTimeoutMs 60000, enabled true, trigger.timeZone UTC. Holders are chosen among the live servers of the group\'s ServerGroup.',
+          'Defaults: description "", param null, timeoutMs 0 (none), overlap allow, misfire fire_once, routing least_loaded, kind simple, maxRetries 0, dispatchTimeoutMs 60000, onClientLost retry, enabled true, trigger.timeZone UTC. Holders are chosen among the live servers of the group\'s ServerGroup.',
         body: createJobSchema(settings.maxParamBytes),
         response: { 201: ref('Job'), ...errorResponses(400, 401, 403, 404) },
       },
@@ -117,6 +117,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
         timeoutMs: body.timeoutMs ?? JOB_DEFAULTS.timeoutMs,
         maxRetries: body.maxRetries ?? JOB_DEFAULTS.maxRetries,
         dispatchTimeoutMs: body.dispatchTimeoutMs ?? JOB_DEFAULTS.dispatchTimeoutMs,
+        onClientLost: body.onClientLost ?? JOB_DEFAULTS.onClientLost,
       };
       const holders = await holdersFor(group);
       const job = await ctx.commitChange(actorOf(user), async (tx, audit) => {
@@ -237,6 +238,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
       if (fields.maxRetries !== undefined) update.maxRetries = fields.maxRetries;
       if (fields.dispatchTimeoutMs !== undefined)
         update.dispatchTimeoutMs = fields.dispatchTimeoutMs;
+      if (fields.onClientLost !== undefined) update.onClientLost = fields.onClientLost;
       const updated = await ctx.commitChange(actorOf(user), async (tx, audit) => {
         const result = await tx.jobs.update(id, expected, update, ctx.clock.now());
         if (result === undefined) {

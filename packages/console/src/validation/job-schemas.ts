@@ -1,4 +1,6 @@
 import {
+  CLIENT_LOST_MAX_ATTEMPTS,
+  ClientLostPolicy,
   DEFAULT_DISPATCH_TIMEOUT_MS,
   JOB_LIMITS,
   JobKind,
@@ -7,6 +9,7 @@ import {
   RoutingStrategy,
 } from '@carillon/core';
 import type {
+  ClientLostPolicy as ClientLostPolicyT,
   JobKind as JobKindT,
   MisfirePolicy as MisfirePolicyT,
   OverlapPolicy as OverlapPolicyT,
@@ -32,6 +35,7 @@ interface JobFieldsInput {
   readonly kind: JobKindT;
   readonly maxRetries: number;
   readonly dispatchTimeoutMs: number;
+  readonly onClientLost: ClientLostPolicyT;
 }
 
 /** The body of `POST /jobs`. */
@@ -55,6 +59,7 @@ export const JOB_DEFAULTS = {
   kind: JobKind.Simple,
   maxRetries: 0,
   dispatchTimeoutMs: DEFAULT_DISPATCH_TIMEOUT_MS,
+  onClientLost: ClientLostPolicy.Retry,
   enabled: true,
   timeZone: 'UTC',
 } as const;
@@ -144,6 +149,11 @@ function jobFields(maxParamBytes: number) {
       description:
         'How long after its instant a fire may wait for a client with a free slot; then it is recorded skipped (reason "dispatch timeout: ...") without running.',
     },
+    onClientLost: {
+      type: 'string',
+      enum: Object.values(ClientLostPolicy),
+      description: `When the client running an execution dies (or stays cut off past the fence interval): \`retry\` dispatches it again to another client, same execution id, next attempt, up to ${CLIENT_LOST_MAX_ATTEMPTS} attempts in all; \`fail\` records it failed.`,
+    },
   } as const;
 }
 
@@ -174,6 +184,7 @@ export function createJobSchema(maxParamBytes: number) {
       kind: { ...f.kind, default: JOB_DEFAULTS.kind },
       maxRetries: { ...f.maxRetries, default: JOB_DEFAULTS.maxRetries },
       dispatchTimeoutMs: { ...f.dispatchTimeoutMs, default: JOB_DEFAULTS.dispatchTimeoutMs },
+      onClientLost: { ...f.onClientLost, default: JOB_DEFAULTS.onClientLost },
       enabled: { type: 'boolean', default: JOB_DEFAULTS.enabled },
     },
   } as const;

@@ -1,4 +1,5 @@
 import {
+  ClientLostPolicy,
   EXECUTION_CAUSES,
   EXECUTION_STATES,
   GroupRole,
@@ -71,6 +72,7 @@ const Job = {
     'timeoutMs',
     'maxRetries',
     'dispatchTimeoutMs',
+    'onClientLost',
     'status',
     'holders',
     'createdAt',
@@ -95,6 +97,7 @@ const Job = {
       type: 'integer',
       description: 'How long after its instant a fire may wait for a client; then skipped.',
     },
+    onClientLost: { type: 'string', enum: Object.values(ClientLostPolicy) },
     status: { type: 'string', enum: Object.values(JobStatus) },
     holders: {
       type: 'array',

@@ -1,5 +1,5 @@
 import type { Execution, ExecutionPatch, Job } from '@carillon/core';
-import { ExecutionCause } from '@carillon/core';
+import { CLIENT_LOST_MAX_ATTEMPTS, ClientLostPolicy, ExecutionCause } from '@carillon/core';
 import type { DispatchOrder } from '@carillon/protocol';
 import type { Active, ActiveExecutions } from './active-executions.js';
 import type { ClientLink } from './client-link.js';
@@ -120,10 +120,17 @@ export class Admission {
     );
   }
 
-  /** Dispatched again, or failed when it reached the client and its retries are spent. */
+  /**
+   * Its client is gone: dispatched again (same execution id, next attempt), or failed, as the
+   * job's `onClientLost` policy says (`retry` is bounded by CLIENT_LOST_MAX_ATTEMPTS).
+   */
   async redispatchOrFail(active: Active, reason: string, sent: boolean): Promise<void> {
-    // A fire that never reached the client costs no attempt of the job's retry budget.
-    if (!sent || active.execution.attempt <= active.job.maxRetries) {
+    // A fire that never reached the client costs no attempt.
+    if (
+      !sent ||
+      (active.job.onClientLost === ClientLostPolicy.Retry &&
+        active.execution.attempt < CLIENT_LOST_MAX_ATTEMPTS)
+    ) {
       await this.reroute(active, reason, false, sent ? ExecutionCause.Failover : undefined);
     } else {
       await this.#active.finish(active, 'failed', { reason });
