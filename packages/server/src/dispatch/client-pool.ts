@@ -10,6 +10,23 @@ interface Slot {
   readonly held: Map<string, number>;
   /** Due dispatches sent that the client has not answered yet (accepted, started or refused). */
   unanswered: number;
+  /**
+   * Work the client runs for other servers of the group, from its last heartbeat (its own count
+   * less what this server had reserved on it then): with it, two servers do not both fill the
+   * client's capacity. Stale by up to a heartbeat interval, on the safe side as work ends.
+   */
+  others: number;
+  readonly othersPerHandler: Map<string, number>;
+}
+
+/** What a client's heartbeat says it runs, in all and per handler. */
+export interface ClientLoad {
+  readonly inFlight: number;
+  readonly handlers: ReadonlyArray<{
+    readonly name: string;
+    readonly inFlight: number;
+    readonly hung: number;
+  }>;
 }
 
 /**
@@ -39,7 +56,32 @@ export class ClientPool {
       held: previous?.held ?? new Map<string, number>(),
       // Answers to what the old stream carried will not come on the new one.
       unanswered: 0,
+      others: previous?.others ?? 0,
+      othersPerHandler: previous?.othersPerHandler ?? new Map<string, number>(),
     });
+  }
+
+  /**
+   * Takes in a client's heartbeat: how much it runs for other servers. Returns true when that
+   * went down somewhere (room opened for fires waiting here).
+   */
+  heard(clientId: string, load: ClientLoad): boolean {
+    const slot = this.#byClient.get(clientId);
+    if (slot === undefined) return false;
+    const others = Math.max(0, load.inFlight - slot.inFlight);
+    let freed = others < slot.others;
+    slot.others = others;
+    const before = new Map(slot.othersPerHandler);
+    slot.othersPerHandler.clear();
+    for (const h of load.handlers) {
+      // Hung slots are counted apart (see freeSlots), so they are left out here.
+      const mine = (slot.perHandler.get(h.name) ?? 0) - (slot.held.get(h.name) ?? 0);
+      const theirs = Math.max(0, h.inFlight - h.hung - mine);
+      if (theirs > 0) slot.othersPerHandler.set(h.name, theirs);
+    }
+    for (const [name, count] of before)
+      if ((slot.othersPerHandler.get(name) ?? 0) < count) freed = true;
+    return freed;
   }
 
   remove(clientId: string): ClientLink | undefined {
@@ -102,7 +144,7 @@ export class ClientPool {
         continue;
       candidates.push({
         clientId: link.clientId,
-        inFlight: slot.inFlight,
+        inFlight: slot.inFlight + slot.others,
         capacity: link.capacity,
         freeSlots: freeSlots(slot, job.handler, concurrency),
       });
@@ -157,7 +199,7 @@ const EMPTY: ReadonlySet<string> = new Set();
  * another server timed out): a client is never sent more than it can hold.
  */
 function freeSlots(slot: Slot, handler: string, concurrency: number): number {
-  const used = slot.perHandler.get(handler) ?? 0;
+  const used = (slot.perHandler.get(handler) ?? 0) + (slot.othersPerHandler.get(handler) ?? 0);
   const unknownHung = Math.max(
     0,
     (slot.link.hungSlots?.get(handler) ?? 0) - (slot.held.get(handler) ?? 0),
@@ -165,7 +207,7 @@ function freeSlots(slot: Slot, handler: string, concurrency: number): number {
   return (
     Math.min(
       concurrency - used,
-      slot.link.capacity - slot.inFlight,
+      slot.link.capacity - slot.inFlight - slot.others,
       DISPATCH_WINDOW - slot.unanswered,
     ) - unknownHung
   );

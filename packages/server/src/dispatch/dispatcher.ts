@@ -5,6 +5,7 @@ import { ActiveExecutions, isDispatchedTo } from './active-executions.js';
 import { Admission, orderOf } from './admission.js';
 import type { ClientLink } from './client-link.js';
 import { ClientPool } from './client-pool.js';
+import type { ClientLoad } from './client-pool.js';
 import type { DispatchParts, DispatcherOptions } from './dispatch-parts.js';
 import { ExecutionRecorder, IN_FLIGHT } from './execution-recorder.js';
 import { OverlapGuard } from './overlap-guard.js';
@@ -156,6 +157,14 @@ export class Dispatcher {
   }
 
   /** A client reported a different count of hung slots: fires may fit on it again. */
+  /**
+   * A client's heartbeat: what it runs for other servers counts against its capacity here, and
+   * fires waiting for room are placed again when it has some.
+   */
+  heard(link: ClientLink, load: ClientLoad, hungChanged: boolean): void {
+    if (this.#p.pool.heard(link.clientId, load) || hungChanged) this.hungSlotsChanged(link);
+  }
+
   hungSlotsChanged(link: ClientLink): void {
     for (const handler of link.handlers.keys()) this.#admission.placeWaiting(link.groupId, handler);
   }

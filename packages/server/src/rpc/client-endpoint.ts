@@ -238,12 +238,13 @@ export class ClientEndpoint {
         link.refusalLogged = true;
         this.#o.logger.warn({ clientId: link.clientId }, 'second hello on a stream ignored');
         return;
-      case 'heartbeat':
-        if (link.heartbeat(message) && this.#links.get(link.clientId) === link) {
-          this.#o.dispatcher.hungSlotsChanged(link);
-          await this.#register(link);
-        }
+      case 'heartbeat': {
+        const hungChanged = link.heartbeat(message);
+        if (this.#links.get(link.clientId) !== link) return;
+        this.#o.dispatcher.heard(link, message, hungChanged);
+        if (hungChanged) await this.#register(link);
         return;
+      }
       case 'accepted':
       case 'refused':
       case 'started':
