@@ -58,8 +58,11 @@ export function adoptOrphanRows(
   dead: string,
   next: string,
   jobIds: readonly number[] | undefined,
+  claimedIds?: readonly string[],
 ): Promise<ExecutionRow[]> {
   if (jobIds !== undefined && jobIds.length === 0) return Promise.resolve([]);
+  if (claimedIds !== undefined && claimedIds.length === 0) return Promise.resolve([]);
+  const states = claimedIds === undefined ? UNFINISHED_STATES : [ExecutionState.Claimed];
   const takeover = (on: Db) => {
     let query = on
       .updateTable('executions')
@@ -69,8 +72,9 @@ export function adoptOrphanRows(
         attempt: eb('attempt', '+', 1),
       }))
       .where('owner_server_id', '=', dead)
-      .where('state', 'in', UNFINISHED_STATES);
+      .where('state', 'in', states);
     if (jobIds !== undefined) query = query.where('job_id', 'in', jobIds);
+    if (claimedIds !== undefined) query = query.where('id', 'in', claimedIds);
     return query;
   };
   if (profile.supportsUpdateReturning) return takeover(db).returningAll().execute();
@@ -81,8 +85,9 @@ export function adoptOrphanRows(
       .selectFrom('executions')
       .select('id')
       .where('owner_server_id', '=', dead)
-      .where('state', 'in', UNFINISHED_STATES);
+      .where('state', 'in', states);
     if (jobIds !== undefined) query = query.where('job_id', 'in', jobIds);
+    if (claimedIds !== undefined) query = query.where('id', 'in', claimedIds);
     const ids = (await query.orderBy('id').forUpdate().execute()).map((r) => r.id);
     if (ids.length === 0) return [];
     await takeover(trx).where('id', 'in', ids).execute();

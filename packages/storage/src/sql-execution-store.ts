@@ -200,14 +200,18 @@ export class SqlExecutionStore implements ExecutionStore {
     deadServerId: string,
     newServerId: string,
     jobIds?: readonly number[],
+    claimedIds?: readonly string[],
   ): Promise<readonly Execution[]> {
     checkText('deadServerId', deadServerId, STORE_LIMITS.serverIdMax);
     checkText('newServerId', newServerId, STORE_LIMITS.serverIdMax);
+    claimedIds?.forEach((id) => checkUuid('claimedIds', id));
+    if (claimedIds !== undefined && claimedIds.length > IDS_PER_STATEMENT)
+      throw invalid('claimedIds', `at most ${IDS_PER_STATEMENT} at once`);
     const groups = jobIds === undefined ? [undefined] : chunk(jobIds, IDS_PER_STATEMENT);
     const adopted: Execution[] = [];
     for (const some of groups) {
       const rows = await withRetry(this.#db, this.#profile, () =>
-        adoptOrphanRows(this.#db, this.#profile, deadServerId, newServerId, some),
+        adoptOrphanRows(this.#db, this.#profile, deadServerId, newServerId, some, claimedIds),
       );
       adopted.push(...rows.map(toExecution));
     }

@@ -29,7 +29,7 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
     url = await database.create();
     stores = await openStores({ url });
     rival = await openStores({ url, migrate: false });
-    ({ jobs } = await seedJobs(stores, 10));
+    ({ jobs } = await seedJobs(stores, 12));
   });
 
   afterAll(async () => {
@@ -126,15 +126,15 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
 
   it('findFires returns the rows of exactly the fires asked for, manual fires aside', async () => {
     const at = T0 + 45_000_000;
-    const a = claimOf(job(5), at);
-    const b = claimOf(job(6), at + 1000);
-    const manual = claimOf(job(5), at + 1000, ExecutionCause.Manual);
-    const between = claimOf(job(5), at + 500);
+    const a = claimOf(job(10), at);
+    const b = claimOf(job(11), at + 1000);
+    const manual = claimOf(job(10), at + 1000, ExecutionCause.Manual);
+    const between = claimOf(job(10), at + 500);
     await stores.executions.claimFires('s1', [a, b, manual, between], T0);
     const found = await rival.executions.findFires([
-      { jobId: job(5).id, scheduledAt: at },
-      { jobId: job(5).id, scheduledAt: at + 1000 },
-      { jobId: job(6).id, scheduledAt: at + 1000 },
+      { jobId: job(10).id, scheduledAt: at },
+      { jobId: job(10).id, scheduledAt: at + 1000 },
+      { jobId: job(11).id, scheduledAt: at + 1000 },
       { jobId: job(7).id, scheduledAt: at },
     ]);
     expect(found.map((e) => e.id).sort()).toEqual([a.id, b.id].sort());
@@ -195,6 +195,29 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
     const stored = await stores.executions.listByJobAndStates(job(6).id, [ExecutionState.Claimed]);
     expect(stored.filter((e) => e.ownerServerId === null)).toEqual([]);
     expect(await stores.executions.takeUnowned('s1', [job(6).id])).toEqual([]);
+  });
+
+  it('adoptOrphans with claimedIds takes only those, and only while never dispatched', async () => {
+    const at = T0 + 61_000_000;
+    const sent = claimOf(job(11), at);
+    const stuck = claimOf(job(11), at + 1000);
+    const other = claimOf(job(11), at + 2000);
+    await stores.executions.claimFires('gone', [sent, stuck, other], T0);
+    await stores.executions.transition(
+      { id: sent.id, from: [ExecutionState.Claimed], ownerServerId: 'gone', attempt: 1 },
+      ExecutionState.Dispatched,
+      { clientId: 'c1', dispatchedAt: at },
+    );
+    const adopted = await rival.executions.adoptOrphans(
+      'gone',
+      's2',
+      [job(11).id],
+      [sent.id, stuck.id],
+    );
+    expect(adopted.map((e) => [e.id, e.ownerServerId, e.attempt])).toEqual([[stuck.id, 's2', 2]]);
+    expect((await stores.executions.get(sent.id))?.ownerServerId).toBe('gone');
+    expect((await stores.executions.get(other.id))?.ownerServerId).toBe('gone');
+    expect(await rival.executions.adoptOrphans('gone', 's2', [job(11).id], [])).toEqual([]);
   });
 
   it('a stale owner is fenced out after adoptOrphans', async () => {

@@ -143,12 +143,15 @@ export interface ExecutionStore {
   /**
    * Takes over the unfinished executions of `deadServerId` (claimed, dispatched, running) for
    * the given jobs (all of its jobs when omitted): owner becomes `newServerId`, state `claimed`,
-   * attempt + 1. Returns the executions as they are after the takeover.
+   * attempt + 1. Returns the executions as they are after the takeover. With `claimedIds`, only
+   * those executions, and only while still `claimed` (never sent to a client): a standby takes
+   * fires a gone server claimed without touching what it dispatched.
    */
   adoptOrphans(
     deadServerId: string,
     newServerId: string,
     jobIds?: readonly number[],
+    claimedIds?: readonly string[],
   ): Promise<readonly Execution[]>;
 
   get(id: string): Promise<Execution | undefined>;

@@ -79,8 +79,11 @@ export class PatientExecutionStore implements ExecutionStore {
     deadServerId: string,
     newServerId: string,
     jobIds?: readonly number[],
+    claimedIds?: readonly string[],
   ): Promise<readonly Execution[]> {
-    return this.#health.watch(() => this.#store.adoptOrphans(deadServerId, newServerId, jobIds));
+    return this.#health.watch(() =>
+      this.#store.adoptOrphans(deadServerId, newServerId, jobIds, claimedIds),
+    );
   }
 
   /** Retried like the writes: a client's late result waits on it, and must not be lost. */

@@ -42,8 +42,11 @@ export class Liveness {
     this.#timer = undefined;
   }
 
+  /** Writes the heartbeat at once (peers may think this server gone), then every `writeMs`. */
   resume(): void {
-    if (this.#timer === undefined) this.#arm();
+    if (this.#timer !== undefined) return;
+    void this.#write();
+    this.#arm();
   }
 
   /** The ids among `serverIds` that are gone: out of the membership, or silent past the limit. */

@@ -25,6 +25,12 @@ export interface StandbyWatchOptions {
   readonly recheckMs?: number;
   /** A fire is watched at most this long after its instant. Default 10,000 ms. */
   readonly watchForMs?: number;
+  /**
+   * A claimed fire is adopted only once its claim is this old: a live owner sends a fire as
+   * soon as it claims it and records the dispatch right after, so an older `claimed` row of a
+   * gone owner was never sent. Default 1,000 ms.
+   */
+  readonly stuckAfterMs?: number;
 }
 
 interface Watched {
@@ -49,7 +55,14 @@ export class StandbyWatch {
   #paused = false;
 
   constructor(options: StandbyWatchOptions) {
-    this.#o = { checkDelayMs: 200, slotMs: 100, recheckMs: 400, watchForMs: 10_000, ...options };
+    this.#o = {
+      checkDelayMs: 200,
+      slotMs: 100,
+      recheckMs: 400,
+      watchForMs: 10_000,
+      stuckAfterMs: 1_000,
+      ...options,
+    };
   }
 
   /** Fires under watch. */
@@ -157,12 +170,18 @@ export class StandbyWatch {
     const now = this.#o.clock.now();
     for (const owner of owners) {
       const theirs = pending.filter((e) => e.ownerServerId === owner);
-      if (!gone.has(owner)) {
-        for (const e of theirs) this.#keep(e, now + this.#o.recheckMs);
-        continue;
-      }
-      const jobIds = [...new Set(theirs.map((e) => e.jobId))];
-      const adopted = await this.#o.executions.adoptOrphans(owner, this.#o.serverId, jobIds);
+      const stuck = theirs.filter((e) => now - e.createdAt >= this.#o.stuckAfterMs);
+      for (const e of theirs)
+        if (!gone.has(owner) || !stuck.includes(e)) this.#keep(e, now + this.#o.recheckMs);
+      if (!gone.has(owner) || stuck.length === 0) continue;
+      const jobIds = [...new Set(stuck.map((e) => e.jobId))];
+      // Only these fires, and only while still `claimed`: what the owner sent stays its own.
+      const adopted = await this.#o.executions.adoptOrphans(
+        owner,
+        this.#o.serverId,
+        jobIds,
+        stuck.map((e) => e.id),
+      );
       if (adopted.length === 0) continue;
       this.#o.logger.warn(
         { deadServerId: owner, adopted: adopted.length },
