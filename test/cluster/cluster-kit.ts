@@ -11,11 +11,12 @@ import {
   freePort,
   startCarillonProcess,
   startClientProcess,
+  startTcpProxy,
   startZooKeeper,
   testDatabases,
   waitFor,
 } from '@carillon/testkit';
-import type { CarillonProcess, ClientProcess, ZooKeeperCluster } from '@carillon/testkit';
+import type { CarillonProcess, ClientProcess, TcpProxy, ZooKeeperCluster } from '@carillon/testkit';
 
 /** A server process of the cluster. */
 export interface ClusterServer {
@@ -34,6 +35,8 @@ export interface TestCluster {
   readonly servers: ClusterServer[];
   readonly consoleUrl: string;
   readonly ledger: string;
+  /** Between the servers and the database, when `dbProxy` was asked for. */
+  readonly dbProxy: TcpProxy | undefined;
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   createGroup(name: string, backups: number): Promise<{ groupId: string; token: string }>;
   /** Creates `count` jobs firing every second with the `echo` handler; returns their ids. */
@@ -52,6 +55,8 @@ export interface ClusterOptions {
   readonly sessionTimeoutMs?: number;
   /** More settings for every server, e.g. `CARILLON_FENCE_MS`. */
   readonly serverEnv?: Readonly<Record<string, string>>;
+  /** Servers reach the database through a TCP proxy the test can partition. */
+  readonly dbProxy?: boolean;
 }
 
 /** Starts ZooKeeper, a database, `servers` servers (rooms r1, r2, ...) and a console. */
@@ -72,12 +77,26 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
     CARILLON_ZK_SESSION_TIMEOUT_MS: String(options.sessionTimeoutMs ?? 4_000),
     CARILLON_LOG_LEVEL: 'info',
   };
+  const direct = new URL(dbUrl);
+  const dbProxy =
+    options.dbProxy === true
+      ? await startTcpProxy(`${direct.hostname}:${direct.port || '3306'}`)
+      : undefined;
+  const serverDbUrl = (() => {
+    if (dbProxy === undefined) return dbUrl;
+    const proxied = new URL(dbUrl);
+    const [host = '', port = ''] = dbProxy.address.split(':');
+    proxied.hostname = host;
+    proxied.port = port;
+    return proxied.toString();
+  })();
   const servers: ClusterServer[] = [];
   for (let i = 1; i <= options.servers; i++) {
     const port = await freePort();
     const process = startCarillonProcess(['server'], {
       ...common,
       ...options.serverEnv,
+      CARILLON_DB_URL: serverDbUrl,
       CARILLON_SERVER_ID: `s${i}`,
       CARILLON_ROOM: `r${i}`,
       CARILLON_RPC_PORT: String(port),
@@ -125,6 +144,7 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
     servers,
     consoleUrl,
     ledger,
+    dbProxy,
     api,
     async createGroup(name, backups) {
       const { id } = await api<{ id: string }>('POST', '/api/v1/groups', { name, backups });
@@ -170,6 +190,7 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
     async stop() {
       for (const c of clients) await c.kill().catch(() => undefined);
       for (const p of processes) await p.stop('SIGKILL');
+      await dbProxy?.close();
       await stores.close();
       await zk.stop();
       await mariadb.drop();
