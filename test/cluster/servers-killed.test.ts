@@ -95,6 +95,19 @@ describe('three servers, two killed with SIGKILL while jobs fire every second', 
       afterKillLateMax: Math.max(...afterKills),
     };
     console.log(`servers-killed figures ${JSON.stringify(figures)}`);
+    // The standby watch's cost, from each server's last 'standby watch' line.
+    for (const s of cluster.servers) {
+      const lines = s.process
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"standby watch"'));
+      const last = lines.at(-1);
+      if (last === undefined) continue;
+      const c = JSON.parse(last) as { reads: number; fires: number; claimed: number };
+      console.log(
+        `standby watch ${s.id}: ${c.reads} reads for ${c.fires} fire checks (${(c.fires / c.reads).toFixed(1)} a read), ${c.claimed} claimed in the preferred holder's place`,
+      );
+    }
     for (const [fire] of reruns)
       console.log(
         `ran twice: ${fire}`,

@@ -70,6 +70,7 @@ export class CarillonServer {
   #pollTimer: NodeJS.Timeout | undefined;
   #cancelRecovery: (() => void) | undefined;
   #suspended = false;
+  #standbyLogged = { reads: 0, at: 0 };
 
   private constructor(options: ServerOptions) {
     this.#o = options;
@@ -354,9 +355,19 @@ export class CarillonServer {
   }
 
   async #poll(): Promise<void> {
+    this.#logStandby();
     await this.#jobs.follow();
     await this.#requests.pickUp();
     if (!this.#suspended) await this.#adoptFromDeparted();
+  }
+
+  /** A line every ten polls or so when the standby watch did anything: its cost, measured. */
+  #logStandby(): void {
+    const counts = this.#standby.counts;
+    const now = this.#clock.now();
+    if (counts.reads === this.#standbyLogged.reads || now - this.#standbyLogged.at < 10_000) return;
+    this.#standbyLogged = { reads: counts.reads, at: now };
+    this.#logger.info(counts, 'standby watch');
   }
 
   /**

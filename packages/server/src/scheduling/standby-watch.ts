@@ -53,6 +53,7 @@ export class StandbyWatch {
   readonly #slots = new Map<number, Watched[]>();
   readonly #timers = new Map<number, () => void>();
   #paused = false;
+  readonly #counts = { reads: 0, fires: 0, claimed: 0, adopted: 0 };
 
   constructor(options: StandbyWatchOptions) {
     this.#o = {
@@ -63,6 +64,15 @@ export class StandbyWatch {
       stuckAfterMs: 1_000,
       ...options,
     };
+  }
+
+  /**
+   * What the watch has done since it was made: `reads` statements for `fires` fire checks (one
+   * read per time slot, however many fires and jobs), fires `claimed` in the preferred holder's
+   * place, and `adopted` from gone owners. Writes happen only for those two.
+   */
+  get counts(): { reads: number; fires: number; claimed: number; adopted: number } {
+    return { ...this.#counts };
   }
 
   /** Fires under watch. */
@@ -112,6 +122,8 @@ export class StandbyWatch {
     this.#slots.delete(slot);
     if (fires.length === 0 || this.#paused) return;
     try {
+      this.#counts.reads++;
+      this.#counts.fires += fires.length;
       const rows = await this.#o.executions.findFires(fires);
       const byFire = new Map(rows.map((r) => [`${r.jobId}:${r.scheduledAt}`, r]));
       const missing = fires.filter((f) => !byFire.has(`${f.jobId}:${f.scheduledAt}`));
@@ -151,6 +163,7 @@ export class StandbyWatch {
       .filter((c) => won.has(c.id))
       .map((c) => claimedExecution(c, this.#o.serverId, now));
     if (executions.length === 0) return;
+    this.#counts.claimed += executions.length;
     this.#o.logger.warn(
       {
         fires: executions.length,
@@ -183,6 +196,7 @@ export class StandbyWatch {
         stuck.map((e) => e.id),
       );
       if (adopted.length === 0) continue;
+      this.#counts.adopted += adopted.length;
       this.#o.logger.warn(
         { deadServerId: owner, adopted: adopted.length },
         'adopted fires a gone server claimed and did not dispatch',
