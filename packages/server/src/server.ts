@@ -239,6 +239,7 @@ export class CarillonServer {
       membership: this.#membership,
       clock: this.#clock,
       logger: this.#logger,
+      watch: (work) => this.#health.watch(work),
       ...(o.livenessWriteMs === undefined ? {} : { writeMs: o.livenessWriteMs }),
       ...(o.goneAfterMs === undefined ? {} : { goneAfterMs: o.goneAfterMs }),
     });
@@ -356,6 +357,11 @@ export class CarillonServer {
 
   async #poll(): Promise<void> {
     this.#logStandby();
+    await this.#dispatcher
+      .sweepForeignOverlap()
+      .catch((error: unknown) =>
+        this.#logger.debug({ err: error }, 'checking executions of other owners failed'),
+      );
     await this.#jobs.follow();
     await this.#requests.pickUp();
     if (!this.#suspended) await this.#adoptFromDeparted();
@@ -398,6 +404,7 @@ export class CarillonServer {
 
   async #onMembership(servers: readonly ServerMember[]): Promise<void> {
     const left = this.#membership.update(servers, this.#clock.now());
+    this.#dispatcher.forgetForeignOverlap();
     await this.#holders.assign();
     const adoption = this.#adoption();
     try {

@@ -5,6 +5,7 @@ import type { Active, ActiveExecutions } from './active-executions.js';
 import type { ClientLink } from './client-link.js';
 import type { DispatchParts } from './dispatch-parts.js';
 import { IN_FLIGHT } from './execution-recorder.js';
+import { ForeignOverlap } from './foreign-overlap.js';
 import { WaitingRoom } from './waiting-room.js';
 import type { Waiting } from './waiting-room.js';
 
@@ -20,10 +21,12 @@ export class Admission {
   readonly #p: DispatchParts;
   readonly #active: ActiveExecutions;
   readonly waiting: WaitingRoom;
+  readonly foreign: ForeignOverlap;
 
   constructor(parts: DispatchParts, active: ActiveExecutions) {
     this.#p = parts;
     this.#active = active;
+    this.foreign = new ForeignOverlap(parts);
     this.waiting = new WaitingRoom(parts.o.clock, (expired) => this.#expired(expired));
   }
 
@@ -38,6 +41,7 @@ export class Admission {
       });
       return;
     }
+    await this.foreign.seed(job, execution);
     const decision = guard.decide(job, execution);
     switch (decision.action) {
       case 'skip':

@@ -65,6 +65,27 @@ export class Dispatcher {
     this.#reports = new ReportHandler(this.#p, this.#active, this.#admission);
   }
 
+  /**
+   * Overlap state of jobs taken over from other servers: `forget` after a change of membership
+   * (each job's foreign executions are read again before its next fire), `sweep` now and then
+   * to release those that ended.
+   */
+  forgetForeignOverlap(): void {
+    this.#admission.foreign.forget();
+  }
+
+  async sweepForeignOverlap(): Promise<void> {
+    await this.#admission.foreign.sweep(
+      (queued, job) =>
+        void this.#admission.route(
+          queued,
+          job,
+          new Set(),
+          queued.scheduledAt + job.dispatchTimeoutMs,
+        ),
+    );
+  }
+
   /** Executions routed or running on clients of this server. */
   get inFlight(): number {
     return this.#active.size;

@@ -12,6 +12,12 @@ export interface LivenessOptions {
   readonly writeMs?: number;
   /** A peer whose `lastSeenAt` is older than this counts as gone. Default 1,000 ms. */
   readonly goneAfterMs?: number;
+  /**
+   * Runs each statement under the server's database health, so that a heartbeat held up by a
+   * lock (on SQLite it holds the whole process up) counts as database trouble, and fires due
+   * meanwhile are delayed rather than missed. Default: runs it as is.
+   */
+  readonly watch?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -28,7 +34,7 @@ export class Liveness {
   #writing = false;
 
   constructor(options: LivenessOptions) {
-    this.#o = { writeMs: 250, goneAfterMs: 1_000, ...options };
+    this.#o = { writeMs: 250, goneAfterMs: 1_000, watch: (work) => work(), ...options };
   }
 
   /** Writes the heartbeat now and then every `writeMs` until {@link pause}. */
@@ -54,7 +60,7 @@ export class Liveness {
     const o = this.#o;
     const now = o.clock.now();
     const seen = new Map(
-      (await o.servers.list(o.record.cluster, o.record.serverGroup)).map((s) => [
+      (await o.watch(() => o.servers.list(o.record.cluster, o.record.serverGroup))).map((s) => [
         s.id,
         s.lastSeenAt,
       ]),
@@ -75,7 +81,7 @@ export class Liveness {
   async departed(graceMs: number, forgetAfterMs: number): Promise<readonly string[]> {
     const o = this.#o;
     const now = o.clock.now();
-    return (await o.servers.list(o.record.cluster, o.record.serverGroup))
+    return (await o.watch(() => o.servers.list(o.record.cluster, o.record.serverGroup)))
       .filter(
         (s) =>
           s.id !== o.record.id &&
@@ -100,7 +106,8 @@ export class Liveness {
     if (this.#writing) return;
     this.#writing = true;
     try {
-      await this.#o.servers.upsert({ ...this.#o.record, lastSeenAt: this.#o.clock.now() });
+      const record = { ...this.#o.record, lastSeenAt: this.#o.clock.now() };
+      await this.#o.watch(() => this.#o.servers.upsert(record));
     } catch (error) {
       this.#o.logger.debug({ err: error }, 'writing the server heartbeat failed');
     } finally {
