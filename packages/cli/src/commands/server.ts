@@ -1,7 +1,7 @@
 import { InProcessCoordinator } from '@carillon/coordination';
 import { SystemClock } from '@carillon/core';
 import type { ServerTls } from '@carillon/protocol';
-import { CarillonServer } from '@carillon/server';
+import { CarillonServer, observeServer } from '@carillon/server';
 import { openStores } from '@carillon/storage';
 import { readServerConfig } from '../config/config.js';
 import type { ServerTlsConfig } from '../config/config.js';
@@ -52,6 +52,16 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
         : { rpcAdvertisedAddress: config.rpcAdvertisedAddress }),
     });
     teardown.add(() => server.stop());
+    // Subscribed before the start, so that the first fires are counted.
+    const observe = await observeServer({
+      server,
+      stores,
+      coordinator,
+      ...(config.observe === undefined ? {} : config.observe),
+    });
+    teardown.add(() => observe.close());
+    if (observe.listener !== undefined)
+      logger.info({ url: observe.listener.url }, 'metrics and health listening');
     await server.start();
     const signal = await waitForShutdown();
     logger.info({ signal }, 'stopping');

@@ -22,6 +22,9 @@ ${COMMON}
                           PEM certificate chain and key: serve gRPC over TLS
   CARILLON_TLS_CLIENT_CA_FILE
                           PEM CA: require client certificates it signed (mutual TLS)
+  CARILLON_METRICS_PORT   serve /metrics, /livez and /readyz over HTTP on this port
+                          (default: off; 0 picks a free one)
+  CARILLON_METRICS_HOST   their listen address (default 127.0.0.1)
 Bad settings are listed together and exit with 2.
 `;
 

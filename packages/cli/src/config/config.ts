@@ -33,6 +33,8 @@ export interface ServerConfig extends CommonConfig {
   readonly leadMs: number;
   /** Undefined: plaintext gRPC. */
   readonly tls: ServerTlsConfig | undefined;
+  /** Where `/metrics`, `/livez` and `/readyz` are served; undefined: not at all (the default). */
+  readonly observe: { readonly host: string; readonly port: number } | undefined;
 }
 
 /** Settings of a console process. */
@@ -184,9 +186,17 @@ export function readServerConfig(env: Env, args: readonly string[] = []): Server
     rpcAdvertisedAddress: r.optional('CARILLON_RPC_ADVERTISED_ADDRESS'),
     leadMs: r.integer('CARILLON_LEAD_MS', 300, 0, 60_000),
     tls: serverTls(r),
+    observe: observeListener(r),
   };
   r.done();
   return Object.freeze(config);
+}
+
+/** The server's metrics and health listener: on only when CARILLON_METRICS_PORT is set. */
+function observeListener(r: EnvReader): ServerConfig['observe'] {
+  const host = r.string('CARILLON_METRICS_HOST', '127.0.0.1');
+  if (r.optional('CARILLON_METRICS_PORT') === undefined) return undefined;
+  return { host, port: r.integer('CARILLON_METRICS_PORT', 0, 0, 65_535) };
 }
 
 /**
