@@ -16,6 +16,7 @@ import { toErrorResponse } from './errors.js';
 import { registerOpenApi } from './openapi.js';
 import { registerApiRoutes } from './routes/api-routes.js';
 import { registerHealthRoute } from './routes/health.js';
+import { registerObserveRoutes } from './routes/observe.js';
 import { coerceIntegers } from './validation/coerce-integers.js';
 import { formatSchemaErrors } from './validation/schema-errors.js';
 import type { SchemaError } from './validation/schema-errors.js';
@@ -186,6 +187,7 @@ export async function createConsole(options: ConsoleOptions): Promise<ConsoleApp
 
   await registerOpenApi(fastify, options.version ?? '0.1.0');
   registerHealthRoute(fastify, ctx);
+  registerObserveRoutes(fastify, ctx);
   await fastify.register(
     (api, _opts, done) => {
       registerApiRoutes(api, ctx);
