@@ -1,3 +1,4 @@
+import { checkGrpcHealth } from '@carillon/protocol';
 import type { ServerObservability } from '@carillon/server';
 import { observeServer } from '@carillon/server';
 import type { ClientProcess, Stack, TestDatabase } from '@carillon/testkit';
@@ -22,13 +23,14 @@ function sample(
   return undefined;
 }
 
-describe('server metrics and health over HTTP (MariaDB)', () => {
+describe('server metrics, and health over HTTP and gRPC (MariaDB)', () => {
   let db: TestDatabase;
   let stack: Stack;
   let observe: ServerObservability;
   let client: ClientProcess | undefined;
   let groupId: string;
   let base: string;
+  let rpc: string;
 
   beforeAll(async () => {
     const found = testDatabases().find((d) => d.label === 'mariadb');
@@ -42,6 +44,8 @@ describe('server metrics and health over HTTP (MariaDB)', () => {
       port: 0,
     });
     base = observe.listener?.url ?? '';
+    rpc = stack.server.rpcAddress;
+    observe.serveGrpcHealth(Number(rpc.slice(rpc.lastIndexOf(':') + 1)));
     const group = await stack.createGroup('observed');
     groupId = group.groupId;
     client = await startClientProcess({
@@ -152,8 +156,12 @@ describe('server metrics and health over HTTP (MariaDB)', () => {
       ],
     });
     expect((await fetch(`${base}/nope`)).status).toBe(404);
+    expect(await checkGrpcHealth(rpc)).toBe('SERVING');
+    expect(await checkGrpcHealth(rpc, { service: 'carillon.v1.Dispatcher' })).toBe('SERVING');
+    expect(await checkGrpcHealth(rpc, { service: 'no.such.Service' })).toEqual({ code: 5 });
 
     await db.drop();
+    expect(await checkGrpcHealth(rpc)).toBe('NOT_SERVING');
     const down = await fetch(`${base}/readyz`);
     expect(down.status).toBe(503);
     const body = (await down.json()) as { checks: Array<{ name: string; ok: boolean }> };

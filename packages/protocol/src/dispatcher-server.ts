@@ -5,6 +5,13 @@ import { ClientConnection, GrpcStatus } from './connection.js';
 import { dispatcherServiceDefinition } from './dispatcher-service.js';
 import { ProtocolErrorCode } from './errors.js';
 import type { DispatcherHandlers } from './generated/carillon/v1/Dispatcher.js';
+import {
+  DISPATCHER_SERVICE_NAME,
+  HEALTH_SERVICE_DEFINITION,
+  ServingStatus,
+  healthServiceHandlers,
+  providedGrpcHealth,
+} from './grpc-health.js';
 
 /** What a server does with the streams clients open. */
 export interface DispatcherServerHandlers {
@@ -44,6 +51,7 @@ export class DispatcherServer {
   readonly #options: DispatcherServerOptions;
   readonly #server: grpc.Server;
   readonly #connections = new Set<ClientConnection>();
+  readonly #ports = new Set<number>();
   #serviceAdded = false;
   #state: DispatcherServerState = 'created';
 
@@ -80,6 +88,10 @@ export class DispatcherServer {
     if (!this.#serviceAdded) {
       const implementation: DispatcherHandlers = { Connect: (call) => this.#accept(call) };
       this.#server.addService(dispatcherServiceDefinition(), implementation);
+      this.#server.addService(
+        HEALTH_SERVICE_DEFINITION,
+        healthServiceHandlers((service) => this.#health(service)),
+      );
       this.#serviceAdded = true;
     }
     const port = await new Promise<number>((resolve, reject) => {
@@ -88,6 +100,7 @@ export class DispatcherServer {
         else reject(listenFailed(address, error));
       });
     });
+    this.#ports.add(port);
     this.#state = 'listening';
     return port;
   }
@@ -118,6 +131,17 @@ export class DispatcherServer {
   /** Same as `stop()`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
+  }
+
+  /**
+   * `grpc.health.v1.Health/Check`: NOT_SERVING once stopping; else what the process provided
+   * for this port (see `provideGrpcHealth`), or SERVING for the server and the dispatch service.
+   */
+  async #health(service: string): Promise<ServingStatus | undefined> {
+    if (service !== '' && service !== DISPATCHER_SERVICE_NAME) return undefined;
+    if (this.#state !== 'listening') return ServingStatus.NotServing;
+    const provided = providedGrpcHealth(this.#ports);
+    return provided === undefined ? ServingStatus.Serving : provided(service);
   }
 
   #accept(call: ConstructorParameters<typeof ClientConnection>[0]): void {

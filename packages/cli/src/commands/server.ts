@@ -63,12 +63,18 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
     if (observe.listener !== undefined)
       logger.info({ url: observe.listener.url }, 'metrics and health listening');
     await server.start();
+    observe.serveGrpcHealth(config.rpcPort === 0 ? boundPort(server.rpcAddress) : config.rpcPort);
     const signal = await waitForShutdown();
     logger.info({ signal }, 'stopping');
   } finally {
     await teardown.run();
   }
   return ExitCode.Ok;
+}
+
+/** The port of a `host:port` address. */
+function boundPort(address: string): number {
+  return Number(address.slice(address.lastIndexOf(':') + 1));
 }
 
 /** The protocol's TLS options from the configured files: mutual TLS when a client CA is set. */

@@ -1,4 +1,5 @@
 import type { Coordinator, Stores } from '@carillon/core';
+import { provideGrpcHealth } from '@carillon/protocol';
 import type { CarillonServer } from '../server.js';
 import { ObserveListener } from './observe-listener.js';
 import { Readiness } from './readiness.js';
@@ -10,6 +11,11 @@ export interface ServerObservability extends AsyncDisposable {
   readonly readiness: Readiness;
   /** Undefined when no port was given. */
   readonly listener: ObserveListener | undefined;
+  /**
+   * Makes `grpc.health.v1.Health/Check` on the server's gRPC port (`port`, as bound) answer
+   * SERVING only while every readiness check passes. Call after `server.start()`.
+   */
+  serveGrpcHealth(port: number): void;
   close(): Promise<void>;
 }
 
@@ -55,9 +61,18 @@ export async function observeServer(options: {
     metrics.close();
     throw error;
   }
+  const withdraw: (() => void)[] = [];
+  const serveGrpcHealth = (port: number): void => {
+    withdraw.push(
+      provideGrpcHealth(port, async () =>
+        (await readiness.check()).ready ? 'SERVING' : 'NOT_SERVING',
+      ),
+    );
+  };
   const close = async (): Promise<void> => {
+    for (const off of withdraw.splice(0)) off();
     metrics.close();
     await listener?.close();
   };
-  return { metrics, readiness, listener, close, [Symbol.asyncDispose]: close };
+  return { metrics, readiness, listener, serveGrpcHealth, close, [Symbol.asyncDispose]: close };
 }
