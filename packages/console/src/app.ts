@@ -14,6 +14,8 @@ import { ConsoleContext } from './console-context.js';
 import type { ConsoleSettings } from './console-context.js';
 import { toErrorResponse } from './errors.js';
 import { registerOpenApi } from './openapi.js';
+import { registerAlertRoutes } from './routes/alerts.js';
+import type { AlertTester } from './routes/alerts.js';
 import { registerApiRoutes } from './routes/api-routes.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerObserveRoutes } from './routes/observe.js';
@@ -48,6 +50,8 @@ export interface ConsoleOptions {
   readonly trustProxy?: boolean | string | string[];
   /** Shown in the OpenAPI document. Default `0.1.0`. */
   readonly version?: string;
+  /** Delivers the "send a test" of alert rules; without it that action answers 503. */
+  readonly alertTester?: AlertTester;
 }
 
 /** `ready` after creation, `listening` after `listen`, `closed` after `close`. */
@@ -195,6 +199,7 @@ export async function createConsole(options: ConsoleOptions): Promise<ConsoleApp
     },
     { prefix: '/api/v1' },
   );
+  await registerAlertRoutes(fastify, ctx, options.alertTester);
   await fastify.ready();
 
   let state: ConsoleState = 'ready';

@@ -20,6 +20,8 @@ export interface ServerEvents {
     readonly at: number;
   };
   'execution:finished': { readonly execution: Execution };
+  /** A fire that waited for a client in vain; it is recorded failed with `reason`. */
+  'execution:unrouted': { readonly execution: Execution; readonly reason: string };
   'execution:skipped': {
     readonly executionId: string;
     readonly jobId: number;

@@ -11,3 +11,14 @@ export { ObserveListener } from './observe/observe-listener.js';
 export type { ObserveListenerOptions } from './observe/observe-listener.js';
 export { observeServer } from './observe/observe-server.js';
 export type { ServerObservability } from './observe/observe-server.js';
+export { AlertDeliverer } from './observe/alerts/alert-deliverer.js';
+export type { AlertDelivererOptions } from './observe/alerts/alert-deliverer.js';
+export { AlertNotifier } from './observe/alerts/alert-notifier.js';
+export type { AlertNotifierOptions } from './observe/alerts/alert-notifier.js';
+export {
+  EmailSender,
+  SIGNATURE_HEADER,
+  WebhookSender,
+  signWebhookBody,
+} from './observe/alerts/alert-sender.js';
+export type { AlertSender, SmtpSettings } from './observe/alerts/alert-sender.js';

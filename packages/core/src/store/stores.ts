@@ -1,3 +1,4 @@
+import type { AlertStore } from './alert-store.js';
 import type { AuditStore } from './audit-store.js';
 import type { ExecutionStore } from './execution-store.js';
 import type { GroupStore } from './group-store.js';
@@ -15,6 +16,7 @@ export interface Stores {
   readonly users: UserStore;
   readonly audit: AuditStore;
   readonly servers: ServerStore;
+  readonly alerts: AlertStore;
   /** Runs `work` with stores bound to one transaction; commits if it resolves. */
   transaction<T>(work: (stores: Omit<Stores, 'transaction' | 'close'>) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -499,6 +499,7 @@ export class Dispatcher {
       for (const w of this.#waiting.expire(now)) {
         const reason = `no client of group ${w.job.groupId} with handler "${w.job.handler}" could take it within ${this.#o.noClientTimeoutMs} ms`;
         void this.#cas(w.execution, ['claimed'], 'failed', { reason, finishedAt: now });
+        this.#o.events.emit('execution:unrouted', { execution: w.execution, reason });
       }
       if (this.#waiting.size > 0) this.#armSweep();
     }, 1_000);

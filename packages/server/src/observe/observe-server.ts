@@ -1,6 +1,11 @@
-import type { Coordinator, Stores } from '@carillon/core';
+import type { Coordinator, Logger, Stores } from '@carillon/core';
+import { silentLogger } from '@carillon/core';
 import { provideGrpcHealth } from '@carillon/protocol';
 import type { CarillonServer } from '../server.js';
+import { AlertDeliverer } from './alerts/alert-deliverer.js';
+import { AlertNotifier } from './alerts/alert-notifier.js';
+import { EmailSender, WebhookSender } from './alerts/alert-sender.js';
+import type { SmtpSettings } from './alerts/alert-sender.js';
 import { ObserveListener } from './observe-listener.js';
 import { Readiness } from './readiness.js';
 import { ServerMetrics } from './server-metrics.js';
@@ -11,6 +16,8 @@ export interface ServerObservability extends AsyncDisposable {
   readonly readiness: Readiness;
   /** Undefined when no port was given. */
   readonly listener: ObserveListener | undefined;
+  /** Delivers the alerts the server raises; also what the console's "send a test" may use. */
+  readonly alerts: AlertDeliverer;
   /**
    * Makes `grpc.health.v1.Health/Check` on the server's gRPC port (`port`, as bound) answer
    * SERVING only while every readiness check passes. Call after `server.start()`.
@@ -31,8 +38,16 @@ export async function observeServer(options: {
   readonly port?: number;
   /** Also export the process's CPU, memory and event-loop metrics. Default true. */
   readonly processMetrics?: boolean;
+  readonly logger?: Logger;
+  /** Alert delivery: SMTP for e-mail rules (without it they fail), attempts and backoff. */
+  readonly alerts?: {
+    readonly smtp?: SmtpSettings;
+    readonly maxAttempts?: number;
+    readonly backoffMs?: number;
+  };
 }): Promise<ServerObservability> {
   const { server, stores, coordinator } = options;
+  const logger = options.logger ?? silentLogger;
   const metrics = new ServerMetrics(
     {
       events: server.events,
@@ -48,6 +63,19 @@ export async function observeServer(options: {
     serverState: () => server.state,
     onDatabaseError: () => metrics.databaseError(),
   });
+  const email =
+    options.alerts?.smtp === undefined ? undefined : new EmailSender(options.alerts.smtp);
+  const deliverer = new AlertDeliverer({
+    stores,
+    senders: { webhook: new WebhookSender(), ...(email === undefined ? {} : { email }) },
+    logger,
+    ...(options.alerts?.maxAttempts === undefined
+      ? {}
+      : { maxAttempts: options.alerts.maxAttempts }),
+    ...(options.alerts?.backoffMs === undefined ? {} : { backoffMs: options.alerts.backoffMs }),
+    onOutcome: (channel, outcome) => metrics.alertDelivered(channel, outcome),
+  });
+  const notifier = new AlertNotifier({ events: server.events, stores, deliverer, logger });
   let listener: ObserveListener | undefined;
   try {
     if (options.port !== undefined)
@@ -58,6 +86,8 @@ export async function observeServer(options: {
         readiness,
       });
   } catch (error) {
+    notifier.close();
+    email?.close();
     metrics.close();
     throw error;
   }
@@ -71,8 +101,19 @@ export async function observeServer(options: {
   };
   const close = async (): Promise<void> => {
     for (const off of withdraw.splice(0)) off();
+    notifier.close();
+    await deliverer.close();
+    email?.close();
     metrics.close();
     await listener?.close();
   };
-  return { metrics, readiness, listener, serveGrpcHealth, close, [Symbol.asyncDispose]: close };
+  return {
+    metrics,
+    readiness,
+    listener,
+    alerts: deliverer,
+    serveGrpcHealth,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }

@@ -32,6 +32,7 @@ export class ServerMetrics {
   readonly #runTime: Histogram<'group' | 'outcome'>;
   readonly #claimLead: Histogram<'group'>;
   readonly #dbErrors: Counter;
+  readonly #alerts: Counter<'channel' | 'outcome'>;
   readonly #clients = new Map<string, string>();
   // jobId → group, learnt from executions; events about a job alone name no group.
   readonly #groupOfJob = new Map<number, string>();
@@ -46,7 +47,7 @@ export class ServerMetrics {
       collectDefaultMetrics({ register: this.registry, prefix: 'carillon_' });
     this.#fires = new Counter({
       name: 'carillon_fires_total',
-      help: 'Fires by task group and outcome: claimed, dispatched, succeeded, failed, timed_out, cancelled, missed, skipped.',
+      help: 'Fires by task group and outcome: claimed, dispatched, succeeded, failed, timed_out, cancelled, no_client, missed, skipped.',
       labelNames: ['group', 'outcome'],
       registers,
     });
@@ -74,6 +75,12 @@ export class ServerMetrics {
     this.#dbErrors = new Counter({
       name: 'carillon_database_errors_total',
       help: 'Failed database health probes.',
+      registers,
+    });
+    this.#alerts = new Counter({
+      name: 'carillon_alert_deliveries_total',
+      help: 'Alert deliveries by channel and outcome: delivered, failed (attempts spent), suppressed (rate limit).',
+      labelNames: ['channel', 'outcome'],
       registers,
     });
     new Gauge({
@@ -127,6 +134,11 @@ export class ServerMetrics {
   /** Counts a failed database probe (called by the readiness check). */
   databaseError(): void {
     this.#dbErrors.inc();
+  }
+
+  /** Counts the end of an alert delivery. */
+  alertDelivered(channel: string, outcome: string): void {
+    this.#alerts.inc({ channel, outcome });
   }
 
   /** Stops listening to the server's events. */
@@ -187,6 +199,9 @@ export class ServerMetrics {
             Math.max(0, e.finishedAt - e.startedAt) / 1000,
           );
       }),
+      events.on('execution:unrouted', ({ execution: e }) =>
+        this.#fires.inc({ group: this.#groupOf(e), outcome: 'no_client' }),
+      ),
       events.on('execution:skipped', ({ executionId, jobId }) => {
         this.#dispatched.delete(executionId);
         this.#countForJob(jobId, 'skipped', 1);
