@@ -60,9 +60,11 @@ describe('carillon server with CARILLON_METRICS_PORT', () => {
       CARILLON_DB_URL: 'sqlite:///tmp/never-opened.db',
       CARILLON_METRICS_PORT: 'ninety',
       CARILLON_LEAD_MS: '-1',
+      CARILLON_SMTP_URL: 'http://mail.example.test',
     });
     expect(await server.exited).toBe(2);
     expect(server.output()).toContain('CARILLON_METRICS_PORT must be an integer');
     expect(server.output()).toContain('CARILLON_LEAD_MS must be an integer');
+    expect(server.output()).toContain('CARILLON_SMTP_URL must be an smtp:// or smtps:// URL');
   });
 });

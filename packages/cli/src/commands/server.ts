@@ -58,6 +58,8 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
       stores,
       coordinator,
       ...(config.observe === undefined ? {} : config.observe),
+      logger: logger.child({ unit: 'alerts' }),
+      alerts: config.smtp === undefined ? {} : { smtp: config.smtp },
     });
     teardown.add(() => observe.close());
     if (observe.listener !== undefined)
