@@ -22,3 +22,4 @@ export {
   signWebhookBody,
 } from './observe/alerts/alert-sender.js';
 export type { AlertSender, SmtpSettings } from './observe/alerts/alert-sender.js';
+export { FireTracer } from './observe/fire-tracer.js';

@@ -6,6 +6,7 @@ import { AlertDeliverer } from './alerts/alert-deliverer.js';
 import { AlertNotifier } from './alerts/alert-notifier.js';
 import { EmailSender, WebhookSender } from './alerts/alert-sender.js';
 import type { SmtpSettings } from './alerts/alert-sender.js';
+import { FireTracer } from './fire-tracer.js';
 import { ObserveListener } from './observe-listener.js';
 import { Readiness } from './readiness.js';
 import { ServerMetrics } from './server-metrics.js';
@@ -27,7 +28,8 @@ export interface ServerObservability extends AsyncDisposable {
 }
 
 /**
- * Subscribes metrics to a server's events and, when `port` is given, serves `/metrics`,
+ * Subscribes metrics, alerts and fire spans (OpenTelemetry, when a tracer provider is
+ * registered) to a server's events and, when `port` is given, serves `/metrics`,
  * `/livez` and `/readyz` on it. Call before `server.start()` so that no event is missed.
  */
 export async function observeServer(options: {
@@ -76,6 +78,7 @@ export async function observeServer(options: {
     onOutcome: (channel, outcome) => metrics.alertDelivered(channel, outcome),
   });
   const notifier = new AlertNotifier({ events: server.events, stores, deliverer, logger });
+  const tracer = new FireTracer(server.events);
   let listener: ObserveListener | undefined;
   try {
     if (options.port !== undefined)
@@ -86,6 +89,7 @@ export async function observeServer(options: {
         readiness,
       });
   } catch (error) {
+    tracer.close();
     notifier.close();
     email?.close();
     metrics.close();
@@ -101,6 +105,7 @@ export async function observeServer(options: {
   };
   const close = async (): Promise<void> => {
     for (const off of withdraw.splice(0)) off();
+    tracer.close();
     notifier.close();
     await deliverer.close();
     email?.close();
