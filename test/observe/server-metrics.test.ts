@@ -45,7 +45,7 @@ describe('server metrics, and health over HTTP and gRPC (MariaDB)', () => {
     });
     base = observe.listener?.url ?? '';
     rpc = stack.server.rpcAddress;
-    observe.serveGrpcHealth(Number(rpc.slice(rpc.lastIndexOf(':') + 1)));
+    observe.serveOnGrpcPort(Number(rpc.slice(rpc.lastIndexOf(':') + 1)));
     const group = await stack.createGroup('observed');
     groupId = group.groupId;
     client = await startClientProcess({

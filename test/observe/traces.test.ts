@@ -1,4 +1,6 @@
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { Client } from '@carillon/client';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -22,8 +24,11 @@ describe('a span per fire, from claim to result (in-memory exporter)', () => {
   let client: ClientProcess | undefined;
   let groupId: string;
 
+  const contextManager = new AsyncLocalStorageContextManager();
+
   beforeAll(async () => {
     trace.setGlobalTracerProvider(provider);
+    context.setGlobalContextManager(contextManager.enable());
     const found = testDatabases().find((d) => d.label === 'sqlite');
     if (found === undefined) throw new Error('no SQLite test database');
     db = found;
@@ -34,6 +39,8 @@ describe('a span per fire, from claim to result (in-memory exporter)', () => {
       coordinator: stack.coordinator,
       processMetrics: false,
     });
+    const rpc = stack.server.rpcAddress;
+    observe.serveOnGrpcPort(Number(rpc.slice(rpc.lastIndexOf(':') + 1)));
     const group = await stack.createGroup('traced');
     groupId = group.groupId;
     client = await startClientProcess({
@@ -51,6 +58,7 @@ describe('a span per fire, from claim to result (in-memory exporter)', () => {
     await db?.drop();
     await provider.shutdown();
     trace.disable();
+    context.disable();
   });
 
   it('records claim, dispatch, start and the outcome of each fire', async () => {
@@ -99,5 +107,63 @@ describe('a span per fire, from claim to result (in-memory exporter)', () => {
     expect(badSpan?.attributes['carillon.execution.state']).toBe('failed');
     expect(badSpan?.status.code).toBe(SpanStatusCode.ERROR);
     expect(badSpan?.status.message).toContain('fatal failure');
+  });
+
+  it("propagates the fire's context to the client: the handler's own span joins the trace", async () => {
+    // A client of the traced group, in this process so that one provider sees both ends.
+    const tokenOfGroup = await stack.api<{ token: string }>(
+      'POST',
+      `/api/v1/groups/${groupId}/tokens`,
+      { name: 'in-process sdk' },
+    );
+    const client = new Client({
+      console: stack.consoleUrl,
+      group: groupId,
+      token: tokenOfGroup.token,
+    });
+    client.register('traced-handler', {
+      concurrency: 1,
+      async execute(ctx) {
+        const span = trace.getTracer('user-code').startSpan('user.work');
+        span.setAttribute('carillon.execution.id', ctx.executionId);
+        await new Promise((r) => setTimeout(r, 5));
+        span.end();
+        return 'traced';
+      },
+    });
+    await client.start();
+    try {
+      const job = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
+        groupId,
+        name: 'traced handler',
+        trigger: { type: 'cron', cron: '* * * * * ?', timeZone: 'UTC' },
+        handler: 'traced-handler',
+      });
+      const spans = await waitFor(
+        'the fire, client and handler spans of one execution',
+        () => {
+          const done = exporter.getFinishedSpans();
+          const fire = done.find(
+            (s) => s.name === 'carillon.fire' && s.attributes['carillon.job.id'] === job.id,
+          );
+          const id = fire?.attributes['carillon.execution.id'];
+          const mine = done.filter((s) => s.attributes['carillon.execution.id'] === id);
+          return fire !== undefined && mine.length === 3 ? mine : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 100 },
+      );
+      await stack.api('POST', `/api/v1/jobs/${job.id}/disable`);
+      const fire = spans.find((s) => s.name === 'carillon.fire');
+      const execute = spans.find((s) => s.name === 'carillon.execute');
+      const work = spans.find((s) => s.name === 'user.work');
+      const traceId = fire?.spanContext().traceId;
+      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(execute?.spanContext().traceId).toBe(traceId);
+      expect(execute?.parentSpanContext?.spanId).toBe(fire?.spanContext().spanId);
+      expect(work?.spanContext().traceId).toBe(traceId);
+      expect(work?.parentSpanContext?.spanId).toBe(execute?.spanContext().spanId);
+    } finally {
+      await client.stop({ graceMs: 1_000 });
+    }
   });
 });

@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { SERVER_CHANNEL_OPTIONS } from './channel-options.js';
 import { ClientConnection, GrpcStatus } from './connection.js';
 import { dispatcherServiceDefinition } from './dispatcher-service.js';
+import { withTraceparents } from './dispatch-trace.js';
 import { ProtocolErrorCode } from './errors.js';
 import type { DispatcherHandlers } from './generated/carillon/v1/Dispatcher.js';
 import {
@@ -145,7 +146,9 @@ export class DispatcherServer {
   }
 
   #accept(call: ConstructorParameters<typeof ClientConnection>[0]): void {
-    const connection = new ClientConnection(call);
+    const connection = new ClientConnection(call, (message) =>
+      withTraceparents(message, this.#ports),
+    );
     this.#connections.add(connection);
     connection.once('close', () => this.#connections.delete(connection));
     if (this.#state === 'stopping' || this.#state === 'stopped') {

@@ -87,6 +87,8 @@ export {
   provideGrpcHealth,
 } from './grpc-health.js';
 export type { GrpcHealthCheck } from './grpc-health.js';
+export { isTraceparent, provideDispatchTraceparent } from './dispatch-trace.js';
+export type { DispatchTraceparent } from './dispatch-trace.js';
 export type {
   DispatcherServerHandlers,
   DispatcherServerOptions,

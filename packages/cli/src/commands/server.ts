@@ -65,7 +65,7 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
     if (observe.listener !== undefined)
       logger.info({ url: observe.listener.url }, 'metrics and health listening');
     await server.start();
-    observe.serveGrpcHealth(config.rpcPort === 0 ? boundPort(server.rpcAddress) : config.rpcPort);
+    observe.serveOnGrpcPort(config.rpcPort === 0 ? boundPort(server.rpcAddress) : config.rpcPort);
     const signal = await waitForShutdown();
     logger.info({ signal }, 'stopping');
   } finally {

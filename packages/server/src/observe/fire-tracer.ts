@@ -54,6 +54,17 @@ export class FireTracer {
     );
   }
 
+  /**
+   * The W3C `traceparent` of the open span of an execution, for its dispatch: the client runs
+   * the handler in that context. Undefined when the fire is not traced.
+   */
+  traceparentOf(executionId: string): string | undefined {
+    const context = this.#open.get(executionId)?.spanContext();
+    if (context === undefined) return undefined;
+    const flags = context.traceFlags.toString(16).padStart(2, '0');
+    return `00-${context.traceId}-${context.spanId}-${flags}`;
+  }
+
   /** Stops listening and ends the spans still open. */
   close(): void {
     for (const off of this.#unsubscribe.splice(0)) off();

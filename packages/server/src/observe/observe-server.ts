@@ -1,6 +1,6 @@
 import type { Coordinator, Logger, Stores } from '@carillon/core';
 import { silentLogger } from '@carillon/core';
-import { provideGrpcHealth } from '@carillon/protocol';
+import { provideDispatchTraceparent, provideGrpcHealth } from '@carillon/protocol';
 import type { CarillonServer } from '../server.js';
 import { AlertDeliverer } from './alerts/alert-deliverer.js';
 import { AlertNotifier } from './alerts/alert-notifier.js';
@@ -20,10 +20,11 @@ export interface ServerObservability extends AsyncDisposable {
   /** Delivers the alerts the server raises; also what the console's "send a test" may use. */
   readonly alerts: AlertDeliverer;
   /**
-   * Makes `grpc.health.v1.Health/Check` on the server's gRPC port (`port`, as bound) answer
-   * SERVING only while every readiness check passes. Call after `server.start()`.
+   * On the server's gRPC port (`port`, as bound): makes `grpc.health.v1.Health/Check` answer
+   * SERVING only while every readiness check passes, and dispatches carry the trace context
+   * of their fire's span (when traced). Call after `server.start()`.
    */
-  serveGrpcHealth(port: number): void;
+  serveOnGrpcPort(port: number): void;
   close(): Promise<void>;
 }
 
@@ -96,11 +97,12 @@ export async function observeServer(options: {
     throw error;
   }
   const withdraw: (() => void)[] = [];
-  const serveGrpcHealth = (port: number): void => {
+  const serveOnGrpcPort = (port: number): void => {
     withdraw.push(
       provideGrpcHealth(port, async () =>
         (await readiness.check()).ready ? 'SERVING' : 'NOT_SERVING',
       ),
+      provideDispatchTraceparent(port, (executionId) => tracer.traceparentOf(executionId)),
     );
   };
   const close = async (): Promise<void> => {
@@ -117,7 +119,7 @@ export async function observeServer(options: {
     readiness,
     listener,
     alerts: deliverer,
-    serveGrpcHealth,
+    serveOnGrpcPort,
     close,
     [Symbol.asyncDispose]: close,
   };
