@@ -181,7 +181,9 @@ export class ServerMetrics {
       events.on('execution:dispatched', ({ execution: e }) => {
         const group = this.#groupOf(e);
         this.#fires.inc({ group, outcome: 'dispatched' });
-        this.#dispatched.set(e.id, { scheduledAt: e.scheduledAt, groupId: group });
+        // Lateness is the first attempt's: a retry starts late by design (its backoff).
+        if (e.attempt === 1)
+          this.#dispatched.set(e.id, { scheduledAt: e.scheduledAt, groupId: group });
       }),
       events.on('execution:started', ({ executionId, at }) => {
         const d = this.#dispatched.get(executionId);
