@@ -266,6 +266,24 @@ describe.each(testDatabases().map((db) => [db.label, db] as const))(
         target: 'tester@example.test',
       });
       await stack.api('POST', `/api/v1/groups/${groupId}/alerts/${rule.id}/test`, undefined, 503);
+      const changed = await stack.api<{ enabled: boolean; triggers: string[]; name: string }>(
+        'PATCH',
+        `/api/v1/groups/${groupId}/alerts/${rule.id}`,
+        { enabled: false, triggers: ['failed', 'missed'] },
+      );
+      expect(changed).toMatchObject({
+        enabled: false,
+        triggers: ['failed', 'missed'],
+        name: 'test me',
+      });
+      await stack.api('PATCH', `/api/v1/groups/${groupId}/alerts/${rule.id}`, {}, 400);
+      await stack.api(
+        'PATCH',
+        `/api/v1/groups/${groupId}/alerts/${rule.id}`,
+        { target: 'x@y.z' },
+        400,
+      );
+      await stack.api('PATCH', `/api/v1/groups/${groupId}/alerts/999999`, { enabled: true }, 404);
       testingConsole = await createConsole({
         stores: stack.stores,
         coordinator: stack.coordinator,

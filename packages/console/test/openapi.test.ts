@@ -13,6 +13,7 @@ const ROUTES = [
   ['post', '/api/v1/groups/{id}/alerts'],
   ['get', '/api/v1/groups/{id}/alerts'],
   ['delete', '/api/v1/groups/{id}/alerts/{ruleId}'],
+  ['patch', '/api/v1/groups/{id}/alerts/{ruleId}'],
   ['get', '/api/v1/groups/{id}/alerts/{ruleId}/deliveries'],
   ['post', '/api/v1/groups/{id}/alerts/{ruleId}/test'],
   ['post', '/api/v1/auth/login'],

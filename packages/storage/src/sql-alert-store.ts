@@ -103,6 +103,43 @@ export class SqlAlertStore implements AlertStore {
     return rows.map(toRule);
   }
 
+  /** @throws CarillonError `CARILLON_INVALID_ARGUMENT` for a value the columns cannot hold. */
+  async updateRule(
+    id: number,
+    patch: Partial<Pick<AlertRule, 'name' | 'triggers' | 'minIntervalMs' | 'enabled'>>,
+    now: number,
+  ): Promise<AlertRule | undefined> {
+    await this.#db
+      .updateTable('alert_rules')
+      .set({
+        ...(patch.name === undefined
+          ? {}
+          : { name: checkText('name', patch.name, ALERT_LIMITS.nameMax) }),
+        ...(patch.triggers === undefined
+          ? {}
+          : {
+              triggers: patch.triggers
+                .map((t) => checkOneOf('triggers', t, ALERT_TRIGGERS))
+                .join(','),
+            }),
+        ...(patch.minIntervalMs === undefined
+          ? {}
+          : {
+              min_interval_ms: checkInt(
+                'minIntervalMs',
+                patch.minIntervalMs,
+                0,
+                7 * 24 * 3_600_000,
+              ),
+            }),
+        ...(patch.enabled === undefined ? {} : { enabled: patch.enabled ? 1 : 0 }),
+        updated_at: checkInt('now', now, 0, STORE_LIMITS.instantMax),
+      })
+      .where('id', '=', id)
+      .execute();
+    return this.getRule(id);
+  }
+
   async deleteRule(id: number): Promise<boolean> {
     await this.#db.deleteFrom('alert_deliveries').where('rule_id', '=', id).execute();
     return (

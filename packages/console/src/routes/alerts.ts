@@ -111,7 +111,7 @@ function checkTarget(body: NewRuleBody): void {
 }
 
 /**
- * Alert rules of a task group under `/api/v1/groups/:id/alerts`: create and delete (editor),
+ * Alert rules of a task group under `/api/v1/groups/:id/alerts`: create, change and delete (editor),
  * list them and their deliveries (viewer), send a test (editor). Registered in a scope of its
  * own that authenticates like the rest of `/api/v1`.
  */
@@ -209,6 +209,57 @@ function routes(app: FastifyInstance, ctx: ConsoleContext, tester: AlertTester |
         return made;
       });
       return reply.code(201).send(view(created));
+    },
+  );
+
+  app.patch<{
+    Params: { id: string; ruleId: number };
+    Body: { name?: string; triggers?: string[]; minIntervalMs?: number; enabled?: boolean };
+  }>(
+    '/groups/:id/alerts/:ruleId',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Change an alert rule: name, triggers, rate limit, enabled (editor)',
+        description:
+          'The channel, target and secret do not change: delete the rule and create another.',
+        params: ruleParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 128 },
+            triggers: {
+              type: 'array',
+              minItems: 1,
+              uniqueItems: true,
+              items: { type: 'string', enum: [...ALERT_TRIGGERS] },
+            },
+            minIntervalMs: { type: 'integer', minimum: 0, maximum: 604_800_000 },
+            enabled: { type: 'boolean' },
+          },
+        },
+        response: { 200: ruleSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { user } = ctx.auth.userOf(request);
+      const groupId = checkGroupId(request.params.id);
+      await access.requireGroup(user, groupId, 'editor', groupNotFound(groupId));
+      const rule = await ruleOf(groupId, request.params.ruleId);
+      const { triggers, ...rest } = request.body;
+      const patch = {
+        ...rest,
+        ...(triggers === undefined ? {} : { triggers: triggers as NewAlertRule['triggers'] }),
+      };
+      const updated = await ctx.commitChange(actorOf(user), async (tx, audit) => {
+        const changed = await tx.alerts.updateRule(rule.id, patch, ctx.clock.now());
+        await audit('alert:update', `group:${groupId}`, { ruleId: rule.id, ...patch });
+        return changed;
+      });
+      if (updated === undefined) throw notFound(`alert rule ${rule.id} of task group ${groupId}`);
+      return view(updated);
     },
   );
 

@@ -6,6 +6,12 @@ export interface AlertStore {
   getRule(id: number): Promise<AlertRule | undefined>;
   /** Every rule of a group (job rules included), oldest first. */
   listRules(groupId: string): Promise<readonly AlertRule[]>;
+  /** Changes a rule's name, triggers, rate limit or enabled flag; undefined when there is no such rule. */
+  updateRule(
+    id: number,
+    patch: Partial<Pick<AlertRule, 'name' | 'triggers' | 'minIntervalMs' | 'enabled'>>,
+    now: number,
+  ): Promise<AlertRule | undefined>;
   /** True when a rule was deleted; its deliveries go with it. */
   deleteRule(id: number): Promise<boolean>;
   recordDelivery(delivery: Omit<AlertDelivery, 'id'>): Promise<AlertDelivery>;
