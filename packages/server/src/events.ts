@@ -30,6 +30,14 @@ export interface ServerEvents {
   'client:connected': { readonly clientId: string; readonly groupId: string };
   'client:disconnected': { readonly clientId: string; readonly groupId: string };
   'jobs:loaded': { readonly count: number };
+  /** The database stopped answering (emitted by the server's database health watch). */
+  'database:failing': { readonly since: number; readonly reason: string };
+  /** The database answers again after `downMs` and `failures` failed operations. */
+  'database:recovered': {
+    readonly since: number;
+    readonly downMs: number;
+    readonly failures: number;
+  };
 }
 
 type Listener<K extends keyof ServerEvents> = (payload: ServerEvents[K]) => void;

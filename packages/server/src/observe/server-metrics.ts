@@ -33,6 +33,8 @@ export class ServerMetrics {
   readonly #claimLead: Histogram<'group'>;
   readonly #dbErrors: Counter;
   readonly #alerts: Counter<'channel' | 'outcome'>;
+  readonly #dbOutages: Counter;
+  readonly #dbDown: Gauge;
   readonly #clients = new Map<string, string>();
   // jobId → group, learnt from executions; events about a job alone name no group.
   readonly #groupOfJob = new Map<number, string>();
@@ -75,6 +77,16 @@ export class ServerMetrics {
     this.#dbErrors = new Counter({
       name: 'carillon_database_errors_total',
       help: 'Failed database health probes.',
+      registers,
+    });
+    this.#dbOutages = new Counter({
+      name: 'carillon_database_outages_total',
+      help: 'Times the server found the database not answering (database:failing events).',
+      registers,
+    });
+    this.#dbDown = new Gauge({
+      name: 'carillon_database_failing',
+      help: '1 while the server finds the database not answering, else 0.',
       registers,
     });
     this.#alerts = new Counter({
@@ -212,6 +224,11 @@ export class ServerMetrics {
       events.on('fires:missed', ({ jobId, instants }) =>
         this.#countForJob(jobId, 'missed', instants.length),
       ),
+      events.on('database:failing', () => {
+        this.#dbOutages.inc();
+        this.#dbDown.set(1);
+      }),
+      events.on('database:recovered', () => this.#dbDown.set(0)),
       events.on('client:connected', ({ clientId, groupId }) =>
         this.#clients.set(clientId, groupId),
       ),
