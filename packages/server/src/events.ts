@@ -20,6 +20,11 @@ export interface ServerEvents {
     readonly at: number;
   };
   'execution:finished': { readonly execution: Execution };
+  /**
+   * A fire that waited for a client with a free slot past its job's dispatch timeout; it is
+   * recorded `skipped`, never sent, with a `reason` that starts `dispatch timeout:`.
+   */
+  'execution:unrouted': { readonly execution: Execution; readonly reason: string };
   'execution:skipped': {
     readonly executionId: string;
     readonly jobId: number;
