@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpSink, startWebhookReceiver } from './alert-sinks.js';
 
 const SECRET = 'a-webhook-secret-of-some-length';
-const SERVER = { noClientTimeoutMs: 1_000, misfireThresholdMs: 1_000 } as const;
+const SERVER = { misfireThresholdMs: 1_000 } as const;
 
 describe.each(testDatabases().map((db) => [db.label, db] as const))(
   'alerts raised by the server (%s)',
@@ -182,8 +182,17 @@ describe.each(testDatabases().map((db) => [db.label, db] as const))(
     });
 
     it('a fire no client takes raises "no client" for a rule of that job only', async () => {
-      const lonely = await createJob({ name: 'nobody runs this', handler: 'nobody' });
-      const other = await createJob({ name: 'nor this', handler: 'nobody-either' });
+      // A fire that no client takes within its job's dispatch timeout is "no client".
+      const lonely = await createJob({
+        name: 'nobody runs this',
+        handler: 'nobody',
+        dispatchTimeoutMs: 1_000,
+      });
+      const other = await createJob({
+        name: 'nor this',
+        handler: 'nobody-either',
+        dispatchTimeoutMs: 1_000,
+      });
       const rule = await createRule({
         name: 'no client for lonely',
         jobId: lonely,
@@ -201,7 +210,9 @@ describe.each(testDatabases().map((db) => [db.label, db] as const))(
       await disable(other);
       expect(delivered).toMatchObject({ trigger: 'no_client', jobId: lonely });
       const execution = await stack.stores.executions.get(delivered.executionId ?? '');
-      expect(execution?.state).toBe('failed');
+      // Recorded by the backlog rule: skipped, never sent, with the dispatch timeout as reason.
+      expect(execution?.state).toBe('skipped');
+      expect(execution?.reason).toMatch(/^dispatch timeout:/);
       expect(execution?.jobId).toBe(lonely);
       const bodies = webhook.received.filter((r) => r.body.trigger === 'no_client');
       expect(bodies.every((r) => r.body.jobId === lonely)).toBe(true);

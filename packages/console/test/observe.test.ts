@@ -33,7 +33,7 @@ describe('console metrics, liveness and readiness (MariaDB)', () => {
     const token = login.body.token;
     for (const id of ['101-1-2-1', '101-1-2-2'])
       expect((await h.call('GET', `/api/v1/groups/${id}`, { token })).status).toBe(404);
-    expect((await h.call('GET', '/no/such/route')).status).toBe(404);
+    expect((await h.call('GET', '/api/v1/no/such/route')).status).toBe(404);
 
     const answer = await fetch(`${h.url}/metrics`);
     expect(answer.status).toBe(200);

@@ -14,6 +14,7 @@ export interface ServerEvents {
     readonly fired: number;
   };
   'execution:dispatched': { readonly execution: Execution; readonly clientId: string };
+  /** The client reported the handler started (told on arrival; its write follows in a batch). */
   'execution:started': {
     readonly executionId: string;
     readonly clientId: string;
