@@ -62,7 +62,7 @@ const cases: Record<string, (events: ServerEventBus) => () => void> = {
   metrics: (events) => {
     const m = new ServerMetrics({
       events,
-      stats: () => ({ held: 0, scheduled: 0, inFlight: 0, waiting: 0 }),
+      stats: () => ({ held: 0, scheduled: 0, inFlight: 0, waiting: 0, freeClientSlots: 0 }),
       sessionState: () => 'connected',
     });
     return () => m.close();
@@ -70,7 +70,7 @@ const cases: Record<string, (events: ServerEventBus) => () => void> = {
   'metrics + tracer': (events) => {
     const m = new ServerMetrics({
       events,
-      stats: () => ({ held: 0, scheduled: 0, inFlight: 0, waiting: 0 }),
+      stats: () => ({ held: 0, scheduled: 0, inFlight: 0, waiting: 0, freeClientSlots: 0 }),
       sessionState: () => 'connected',
     });
     const t = new FireTracer(events);

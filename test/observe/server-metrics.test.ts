@@ -130,6 +130,12 @@ describe('server metrics, and health over HTTP and gRPC (MariaDB)', () => {
     ).toBe(succeeded);
     expect(sample(after, 'carillon_fires_waiting_for_client')).toBe(0);
     expect(sample(after, 'carillon_database_errors_total')).toBe(0);
+    // The client declared capacity and runs nothing now; claims and changes were timed.
+    expect(sample(after, 'carillon_client_free_slots')).toBeGreaterThan(0);
+    for (const operation of ['claim', 'transition'])
+      expect(
+        sample(after, 'carillon_database_operation_seconds_count', { operation }),
+      ).toBeGreaterThanOrEqual(1);
 
     // The same execution counts, as the store has them.
     const stored = await stack.stores.executions.get(

@@ -42,6 +42,8 @@ export interface ServerEvents {
     readonly downMs: number;
     readonly failures: number;
   };
+  /** A claim of due fires, or a batch of execution changes, answered after `ms`. */
+  'database:timed': { readonly operation: 'claim' | 'transition'; readonly ms: number };
   /** A client reported about an execution that was not dispatched to it; nothing changed. */
   'report:refused': {
     readonly clientId: string;

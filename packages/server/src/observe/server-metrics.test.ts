@@ -9,7 +9,7 @@ describe('ServerMetrics and the database health events', () => {
     const events = new ServerEventBus();
     const metrics = new ServerMetrics({
       events,
-      stats: () => ({ held: 0, scheduled: 0, inFlight: 0, waiting: 0 }),
+      stats: () => ({ held: 0, scheduled: 0, inFlight: 0, waiting: 0, freeClientSlots: 0 }),
       sessionState: () => 'connected',
     });
     const read = async () => metrics.registry.metrics();

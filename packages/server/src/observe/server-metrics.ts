@@ -1,12 +1,13 @@
 import type { Execution, SessionState, Unsubscribe } from '@carillon/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ServerEventBus } from '../events.js';
+import type { ServerStats } from '../server.js';
 
 /** What {@link ServerMetrics} reads from a running server, besides its events. */
 export interface MetricsSource {
   readonly events: ServerEventBus;
   /** The server's `stats` getter. */
-  readonly stats: () => { held: number; scheduled: number; inFlight: number; waiting: number };
+  readonly stats: () => ServerStats;
   /** The coordinator session's state, read when scraped. */
   readonly sessionState: () => SessionState;
   /** The task group of a job, for events that name only the job (missed, skipped). */
@@ -35,6 +36,7 @@ export class ServerMetrics {
   readonly #alerts: Counter<'channel' | 'outcome'>;
   readonly #dbOutages: Counter;
   readonly #dbDown: Gauge;
+  readonly #storeLatency: Histogram<'operation'>;
   readonly #clients = new Map<string, string>();
   // jobId → group, learnt from executions; events about a job alone name no group.
   readonly #groupOfJob = new Map<number, string>();
@@ -110,6 +112,21 @@ export class ServerMetrics {
       collect() {
         this.set(source.stats().inFlight);
       },
+    });
+    new Gauge({
+      name: 'carillon_client_free_slots',
+      help: 'Free slots of the clients connected to this server (declared capacity less work in flight).',
+      registers,
+      collect() {
+        this.set(source.stats().freeClientSlots);
+      },
+    });
+    this.#storeLatency = new Histogram({
+      name: 'carillon_database_operation_seconds',
+      help: 'How long the database took to answer a claim of due fires or a batch of execution changes.',
+      labelNames: ['operation'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
     });
     new Gauge({
       name: 'carillon_jobs_held',
@@ -223,6 +240,9 @@ export class ServerMetrics {
       // Every missed instant counts, also those the misfire policy then fires (late) or skips.
       events.on('fires:missed', ({ jobId, instants }) =>
         this.#countForJob(jobId, 'missed', instants.length),
+      ),
+      events.on('database:timed', ({ operation, ms }) =>
+        this.#storeLatency.observe({ operation }, ms / 1000),
       ),
       events.on('database:failing', () => {
         this.#dbOutages.inc();
