@@ -75,7 +75,7 @@ async function standalone() {
     const disconnected = when(a, 'disconnected');
     const suspended = when(a, 'suspended');
     const pausedAt = Date.now();
-    node.pause();
+    await node.pause();
     const disconnectedMs = (await disconnected) - pausedAt;
     const suspendedMs = (await suspended) - pausedAt;
     progress('standalone: resuming');

@@ -1,5 +1,6 @@
 import type { ClientReport, DispatchOrder, ExecutionRef, ResultReport } from '@carillon/protocol';
 import { ExecutionAbortedError } from './execution-aborted-error.js';
+import { runTraced } from './handler-trace.js';
 import { AbortReason } from './execution-aborted-error.js';
 import type { ExecutionContext, ExecutionLogLevel } from './execution-context.js';
 import type { JobHandler } from './job-handler.js';
@@ -104,7 +105,8 @@ export class RunningExecution {
     }
     let settlement: Settlement;
     try {
-      settlement = { ok: true, value: await handler.execute(this.#context) };
+      const context = this.#context;
+      settlement = { ok: true, value: await runTraced(this.order, () => handler.execute(context)) };
     } catch (error) {
       settlement = { ok: false, error };
     }

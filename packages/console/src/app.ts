@@ -18,8 +18,11 @@ import { ConsoleContext } from './console-context.js';
 import type { ConsoleSettings } from './console-context.js';
 import { toErrorResponse } from './errors.js';
 import { registerOpenApi } from './openapi.js';
+import { registerAlertRoutes } from './routes/alerts.js';
+import type { AlertTester } from './routes/alerts.js';
 import { registerApiRoutes } from './routes/api-routes.js';
 import { registerHealthRoute } from './routes/health.js';
+import { registerObserveRoutes } from './routes/observe.js';
 import { rejectForbiddenCharacters } from './validation/clean-text.js';
 import { coerceIntegers } from './validation/coerce-integers.js';
 import { formatSchemaErrors } from './validation/schema-errors.js';
@@ -62,6 +65,8 @@ export interface ConsoleOptions {
   readonly webRoot?: string | false;
   /** Shown in the OpenAPI document. Default `0.1.0`. */
   readonly version?: string;
+  /** Delivers the "send a test" of alert rules; without it that action answers 503. */
+  readonly alertTester?: AlertTester;
 }
 
 /** `ready` after creation, `listening` after `listen`, `closed` after `close`. */
@@ -230,6 +235,7 @@ export async function createConsole(options: ConsoleOptions): Promise<ConsoleApp
 
   await registerOpenApi(fastify, options.version ?? '0.1.0');
   registerHealthRoute(fastify, ctx);
+  registerObserveRoutes(fastify, ctx);
   await fastify.register(
     (api, _opts, done) => {
       registerApiRoutes(api, ctx);
@@ -240,6 +246,7 @@ export async function createConsole(options: ConsoleOptions): Promise<ConsoleApp
   if (options.webRoot !== false) {
     await registerWebPage(fastify, options.webRoot ?? defaultWebRoot());
   }
+  await registerAlertRoutes(fastify, ctx, options.alertTester);
   await fastify.ready();
 
   let state: ConsoleState = 'ready';

@@ -1,5 +1,6 @@
 export { createConsole } from './app.js';
 export type { ConsoleApp, ConsoleOptions, ConsoleState } from './app.js';
+export type { AlertTester } from './routes/alerts.js';
 export { ensureAdmin } from './auth/ensure-admin.js';
 export type { EnsureAdminOptions, EnsureAdminResult } from './auth/ensure-admin.js';
 export { hashPassword, verifyPassword, PASSWORD_LIMITS, SCRYPT_PARAMS } from './auth/password.js';

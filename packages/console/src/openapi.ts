@@ -39,6 +39,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'jobs' },
         { name: 'executions' },
         { name: 'cluster' },
+        { name: 'alerts' },
         { name: 'health' },
       ],
     },

@@ -265,7 +265,7 @@ describe('ZooKeeperCoordinator on a standalone ZooKeeper', () => {
     const node = zk.nodes[0];
     if (node === undefined) throw new Error('no node');
     const frozenAt = Date.now();
-    node.pause();
+    await node.pause();
     try {
       await suspended;
       const tookMs = Date.now() - frozenAt;
@@ -328,7 +328,7 @@ describe('ZooKeeperCoordinator on a three-node ensemble', () => {
     const frozen = holders[0];
     if (frozen === undefined) throw new Error('no node holds the session');
     const frozenAt = Date.now();
-    frozen.pause();
+    await frozen.pause();
     try {
       await nextEvent(a, SessionEvent.Disconnected, SessionEvent.Suspended);
       // Writes go on through another member once the client moved there.

@@ -145,9 +145,21 @@ export class ClientConnection extends Connection<
   readonly peer: string;
   #endStatus: StreamStatus = { code: GrpcStatus.OK, details: 'OK' };
 
-  /** Wraps a server-side call; used by {@link DispatcherServer}. */
-  constructor(call: grpc.ServerDuplexStream<WireClientMessageOutput, WireServerMessage>) {
-    super(call, encodeServerMessage, decodeClientMessages);
+  /**
+   * Wraps a server-side call; used by {@link DispatcherServer}, which may `decorate` each
+   * outgoing message before it is encoded (trace contexts of dispatches).
+   */
+  constructor(
+    call: grpc.ServerDuplexStream<WireClientMessageOutput, WireServerMessage>,
+    decorate?: (message: ServerMessage) => ServerMessage,
+  ) {
+    super(
+      call,
+      decorate === undefined
+        ? encodeServerMessage
+        : (message: ServerMessage) => encodeServerMessage(decorate(message)),
+      decodeClientMessages,
+    );
     this.call = call;
     this.peer = call.getPeer();
     call.on('end', () =>

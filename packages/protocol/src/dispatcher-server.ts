@@ -3,8 +3,16 @@ import * as grpc from '@grpc/grpc-js';
 import { SERVER_CHANNEL_OPTIONS } from './channel-options.js';
 import { ClientConnection, GrpcStatus } from './connection.js';
 import { dispatcherServiceDefinition } from './dispatcher-service.js';
+import { withTraceparents } from './dispatch-trace.js';
 import { ProtocolErrorCode } from './errors.js';
 import type { DispatcherHandlers } from './generated/carillon/v1/Dispatcher.js';
+import {
+  DISPATCHER_SERVICE_NAME,
+  HEALTH_SERVICE_DEFINITION,
+  ServingStatus,
+  healthServiceHandlers,
+  providedGrpcHealth,
+} from './grpc-health.js';
 
 /** What a server does with the streams clients open. */
 export interface DispatcherServerHandlers {
@@ -44,6 +52,7 @@ export class DispatcherServer {
   readonly #options: DispatcherServerOptions;
   readonly #server: grpc.Server;
   readonly #connections = new Set<ClientConnection>();
+  readonly #ports = new Set<number>();
   #serviceAdded = false;
   #state: DispatcherServerState = 'created';
 
@@ -80,6 +89,10 @@ export class DispatcherServer {
     if (!this.#serviceAdded) {
       const implementation: DispatcherHandlers = { Connect: (call) => this.#accept(call) };
       this.#server.addService(dispatcherServiceDefinition(), implementation);
+      this.#server.addService(
+        HEALTH_SERVICE_DEFINITION,
+        healthServiceHandlers((service) => this.#health(service)),
+      );
       this.#serviceAdded = true;
     }
     const port = await new Promise<number>((resolve, reject) => {
@@ -88,6 +101,7 @@ export class DispatcherServer {
         else reject(listenFailed(address, error));
       });
     });
+    this.#ports.add(port);
     this.#state = 'listening';
     return port;
   }
@@ -120,8 +134,21 @@ export class DispatcherServer {
     await this.stop();
   }
 
+  /**
+   * `grpc.health.v1.Health/Check`: NOT_SERVING once stopping; else what the process provided
+   * for this port (see `provideGrpcHealth`), or SERVING for the server and the dispatch service.
+   */
+  async #health(service: string): Promise<ServingStatus | undefined> {
+    if (service !== '' && service !== DISPATCHER_SERVICE_NAME) return undefined;
+    if (this.#state !== 'listening') return ServingStatus.NotServing;
+    const provided = providedGrpcHealth(this.#ports);
+    return provided === undefined ? ServingStatus.Serving : provided(service);
+  }
+
   #accept(call: ConstructorParameters<typeof ClientConnection>[0]): void {
-    const connection = new ClientConnection(call);
+    const connection = new ClientConnection(call, (message) =>
+      withTraceparents(message, this.#ports),
+    );
     this.#connections.add(connection);
     connection.once('close', () => this.#connections.delete(connection));
     if (this.#state === 'stopping' || this.#state === 'stopped') {

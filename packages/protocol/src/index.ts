@@ -80,6 +80,15 @@ export type {
   StreamStatus,
 } from './connection.js';
 export { DispatcherServer, createDispatcherServer } from './dispatcher-server.js';
+export {
+  DISPATCHER_SERVICE_NAME,
+  ServingStatus,
+  checkGrpcHealth,
+  provideGrpcHealth,
+} from './grpc-health.js';
+export type { GrpcHealthCheck } from './grpc-health.js';
+export { isTraceparent, provideDispatchTraceparent } from './dispatch-trace.js';
+export type { DispatchTraceparent } from './dispatch-trace.js';
 export type {
   DispatcherServerHandlers,
   DispatcherServerOptions,

@@ -70,6 +70,7 @@ const messages: readonly [string, ServerMessage][] = [
         { ...order, param: '{"emoji":"🔔","text":"世界"}', cause: 'misfire' },
         { ...order, startAt: order.scheduledAt },
         { ...order, startAt: 0 },
+        { ...order, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
       ],
     },
   ],
@@ -82,6 +83,20 @@ const messages: readonly [string, ServerMessage][] = [
 describe('server messages', () => {
   it.each(messages)('%s survives the protobuf codec unchanged', (_name, message) => {
     expect(roundTrip(message)).toStrictEqual(message);
+  });
+
+  it('leaves out a malformed trace context instead of refusing the dispatch', () => {
+    for (const traceparent of [
+      '',
+      'not-a-traceparent',
+      `00-${'A'.repeat(32)}-${'b'.repeat(16)}-01`,
+    ]) {
+      const message: ServerMessage = {
+        kind: 'dispatchBatch',
+        dispatches: [{ ...order, traceparent }],
+      };
+      expect(roundTrip(message)).toStrictEqual({ kind: 'dispatchBatch', dispatches: [order] });
+    }
   });
 
   it('maps every execution cause and every hello rejection code', () => {

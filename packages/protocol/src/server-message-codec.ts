@@ -1,5 +1,6 @@
 import { ExecutionCause } from '@carillon/core';
 import { ProtocolErrorCode, decodeSafely, protocolError } from './errors.js';
+import { isTraceparent } from './dispatch-trace.js';
 import type { Decoded } from './errors.js';
 import { EnumMapping, FieldChecker } from './field-checker.js';
 import { PROTOCOL_LIMITS } from './protocol-limits.js';
@@ -170,6 +171,8 @@ function encodeDispatch(order: DispatchOrder, field: string): WireDispatch {
     ...(order.startAt === undefined
       ? {}
       : { startAtMs: c.instant(`${field}.start_at_ms`, order.startAt) }),
+    // Tracing never stops a fire: a malformed trace context is left out, not refused.
+    ...(isTraceparent(order.traceparent) ? { traceparent: order.traceparent } : {}),
   };
 }
 
@@ -188,5 +191,6 @@ function decodeDispatch(w: WireDispatchOutput, field: string): DispatchOrder {
     ...(w.startAtMs === undefined || w.startAtMs === null
       ? {}
       : { startAt: c.instant(`${field}.start_at_ms`, w.startAtMs) }),
+    ...(isTraceparent(w.traceparent) ? { traceparent: w.traceparent } : {}),
   };
 }

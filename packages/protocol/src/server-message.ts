@@ -85,6 +85,8 @@ export interface DispatchOrder {
   readonly cause: ExecutionCause;
   /** When the client should start the handler; absent: at once. */
   readonly startAt?: number;
+  /** W3C `traceparent` of the server's span of this fire; absent when the server does not trace. */
+  readonly traceparent?: string;
 }
 
 /** Executions to run now, sent in one stream write (at least one). */

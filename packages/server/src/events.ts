@@ -14,12 +14,18 @@ export interface ServerEvents {
     readonly fired: number;
   };
   'execution:dispatched': { readonly execution: Execution; readonly clientId: string };
+  /** The client reported the handler started (told on arrival; its write follows in a batch). */
   'execution:started': {
     readonly executionId: string;
     readonly clientId: string;
     readonly at: number;
   };
   'execution:finished': { readonly execution: Execution };
+  /**
+   * A fire that waited for a client with a free slot past its job's dispatch timeout; it is
+   * recorded `skipped`, never sent, with a `reason` that starts `dispatch timeout:`.
+   */
+  'execution:unrouted': { readonly execution: Execution; readonly reason: string };
   'execution:skipped': {
     readonly executionId: string;
     readonly jobId: number;
@@ -42,6 +48,8 @@ export interface ServerEvents {
     readonly downMs: number;
     readonly failures: number;
   };
+  /** A claim of due fires, or a batch of execution changes, answered after `ms`. */
+  'database:timed': { readonly operation: 'claim' | 'transition'; readonly ms: number };
   /** A client reported about an execution that was not dispatched to it; nothing changed. */
   'report:refused': {
     readonly clientId: string;

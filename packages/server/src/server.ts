@@ -25,6 +25,17 @@ import { Scheduler } from './scheduling/scheduler.js';
 import { StandbyWatch } from './scheduling/standby-watch.js';
 import type { ServerOptions } from './server-options.js';
 
+/** What a server holds and does, at a glance (see {@link CarillonServer.stats}). */
+export interface ServerStats {
+  readonly held: number;
+  readonly scheduled: number;
+  readonly inFlight: number;
+  /** Fires waiting for a client with a free slot. */
+  readonly waiting: number;
+  /** Free slots of the clients connected to this server, by their declared capacity. */
+  readonly freeClientSlots: number;
+}
+
 /** Lifecycle of a {@link CarillonServer}. */
 export type ServerState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -172,12 +183,13 @@ export class CarillonServer {
   }
 
   /** Jobs held, cron jobs under schedule, executions in flight and fires waiting for a client. */
-  get stats(): { held: number; scheduled: number; inFlight: number; waiting: number } {
+  get stats(): ServerStats {
     return {
       held: this.#held.size,
       scheduled: this.#scheduler.scheduledJobs,
       inFlight: this.#dispatcher.inFlight,
       waiting: this.#dispatcher.waitingForClient,
+      freeClientSlots: this.#dispatcher.freeClientSlots,
     };
   }
 

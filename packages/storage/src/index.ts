@@ -16,6 +16,7 @@ export { StorageErrorCode } from './errors.js';
 export { STORE_LIMITS } from './validate.js';
 export { TRANSIENT_ATTEMPTS } from './retry.js';
 export { SqlAuditStore } from './sql-audit-store.js';
+export { SqlAlertStore } from './sql-alert-store.js';
 export { SqlExecutionStore } from './sql-execution-store.js';
 export { SqlGroupStore } from './sql-group-store.js';
 export { SqlJobStore } from './sql-job-store.js';

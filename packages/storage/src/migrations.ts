@@ -368,6 +368,41 @@ function dispatchTimeout(profile: DatabaseProfile): Migration {
   };
 }
 
+function alerts(profile: DatabaseProfile): Migration {
+  return {
+    async up(db) {
+      await table(db, profile, 'alert_rules')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('group_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('job_id', 'bigint')
+        .addColumn('name', 'varchar(128)', (c) => c.notNull())
+        .addColumn('triggers', 'varchar(128)', (c) => c.notNull())
+        .addColumn('channel', 'varchar(16)', (c) => c.notNull())
+        .addColumn('target', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('secret', 'varchar(256)')
+        .addColumn('min_interval_ms', 'bigint', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await index(db, profile, 'alert_rules_group', 'alert_rules', ['group_id']);
+      await table(db, profile, 'alert_deliveries')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('rule_id', 'integer', (c) => c.notNull())
+        .addColumn('trigger_name', 'varchar(16)', (c) => c.notNull())
+        .addColumn('job_id', 'bigint')
+        .addColumn('execution_id', 'varchar(64)')
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('last_error', 'varchar(1024)')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('finished_at', 'bigint')
+        .execute();
+      await index(db, profile, 'alert_deliveries_rule', 'alert_deliveries', ['rule_id', 'id']);
+    },
+  };
+}
+
 function onClientLost(profile: DatabaseProfile): Migration {
   return {
     async up(db) {
@@ -396,6 +431,7 @@ export function carillonMigrations(profile: DatabaseProfile): Readonly<Record<st
     '0005_username_keys': usernameKeys(profile),
     '0006_dispatch_timeout': dispatchTimeout(profile),
     '0008_sessions': sessions(profile),
+    '0010_alerts': alerts(profile),
     '0011_on_client_lost': onClientLost(profile),
   };
 }

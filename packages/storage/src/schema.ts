@@ -201,6 +201,36 @@ export interface AuditEventsTable {
   detail: string | null;
 }
 
+/** Alert rules of task groups (job rules name the job); `triggers` is comma-separated. */
+export interface AlertRulesTable {
+  id: Generated<number>;
+  group_id: string;
+  job_id: number | null;
+  name: string;
+  triggers: string;
+  channel: string;
+  target: string;
+  secret: string | null;
+  min_interval_ms: number;
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Deliveries of alerts, with their attempts. */
+export interface AlertDeliveriesTable {
+  id: Generated<number>;
+  rule_id: number;
+  trigger_name: string;
+  job_id: number | null;
+  execution_id: string | null;
+  state: string;
+  attempts: number;
+  last_error: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
 /** Every table of the schema, for `Kysely<Database>`. */
 export interface Database {
   clusters: ClustersTable;
@@ -219,4 +249,6 @@ export interface Database {
   audit_events: AuditEventsTable;
   sessions: SessionsTable;
   sign_in_failures: SignInFailuresTable;
+  alert_rules: AlertRulesTable;
+  alert_deliveries: AlertDeliveriesTable;
 }

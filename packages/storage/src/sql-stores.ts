@@ -7,6 +7,7 @@ import { migrateToLatest } from './migrations.js';
 import type { MigrationOutcome } from './migrations.js';
 import type { Database } from './schema.js';
 import type { Db } from './sql-helpers.js';
+import { SqlAlertStore } from './sql-alert-store.js';
 import { SqlAuditStore } from './sql-audit-store.js';
 import { SqlExecutionStore } from './sql-execution-store.js';
 import { SqlGroupStore } from './sql-group-store.js';
@@ -35,6 +36,7 @@ function bind(db: Db, profile: DatabaseProfile): TransactionStores {
     audit: new SqlAuditStore(db, profile),
     servers: new SqlServerStore(db, profile),
     sessions: new SqlSessionStore(db, profile),
+    alerts: new SqlAlertStore(db, profile),
   };
 }
 
@@ -55,6 +57,7 @@ export class SqlStores implements Stores {
   readonly audit: SqlAuditStore;
   readonly servers: SqlServerStore;
   readonly sessions: SqlSessionStore;
+  readonly alerts: SqlAlertStore;
   /** What the database can do (and its label, for figures). */
   readonly profile: DatabaseProfile;
   /** What the opening migration applied (empty when it was skipped or up to date). */
@@ -73,6 +76,7 @@ export class SqlStores implements Stores {
     this.audit = new SqlAuditStore(db, profile);
     this.servers = new SqlServerStore(db, profile);
     this.sessions = new SqlSessionStore(db, profile);
+    this.alerts = new SqlAlertStore(db, profile);
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +21,11 @@ export interface ZooKeeperNode {
   command(word: string): Promise<string>;
   /** SIGKILL, and waits for the exit. */
   kill(): Promise<void>;
-  /** SIGSTOP: the process stays, its sockets stay open, nothing answers (a frozen server). */
-  pause(): void;
+  /**
+   * SIGSTOP: the process stays, its sockets stay open, nothing answers (a frozen server).
+   * Resolves once the kernel shows it stopped.
+   */
+  pause(): Promise<void>;
   /** SIGCONT after {@link pause}. */
   resume(): void;
   /** Starts it again on the same ports and data (after {@link kill}); resolves once it serves. */
@@ -207,8 +210,17 @@ class ManagedNode implements ZooKeeperNode {
     await this.#exited;
   }
 
-  pause(): void {
-    this.#child?.kill('SIGSTOP');
+  async pause(): Promise<void> {
+    const child = this.#child;
+    if (child?.pid === undefined) return;
+    child.kill('SIGSTOP');
+    // The signal is queued, not yet acted on: a JVM thread on the other core may still answer a
+    // request sent right after. The stop is done when /proc says so (state T).
+    const deadline = Date.now() + 5_000;
+    while (!(await isStopped(child.pid))) {
+      if (Date.now() > deadline) throw new Error(`ZooKeeper node ${this.id} did not stop`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   resume(): void {
@@ -220,6 +232,12 @@ class ManagedNode implements ZooKeeperNode {
     this.spawn();
     await this.waitServing();
   }
+}
+
+async function isStopped(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // The state follows the command name in parentheses, which may itself hold spaces.
+  return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
 }
 
 // A paused server accepts the TCP connection (the kernel does) but never answers: time out.

@@ -32,7 +32,7 @@ describe('startZooKeeper', () => {
     expect(zk.connectionString).toBe(node.address);
     // Sessions are negotiated within [2, 20] ticks of 500 ms.
     expect(await node.command('conf')).toMatch(/maxSessionTimeout=10000/);
-    node.pause();
+    await node.pause();
     expect(await node.mode()).toBeUndefined();
     node.resume();
     expect(await node.mode()).toBe('standalone');

@@ -1,5 +1,6 @@
 import { createConsole, ensureAdmin } from '@carillon/console';
 import { SystemClock } from '@carillon/core';
+import { AlertDeliverer, EmailSender, WebhookSender } from '@carillon/server';
 import { openStores } from '@carillon/storage';
 import { readConsoleConfig } from '../config/config.js';
 import { wantsHelp } from '../config/flags.js';
@@ -35,6 +36,15 @@ export async function runConsoleCommand(args: string[], io: CommandIo): Promise<
     const coordinator = makeCoordinator(config.zk, config.cluster, logger);
     await coordinator.start();
     teardown.add(() => coordinator.stop());
+    // Only for "send a test": the servers deliver the alerts they raise.
+    const email = config.smtp === undefined ? undefined : new EmailSender(config.smtp);
+    if (email !== undefined) teardown.add(() => Promise.resolve(email.close()));
+    const alerts = new AlertDeliverer({
+      stores,
+      senders: { webhook: new WebhookSender(), ...(email === undefined ? {} : { email }) },
+      logger: logger.child({ unit: 'alerts' }),
+    });
+    teardown.add(() => alerts.close());
     const app = await createConsole({
       stores,
       coordinator,
@@ -42,6 +52,7 @@ export async function runConsoleCommand(args: string[], io: CommandIo): Promise<
       logger,
       cluster: config.cluster,
       serverGroups: config.serverGroups,
+      alertTester: (rule, message) => alerts.deliver(rule, message),
     });
     teardown.add(() => app.close());
     const url = await app.listen({ host: config.httpHost, port: config.httpPort });

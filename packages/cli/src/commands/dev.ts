@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createConsole, ensureAdmin } from '@carillon/console';
 import { SystemClock } from '@carillon/core';
-import { CarillonServer } from '@carillon/server';
+import { CarillonServer, observeServer } from '@carillon/server';
 import { openStores } from '@carillon/storage';
 import { readDevConfig } from '../config/config.js';
 import { wantsHelp } from '../config/flags.js';
@@ -94,6 +94,14 @@ export async function runDevCommand(args: string[], io: CommandIo): Promise<numb
       ),
     );
     teardown.add(() => server.stop());
+    // Metrics and alerts (webhooks only: dev has no SMTP settings); no HTTP listener.
+    const observe = await observeServer({
+      server,
+      stores,
+      coordinator,
+      logger: logger.child({ unit: 'alerts' }),
+    });
+    teardown.add(() => observe.close());
     await server.start();
     const console_ = await createConsole({
       stores,
@@ -102,6 +110,7 @@ export async function runDevCommand(args: string[], io: CommandIo): Promise<numb
       logger: logger.child({ unit: 'console' }),
       cluster,
       serverGroups: [serverGroup],
+      alertTester: (rule, message) => observe.alerts.deliver(rule, message),
     });
     teardown.add(() => console_.close());
     const url = await console_.listen({ host: '127.0.0.1', port });

@@ -1,6 +1,6 @@
 import { SystemClock } from '@carillon/core';
 import type { ServerTls } from '@carillon/protocol';
-import { CarillonServer } from '@carillon/server';
+import { CarillonServer, observeServer } from '@carillon/server';
 import { openStores } from '@carillon/storage';
 import { readServerConfig } from '../config/config.js';
 import type { ServerTlsConfig } from '../config/config.js';
@@ -62,13 +62,31 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
         : { rpcAdvertisedAddress: config.rpcAdvertisedAddress }),
     });
     teardown.add(() => server.stop());
+    // Subscribed before the start, so that the first fires are counted.
+    const observe = await observeServer({
+      server,
+      stores,
+      coordinator,
+      ...(config.observe === undefined ? {} : config.observe),
+      logger: logger.child({ unit: 'alerts' }),
+      alerts: config.smtp === undefined ? {} : { smtp: config.smtp },
+    });
+    teardown.add(() => observe.close());
+    if (observe.listener !== undefined)
+      logger.info({ url: observe.listener.url }, 'metrics and health listening');
     await server.start();
+    observe.serveOnGrpcPort(config.rpcPort === 0 ? boundPort(server.rpcAddress) : config.rpcPort);
     const signal = await waitForShutdown();
     logger.info({ signal }, 'stopping');
   } finally {
     await teardown.run();
   }
   return ExitCode.Ok;
+}
+
+/** The port of a `host:port` address. */
+function boundPort(address: string): number {
+  return Number(address.slice(address.lastIndexOf(':') + 1));
 }
 
 /** The protocol's TLS options from the configured files: mutual TLS when a client CA is set. */

@@ -35,6 +35,12 @@ ${COMMON}
                           PEM certificate chain and key: serve gRPC over TLS
   CARILLON_TLS_CLIENT_CA_FILE
                           PEM CA: require client certificates it signed (mutual TLS)
+  CARILLON_METRICS_PORT   serve /metrics, /livez and /readyz over HTTP on this port
+                          (default: off; 0 picks a free one)
+  CARILLON_METRICS_HOST   their listen address (default 127.0.0.1)
+  CARILLON_SMTP_URL       smtp://user:pass@host:587 or smtps://host:465: e-mail alerts
+                          (default: off; webhook alerts need nothing)
+  CARILLON_ALERT_FROM     From address of alert e-mails (default carillon@<hostname>)
 Bad settings are listed together and exit with 2.
 `;
 
@@ -50,6 +56,8 @@ ${COMMON}
   CARILLON_ADMIN_USER, CARILLON_ADMIN_PASSWORD
                           create this admin (default user admin; password 8 to 1024 characters)
                           at start if it does not exist
+  CARILLON_SMTP_URL, CARILLON_ALERT_FROM
+                          SMTP for the "send a test" action of e-mail alert rules
 Bad settings are listed together and exit with 2.
 `;
 

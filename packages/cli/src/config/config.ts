@@ -26,6 +26,12 @@ export interface ServerTlsConfig {
   readonly clientCa: Buffer | undefined;
 }
 
+/** SMTP for alert e-mails: `smtp://user:pass@host:587` or `smtps://host:465`, and the From address. */
+export interface SmtpConfig {
+  readonly url: string;
+  readonly from: string;
+}
+
 /** Settings of a scheduling server process. */
 export interface ServerConfig extends CommonConfig {
   readonly serverId: string;
@@ -41,6 +47,10 @@ export interface ServerConfig extends CommonConfig {
   readonly fenceMs: number;
   /** Undefined: plaintext gRPC. */
   readonly tls: ServerTlsConfig | undefined;
+  /** Where `/metrics`, `/livez` and `/readyz` are served; undefined: not at all (the default). */
+  readonly observe: { readonly host: string; readonly port: number } | undefined;
+  /** Undefined: e-mail alert rules fail their deliveries (webhooks still work). */
+  readonly smtp: SmtpConfig | undefined;
 }
 
 /** Settings of a console process. */
@@ -49,6 +59,8 @@ export interface ConsoleConfig extends CommonConfig {
   readonly httpPort: number;
   /** Set: creates this admin if none exists. */
   readonly admin: { readonly username: string; readonly password: string } | undefined;
+  /** For the "send a test" action of e-mail alert rules. */
+  readonly smtp: SmtpConfig | undefined;
 }
 
 /** Settings of `carillon dev`. */
@@ -203,9 +215,38 @@ export function readServerConfig(env: Env, args: readonly string[] = []): Server
     holderGraceMs: r.integer('CARILLON_HOLDER_GRACE_MS', 10_000, 0, 86_400_000),
     fenceMs: r.integer('CARILLON_FENCE_MS', 10_000, 1_000, 3_600_000),
     tls: serverTls(r),
+    observe: observeListener(r),
+    smtp: smtpSettings(r),
   };
   r.done();
   return Object.freeze(config);
+}
+
+/** SMTP for alert e-mails: on when CARILLON_SMTP_URL is set. */
+function smtpSettings(r: EnvReader): SmtpConfig | undefined {
+  const url = r.optional('CARILLON_SMTP_URL');
+  const from = r.string('CARILLON_ALERT_FROM', `carillon@${hostname()}`);
+  if (!/^[^\s@]+@[^\s@]+$/.test(from))
+    r.problem(`CARILLON_ALERT_FROM must be an e-mail address, got "${from}"`);
+  if (url === undefined) return undefined;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'smtp:' && protocol !== 'smtps:')
+    r.problem(
+      'CARILLON_SMTP_URL must be an smtp:// or smtps:// URL, e.g. smtp://mail.example.com:587',
+    );
+  return { url, from };
+}
+
+/** The server's metrics and health listener: on only when CARILLON_METRICS_PORT is set. */
+function observeListener(r: EnvReader): ServerConfig['observe'] {
+  const host = r.string('CARILLON_METRICS_HOST', '127.0.0.1');
+  if (r.optional('CARILLON_METRICS_PORT') === undefined) return undefined;
+  return { host, port: r.integer('CARILLON_METRICS_PORT', 0, 0, 65_535) };
 }
 
 /**
@@ -224,6 +265,7 @@ export function readConsoleConfig(env: Env, args: readonly string[] = []): Conso
       password === undefined
         ? undefined
         : { username: r.string('CARILLON_ADMIN_USER', 'admin'), password },
+    smtp: smtpSettings(r),
   };
   r.done();
   return Object.freeze(config);

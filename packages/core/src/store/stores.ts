@@ -1,3 +1,4 @@
+import type { AlertStore } from './alert-store.js';
 import type { AuditStore } from './audit-store.js';
 import type { ExecutionStore } from './execution-store.js';
 import type { GroupStore } from './group-store.js';
@@ -17,6 +18,7 @@ export interface Stores {
   readonly audit: AuditStore;
   readonly servers: ServerStore;
   readonly sessions: SessionStore;
+  readonly alerts: AlertStore;
   /**
    * True when `error`, thrown by one of these stores, is trouble of the database that may pass
    * (a connection lost, killed or refused, a deadlock or lock wait timeout, a busy or read-only

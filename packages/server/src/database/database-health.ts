@@ -26,6 +26,9 @@ export interface DatabaseHealthOptions {
   readonly mergeGapMs?: number;
 }
 
+/** Statements whose duration the server reports (`database:timed`), for the latency metrics. */
+export type TimedOperation = 'claim' | 'transition';
+
 /** A statement that takes this long has held up the server (SQLite waits synchronously). */
 const SLOW_STATEMENT_MS = 200;
 
@@ -82,8 +85,9 @@ export class DatabaseHealth {
    * Runs one statement (or a short series) and reports how it went: its result or error is
    * passed through unchanged. Only transient errors and stalls count against the database.
    */
-  async watch<T>(work: () => Promise<T>): Promise<T> {
+  async watch<T>(work: () => Promise<T>, operation?: TimedOperation): Promise<T> {
     const startedAt = this.#o.clock.now();
+    const started = performance.now();
     let troubled = false;
     let stalled = false;
     const stall = setTimeout(() => {
@@ -97,6 +101,8 @@ export class DatabaseHealth {
       if (stalled) this.#stalled--;
       stalled = false;
       this.answered();
+      if (operation !== undefined)
+        this.#o.events.emit('database:timed', { operation, ms: performance.now() - started });
       return result;
     } catch (error) {
       troubled = this.#o.isTransient(error);

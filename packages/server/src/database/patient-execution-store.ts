@@ -11,7 +11,7 @@ import type {
   FireClaim,
   LogLine,
 } from '@carillon/core';
-import type { DatabaseHealth } from './database-health.js';
+import type { DatabaseHealth, TimedOperation } from './database-health.js';
 
 /** First wait before trying a write again; doubled per attempt up to {@link MAX_BACKOFF_MS}. */
 const FIRST_BACKOFF_MS = 50;
@@ -44,11 +44,11 @@ export class PatientExecutionStore implements ExecutionStore {
   }
 
   transition(fence: Fence, state: ExecutionState, patch?: ExecutionPatch): Promise<boolean> {
-    return this.#patiently(() => this.#store.transition(fence, state, patch));
+    return this.#patiently(() => this.#store.transition(fence, state, patch), 'transition');
   }
 
   transitionMany(changes: readonly ExecutionChange[]): Promise<boolean[]> {
-    return this.#patiently(() => this.#store.transitionMany(changes));
+    return this.#patiently(() => this.#store.transitionMany(changes), 'transition');
   }
 
   appendLogs(lines: readonly LogLine[]): Promise<void> {
@@ -60,7 +60,7 @@ export class PatientExecutionStore implements ExecutionStore {
     claims: readonly FireClaim[],
     nowMs: number,
   ): Promise<ReadonlySet<string>> {
-    return this.#health.watch(() => this.#store.claimFires(serverId, claims, nowMs));
+    return this.#health.watch(() => this.#store.claimFires(serverId, claims, nowMs), 'claim');
   }
 
   insertManual(claim: FireClaim, nowMs: number): Promise<Execution> {
@@ -132,10 +132,10 @@ export class PatientExecutionStore implements ExecutionStore {
     return this.#health.watch(() => this.#store.listLogs(executionId, afterSeq, limit));
   }
 
-  async #patiently<T>(work: () => Promise<T>): Promise<T> {
+  async #patiently<T>(work: () => Promise<T>, operation?: TimedOperation): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#health.watch(work);
+        return await this.#health.watch(work, operation);
       } catch (error) {
         if (!this.#retrying || !this.#health.isTransient(error)) throw error;
         await this.#sleep(Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** attempt));

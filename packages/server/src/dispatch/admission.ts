@@ -223,12 +223,8 @@ export class Admission {
       void this.#active
         .cas(w.execution, ['claimed'], 'skipped', { reason, finishedAt: now })
         .then((ok) => {
-          if (ok)
-            o.events.emit('execution:skipped', {
-              executionId: w.execution.id,
-              jobId: w.job.id,
-              reason,
-            });
+          // Its own outcome in metrics, traces and alerts ("no client"), not a policy's skip.
+          if (ok) o.events.emit('execution:unrouted', { execution: w.execution, reason });
         });
     }
   }

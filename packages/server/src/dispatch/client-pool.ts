@@ -101,6 +101,14 @@ export class ClientPool {
       .map((s) => ({ link: s.link, inFlight: s.inFlight }));
   }
 
+  /** Slots the connected clients have free, by their declared capacity, all handlers together. */
+  get freeSlots(): number {
+    let free = 0;
+    for (const slot of this.#byClient.values())
+      free += Math.max(0, slot.link.capacity - slot.inFlight);
+    return free;
+  }
+
   /** True when some client could take a fire of the job now. */
   hasRoom(job: Job, exclude: ReadonlySet<string> = EMPTY): boolean {
     return this.#candidates(job, exclude).some((c) => c.freeSlots > 0);

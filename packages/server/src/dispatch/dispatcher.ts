@@ -91,6 +91,11 @@ export class Dispatcher {
     return this.#active.size;
   }
 
+  /** Free slots of the connected clients, all handlers together. */
+  get freeClientSlots(): number {
+    return this.#p.pool.freeSlots;
+  }
+
   /** Fires waiting for a client. */
   get waitingForClient(): number {
     return this.#admission.waiting.size;

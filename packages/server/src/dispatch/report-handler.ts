@@ -60,19 +60,17 @@ export class ReportHandler {
         );
         return;
       case 'started':
+        // Told as it arrives, before its write lands: the write is folded with a Result that
+        // may follow at once, and whoever listens must hear of the start before the end.
+        o.events.emit('execution:started', {
+          executionId: report.executionId,
+          clientId,
+          at: report.at,
+        });
         // Not awaited: the write goes into the next batch, and the Result that may follow at
         // once must not wait for it. A slot held until the database answers is capacity lost
         // to the database's latency, and under a backlog that is what made the backlog grow.
-        void this.#active
-          .move(active, ['dispatched'], 'running', { startedAt: report.at })
-          .then((ok) => {
-            if (ok)
-              o.events.emit('execution:started', {
-                executionId: report.executionId,
-                clientId,
-                at: report.at,
-              });
-          });
+        void this.#active.move(active, ['dispatched'], 'running', { startedAt: report.at });
         return;
       case 'log':
         recorder.log({

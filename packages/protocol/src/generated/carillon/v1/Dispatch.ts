@@ -55,8 +55,15 @@ export interface Dispatch {
    * Refused STOPPING, so that the server places it elsewhere.
    */
   'startAtMs'?: (number | string | Long);
+  /**
+   * W3C Trace Context `traceparent` of the server's span of this fire, when the server traces
+   * (OpenTelemetry): a client that traces runs the handler in that context, so that the
+   * handler's spans join the fire's trace. Absent: no trace. At most 55 characters.
+   */
+  'traceparent'?: (string);
   '_param'?: "param";
   '_startAtMs'?: "startAtMs";
+  '_traceparent'?: "traceparent";
 }
 
 /**
@@ -111,6 +118,13 @@ export interface Dispatch__Output {
    * Refused STOPPING, so that the server places it elsewhere.
    */
   'startAtMs'?: (number);
+  /**
+   * W3C Trace Context `traceparent` of the server's span of this fire, when the server traces
+   * (OpenTelemetry): a client that traces runs the handler in that context, so that the
+   * handler's spans join the fire's trace. Absent: no trace. At most 55 characters.
+   */
+  'traceparent'?: (string);
   '_param'?: "param";
   '_startAtMs'?: "startAtMs";
+  '_traceparent'?: "traceparent";
 }
