@@ -1,7 +1,8 @@
 // Server failover on a real cluster (three `carillon server` processes, ZooKeeper, MariaDB):
 // fires a server claimed but could not dispatch (no client yet) are adopted by another holder
-// within about a second of its SIGKILL; then a server frozen with SIGSTOP past its session and
-// resumed causes no duplicate and no miss.
+// within a second of its SIGKILL (its heartbeat seen unchanged for 600 ms, then the standby's
+// next 100 ms look); then a server frozen with SIGSTOP past its session and resumed causes no
+// duplicate and no miss.
 import { checkLedger, readLedger, waitFor } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentile, startCluster } from './cluster-kit.js';
@@ -29,14 +30,31 @@ describe('server failover', () => {
     // No client yet: the owner's claims wait for one, unsent.
     await waitFor('the owner to hold claimed fires', async () => {
       const rows = await cluster.stores.executions.listUnfinishedByOwner(owner.id);
-      return rows.filter((r) => r.state === 'claimed' && r.scheduledAt < Date.now()).length >= 2;
+      return rows.filter((r) => r.state === 'claimed' && r.scheduledAt < Date.now()).length >= 4;
     });
     const killedAt = await cluster.kill(owner);
     const stuck = (await cluster.stores.executions.listUnfinishedByOwner(owner.id)).filter(
       (r) => r.state === 'claimed' && r.scheduledAt <= killedAt,
     );
     expect(stuck.length).toBeGreaterThan(0);
-    await cluster.startClient(group.groupId, group.token, 'c1');
+    // The client starts meanwhile (a second or so for a process): the adoption itself is timed
+    // by watching the rows change owner, the run by the ledger.
+    const clientStarting = cluster.startClient(group.groupId, group.token, 'c1');
+    const adoptedAt = new Map<string, number>();
+    await waitFor(
+      'the stuck fires to change owner',
+      async () => {
+        for (const e of stuck) {
+          if (adoptedAt.has(e.id)) continue;
+          const row = await cluster.stores.executions.get(e.id);
+          if (row !== undefined && row.ownerServerId !== owner.id) adoptedAt.set(e.id, Date.now());
+        }
+        return adoptedAt.size === stuck.length;
+      },
+      { timeoutMs: 10_000, intervalMs: 10 },
+    );
+    await clientStarting;
+    const clientReadyAt = Date.now();
     const finished = await waitFor(
       'the stuck fires to run elsewhere',
       async () => {
@@ -46,19 +64,28 @@ describe('server failover', () => {
       { timeoutMs: 20_000 },
     );
     const runs = await readLedger(cluster.ledger);
-    const gaps: number[] = [];
+    const runGaps: number[] = [];
+    // From the later of the adoption and the client being ready: routing on the adopter.
+    const routeGaps: number[] = [];
     for (const e of finished) {
       expect(e?.ownerServerId).not.toBe(owner.id);
       expect(e?.attempt).toBe(2);
       const run = runs.filter((r) => r.executionId === e?.id);
       expect(run).toHaveLength(1);
-      gaps.push(run[0]!.startedAt - killedAt);
+      runGaps.push(run[0]!.startedAt - killedAt);
+      routeGaps.push(run[0]!.startedAt - Math.max(clientReadyAt, adoptedAt.get(e!.id)!));
     }
+    // From the kill (these fires' instants are all before it): the owner's death to another
+    // holder owning them. Polled every 10 ms, so up to ~10 ms (plus a read) late.
+    const adoptGaps = [...adoptedAt.values()].map((at) => at - killedAt);
     console.log(
-      `owner-killed figures ${JSON.stringify({ stuck: stuck.length, ownJobs: ownJobs.length, adoptGapP50: percentile(gaps, 50), adoptGapMax: Math.max(...gaps) })}`,
+      `owner-killed figures ${JSON.stringify({ stuck: stuck.length, ownJobs: ownJobs.length, adoptGapP50: percentile(adoptGaps, 50), adoptGapP99: percentile(adoptGaps, 99), runGapMax: Math.max(...runGaps), clientStartMs: clientReadyAt - killedAt, routeGapMax: Math.max(...routeGaps) })}`,
     );
-    // Generous: the heartbeat says gone after 1 s; the client connects meanwhile.
-    expect(Math.max(...gaps)).toBeLessThan(5_000);
+    // Loose bound on a noisy shared machine; the figure printed above is the measurement.
+    expect(percentile(adoptGaps, 99)).toBeLessThan(1_500);
+    // The run also waits for the client process to start and connect (seconds on a loaded
+    // machine): once both are there, the adopter sends at once.
+    expect(Math.max(...routeGaps)).toBeLessThan(5_000);
   }, 60_000);
 
   it('a server frozen past its session and resumed causes no duplicate', async () => {

@@ -49,11 +49,15 @@ export interface ServerOptions {
    * partition) before the holder-assignment leader gives the job another. Default 10,000 ms.
    */
   readonly holderGraceMs?: number;
-  /** How often the server writes its heartbeat (`servers.lastSeenAt`). Default 250 ms. */
+  /**
+   * How often the server writes its heartbeat (`servers.lastSeenAt`) and reads its peers'.
+   * Default 100 ms.
+   */
   readonly livenessWriteMs?: number;
   /**
-   * A peer whose heartbeat is older than this counts as gone: its claimed fires that were not
-   * dispatched are adopted by a standby holder. Default 1,000 ms.
+   * A peer whose heartbeat has not changed for this long, timed on this server's own clock,
+   * counts as gone: its claimed fires that were not dispatched are adopted by a standby
+   * holder. Default 600 ms.
    */
   readonly goneAfterMs?: number;
   /** How long after an instant a standby holder checks that the fire was claimed. Default 200 ms. */

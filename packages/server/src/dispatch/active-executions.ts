@@ -20,6 +20,8 @@ export interface Active {
   slotGone?: boolean;
   /** Sent and not yet answered by the client: counts against its dispatch window. */
   unanswered?: boolean;
+  /** Its dispatch is being recorded (fenced) and it is not sent yet: nothing may send it. */
+  recording?: boolean;
 }
 
 /**

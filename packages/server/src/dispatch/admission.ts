@@ -179,36 +179,42 @@ export class Admission {
   async #send(link: ClientLink, execution: Execution, job: Job, now: number): Promise<void> {
     const { o, sends } = this.#p;
     const active = this.#active.begin(execution, job, link.clientId);
+    active.recording = true;
     const startAt = Math.max(execution.scheduledAt, now);
-    if (job.timeoutMs > 0) {
-      active.cancelTimeout = o.clock.after(startAt - now + job.timeoutMs, () =>
-        this.onTimeout(active),
-      );
-    }
-    // Sent now, ahead of its instant, with the instant to start at: encoding, the wire and the
-    // client's decoding then happen in the lead time instead of after the instant.
-    const order = orderOf(execution, job);
-    sends.add(link, startAt > now ? { ...order, startAt } : order);
-    if (startAt <= now) {
-      // Only fires already due count against the window: a fire sent ahead waits in the
-      // client for its instant and delays no other.
-      active.unanswered = true;
-      this.#p.pool.sent(link.clientId);
-    }
-    // Recorded behind the send, so that no write sits between the instant and the client: the
-    // claim was this server's a moment ago, and a server that may have lost its standing stops
-    // dispatching altogether. Should the write still fail, the send is withdrawn or cancelled.
+    // Recorded before the send, fenced by owner and attempt: a claimed fire that a peer adopted
+    // while this server was frozen or judged gone (its claim is then at a newer attempt) must
+    // not reach a client from here, or its handler would run twice. Sending first and
+    // cancelling on a lost fence is too late for a fire already due: the handler has started.
+    // A fire claimed at lead time still leaves here ahead of its instant; the write costs one
+    // batched statement (a few ms) only to fires routed after their instant.
     const dispatched = await this.#active.move(active, ['claimed'], 'dispatched', {
       clientId: link.clientId,
       dispatchedAt: startAt,
     });
-    if (!dispatched && !sends.drop(execution.id)) {
-      link.cancel(
-        execution.id,
-        execution.attempt,
-        'superseded',
-        'this server no longer owns the execution',
+    active.recording = false;
+    if (!dispatched) return;
+    // Cancelled, or its client's stream gone, during the write: the dispatcher's own paths
+    // (cancel, detach) have dealt with it.
+    if (this.#active.get(execution.id) !== active) return;
+    if (this.#p.pool.get(link.clientId) !== link) {
+      void this.redispatchOrFail(active, `client ${link.clientId} left before the send`, false);
+      return;
+    }
+    const sentAt = o.clock.now();
+    if (job.timeoutMs > 0) {
+      active.cancelTimeout = o.clock.after(startAt - sentAt + job.timeoutMs, () =>
+        this.onTimeout(active),
       );
+    }
+    // Sent ahead of its instant when claimed at lead time, with the instant to start at:
+    // encoding, the wire and the client's decoding then happen in the lead time.
+    const order = orderOf(active.execution, job);
+    sends.add(link, startAt > sentAt ? { ...order, startAt } : order);
+    if (startAt <= sentAt) {
+      // Only fires already due count against the window: a fire sent ahead waits in the
+      // client for its instant and delays no other.
+      active.unanswered = true;
+      this.#p.pool.sent(link.clientId);
     }
   }
 

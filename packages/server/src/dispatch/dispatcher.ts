@@ -286,8 +286,15 @@ export class Dispatcher {
     const orders: DispatchOrder[] = [];
     for (const active of this.#active.values()) {
       const id = active.execution.id;
-      // Orders still queued go out on this link anyway.
-      if (!isDispatchedTo(active, client) || named.has(id) || sends.has(id)) continue;
+      // Orders still queued go out on this link anyway; one whose dispatch is still being
+      // recorded is sent once the fence held, and not at all if a peer adopted it.
+      if (
+        !isDispatchedTo(active, client) ||
+        named.has(id) ||
+        sends.has(id) ||
+        active.recording === true
+      )
+        continue;
       if (active.orphaned !== undefined) {
         active.orphaned();
         active.orphaned = undefined;

@@ -21,16 +21,16 @@ export interface StandbyWatchOptions {
   readonly checkDelayMs?: number;
   /** Fires due within one slot are looked up in one read. Default 100 ms. */
   readonly slotMs?: number;
-  /** A fire claimed by a peer but not yet dispatched is looked at again after this. Default 400 ms. */
+  /**
+   * A fire claimed by a peer but not yet dispatched is looked at again after this: how soon
+   * after its owner is judged gone it is adopted. Default 100 ms (one read per slot for all
+   * such fires; live owners dispatch at lead time, so only fires waiting for a client linger).
+   */
   readonly recheckMs?: number;
+  /** A failed check is tried again after this. Default 400 ms. */
+  readonly retryMs?: number;
   /** A fire is watched at most this long after its instant. Default 10,000 ms. */
   readonly watchForMs?: number;
-  /**
-   * A claimed fire is adopted only once its claim is this old: a live owner sends a fire as
-   * soon as it claims it and records the dispatch right after, so an older `claimed` row of a
-   * gone owner was never sent. Default 1,000 ms.
-   */
-  readonly stuckAfterMs?: number;
 }
 
 interface Watched {
@@ -59,9 +59,9 @@ export class StandbyWatch {
     this.#o = {
       checkDelayMs: 200,
       slotMs: 100,
-      recheckMs: 400,
+      recheckMs: 100,
+      retryMs: 400,
       watchForMs: 10_000,
-      stuckAfterMs: 1_000,
       ...options,
     };
   }
@@ -137,7 +137,7 @@ export class StandbyWatch {
         { err: error, fires: fires.length },
         'standby check failed; its fires are looked at again',
       );
-      const retryAt = this.#o.clock.now() + this.#o.recheckMs;
+      const retryAt = this.#o.clock.now() + this.#o.retryMs;
       for (const f of fires) this.#keep(f, retryAt);
     }
   }
@@ -182,11 +182,15 @@ export class StandbyWatch {
     const gone = await this.#o.ownersGone(owners);
     const now = this.#o.clock.now();
     for (const owner of owners) {
-      const theirs = pending.filter((e) => e.ownerServerId === owner);
-      const stuck = theirs.filter((e) => now - e.createdAt >= this.#o.stuckAfterMs);
-      for (const e of theirs)
-        if (!gone.has(owner) || !stuck.includes(e)) this.#keep(e, now + this.#o.recheckMs);
-      if (!gone.has(owner) || stuck.length === 0) continue;
+      // Every fire of a gone owner still `claimed` was never sent: the owner records the
+      // dispatch (compare-and-set on owner and attempt) before sending, so either it did and
+      // the adoption below fails, or the adoption wins and its send does not happen. No age
+      // of the claim is asked for: `createdAt` is the owner's clock, not ours.
+      const stuck = pending.filter((e) => e.ownerServerId === owner);
+      if (!gone.has(owner)) {
+        for (const e of stuck) this.#keep(e, now + this.#o.recheckMs);
+        continue;
+      }
       const jobIds = [...new Set(stuck.map((e) => e.jobId))];
       // Only these fires, and only while still `claimed`: what the owner sent stays its own.
       const adopted = await this.#o.executions.adoptOrphans(
