@@ -129,6 +129,7 @@ export class CarillonServer {
       executions: this.#executions,
       jobOf: (id) => this.#held.get(id),
       fenceMs: options.fenceMs ?? 10_000,
+      notifyGroupChanged: (groupId) => options.coordinator.notifyGroupChanged(groupId),
     });
     this.#holders = new HolderLeadership({
       cluster: options.cluster,

@@ -5,6 +5,7 @@ import type { Active, ActiveExecutions } from './active-executions.js';
 import type { ClientLink } from './client-link.js';
 import type { DispatchParts } from './dispatch-parts.js';
 import { IN_FLIGHT } from './execution-recorder.js';
+import { ForeignCancel } from './foreign-cancel.js';
 import { ForeignOverlap } from './foreign-overlap.js';
 import { WaitingRoom } from './waiting-room.js';
 import type { Waiting } from './waiting-room.js';
@@ -22,11 +23,13 @@ export class Admission {
   readonly #active: ActiveExecutions;
   readonly waiting: WaitingRoom;
   readonly foreign: ForeignOverlap;
+  readonly #foreignCancel: ForeignCancel;
 
   constructor(parts: DispatchParts, active: ActiveExecutions) {
     this.#p = parts;
     this.#active = active;
     this.foreign = new ForeignOverlap(parts);
+    this.#foreignCancel = new ForeignCancel(parts, this.foreign);
     this.waiting = new WaitingRoom(parts.o.clock, (expired) => this.#expired(expired));
   }
 
@@ -37,6 +40,15 @@ export class Admission {
     if (job === undefined) {
       await this.#active.cas(execution, ['claimed'], 'failed', {
         reason: `job ${execution.jobId} is not held by server ${o.serverId} (deleted or moved)`,
+        finishedAt: o.clock.now(),
+      });
+      return;
+    }
+    if (execution.cancelRequestedAt !== null) {
+      // Adopted from a server that died (or asked of it) after its cancellation was requested,
+      // by a user or by a newer fire under cancel_previous: it is not run again.
+      await this.#active.cas(execution, ['claimed'], 'cancelled', {
+        reason: 'cancellation requested before it was routed here',
         finishedAt: o.clock.now(),
       });
       return;
@@ -60,12 +72,20 @@ export class Admission {
         return;
       case 'queue':
         return;
-      case 'cancel_previous':
+      case 'cancel_previous': {
         this.onCancelPrevious(
           decision.previous.flatMap((id) => this.#active.get(id)?.execution ?? []),
           execution,
         );
+        // Runs other servers own are theirs to cancel: asked through the store, waited for.
+        const foreign = decision.previous.filter((id) => this.foreign.holds(id));
+        if (
+          foreign.length > 0 &&
+          !(await this.#foreignCancel.cancelAndWait(job, foreign, execution))
+        )
+          return;
         break;
+      }
       case 'run':
         break;
     }

@@ -21,6 +21,16 @@ export interface DispatcherOptions {
    * the welcome); work of a vanished client waits this long before it runs again. Default 10,000 ms.
    */
   readonly fenceMs?: number;
+  /**
+   * Sends the group's change notice (the coordinator's), so that other servers pick up a
+   * cancel request at once. Default: none (they find it at their next poll).
+   */
+  readonly notifyGroupChanged?: (groupId: string) => Promise<void>;
+  /**
+   * `cancel_previous` with the previous run on another server: the longest the new fire waits
+   * for it to end before it runs anyway. Default 5,000 ms.
+   */
+  readonly cancelWaitMs?: number;
 }
 
 /** The state the parts of the dispatcher share; each part owns its own piece of it. */

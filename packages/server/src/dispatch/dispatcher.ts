@@ -36,7 +36,13 @@ export class Dispatcher {
   #suspended: Execution[] | undefined;
 
   constructor(options: DispatcherOptions) {
-    const o = { retryDelayMs: 1_000, fenceMs: 10_000, ...options };
+    const o = {
+      retryDelayMs: 1_000,
+      fenceMs: 10_000,
+      notifyGroupChanged: () => Promise.resolve(),
+      cancelWaitMs: 5_000,
+      ...options,
+    };
     this.#p = {
       o,
       pool: new ClientPool(),

@@ -38,6 +38,16 @@ export class ForeignOverlap {
     }
   }
 
+  /** True when the guard holds `executionId` as another server's execution. */
+  holds(executionId: string): boolean {
+    return this.#held.has(executionId);
+  }
+
+  /** Lets go of another server's execution known to have ended. */
+  release(jobId: number, executionId: string): void {
+    if (this.#held.delete(executionId)) this.#p.guard.end(jobId, executionId);
+  }
+
   /** Membership changed: each job's foreign executions are read again before its next fire. */
   forget(): void {
     this.#seeded.clear();

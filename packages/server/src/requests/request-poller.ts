@@ -54,7 +54,12 @@ export class RequestPoller {
         if (taken.length > 0) o.dispatcher.take(taken);
       }
       const cancels = await o.executions.listCancelRequested(o.serverId);
-      if (cancels.length > 0) o.dispatcher.cancel(cancels);
+      if (cancels.length > 0)
+        o.dispatcher.cancel(
+          cancels,
+          'requested',
+          'cancel requested (by a user, or by a newer fire of a cancel_previous job on another server)',
+        );
     } catch (error) {
       logTaskFailure(
         o.health,

@@ -87,16 +87,26 @@ export class StandbyWatch {
     this.#add({ jobId: job.id, scheduledAt }, scheduledAt + this.#o.checkDelayMs);
   }
 
-  /** Drops every watch and takes no more (session suspended, or stopping). */
+  /**
+   * Checks nothing and takes no new watch (session suspended, or stopping). The fires under
+   * watch are kept: a suspension of a moment (a stalled event loop counts as one) must not
+   * leave a dead peer's claimed fires to the session timeout.
+   */
   pause(): void {
     this.#paused = true;
     for (const cancel of this.#timers.values()) cancel();
     this.#timers.clear();
-    this.#slots.clear();
   }
 
+  /** Checks again, the fires kept under watch at once (those past `watchForMs` are let go). */
   resume(): void {
+    if (!this.#paused) return;
     this.#paused = false;
+    // All in the next slot: one read for them, not one per slot missed.
+    const kept = [...this.#slots.values()].flat();
+    this.#slots.clear();
+    const now = this.#o.clock.now();
+    for (const fire of kept) this.#keep(fire, now);
   }
 
   #add(fire: Watched, checkAt: number): void {
