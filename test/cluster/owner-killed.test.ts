@@ -82,6 +82,9 @@ describe('server failover', () => {
       `owner-killed figures ${JSON.stringify({ stuck: stuck.length, ownJobs: ownJobs.length, adoptGapP50: percentile(adoptGaps, 50), adoptGapP99: percentile(adoptGaps, 99), runGapMax: Math.max(...runGaps), clientStartMs: clientReadyAt - killedAt, routeGapMax: Math.max(...routeGaps) })}`,
     );
     if (percentile(adoptGaps, 99) > 1_000) {
+      console.log(
+        `owner-killed stuck ${JSON.stringify(stuck.map((e) => ({ dueBeforeKill: killedAt - e.scheduledAt, claimedAfterInstant: e.createdAt - e.scheduledAt, adoptGap: (adoptedAt.get(e.id) ?? Number.NaN) - killedAt })))}`,
+      );
       // What the survivors said about it, to tell a slow machine from a missed watch.
       for (const s of cluster.servers.filter((x) => x !== owner))
         console.log(

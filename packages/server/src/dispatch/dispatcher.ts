@@ -17,9 +17,9 @@ export type { ReportingClient } from './active-executions.js';
 
 /**
  * Hands claimed fires to clients and records what becomes of them. A fire is routed (a client
- * chosen, the execution marked dispatched) and sent as soon as it is claimed, ahead of its
- * instant, with the instant to start at: neither a database write nor the wire sits between
- * the instant and the handler. (The price: a client that dies holding a fire costs that fire
+ * chosen, the execution marked dispatched under the owner's fence, then sent) as soon as it is
+ * claimed, ahead of its instant, with the instant to start at: neither a database write nor
+ * the wire sits between the instant and the handler, and a fire a peer adopted is never sent. (The price: a client that dies holding a fire costs that fire
  * the fence interval, as a running one would.)
  * Every change is a compare-and-set fenced by owner and attempt: a report about an older attempt,
  * or an execution that another server has adopted, changes nothing.

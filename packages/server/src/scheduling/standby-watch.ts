@@ -169,6 +169,11 @@ export class StandbyWatch {
       });
     }
     const won = await this.#o.executions.claimFires(this.#o.serverId, claims, now);
+    // Lost: another holder claimed it after this read (the preferred holder, late). It stays
+    // under watch like any fire claimed by a peer, or its owner dying before dispatching it
+    // would leave it to the session timeout.
+    for (const c of claims)
+      if (!won.has(c.id)) this.#keep(c, this.#o.clock.now() + this.#o.recheckMs);
     const executions = claims
       .filter((c) => won.has(c.id))
       .map((c) => claimedExecution(c, this.#o.serverId, now));
