@@ -242,7 +242,8 @@ export class Dispatcher {
     for (const execution of executions) {
       const active = this.#active.get(execution.id);
       if (active !== undefined) {
-        const unsent = sends.drop(execution.id);
+        // Not sent yet while its dispatch is being recorded: no handler to wait for.
+        const unsent = sends.drop(execution.id) || active.recording === true;
         pool.get(active.clientId)?.cancel(execution.id, active.execution.attempt, reason, message);
         void this.#active.finish(active, 'cancelled', { reason: message }, !unsent);
         continue;
