@@ -199,38 +199,57 @@ export class Admission {
   async #send(link: ClientLink, execution: Execution, job: Job, now: number): Promise<void> {
     const { o, sends } = this.#p;
     const active = this.#active.begin(execution, job, link.clientId);
-    active.recording = true;
     const startAt = Math.max(execution.scheduledAt, now);
-    // Recorded before the send, fenced by owner and attempt: a claimed fire that a peer adopted
-    // while this server was frozen or judged gone (its claim is then at a newer attempt) must
-    // not reach a client from here, or its handler would run twice. Sending first and
-    // cancelling on a lost fence is too late for a fire already due: the handler has started.
-    // A fire claimed at lead time still leaves here ahead of its instant; the write costs one
-    // batched statement (a few ms) only to fires routed after their instant.
-    const dispatched = await this.#active.move(active, ['claimed'], 'dispatched', {
-      clientId: link.clientId,
-      dispatchedAt: startAt,
-    });
-    active.recording = false;
-    if (!dispatched) return;
-    // Cancelled, or its client's stream gone, during the write: the dispatcher's own paths
-    // (cancel, detach) have dealt with it.
-    if (this.#active.get(execution.id) !== active) return;
-    if (this.#p.pool.get(link.clientId) !== link) {
-      void this.redispatchOrFail(active, `client ${link.clientId} left before the send`, false);
+    const patch = { clientId: link.clientId, dispatchedAt: startAt };
+    if (job.holders.some((id) => id !== o.serverId)) {
+      // Recorded before the send, fenced by owner and attempt: a claimed fire that a peer
+      // holding the job adopted while this server was frozen, cut off from the database or
+      // judged gone (the claim is then at a newer attempt) must not reach a client from here,
+      // or its handler would run twice; cancelling after a lost fence is too late for a fire
+      // already due. A fire claimed at lead time still leaves ahead of its instant; fires
+      // routed after it (a backlog, a retry) wait for one batched write.
+      active.recording = true;
+      const dispatched = await this.#active.move(active, ['claimed'], 'dispatched', patch);
+      active.recording = false;
+      // Cancelled, or its client's stream gone, during the write: the dispatcher's own paths
+      // (cancel, detach) have dealt with it.
+      if (!dispatched || this.#active.get(execution.id) !== active) return;
+      if (this.#p.pool.get(link.clientId) !== link) {
+        void this.redispatchOrFail(active, `client ${link.clientId} left before the send`, false);
+        return;
+      }
+      this.#order(link, active, startAt);
       return;
     }
-    const sentAt = o.clock.now();
+    // No other holder can adopt the fire: sent first, so that no write sits between a due fire
+    // and the client; should the write still fail, the send is withdrawn or cancelled.
+    this.#order(link, active, startAt);
+    const dispatched = await this.#active.move(active, ['claimed'], 'dispatched', patch);
+    if (!dispatched && !sends.drop(execution.id)) {
+      link.cancel(
+        execution.id,
+        execution.attempt,
+        'superseded',
+        'this server no longer owns the execution',
+      );
+    }
+  }
+
+  /** Arms the job's timeout and queues the order (ahead of its instant, when claimed ahead). */
+  #order(link: ClientLink, active: Active, startAt: number): void {
+    const { o, sends } = this.#p;
+    const now = o.clock.now();
+    const { job } = active;
     if (job.timeoutMs > 0) {
-      active.cancelTimeout = o.clock.after(startAt - sentAt + job.timeoutMs, () =>
+      active.cancelTimeout = o.clock.after(startAt - now + job.timeoutMs, () =>
         this.onTimeout(active),
       );
     }
-    // Sent ahead of its instant when claimed at lead time, with the instant to start at:
-    // encoding, the wire and the client's decoding then happen in the lead time.
+    // With the instant to start at: encoding, the wire and the client's decoding then happen
+    // in the lead time instead of after the instant.
     const order = orderOf(active.execution, job);
-    sends.add(link, startAt > sentAt ? { ...order, startAt } : order);
-    if (startAt <= sentAt) {
+    sends.add(link, startAt > now ? { ...order, startAt } : order);
+    if (startAt <= now) {
       // Only fires already due count against the window: a fire sent ahead waits in the
       // client for its instant and delays no other.
       active.unanswered = true;
