@@ -161,6 +161,11 @@ export class CarillonServer {
       health: this.#health,
       logger: this.#logger,
     });
+    // A stand-in means the preferred holder stopped claiming, with no change of membership
+    // yet: what it ran since this server last looked must be read again (before `take`).
+    this.events.on('fires:stood-in', ({ executions }) =>
+      this.#dispatcher.forgetForeignOverlap(executions.map((e) => e.jobId)),
+    );
     this.events.on('fires:claimed', ({ executions }) => this.#dispatcher.take(executions));
   }
 

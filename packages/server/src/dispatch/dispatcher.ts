@@ -76,8 +76,8 @@ export class Dispatcher {
    * (each job's foreign executions are read again before its next fire), `sweep` now and then
    * to release those that ended.
    */
-  forgetForeignOverlap(): void {
-    this.#admission.foreign.forget();
+  forgetForeignOverlap(jobIds?: readonly number[]): void {
+    this.#admission.foreign.forget(jobIds);
   }
 
   async sweepForeignOverlap(): Promise<void> {

@@ -48,9 +48,14 @@ export class ForeignOverlap {
     if (this.#held.delete(executionId)) this.#p.guard.end(jobId, executionId);
   }
 
-  /** Membership changed: each job's foreign executions are read again before its next fire. */
-  forget(): void {
-    this.#seeded.clear();
+  /**
+   * Membership changed (or, for `jobIds`, this server stood in for their preferred holder,
+   * which may have run them meanwhile): their foreign executions are read again before their
+   * next fire.
+   */
+  forget(jobIds?: readonly number[]): void {
+    if (jobIds === undefined) this.#seeded.clear();
+    else for (const id of jobIds) this.#seeded.delete(id);
   }
 
   /**
