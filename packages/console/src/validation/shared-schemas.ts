@@ -9,6 +9,7 @@ import {
   MisfirePolicy,
   OverlapPolicy,
   RoutingStrategy,
+  SUBTASK_STATES,
   SessionState,
 } from '@carillon/core';
 
@@ -197,6 +198,91 @@ const Execution = {
   },
 } as const;
 
+// Counts of an execution's subtasks by state; `total` is their sum.
+const SubtaskProgress = {
+  $id: 'SubtaskProgress',
+  type: 'object',
+  description:
+    "How many of a parallel execution's subtasks are in each state. `total` is the sum; done = `succeeded`, failed = `failed` + `timedOut` + `cancelled`.",
+  required: [
+    'total',
+    'pending',
+    'dispatched',
+    'running',
+    'succeeded',
+    'failed',
+    'timedOut',
+    'cancelled',
+  ],
+  properties: {
+    total: { type: 'integer' },
+    pending: { type: 'integer' },
+    dispatched: { type: 'integer' },
+    running: { type: 'integer' },
+    succeeded: { type: 'integer' },
+    failed: { type: 'integer' },
+    timedOut: { type: 'integer' },
+    cancelled: { type: 'integer' },
+  },
+} as const;
+
+// The detail answer: an execution with its subtask counts, which lists leave out (one more
+// query per row).
+const ExecutionDetail = {
+  $id: 'ExecutionDetail',
+  type: 'object',
+  description:
+    'An execution with `subtaskProgress`: its subtasks counted by state for an execution of a parallel job (or any execution that has subtasks), null otherwise.',
+  required: [...Execution.required, 'subtaskProgress'],
+  properties: {
+    ...Execution.properties,
+    subtaskProgress: { anyOf: [{ $ref: 'SubtaskProgress#' }, { type: 'null' }] },
+  },
+} as const;
+
+const Subtask = {
+  $id: 'Subtask',
+  type: 'object',
+  description:
+    "A unit of a parallel job's second level. In lists, `payload`, `result` and `reason` are cut to their first 500 characters and `truncated` names the ones that were; the subtask's own route answers them whole.",
+  required: [
+    'id',
+    'executionId',
+    'seq',
+    'payload',
+    'state',
+    'attempt',
+    'clientId',
+    'createdAt',
+    'dispatchedAt',
+    'startedAt',
+    'finishedAt',
+    'result',
+    'reason',
+    'truncated',
+  ],
+  properties: {
+    id: { type: 'string', description: 'A UUID.' },
+    executionId: { type: 'string' },
+    seq: { type: 'integer', description: 'Position in its execution, from 1.' },
+    payload: { type: 'string', description: 'What `dispatch(ctx)` returned for it.' },
+    state: { type: 'string', enum: SUBTASK_STATES },
+    attempt: { type: 'integer', description: 'Starts at 1; each re-dispatch adds one.' },
+    clientId: { type: ['string', 'null'] },
+    createdAt: ms('ms since the epoch'),
+    dispatchedAt: nullableMs('ms since the epoch'),
+    startedAt: nullableMs('ms since the epoch'),
+    finishedAt: nullableMs('ms since the epoch'),
+    result: { type: ['string', 'null'] },
+    reason: { type: ['string', 'null'], description: 'Why it failed or was cancelled.' },
+    truncated: {
+      type: 'array',
+      items: { type: 'string', enum: ['payload', 'result', 'reason'] },
+      description: 'The fields cut short in this answer (always empty from the subtask route).',
+    },
+  },
+} as const;
+
 const ExecutionLog = {
   $id: 'ExecutionLog',
   type: 'object',
@@ -255,6 +341,9 @@ export const SHARED_SCHEMAS = [
   TaskGroup,
   User,
   Execution,
+  SubtaskProgress,
+  ExecutionDetail,
+  Subtask,
   ExecutionLog,
   FireTimes,
   Health,
