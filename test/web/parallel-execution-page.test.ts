@@ -26,6 +26,9 @@ describe("a parallel execution's page", () => {
   let browser: Browser;
   let page: Page;
   let executionId: string;
+  /** An execution of the parallel job before its dispatch, and one of a simple job. */
+  let emptyExecutionId: string;
+  let simpleExecutionId: string;
   /** Subtask ids by position (index 0 unused). */
   const ids: string[] = [''];
 
@@ -90,6 +93,16 @@ describe("a parallel execution's page", () => {
     await stores.jobs.update(job.id, job.version, { kind: 'parallel' }, Date.now());
     executionId = (await api<{ executionId: string }>(`/jobs/${job.id}/trigger`, {}, token))
       .executionId;
+    emptyExecutionId = (await api<{ executionId: string }>(`/jobs/${job.id}/trigger`, {}, token))
+      .executionId;
+    const simple = await api<{ id: number }>(
+      '/jobs',
+      { groupId, name: 'simple task test', trigger: { type: 'api' }, handler: 'echo' },
+      token,
+    );
+    simpleExecutionId = (
+      await api<{ executionId: string }>(`/jobs/${simple.id}/trigger`, {}, token)
+    ).executionId;
     const made = await stores.subtasks.insertBatch(
       executionId,
       Array.from({ length: SUBTASKS }, (_, i) => ({ id: randomUUID(), payload: `item-${i + 1}` })),
@@ -203,5 +216,23 @@ describe("a parallel execution's page", () => {
     expect(await moved.textContent()).toContain('c-late');
     await page.evaluate(() => document.getElementById('subtasks-heading')?.scrollIntoView());
     await page.screenshot({ path: join(SCREENSHOTS, 'parallel-execution.png'), fullPage: false });
+  }, 60_000);
+
+  it('a parallel execution without subtasks yet shows zeros; a simple one shows no subtasks', async () => {
+    await page.goto(`${url}/executions/${emptyExecutionId}`);
+    await page.getByRole('heading', { name: 'Subtasks' }).waitFor();
+    await page.getByText('No subtasks yet').waitFor();
+    expect(await figures()).toEqual({
+      done: '0',
+      failed: '0',
+      busy: '0',
+      pending: '0',
+      total: '0',
+    });
+    await page.goto(`${url}/executions/${simpleExecutionId}`);
+    await page.getByRole('heading', { name: 'Log' }).waitFor();
+    await page.locator('.facts').getByText(String(simpleExecutionId)).waitFor();
+    expect(await page.getByRole('heading', { name: 'Subtasks' }).count()).toBe(0);
+    expect(await page.getByRole('progressbar').count()).toBe(0);
   }, 60_000);
 });

@@ -134,7 +134,11 @@ export function SubtasksTable({ executionId, live }: { executionId: string; live
       <ErrorBox error={page.error} />
       {items.length === 0 && !page.loading && page.error === undefined ? (
         <Empty>
-          {state === '' ? 'No subtasks yet.' : 'No subtasks in this state on this page.'}
+          {state !== ''
+            ? 'No subtasks in this state.'
+            : live
+              ? 'No subtasks yet: they appear once the job’s dispatch has produced them.'
+              : 'This execution has no subtasks.'}
         </Empty>
       ) : (
         <table class="subtasks" aria-label="Subtasks">
