@@ -72,7 +72,11 @@ export function pickClient(
               );
       return pick !== undefined && pick.freeSlots > 0 ? pick : undefined;
     }
-    default:
+    case 'least_loaded':
+    case 'round_robin':
+    case 'random':
+    case 'failover':
+    case 'busy_over':
       return pickOpen(
         candidates.filter((c) => c.freeSlots > 0),
         strategy,
