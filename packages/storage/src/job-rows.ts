@@ -64,6 +64,15 @@ export type JobSpecColumns = Pick<
  * @throws CarillonError `CARILLON_INVALID_ARGUMENT` naming the first bad field.
  */
 export function specColumns(spec: JobSpec): JobSpecColumns {
+  const columns = specColumnsUnchecked(spec);
+  if (columns.retry_max_delay_ms! < columns.retry_delay_ms!)
+    throw invalid('retryMaxDelayMs', 'must be at least retryDelayMs');
+  if (columns.subtask_retry_max_delay_ms! < columns.subtask_retry_delay_ms!)
+    throw invalid('subtaskRetryMaxDelayMs', 'must be at least subtaskRetryDelayMs');
+  return columns;
+}
+
+function specColumnsUnchecked(spec: JobSpec): JobSpecColumns {
   if (typeof spec.groupId !== 'string' || !isTaskGroupId(spec.groupId)) {
     throw invalid('groupId', `must be a task group id, got ${String(spec.groupId)}`);
   }

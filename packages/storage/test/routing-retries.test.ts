@@ -106,6 +106,7 @@ describe.each(testDatabases())('routing pins and retry settings of jobs on $labe
         { retryDelayMs: -1 },
         { retryMaxDelayMs: 24 * 3600 * 1000 + 1 },
         { retryJitter: 1.5 },
+        { retryDelayMs: 5_000, retryMaxDelayMs: 1_000 },
         { subtaskMaxRetries: 101 },
         { subtaskRetryJitter: -0.1 },
       ];
