@@ -57,19 +57,16 @@ export function pickClient(
     case 'last':
     case 'consistent_hash': {
       const sorted = [...candidates].sort(byClientId);
-      const pick =
-        strategy === 'first'
-          ? sorted[0]
-          : strategy === 'last'
-            ? sorted[sorted.length - 1]
-            : sorted.find(
-                (c) =>
-                  c.clientId ===
-                  ringOwner(
-                    sorted.map((s) => s.clientId),
-                    key,
-                  ),
-              );
+      let pick: RouteCandidate | undefined;
+      if (strategy === 'first') pick = sorted[0];
+      else if (strategy === 'last') pick = sorted[sorted.length - 1];
+      else {
+        const owner = ringOwner(
+          sorted.map((c) => c.clientId),
+          key,
+        );
+        pick = sorted.find((c) => c.clientId === owner);
+      }
       return pick !== undefined && pick.freeSlots > 0 ? pick : undefined;
     }
     case 'least_loaded':
