@@ -116,6 +116,12 @@ describe('pinning by labels and room', () => {
     const gpuB = await kit.client('pin-b', { labels: ['gpu', 'ssd'], room: 'r2' });
     void gpuA;
     void gpuB;
+    const listed = await kit.stack.api<{ items: Array<{ clientId: string; labels?: string[] }> }>(
+      'GET',
+      `/api/v1/clients?groupId=${kit.groupId}`,
+    );
+    expect(listed.items.find((c) => c.clientId === 'pin-b')?.labels).toEqual(['gpu', 'ssd']);
+    expect(listed.items.find((c) => c.clientId === 'rt-a')?.labels).toBeUndefined();
     const byLabel = await run('round_robin', 20, { routeLabels: ['gpu'] });
     expect(Object.keys(byLabel.counts).sort()).toEqual(['pin-a', 'pin-b']);
     const byLabelAndRoom = await run('least_loaded', 10, { routeLabels: ['gpu'], routeRoom: 'r2' });
