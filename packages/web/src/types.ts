@@ -30,6 +30,17 @@ export interface Job {
   misfire: string;
   timeoutMs: number;
   maxRetries: number;
+  routeLabels: string[];
+  routeRoom: string | null;
+  retryBackoff: string;
+  retryDelayMs: number;
+  retryMaxDelayMs: number;
+  retryJitter: number;
+  subtaskMaxRetries: number;
+  subtaskRetryBackoff: string;
+  subtaskRetryDelayMs: number;
+  subtaskRetryMaxDelayMs: number;
+  subtaskRetryJitter: number;
   status: string;
   holders: string[];
   version: number;
