@@ -22,6 +22,8 @@ export interface Active {
   unanswered?: boolean;
   /** Its dispatch is being recorded (fenced) and it is not sent yet: nothing may send it. */
   recording?: boolean;
+  /** Clients that refused this fire before (busy-over tries each at most once per fire). */
+  refusedBy?: ReadonlySet<string>;
 }
 
 /**

@@ -37,7 +37,6 @@ export class Dispatcher {
 
   constructor(options: DispatcherOptions) {
     const o = {
-      retryDelayMs: 1_000,
       fenceMs: 10_000,
       notifyGroupChanged: () => Promise.resolve(),
       cancelWaitMs: 5_000,
