@@ -13,7 +13,7 @@ import {
   startClientProcess,
   startTcpProxy,
   startZooKeeper,
-  testDatabases,
+  mariadbDatabase,
   waitFor,
 } from '@carillon/testkit';
 import type { CarillonProcess, ClientProcess, TcpProxy, ZooKeeperCluster } from '@carillon/testkit';
@@ -25,6 +25,8 @@ export interface ClusterServer {
   process: CarillonProcess;
   /** The instant it was killed (ms epoch), if it was. */
   killedAt: number | undefined;
+  /** Starts its process again after a kill: same `CARILLON_SERVER_ID`, room and port. */
+  restart(): Promise<void>;
 }
 
 /** A started cluster; `stop()` ends every process and drops the database. */
@@ -57,14 +59,18 @@ export interface ClusterOptions {
   readonly serverEnv?: Readonly<Record<string, string>>;
   /** Servers reach the database through a TCP proxy the test can partition. */
   readonly dbProxy?: boolean;
+  /**
+   * The MariaDB server to make the database on (e.g. a testkit `startMariaDb` the test
+   * restarts); default the shared one.
+   */
+  readonly mysqlServerUrl?: string;
 }
 
 /** Starts ZooKeeper, a database, `servers` servers (rooms r1, r2, ...) and a console. */
 export async function startCluster(options: ClusterOptions): Promise<TestCluster> {
   const processes: CarillonProcess[] = [];
   const clients: ClientProcess[] = [];
-  const [mariadb] = testDatabases();
-  if (mariadb === undefined) throw new Error('no MariaDB');
+  const mariadb = mariadbDatabase(options.mysqlServerUrl);
   const dir = await mkdtemp(join(tmpdir(), 'carillon-cluster-'));
   const zk = await startZooKeeper({ nodes: options.zkNodes ?? 1, tickTimeMs: 500 });
   const dbUrl = await mariadb.create();
@@ -93,16 +99,35 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
   const servers: ClusterServer[] = [];
   for (let i = 1; i <= options.servers; i++) {
     const port = await freePort();
-    const process = startCarillonProcess(['server'], {
-      ...common,
-      ...options.serverEnv,
-      CARILLON_DB_URL: serverDbUrl,
-      CARILLON_SERVER_ID: `s${i}`,
-      CARILLON_ROOM: `r${i}`,
-      CARILLON_RPC_PORT: String(port),
-    });
-    processes.push(process);
-    servers.push({ id: `s${i}`, rpcAddress: `127.0.0.1:${port}`, process, killedAt: undefined });
+    const spawnServer = (): CarillonProcess => {
+      const started = startCarillonProcess(['server'], {
+        ...common,
+        ...options.serverEnv,
+        CARILLON_DB_URL: serverDbUrl,
+        CARILLON_SERVER_ID: `s${i}`,
+        CARILLON_ROOM: `r${i}`,
+        CARILLON_RPC_PORT: String(port),
+      });
+      processes.push(started);
+      return started;
+    };
+    const server: ClusterServer = {
+      id: `s${i}`,
+      rpcAddress: `127.0.0.1:${port}`,
+      process: spawnServer(),
+      killedAt: undefined,
+      async restart() {
+        await server.process.stop('SIGKILL');
+        server.process = spawnServer();
+        server.killedAt = undefined;
+        await waitFor(
+          `server ${server.id} to start again`,
+          () => server.process.output().includes('server started'),
+          { timeoutMs: 60_000 },
+        );
+      },
+    };
+    servers.push(server);
   }
   for (const s of servers)
     await waitFor(`server ${s.id} to start`, () => s.process.output().includes('server started'));
