@@ -41,8 +41,15 @@ export interface TestCluster {
   readonly dbProxy: TcpProxy | undefined;
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   createGroup(name: string, backups: number): Promise<{ groupId: string; token: string }>;
-  /** Creates `count` jobs firing every second with the `echo` handler; returns their ids. */
-  createPerSecondJobs(groupId: string, count: number): Promise<number[]>;
+  /**
+   * Creates `count` jobs firing every second with the `echo` handler (or `handler` with
+   * `param`, e.g. `sleep` for some milliseconds); returns their ids.
+   */
+  createPerSecondJobs(
+    groupId: string,
+    count: number,
+    handler?: { readonly name: string; readonly param?: string },
+  ): Promise<number[]>;
   startClient(groupId: string, token: string, clientId: string): Promise<ClientProcess>;
   /** SIGKILLs a server; returns when it was sent. */
   kill(server: ClusterServer): Promise<number>;
@@ -180,15 +187,16 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
       );
       return { groupId: id, token: clientToken };
     },
-    async createPerSecondJobs(groupId, count) {
+    async createPerSecondJobs(groupId, count, handler = { name: 'echo' }) {
       const ids: number[] = [];
       for (let i = 0; i < count; i++) {
         const { id } = await api<{ id: number }>('POST', '/api/v1/jobs', {
           groupId,
-          name: `every second ${i}`,
-          description: 'echo',
+          name: handler.name === 'echo' ? `every second ${i}` : `every second ${handler.name} ${i}`,
+          description: handler.name,
           trigger: { type: 'cron', cron: '* * * * * ?', timeZone: 'UTC' },
-          handler: 'echo',
+          handler: handler.name,
+          ...(handler.param === undefined ? {} : { param: handler.param }),
         });
         ids.push(id);
       }
