@@ -51,6 +51,8 @@ export interface TestCluster {
     handler?: { readonly name: string; readonly param?: string },
   ): Promise<number[]>;
   startClient(groupId: string, token: string, clientId: string): Promise<ClientProcess>;
+  /** What every server and console process printed, earlier lives of restarted servers too. */
+  logs(): string;
   /** SIGKILLs a server; returns when it was sent. */
   kill(server: ClusterServer): Promise<number>;
   stop(): Promise<void>;
@@ -130,14 +132,17 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
         await waitFor(
           `server ${server.id} to start again`,
           () => server.process.output().includes('server started'),
-          { timeoutMs: 60_000 },
+          { timeoutMs: 90_000 },
         );
       },
     };
     servers.push(server);
   }
+  // Generous: on a machine shared by many processes a server takes tens of seconds to start.
   for (const s of servers)
-    await waitFor(`server ${s.id} to start`, () => s.process.output().includes('server started'));
+    await waitFor(`server ${s.id} to start`, () => s.process.output().includes('server started'), {
+      timeoutMs: 90_000,
+    });
   const httpPort = await freePort();
   const password = randomBytes(12).toString('base64url');
   const consoleProcess = startCarillonProcess(['console'], {
@@ -213,6 +218,11 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
       });
       clients.push(client);
       return client;
+    },
+    logs() {
+      return processes
+        .map((p, i) => `=== process ${i} (pid ${p.child.pid})\n${p.output()}`)
+        .join('\n');
     },
     async kill(server) {
       const at = Date.now();

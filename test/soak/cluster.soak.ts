@@ -10,6 +10,9 @@
 // Not in the default run (`*.soak.ts`); `npm run test:soak` runs it and CI runs that. Settings:
 // CARILLON_SOAK_SECONDS (load with kills, default 120), CARILLON_SOAK_SEED, CARILLON_SOAK_JOBS
 // (100), CARILLON_SOAK_CLIENTS (3), CARILLON_SOAK_ZK_NODES (1: standalone, or 3).
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ClientProcess } from '@carillon/testkit';
 import { readLedger, waitFor } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,8 +177,14 @@ describe('cluster soak: random kills of servers and clients under 100 jobs a sec
       console.log(
         `soak: kills ${kills.map((k) => `${k.kind} ${k.id} +${k.at - from} ms`).join(', ')}`,
       );
-      if (figures.duplicates > 0 || Object.keys(figures.unexplained).length > 0)
-        console.log(`soak: replay with CARILLON_SOAK_SEED=${SEED}`);
+      if (figures.duplicates > 0 || Object.keys(figures.unexplained).length > 0) {
+        // The processes' logs go with the cluster; keep them for whoever looks into it.
+        const logs = join(tmpdir(), `carillon-soak-${SEED}-${Date.now()}.log`);
+        await writeFile(logs, cluster.logs());
+        console.log(
+          `soak: replay with CARILLON_SOAK_SEED=${SEED}; server and console logs in ${logs}`,
+        );
+      }
 
       expect(figures.serverKills + figures.clientKills).toBeGreaterThan(0);
       expect(figures.duplicates).toBe(0);
