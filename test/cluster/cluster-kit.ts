@@ -77,15 +77,35 @@ export interface ClusterOptions {
 
 /** Starts ZooKeeper, a database, `servers` servers (rooms r1, r2, ...) and a console. */
 export async function startCluster(options: ClusterOptions): Promise<TestCluster> {
+  // A start that fails half-way (a server too slow on a loaded machine) ends what it started,
+  // rather than leave ZooKeeper and servers running with no one to stop them.
+  const undo: (() => Promise<unknown>)[] = [];
+  try {
+    return await buildCluster(options, undo);
+  } catch (error) {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function buildCluster(
+  options: ClusterOptions,
+  undo: (() => Promise<unknown>)[],
+): Promise<TestCluster> {
   const processes: CarillonProcess[] = [];
   const clients: ClientProcess[] = [];
   const mariadb = mariadbDatabase(options.mysqlServerUrl);
   const dir = await mkdtemp(join(tmpdir(), 'carillon-cluster-'));
   const zk = await startZooKeeper({ nodes: options.zkNodes ?? 1, tickTimeMs: 500 });
+  undo.push(() => zk.stop());
   const dbUrl = await mariadb.create();
+  undo.push(() => mariadb.drop());
   const migrate = startCarillonProcess(['migrate'], { CARILLON_DB_URL: dbUrl });
   if ((await migrate.exited) !== 0) throw new Error(`migrate failed: ${migrate.output()}`);
   const stores = await openStores({ url: dbUrl, migrate: false });
+  undo.push(() => stores.close());
+  // Undone first: servers and the console go before their database and ZooKeeper.
+  undo.push(() => Promise.all(processes.map((p) => p.stop('SIGKILL'))));
   const common = {
     CARILLON_DB_URL: dbUrl,
     CARILLON_ZK: `${zk.connectionString}/carillon-test`,
@@ -151,8 +171,12 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
     CARILLON_ADMIN_PASSWORD: password,
   });
   processes.push(consoleProcess);
-  await waitFor('the console to listen', () =>
-    consoleProcess.output().includes('console listening'),
+  await waitFor(
+    'the console to listen',
+    () => consoleProcess.output().includes('console listening'),
+    {
+      timeoutMs: 90_000,
+    },
   );
   const consoleUrl = `http://127.0.0.1:${httpPort}`;
   let token = '';
