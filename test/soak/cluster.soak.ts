@@ -114,7 +114,9 @@ describe('cluster soak: random kills of servers and clients under 100 jobs a sec
         const canServer = liveServers.length > 1;
         const canClient = liveClients.length > 1;
         if (!canServer && !canClient) continue;
-        const pickServer = canServer && (!canClient || random() < 0.5);
+        // The first kill is a server's and the second a client's, so every run has both.
+        const firstOfKind = kills.length === 0 ? canServer : kills.length === 1 ? !canClient : null;
+        const pickServer = firstOfKind ?? (canServer && (!canClient || random() < 0.5));
         const downMs = Math.round(between(5_000, 15_000));
         if (pickServer) {
           const server = liveServers[Math.floor(random() * liveServers.length)]!;
