@@ -26,6 +26,11 @@ if ! mariadb_up; then
   mariadb_up || { echo "provision: MariaDB did not come up on 127.0.0.1:3306" >&2; exit 1; }
 fi
 mysql -uroot -h127.0.0.1 -e 'CREATE DATABASE IF NOT EXISTS test'
+# The MariaDB restart test starts a throwaway server of its own (testkit
+# startMariaDb: mariadb-install-db, then /usr/sbin/mariadbd on a free port), whatever serves
+# 3306: a reachable shared server does not mean the binaries are on this machine.
+{ [ -x /usr/sbin/mariadbd ] && command -v mariadb-install-db >/dev/null; } ||
+  apt_install mariadb-server mariadb-client
 
 # Keep Debian's package scripts from starting system services (nginx on port 80, ZooKeeper on
 # 2181): the tests start their own processes on free loopback ports.

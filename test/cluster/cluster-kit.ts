@@ -13,7 +13,7 @@ import {
   startClientProcess,
   startTcpProxy,
   startZooKeeper,
-  testDatabases,
+  mariadbDatabase,
   waitFor,
 } from '@carillon/testkit';
 import type { CarillonProcess, ClientProcess, TcpProxy, ZooKeeperCluster } from '@carillon/testkit';
@@ -25,6 +25,8 @@ export interface ClusterServer {
   process: CarillonProcess;
   /** The instant it was killed (ms epoch), if it was. */
   killedAt: number | undefined;
+  /** Starts its process again after a kill: same `CARILLON_SERVER_ID`, room and port. */
+  restart(): Promise<void>;
 }
 
 /** A started cluster; `stop()` ends every process and drops the database. */
@@ -39,9 +41,18 @@ export interface TestCluster {
   readonly dbProxy: TcpProxy | undefined;
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   createGroup(name: string, backups: number): Promise<{ groupId: string; token: string }>;
-  /** Creates `count` jobs firing every second with the `echo` handler; returns their ids. */
-  createPerSecondJobs(groupId: string, count: number): Promise<number[]>;
+  /**
+   * Creates `count` jobs firing every second with the `echo` handler (or `handler` with
+   * `param`, e.g. `sleep` for some milliseconds); returns their ids.
+   */
+  createPerSecondJobs(
+    groupId: string,
+    count: number,
+    handler?: { readonly name: string; readonly param?: string },
+  ): Promise<number[]>;
   startClient(groupId: string, token: string, clientId: string): Promise<ClientProcess>;
+  /** What every server and console process printed, earlier lives of restarted servers too. */
+  logs(): string;
   /** SIGKILLs a server; returns when it was sent. */
   kill(server: ClusterServer): Promise<number>;
   stop(): Promise<void>;
@@ -57,20 +68,44 @@ export interface ClusterOptions {
   readonly serverEnv?: Readonly<Record<string, string>>;
   /** Servers reach the database through a TCP proxy the test can partition. */
   readonly dbProxy?: boolean;
+  /**
+   * The MariaDB server to make the database on (e.g. a testkit `startMariaDb` the test
+   * restarts); default the shared one.
+   */
+  readonly mysqlServerUrl?: string;
 }
 
 /** Starts ZooKeeper, a database, `servers` servers (rooms r1, r2, ...) and a console. */
 export async function startCluster(options: ClusterOptions): Promise<TestCluster> {
+  // A start that fails half-way (a server too slow on a loaded machine) ends what it started,
+  // rather than leave ZooKeeper and servers running with no one to stop them.
+  const undo: (() => Promise<unknown>)[] = [];
+  try {
+    return await buildCluster(options, undo);
+  } catch (error) {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function buildCluster(
+  options: ClusterOptions,
+  undo: (() => Promise<unknown>)[],
+): Promise<TestCluster> {
   const processes: CarillonProcess[] = [];
   const clients: ClientProcess[] = [];
-  const [mariadb] = testDatabases();
-  if (mariadb === undefined) throw new Error('no MariaDB');
+  const mariadb = mariadbDatabase(options.mysqlServerUrl);
   const dir = await mkdtemp(join(tmpdir(), 'carillon-cluster-'));
   const zk = await startZooKeeper({ nodes: options.zkNodes ?? 1, tickTimeMs: 500 });
+  undo.push(() => zk.stop());
   const dbUrl = await mariadb.create();
+  undo.push(() => mariadb.drop());
   const migrate = startCarillonProcess(['migrate'], { CARILLON_DB_URL: dbUrl });
   if ((await migrate.exited) !== 0) throw new Error(`migrate failed: ${migrate.output()}`);
   const stores = await openStores({ url: dbUrl, migrate: false });
+  undo.push(() => stores.close());
+  // Undone first: servers and the console go before their database and ZooKeeper.
+  undo.push(() => Promise.all(processes.map((p) => p.stop('SIGKILL'))));
   const common = {
     CARILLON_DB_URL: dbUrl,
     CARILLON_ZK: `${zk.connectionString}/carillon-test`,
@@ -93,19 +128,41 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
   const servers: ClusterServer[] = [];
   for (let i = 1; i <= options.servers; i++) {
     const port = await freePort();
-    const process = startCarillonProcess(['server'], {
-      ...common,
-      ...options.serverEnv,
-      CARILLON_DB_URL: serverDbUrl,
-      CARILLON_SERVER_ID: `s${i}`,
-      CARILLON_ROOM: `r${i}`,
-      CARILLON_RPC_PORT: String(port),
-    });
-    processes.push(process);
-    servers.push({ id: `s${i}`, rpcAddress: `127.0.0.1:${port}`, process, killedAt: undefined });
+    const spawnServer = (): CarillonProcess => {
+      const started = startCarillonProcess(['server'], {
+        ...common,
+        ...options.serverEnv,
+        CARILLON_DB_URL: serverDbUrl,
+        CARILLON_SERVER_ID: `s${i}`,
+        CARILLON_ROOM: `r${i}`,
+        CARILLON_RPC_PORT: String(port),
+      });
+      processes.push(started);
+      return started;
+    };
+    const server: ClusterServer = {
+      id: `s${i}`,
+      rpcAddress: `127.0.0.1:${port}`,
+      process: spawnServer(),
+      killedAt: undefined,
+      async restart() {
+        await server.process.stop('SIGKILL');
+        server.process = spawnServer();
+        server.killedAt = undefined;
+        await waitFor(
+          `server ${server.id} to start again`,
+          () => server.process.output().includes('server started'),
+          { timeoutMs: 90_000 },
+        );
+      },
+    };
+    servers.push(server);
   }
+  // Generous: on a machine shared by many processes a server takes tens of seconds to start.
   for (const s of servers)
-    await waitFor(`server ${s.id} to start`, () => s.process.output().includes('server started'));
+    await waitFor(`server ${s.id} to start`, () => s.process.output().includes('server started'), {
+      timeoutMs: 90_000,
+    });
   const httpPort = await freePort();
   const password = randomBytes(12).toString('base64url');
   const consoleProcess = startCarillonProcess(['console'], {
@@ -114,8 +171,12 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
     CARILLON_ADMIN_PASSWORD: password,
   });
   processes.push(consoleProcess);
-  await waitFor('the console to listen', () =>
-    consoleProcess.output().includes('console listening'),
+  await waitFor(
+    'the console to listen',
+    () => consoleProcess.output().includes('console listening'),
+    {
+      timeoutMs: 90_000,
+    },
   );
   const consoleUrl = `http://127.0.0.1:${httpPort}`;
   let token = '';
@@ -155,15 +216,16 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
       );
       return { groupId: id, token: clientToken };
     },
-    async createPerSecondJobs(groupId, count) {
+    async createPerSecondJobs(groupId, count, handler = { name: 'echo' }) {
       const ids: number[] = [];
       for (let i = 0; i < count; i++) {
         const { id } = await api<{ id: number }>('POST', '/api/v1/jobs', {
           groupId,
-          name: `every second ${i}`,
-          description: 'echo',
+          name: handler.name === 'echo' ? `every second ${i}` : `every second ${handler.name} ${i}`,
+          description: handler.name,
           trigger: { type: 'cron', cron: '* * * * * ?', timeZone: 'UTC' },
-          handler: 'echo',
+          handler: handler.name,
+          ...(handler.param === undefined ? {} : { param: handler.param }),
         });
         ids.push(id);
       }
@@ -180,6 +242,11 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
       });
       clients.push(client);
       return client;
+    },
+    logs() {
+      return processes
+        .map((p, i) => `=== process ${i} (pid ${p.child.pid})\n${p.output()}`)
+        .join('\n');
     },
     async kill(server) {
       const at = Date.now();

@@ -23,9 +23,10 @@ export interface TestDatabase {
 export const MYSQL_SERVER_URL =
   process.env['CARILLON_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/';
 
-function mariadb(): TestDatabase {
+/** A fresh database on the MariaDB/MySQL server at `serverUrl` (default the shared one). */
+export function mariadbDatabase(serverUrl: string = MYSQL_SERVER_URL): TestDatabase {
   const name = `carillon_t_${randomBytes(6).toString('hex')}`;
-  const admin = () => createConnection({ uri: MYSQL_SERVER_URL });
+  const admin = () => createConnection({ uri: serverUrl });
   return {
     label: 'mariadb',
     parallelTransactionsInProcess: true,
@@ -36,7 +37,7 @@ function mariadb(): TestDatabase {
       } finally {
         await connection.end();
       }
-      return new URL(name, MYSQL_SERVER_URL).toString();
+      return new URL(name, serverUrl).toString();
     },
     async drop() {
       const connection = await admin();
@@ -66,5 +67,5 @@ function sqlite(): TestDatabase {
 
 /** One fresh database of each kind, for `describe.each(testDatabases())`. */
 export function testDatabases(): readonly TestDatabase[] {
-  return [mariadb(), sqlite()];
+  return [mariadbDatabase(), sqlite()];
 }
