@@ -88,4 +88,20 @@ describe('busy-over', () => {
     // Refused by rp-0a, then by rp-0b, then run by rp-2: the third attempt, never a fourth.
     for (const e of ended) expect(e).toMatchObject({ state: 'succeeded', attempt: 3 });
   });
+
+  it('other strategies: a fire the clients keep refusing ends at its dispatch timeout', async () => {
+    // Failover excludes only the client that refused last, so the two refusing clients (first
+    // in client order) take turns; the fire's deadline must not move with each refusal.
+    const jobId = await kit.createJob({
+      name: 'refused until timeout',
+      routing: 'failover',
+      dispatchTimeoutMs: 1_000,
+    });
+    const ended: Execution[] = await kit.ended(await kit.trigger(jobId, 2));
+    for (const e of ended) {
+      expect(e.state).toBe('skipped');
+      expect(e.reason).toMatch(/^dispatch timeout/);
+      expect(e.attempt).toBeGreaterThan(2);
+    }
+  });
 });

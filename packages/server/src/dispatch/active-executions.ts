@@ -24,6 +24,8 @@ export interface Active {
   recording?: boolean;
   /** Clients that refused this fire before (busy-over tries each at most once per fire). */
   refusedBy?: ReadonlySet<string>;
+  /** When the fire it was routed as stops waiting for a client; a refusal does not extend it. */
+  giveUpAt?: number;
 }
 
 /**

@@ -118,12 +118,13 @@ export class Admission {
       this.placeWaiting(job.groupId, job.handler);
       return;
     }
-    const link = pool.reserve(job, exclude);
+    // Past its deadline (a fire refused until then), it is recorded by the waiting room's expiry.
+    const link = giveUpAt > o.clock.now() ? pool.reserve(job, exclude) : undefined;
     if (link === undefined) {
       this.waiting.add({ execution, job, giveUpAt, exclude });
       return;
     }
-    await this.#send(link, execution, job, o.clock.now(), exclude);
+    await this.#send(link, execution, job, o.clock.now(), exclude, giveUpAt);
   }
 
   /** Back to `claimed` with the next attempt, then routed again (excluding `clientId` if asked). */
@@ -149,12 +150,13 @@ export class Admission {
       : active.job.routing === RoutingStrategy.BusyOver
         ? new Set([...(active.refusedBy ?? NO_ONE), active.clientId])
         : new Set([active.clientId]);
-    await this.route(
-      active.execution,
-      active.job,
-      exclude,
-      o.clock.now() + active.job.dispatchTimeoutMs,
-    );
+    // A refused fire keeps its deadline: clients that keep refusing it must not keep it waiting
+    // for ever. One whose client was lost mid-run gets a new wait, counted from now.
+    const giveUpAt =
+      excludeClient && active.giveUpAt !== undefined
+        ? active.giveUpAt
+        : o.clock.now() + active.job.dispatchTimeoutMs;
+    await this.route(active.execution, active.job, exclude, giveUpAt);
   }
 
   /**
@@ -205,7 +207,7 @@ export class Admission {
         return link !== undefined;
       });
       if (next === undefined || link === undefined) return;
-      void this.#send(link, next.execution, next.job, o.clock.now(), next.exclude);
+      void this.#send(link, next.execution, next.job, o.clock.now(), next.exclude, next.giveUpAt);
     }
   }
 
@@ -215,10 +217,12 @@ export class Admission {
     job: Job,
     now: number,
     exclude: ReadonlySet<string>,
+    giveUpAt: number,
   ): Promise<void> {
     const { o, sends } = this.#p;
     const active = this.#active.begin(execution, job, link.clientId);
     if (exclude.size > 0) active.refusedBy = exclude;
+    active.giveUpAt = giveUpAt;
     const startAt = Math.max(execution.scheduledAt, now);
     const patch = { clientId: link.clientId, dispatchedAt: startAt };
     if (job.holders.some((id) => id !== o.serverId)) {
