@@ -3,7 +3,14 @@ import { api } from '../api';
 import type { Execution, ExecutionLog, Job, Page } from '../types';
 import { ErrorBox, Header, Link, StateBadge, duration, useLoad, when } from '../ui';
 
-const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'cancelled', 'skipped']);
+const FINAL = new Set([
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'skipped',
+  'partially_failed',
+]);
 
 function Timeline({ x }: { x: Execution }) {
   const steps: [string, number | null][] = [
