@@ -63,7 +63,7 @@ describe('a client killed during a parallel execution', () => {
         trigger: { type: 'api' },
         handler: 'parallel-test',
         kind: 'parallel',
-        param: JSON.stringify({ items: ITEMS, sleepMs: 10 }),
+        param: JSON.stringify({ items: ITEMS, sleepMs: 40 }),
         maxRetries: 0,
       });
       const { executionId } = await stack.api<{ executionId: string }>(

@@ -6,6 +6,7 @@ import type { DispatchParts } from './dispatch-parts.js';
 import { describeError } from './execution-recorder.js';
 import { endState, reduceInput } from './parallel-end.js';
 import { reduceId, subtaskId } from './subtask-ids.js';
+import { SubtaskWriter } from './subtask-writer.js';
 
 /** What a parallel job's first level says in its Result (JSON). */
 export interface DispatchSummary {
@@ -35,6 +36,7 @@ interface Run {
   reduce: { attempt: number; clientId: string | null; orphaned?: () => void } | undefined;
   ending: boolean;
   done: boolean;
+  rechecking: boolean;
 }
 
 const PAGE = 1000;
@@ -58,11 +60,15 @@ export class ParallelRuns {
   /** Subtasks (and reduce steps) sent, by their id. */
   readonly #sent = new Map<string, Sent>();
   readonly #chains = new Map<string, Promise<unknown>>();
+  readonly #writer: SubtaskWriter;
 
   constructor(parts: DispatchParts, store: SubtaskStore, active: ActiveExecutions) {
     this.#p = parts;
     this.#store = store;
     this.#active = active;
+    this.#writer = new SubtaskWriter(store, (error) =>
+      parts.o.logger.warn({ err: error }, 'subtask changes failed; their subtasks are retried'),
+    );
   }
 
   /** True when `id` names a subtask or reduce step this server has sent. */
@@ -228,24 +234,61 @@ export class ParallelRuns {
       reduce: undefined,
       ending: false,
       done: false,
+      rechecking: false,
     };
     this.#runs.set(execution.id, run);
-    const lost = `owner ${execution.ownerServerId ?? '?'} lost`;
+    await this.#load(run, 'an earlier owner lost');
+    this.#place(run);
+    await this.#maybeEnd(run);
+  }
+
+  /**
+   * Takes up the run's subtasks the store has pending or in flight that this server does not
+   * track (all of them after an adoption; after a failed write, the few it lost track of).
+   */
+  async #load(run: Run, why: string): Promise<void> {
+    const queued = new Set(run.pending.map((s) => s.id));
     for (let after = 0; ;) {
-      const page = await this.#store.listByExecution(execution.id, {
+      const page = await this.#store.listByExecution(run.execution.id, {
         states: ['pending', ...IN_FLIGHT],
         afterSeq: after,
         limit: PAGE,
       });
       for (const subtask of page) {
+        if (run.sent.has(subtask.id) || queued.has(subtask.id)) continue;
         if (subtask.state === 'pending') run.pending.push(subtask);
-        else this.#adoptSent(run, subtask, lost);
+        else this.#adoptSent(run, subtask, why);
       }
       if (page.length < PAGE) break;
       after = page[page.length - 1]?.seq ?? after;
     }
-    this.#place(run);
-    await this.#maybeEnd(run);
+  }
+
+  /**
+   * Nothing tracked, yet the store says some subtask has not ended (a write failed): after the
+   * fence interval, those are taken up again, unless the execution has another owner now.
+   */
+  #recheck(run: Run): void {
+    if (run.rechecking) return;
+    run.rechecking = true;
+    this.#p.o.clock.after(this.#p.o.fenceMs, () => {
+      run.rechecking = false;
+      void (async () => {
+        if (run.done) return;
+        const now = await this.#p.o.executions.get(run.execution.id);
+        if (now?.ownerServerId !== this.#p.o.serverId || now.state !== 'running') {
+          run.done = true;
+          this.#runs.delete(run.execution.id);
+          for (const sent of run.sent.values()) this.#unsend(sent);
+          return;
+        }
+        await this.#load(run, 'lost track of');
+        this.#place(run);
+        await this.#maybeEnd(run);
+      })().catch((error: unknown) =>
+        this.#p.o.logger.warn({ err: error }, 'parallel execution recheck failed'),
+      );
+    });
   }
 
   /** A subtask an earlier owner sent: its client may still report it within the fence interval. */
@@ -306,12 +349,11 @@ export class ParallelRuns {
     // Recorded before it leaves: whoever adopts the execution knows where each subtask went.
     const written = await Promise.all(
       sents.map((sent) =>
-        this.#store
-          .transition(this.#fence(run, sent.subtask, ['pending']), 'dispatched', {
-            clientId,
-            dispatchedAt: now,
-          })
-          .catch(() => false),
+        this.#writer.write({
+          fence: this.#fence(run, sent.subtask, ['pending']),
+          state: 'dispatched',
+          patch: { clientId, dispatchedAt: now },
+        }),
       ),
     );
     const orders: DispatchOrder[] = [];
@@ -344,10 +386,10 @@ export class ParallelRuns {
       await this.#back(sent, true, reason ?? report.outcome, true);
       return;
     }
-    await this.#store.transition(this.#fence(run, subtask, IN_FLIGHT), report.outcome, {
-      result: report.result,
-      reason,
-      finishedAt: report.at,
+    await this.#writer.write({
+      fence: this.#fence(run, subtask, IN_FLIGHT),
+      state: report.outcome,
+      patch: { result: report.result, reason, finishedAt: report.at },
     });
     this.#place(run);
     await this.#maybeEnd(run);
@@ -363,13 +405,11 @@ export class ParallelRuns {
       return;
     }
     const attempt = bump ? subtask.attempt + 1 : subtask.attempt;
-    const ok = await this.#store
-      .transition(this.#fence(run, subtask, IN_FLIGHT), 'pending', {
-        clientId: null,
-        reason: why,
-        ...(bump ? { attempt } : {}),
-      })
-      .catch(() => false);
+    const ok = await this.#writer.write({
+      fence: this.#fence(run, subtask, IN_FLIGHT),
+      state: 'pending',
+      patch: { clientId: null, reason: why, ...(bump ? { attempt } : {}) },
+    });
     if (ok) run.pending.push({ ...subtask, state: 'pending', attempt, clientId: null });
     this.#place(run);
   }
@@ -382,7 +422,10 @@ export class ParallelRuns {
     try {
       const counts = await this.#store.countByState(run.execution.id);
       const outcome = endState(counts);
-      if (outcome === null) return; // some subtask of an older owner is still unaccounted for
+      if (outcome === null) {
+        this.#recheck(run);
+        return;
+      }
       if (run.summary.reduce && (counts.get('succeeded') ?? 0) > 0) {
         await this.#sendReduce(run);
         return;
