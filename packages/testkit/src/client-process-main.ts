@@ -118,7 +118,7 @@ for (const [name, run] of Object.entries(handlers)) {
 /**
  * The parallel test job: `dispatch` makes 100 strings (the seed's test), or what a JSON param
  * asks for: `{ "items": n, "fail": [i...], "fatal": [i...], "flaky": [i...], "sleepMs": ms,
- * "reduce": true }`, where `fail` items always throw, `fatal` ones throw NonRetryableError, and
+ * "quiet": true }`, where `fail` items always throw, `fatal` ones throw NonRetryableError, and
  * `flaky` ones throw on their first attempt only. Each `process` appends to the ledger.
  */
 interface ParallelParam {
@@ -127,6 +127,8 @@ interface ParallelParam {
   readonly fatal?: readonly number[];
   readonly flaky?: readonly number[];
   readonly sleepMs?: number;
+  /** No log line per item (a no-op `process`, for benchmarks). */
+  readonly quiet?: boolean;
 }
 const parallelParam = (param: string | null): ParallelParam => {
   try {
@@ -162,7 +164,7 @@ const parallelHandler = (reduce: boolean): ParallelJobHandler<string> => ({
       if (settings.ledger !== undefined)
         appendLedger(settings.ledger, { event: 'end', ...line, at: Date.now(), outcome });
     };
-    ctx.log(`got ${item}`);
+    if (p.quiet !== true) ctx.log(`got ${item}`);
     if (p.sleepMs !== undefined) await sleep(p.sleepMs, ctx.signal);
     if (p.fatal?.includes(index) === true) {
       end('failed');

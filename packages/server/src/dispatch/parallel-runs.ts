@@ -6,6 +6,7 @@ import type { DispatchParts } from './dispatch-parts.js';
 import { describeError } from './execution-recorder.js';
 import { endState, reduceInput } from './parallel-end.js';
 import { reduceId, subtaskId } from './subtask-ids.js';
+import { SubtaskQueue } from './subtask-queue.js';
 import { SubtaskWriter } from './subtask-writer.js';
 
 /** What a parallel job's first level says in its Result (JSON). */
@@ -30,7 +31,9 @@ interface Run {
   execution: Execution;
   readonly job: Job;
   readonly summary: DispatchSummary;
-  readonly pending: Subtask[];
+  readonly pending: SubtaskQueue;
+  /** A placement is due on the next turn of the event loop (placements are coalesced). */
+  placing: boolean;
   readonly sent: Map<string, Sent>;
   /** The reduce step once it is sent. */
   reduce: { attempt: number; clientId: string | null; orphaned?: () => void } | undefined;
@@ -142,7 +145,7 @@ export class ParallelRuns {
   }
 
   /** Handles a report about a subtask or reduce step; false when it was not this client's. */
-  async report(client: ReportingClient, report: ClientReport): Promise<boolean> {
+  report(client: ReportingClient, report: ClientReport): boolean {
     const sent = this.#sent.get(report.executionId);
     if (sent === undefined) return true;
     if (sent.run.job.groupId !== client.groupId) return false;
@@ -158,15 +161,18 @@ export class ParallelRuns {
           message: `[#${sent.subtask.seq}] ${report.message}`,
         });
         return true;
+      // Not awaited: a stream's reports are handled one after the other, and a Result waiting
+      // for its write would hold up the next one, one commit each. The writes of Results that
+      // arrive together go in one transaction instead.
       case 'refused':
         this.#unsend(sent);
-        await this.#back(sent, false, `refused: ${report.reason}`);
+        this.#settle(this.#back(sent, false, `refused: ${report.reason}`));
         return true;
       case 'result':
         this.#unsend(sent);
         if (run.reduce !== undefined && sent.subtask.id === reduceId(run.execution.id))
-          await this.#reduced(run, report);
-        else await this.#ended(sent, report);
+          this.#settle(this.#reduced(run, report));
+        else this.#settle(this.#ended(sent, report));
         return true;
       case 'accepted':
       case 'started':
@@ -176,6 +182,12 @@ export class ParallelRuns {
         // ends, which halves the writes per subtask.
         return true;
     }
+  }
+
+  #settle(work: Promise<void>): void {
+    work.catch((error: unknown) =>
+      this.#p.o.logger.warn({ err: error }, 'a subtask report could not be recorded'),
+    );
   }
 
   /** Places pending subtasks of every run on clients with free slots. */
@@ -229,7 +241,8 @@ export class ParallelRuns {
       execution,
       job,
       summary,
-      pending: [],
+      pending: new SubtaskQueue(),
+      placing: false,
       sent: new Map(),
       reduce: undefined,
       ending: false,
@@ -247,7 +260,7 @@ export class ParallelRuns {
    * track (all of them after an adoption; after a failed write, the few it lost track of).
    */
   async #load(run: Run, why: string): Promise<void> {
-    const queued = new Set(run.pending.map((s) => s.id));
+    const queued = run.pending.ids();
     for (let after = 0; ;) {
       const page = await this.#store.listByExecution(run.execution.id, {
         states: ['pending', ...IN_FLIGHT],
@@ -310,7 +323,20 @@ export class ParallelRuns {
     });
   }
 
+  /**
+   * Places the run's pending subtasks on the next turn: the Results that arrive together free
+   * slots together, and their replacements go out in one write per client.
+   */
   #place(run: Run): void {
+    if (run.placing) return;
+    run.placing = true;
+    setImmediate(() => {
+      run.placing = false;
+      this.#placeNow(run);
+    });
+  }
+
+  #placeNow(run: Run): void {
     if (run.done || run.pending.length === 0) return;
     const { pool } = this.#p;
     const { handler, groupId } = run.job;
