@@ -103,6 +103,7 @@ try {
       completedPerS: rate(seen.completed),
       totalMs: (execution.finishedAt ?? Date.now()) - triggeredAt,
       state: execution.state,
+      ...(execution.reason === null ? {} : { reason: execution.reason }),
     }),
   );
 } finally {

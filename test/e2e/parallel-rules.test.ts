@@ -139,6 +139,42 @@ describe('parallel jobs: end rule, retries, reduce', () => {
     },
   );
 
+  it(
+    'a cancel request cancels the running and pending subtasks, then the execution',
+    {
+      timeout: 90_000,
+    },
+    async () => {
+      const { id } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
+        groupId,
+        name: 'cancelled',
+        description: 'parallel rules',
+        trigger: { type: 'api' },
+        handler: 'parallel-test',
+        kind: 'parallel',
+        param: JSON.stringify({ items: 400, sleepMs: 100 }),
+      });
+      const { executionId } = await stack.api<{ executionId: string }>(
+        'POST',
+        `/api/v1/jobs/${id}/trigger`,
+        {},
+      );
+      await waitFor('some subtasks done', async () => {
+        const counts = await stack.stores.subtasks.countByState(executionId);
+        return (counts.get('succeeded') ?? 0) >= 8;
+      });
+      await stack.api('POST', `/api/v1/executions/${executionId}/cancel`, {});
+      const e = await waitFor('the execution to be cancelled', async () => {
+        const x = await stack.api<Execution>('GET', `/api/v1/executions/${executionId}`);
+        return x.state === 'running' ? undefined : x;
+      });
+      expect(e.state).toBe('cancelled');
+      const counts = await stack.stores.subtasks.countByState(executionId);
+      expect((counts.get('cancelled') ?? 0) + (counts.get('succeeded') ?? 0)).toBe(400);
+      expect(counts.get('cancelled') ?? 0).toBeGreaterThan(0);
+    },
+  );
+
   it('no items: succeeded at once', { timeout: 90_000 }, async () => {
     const e = await run('empty', { items: 0 });
     expect(e.state).toBe('succeeded');

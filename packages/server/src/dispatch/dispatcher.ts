@@ -250,6 +250,7 @@ export class Dispatcher {
         void this.#active.finish(active, 'cancelled', { reason: message }, !unsent);
         continue;
       }
+      if (this.#parallel.cancel(execution.id, message)) continue;
       this.#admission.waiting.remove(execution.id);
       if (execution.state === 'claimed') {
         void this.#active.cas(execution, ['claimed'], 'cancelled', {

@@ -184,6 +184,52 @@ export class ParallelRuns {
     }
   }
 
+  /**
+   * Cancels a parallel execution whose subtasks run: those sent are cancelled on their clients,
+   * every unfinished one is recorded `cancelled`, then the execution. False when this server
+   * runs no subtasks of it.
+   */
+  cancel(executionId: string, reason: string): boolean {
+    const run = this.#runs.get(executionId);
+    if (run === undefined || run.done) return false;
+    run.done = true;
+    this.#runs.delete(executionId);
+    const now = this.#p.o.clock.now();
+    const ends: Promise<boolean>[] = [];
+    for (const sent of [...run.sent.values()]) {
+      this.#unsend(sent);
+      this.#free(sent);
+      if (sent.clientId !== null)
+        this.#p.pool
+          .get(sent.clientId)
+          ?.cancel(sent.subtask.id, sent.subtask.attempt, 'requested', reason);
+      if (sent.subtask.id === reduceId(executionId)) continue;
+      ends.push(
+        this.#writer.write({
+          fence: this.#fence(run, sent.subtask, IN_FLIGHT),
+          state: 'cancelled',
+          patch: { reason, finishedAt: now },
+        }),
+      );
+    }
+    for (let next = run.pending.shift(); next !== undefined; next = run.pending.shift()) {
+      ends.push(
+        this.#writer.write({
+          fence: this.#fence(run, next, ['pending']),
+          state: 'cancelled',
+          patch: { reason, finishedAt: now },
+        }),
+      );
+    }
+    this.#settle(
+      Promise.all(ends).then(async () => {
+        run.done = false;
+        await this.#finish(run, 'cancelled', { reason, result: null });
+      }),
+    );
+    return true;
+  }
+
   #settle(work: Promise<void>): void {
     work.catch((error: unknown) =>
       this.#p.o.logger.warn({ err: error }, 'a subtask report could not be recorded'),
@@ -531,7 +577,7 @@ export class ParallelRuns {
 
   async #finish(
     run: Run,
-    state: 'succeeded' | 'failed' | 'partially_failed',
+    state: 'succeeded' | 'failed' | 'partially_failed' | 'cancelled',
     patch: { reason: string | null; result: string | null },
   ): Promise<void> {
     if (run.done) return;
