@@ -88,12 +88,16 @@ describe('parallel jobs: end rule, retries, reduce', () => {
     );
 
   it(
-    'some subtasks failed: partially_failed; a failed subtask is retried maxRetries times, a NonRetryableError is not',
+    'some subtasks failed: partially_failed; a failed subtask is retried subtaskMaxRetries times, a NonRetryableError is not',
     {
       timeout: 90_000,
     },
     async () => {
-      const e = await run('partial', { items: 20, fail: [3], fatal: [5] }, { maxRetries: 1 });
+      const e = await run(
+        'partial',
+        { items: 20, fail: [3], fatal: [5] },
+        { subtaskMaxRetries: 1, subtaskRetryDelayMs: 100 },
+      );
       expect(e.state).toBe('partially_failed');
       expect(e.reason).toBe('2 of 20 subtasks did not succeed');
       expect(Object.fromEntries(await stack.stores.subtasks.countByState(e.id))).toEqual({
@@ -116,7 +120,11 @@ describe('parallel jobs: end rule, retries, reduce', () => {
       timeout: 90_000,
     },
     async () => {
-      const e = await run('flaky', { items: 10, flaky: [1, 2] }, { maxRetries: 2 });
+      const e = await run(
+        'flaky',
+        { items: 10, flaky: [1, 2] },
+        { subtaskMaxRetries: 2, subtaskRetryDelayMs: 100 },
+      );
       expect(e.state).toBe('succeeded');
       const ends = await endsOf(e.id);
       expect(ends.filter((l) => l.item === 'item-1').map((l) => l.outcome)).toEqual([
@@ -132,7 +140,7 @@ describe('parallel jobs: end rule, retries, reduce', () => {
     'without retries a failure is final; all subtasks failed: failed',
     { timeout: 90_000 },
     async () => {
-      const e = await run('all fail', { items: 3, fail: [0, 1, 2] }, { maxRetries: 0 });
+      const e = await run('all fail', { items: 3, fail: [0, 1, 2] }, { subtaskMaxRetries: 0 });
       expect(e.state).toBe('failed');
       expect(e.reason).toBe('3 of 3 subtasks did not succeed');
       expect(await endsOf(e.id)).toHaveLength(3);
@@ -186,11 +194,7 @@ describe('parallel jobs: end rule, retries, reduce', () => {
       timeout: 90_000,
     },
     async () => {
-      const e = await run(
-        'with reduce',
-        { items: 30, fatal: [7] },
-        { handler: 'parallel-reduce', maxRetries: 0 },
-      );
+      const e = await run('with reduce', { items: 30, fatal: [7] }, { handler: 'parallel-reduce' });
       expect(e.state).toBe('partially_failed');
       expect(e.result).toBe('30 done, 29 succeeded');
     },

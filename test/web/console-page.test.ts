@@ -79,6 +79,8 @@ describe('the web console in Chromium', () => {
     await page.getByLabel('Name').fill('simple task');
     await page.getByLabel(/Handler/).fill('echo');
     await page.getByLabel('Parameter').fill('TestParam');
+    await page.getByLabel('Which client runs it').selectOption('consistent_hash');
+    await page.locator('input[name="retryDelayMs"]').fill('250');
     const cron = page.getByLabel('Cron expression');
     // Checked as it is typed: a broken expression is named, a good one explained with its
     // next 10 instants.
@@ -93,6 +95,13 @@ describe('the web console in Chromium', () => {
     await row.waitFor();
     const jobId = Number(await row.getAttribute('data-job-id'));
     expect(jobId).toBeGreaterThan(0);
+    expect(await stack.api<Job>('GET', `/api/v1/jobs/${jobId}`)).toMatchObject({
+      routing: 'consistent_hash',
+      routeLabels: [],
+      routeRoom: null,
+      retryBackoff: 'exponential',
+      retryDelayMs: 250,
+    });
     await shot('group');
 
     const started = await client.waitForEvent((e) => e.event === 'started' && e.jobId === jobId);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ClientTls } from '@carillon/protocol';
-import { PROTOCOL_LIMITS } from '@carillon/protocol';
+import { LABEL_PATTERN, PROTOCOL_LIMITS } from '@carillon/protocol';
 import type { ClientLogger } from './client-logger.js';
 import { silentLogger } from './client-logger.js';
 import { ClientErrorCode, clientError } from './errors.js';
@@ -29,6 +29,14 @@ export interface ClientOptions {
   readonly capacity?: number;
   /** The machine room or availability zone, for routing. Default: empty (unknown). */
   readonly room?: string;
+  /**
+   * Labels for jobs pinned to labels (a job's `routeLabels`): such a job runs only on clients
+   * that declare all of its labels. Each of letters, digits and `_ . : / = -`, starting with a
+   * letter or digit, at most 64 characters; at most 16. Default: none.
+   *
+   * @example new Client({ ..., labels: ['gpu', 'zone=eu-1'] })
+   */
+  readonly labels?: readonly string[];
   /** Where the SDK logs; pino and `console` fit. Default: silent. */
   readonly logger?: ClientLogger;
   /** TLS for the streams to servers. Default: plaintext. */
@@ -57,6 +65,7 @@ export interface ResolvedClientOptions {
   readonly clientId: string;
   readonly capacity: number | null;
   readonly room: string;
+  readonly labels: readonly string[];
   readonly logger: ClientLogger;
   readonly tls: ClientTls | null;
   readonly discoveryIntervalMs: number;
@@ -107,6 +116,18 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
   }
   const room = options.room ?? '';
   if (room.length > PROTOCOL_LIMITS.idMaxLength) invalid('room', 'is too long');
+  const labels = [...(options.labels ?? [])];
+  if (labels.length > PROTOCOL_LIMITS.labelsMax)
+    invalid('labels', `must have at most ${PROTOCOL_LIMITS.labelsMax} labels`);
+  for (const label of labels) {
+    if (
+      typeof label !== 'string' ||
+      label.length > PROTOCOL_LIMITS.labelMaxLength ||
+      !LABEL_PATTERN.test(label)
+    )
+      invalid('labels', `"${String(label)}" is not a label like gpu or zone=eu-1`);
+  }
+  if (new Set(labels).size !== labels.length) invalid('labels', 'names a label twice');
   return Object.freeze({
     consoleUrls: Object.freeze(consoleUrls),
     servers: servers === null ? null : Object.freeze(servers),
@@ -115,6 +136,7 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
     clientId,
     capacity: options.capacity === undefined ? null : positive('capacity', options.capacity),
     room,
+    labels: Object.freeze(labels),
     logger: options.logger ?? silentLogger,
     tls: options.tls ?? null,
     discoveryIntervalMs: positive('discoveryIntervalMs', options.discoveryIntervalMs ?? 30_000),

@@ -180,6 +180,7 @@ export class ClientRuntime {
       sdkVersion: SDK_VERSION,
       protocolVersion: PROTOCOL_VERSION,
       running: this.executor.runningRefs(),
+      labels: this.#options.labels,
     };
   }
 

@@ -7,6 +7,7 @@ import { defineJobSuite } from './suites/job-suite.js';
 import { defineSessionSuite } from './suites/session-suite.js';
 import { definePermissionSuite } from './suites/permission-suite.js';
 import { defineStoredInputSuite } from './suites/stored-input-suite.js';
+import { defineSubtaskSuite } from './suites/subtask-suite.js';
 import { defineValidationSuite } from './suites/validation-suite.js';
 
 describe('console over SQLite', () => {
@@ -15,6 +16,7 @@ describe('console over SQLite', () => {
   defineClusterSuite(sqliteDatabase);
   defineJobSuite(sqliteDatabase);
   defineExecutionSuite(sqliteDatabase);
+  defineSubtaskSuite(sqliteDatabase);
   definePermissionSuite(sqliteDatabase);
   defineValidationSuite(sqliteDatabase);
   defineStoredInputSuite(sqliteDatabase);

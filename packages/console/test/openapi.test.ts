@@ -49,6 +49,8 @@ const ROUTES = [
   ['get', '/api/v1/executions'],
   ['get', '/api/v1/executions/{id}'],
   ['get', '/api/v1/executions/{id}/logs'],
+  ['get', '/api/v1/executions/{id}/subtasks'],
+  ['get', '/api/v1/executions/{id}/subtasks/{subtaskId}'],
   ['post', '/api/v1/executions/{id}/cancel'],
   ['get', '/api/v1/discovery'],
   ['get', '/api/v1/servers'],
@@ -141,7 +143,17 @@ describe('OpenAPI document and docs page', () => {
   });
 
   it('names the shared schemas, with the job defaults documented', () => {
-    for (const name of ['Job', 'Execution', 'TaskGroup', 'User', 'ErrorResponse', 'FireTimes']) {
+    for (const name of [
+      'Job',
+      'Execution',
+      'ExecutionDetail',
+      'Subtask',
+      'SubtaskProgress',
+      'TaskGroup',
+      'User',
+      'ErrorResponse',
+      'FireTimes',
+    ]) {
       expect(doc.components.schemas[name], name).toBeDefined();
     }
     const body = doc.paths['/api/v1/jobs']?.post?.requestBody?.content['application/json']?.schema;

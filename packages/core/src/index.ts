@@ -29,10 +29,20 @@ export {
   JobStatus,
   MisfirePolicy,
   OverlapPolicy,
+  ROUTE_LABEL_PATTERN,
   RoutingStrategy,
   assertJobTransition,
 } from './job.js';
 export type { Job, JobSpec, Trigger } from './job.js';
+export {
+  DEFAULT_RETRY_POLICY,
+  RetryBackoff,
+  executionRetryPolicy,
+  retryDelay,
+  shouldRetry,
+  subtaskRetryPolicy,
+} from './retry-policy.js';
+export type { RetryPolicy } from './retry-policy.js';
 export { GroupRole, TokenKind, roleAllows } from './access.js';
 export type { ApiToken, AuditEvent, ServerRecord, TaskGroup, User } from './access.js';
 export { ManualClock, SystemClock } from './clock.js';
@@ -68,8 +78,8 @@ export type {
 } from './coordination/coordinator.js';
 export { chooseHolders } from './placement/holder-assignment.js';
 export type { HolderCandidate, Random } from './placement/holder-assignment.js';
-export { pickClient } from './placement/routing.js';
-export type { RouteCandidate } from './placement/routing.js';
+export { isStrictRouting, matchesPins, pickClient } from './placement/routing.js';
+export type { RouteCandidate, RoutePins } from './placement/routing.js';
 export { silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { SUBTASK_STATES, SubtaskState, canSubtaskTransition } from './execution.js';

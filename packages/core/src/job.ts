@@ -1,4 +1,5 @@
 import { CarillonError, CoreErrorCode } from './errors.js';
+import type { RetryBackoff } from './retry-policy.js';
 
 /** How a job is fired. `api`: only by "trigger once"; later kinds come with later issues. */
 export type Trigger =
@@ -33,12 +34,36 @@ export const MisfirePolicy = {
 } as const;
 export type MisfirePolicy = (typeof MisfirePolicy)[keyof typeof MisfirePolicy];
 
-/** How the server picks a client for a dispatch. */
+/**
+ * How the server picks a client for a dispatch, among the connected clients of the job's group
+ * that registered its handler (and match its pins, see {@link JobSpec.routeLabels}). "Client
+ * order" is the order of client ids (code points): every server of a group sees the same order,
+ * whatever order the clients connected in.
+ */
 export const RoutingStrategy = {
-  /** Least loaded by in-flight work against declared capacity. */
+  /** Least loaded by in-flight work against declared capacity; ties at random. */
   LeastLoaded: 'least_loaded',
+  /** Each client with a free slot in turn, per job, in client order. */
   RoundRobin: 'round_robin',
+  /** Any client with a free slot, uniformly. */
   Random: 'random',
+  /**
+   * The job's owner on a hash ring of client ids (virtual nodes): the same client takes every
+   * fire of a job while it is connected; when it leaves only its jobs move. A fire waits while
+   * the owner is full.
+   */
+  ConsistentHash: 'consistent_hash',
+  /** The first client in client order; a fire waits while it is full. */
+  First: 'first',
+  /** The last client in client order; a fire waits while it is full. */
+  Last: 'last',
+  /** The first client in client order that has a free slot (not gone, full or hung). */
+  Failover: 'failover',
+  /**
+   * Like failover, and a client that refuses the fire (or is full) hands it to the next one:
+   * each client is tried at most once per fire.
+   */
+  BusyOver: 'busy_over',
 } as const;
 export type RoutingStrategy = (typeof RoutingStrategy)[keyof typeof RoutingStrategy];
 
@@ -108,6 +133,27 @@ export interface JobSpec {
   readonly dispatchTimeoutMs?: number;
   /** When its client dies mid-run. Default `retry`. */
   readonly onClientLost?: ClientLostPolicy;
+  /**
+   * Pins the job to clients that declare every one of these labels (client option `labels`).
+   * Default none. A pinned fire waits for a matching client; it never goes to another.
+   */
+  readonly routeLabels?: readonly string[];
+  /** Pins the job to clients of this room (client option `room`). Default null: any room. */
+  readonly routeRoom?: string | null;
+  /** Delays between an execution's attempts after a retryable failure. Default exponential. */
+  readonly retryBackoff?: RetryBackoff;
+  /** The first retry delay. Default {@link DEFAULT_RETRY_POLICY}`.delayMs`. */
+  readonly retryDelayMs?: number;
+  /** No delay is longer. Default {@link DEFAULT_RETRY_POLICY}`.maxDelayMs`. */
+  readonly retryMaxDelayMs?: number;
+  /** Fraction 0..1 of each delay taken off at random (see `retryDelay`). Default 0. */
+  readonly retryJitter?: number;
+  /** Retries of one subtask of a parallel job after a retryable failure. Default 0. */
+  readonly subtaskMaxRetries?: number;
+  readonly subtaskRetryBackoff?: RetryBackoff;
+  readonly subtaskRetryDelayMs?: number;
+  readonly subtaskRetryMaxDelayMs?: number;
+  readonly subtaskRetryJitter?: number;
 }
 
 /** A job as stored. */
@@ -122,6 +168,17 @@ export interface Job extends JobSpec {
   readonly version: number;
   readonly dispatchTimeoutMs: number;
   readonly onClientLost: ClientLostPolicy;
+  readonly routeLabels: readonly string[];
+  readonly routeRoom: string | null;
+  readonly retryBackoff: RetryBackoff;
+  readonly retryDelayMs: number;
+  readonly retryMaxDelayMs: number;
+  readonly retryJitter: number;
+  readonly subtaskMaxRetries: number;
+  readonly subtaskRetryBackoff: RetryBackoff;
+  readonly subtaskRetryDelayMs: number;
+  readonly subtaskRetryMaxDelayMs: number;
+  readonly subtaskRetryJitter: number;
 }
 
 /**
@@ -142,4 +199,15 @@ export const JOB_LIMITS = {
   timeoutMsMax: 7 * 24 * 3600 * 1000,
   dispatchTimeoutMsMin: 100,
   dispatchTimeoutMsMax: 24 * 3600 * 1000,
+  /** Labels a job may be pinned to, and a client may declare. */
+  routeLabelsMax: 16,
+  routeLabelMax: 64,
+  routeRoomMax: 256,
+  retryDelayMsMax: 24 * 3600 * 1000,
 } as const;
+
+/**
+ * What a route label looks like: letters, digits and `_ . : / = -`, starting with a letter or
+ * digit (`gpu`, `zone=eu-1`). No commas or spaces, so that lists stay unambiguous.
+ */
+export const ROUTE_LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/=-]*$/;

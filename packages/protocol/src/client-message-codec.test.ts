@@ -38,6 +38,7 @@ const messages: readonly [string, ClientMessage][] = [
       sdkVersion: '@carillon/client 0.1.0',
       protocolVersion: 1,
       running: [{ executionId: ID, attempt: 3 }],
+      labels: ['gpu', 'zone=eu-1'],
     },
   ],
   [
@@ -53,6 +54,7 @@ const messages: readonly [string, ClientMessage][] = [
       sdkVersion: '',
       protocolVersion: 1,
       running: [],
+      labels: [],
     },
   ],
   [
@@ -272,6 +274,8 @@ const malformed: readonly [string, unknown, string][] = [
     'hello.handlers[0].name',
   ],
   ['hello with a room too long', { hello: hello({ room: 'r'.repeat(257) }) }, 'hello.room'],
+  ['hello with a bad label', { hello: hello({ labels: ['a b'] }) }, 'hello.labels[0]'],
+  ['hello with a label twice', { hello: hello({ labels: ['a', 'a'] }) }, 'hello.labels'],
   [
     'hello with a running attempt 0',
     { hello: hello({ running: [{ executionId: ID, attempt: 0 }] }) },

@@ -17,7 +17,7 @@ import { Outcome, RefuseReason } from './client-message.js';
 import { ProtocolErrorCode, decodeSafely, protocolError } from './errors.js';
 import type { Decoded } from './errors.js';
 import { EnumMapping, FieldChecker } from './field-checker.js';
-import { PROTOCOL_LIMITS } from './protocol-limits.js';
+import { LABEL_PATTERN, PROTOCOL_LIMITS } from './protocol-limits.js';
 import type {
   ClientMessage as WireClientMessage,
   ClientMessage__Output as WireClientMessageOutput,
@@ -330,7 +330,21 @@ function checkHello(c: FieldChecker, w: Omit<Hello, 'kind'> | WireHelloOutput): 
     sdkVersion: c.text(`${field}.sdk_version`, w.sdkVersion, PROTOCOL_LIMITS.idMaxLength),
     protocolVersion: c.int32(`${field}.protocol_version`, w.protocolVersion, 1),
     running: c.list(`${field}.running`, w.running, (ref, at) => checkRef(c, ref, at)),
+    labels: checkLabels(c, `${field}.labels`, w.labels ?? []),
   };
+}
+
+/** Client labels: see {@link LABEL_PATTERN} and {@link PROTOCOL_LIMITS}. */
+function checkLabels(c: FieldChecker, field: string, labels: readonly string[]): string[] {
+  const checked = c.list(field, labels, (label: string, at) => {
+    const text = c.text(at, label, PROTOCOL_LIMITS.labelMaxLength);
+    if (!LABEL_PATTERN.test(text)) c.fail(at, 'is not a label');
+    return text;
+  });
+  if (checked.length > PROTOCOL_LIMITS.labelsMax)
+    c.fail(field, `has more than ${PROTOCOL_LIMITS.labelsMax} labels`);
+  if (new Set(checked).size !== checked.length) c.fail(field, 'names a label twice');
+  return checked;
 }
 
 function checkRef(

@@ -78,6 +78,8 @@ export interface Hello {
   readonly protocolVersion: number;
   /** Executions still running from earlier streams, so that no server dispatches them again. */
   readonly running: readonly ExecutionRef[];
+  /** Labels for jobs pinned to labels; none when absent (clients before labels). */
+  readonly labels?: readonly string[];
 }
 
 /** The client's load, sent every `heartbeatIntervalMs` on every stream. */

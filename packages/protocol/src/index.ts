@@ -46,7 +46,7 @@ export {
   PROTOCOL_VERSION,
   negotiateProtocolVersion,
 } from './protocol-version.js';
-export { PROTOCOL_LIMITS } from './protocol-limits.js';
+export { LABEL_PATTERN, PROTOCOL_LIMITS } from './protocol-limits.js';
 
 // Errors.
 export { ProtocolErrorCode } from './errors.js';

@@ -1,4 +1,4 @@
-import { JOB_LIMITS } from '@carillon/core';
+import { JOB_LIMITS, ROUTE_LABEL_PATTERN } from '@carillon/core';
 
 /**
  * Sizes the contract enforces on both ends. Ids and names are counted in Unicode code points
@@ -14,6 +14,9 @@ export const PROTOCOL_LIMITS = {
   handlerMaxLength: JOB_LIMITS.handlerMax,
   /** Job names. */
   jobNameMaxLength: JOB_LIMITS.nameMax,
+  /** A client label, and how many a client declares. */
+  labelMaxLength: JOB_LIMITS.routeLabelMax,
+  labelsMax: JOB_LIMITS.routeLabelsMax,
   /**
    * The largest message either end accepts (gRPC's default is 4 MiB). A larger message ends the
    * whole stream with RESOURCE_EXHAUSTED, so the SDK must keep results and log lines below it.
@@ -24,3 +27,6 @@ export const PROTOCOL_LIMITS = {
   /** The encoded size a client keeps each ReportBatch under. */
   reportBatchMaxBytes: 1024 * 1024,
 } as const;
+
+/** What a client label looks like (`gpu`, `zone=eu-1`): the core's route label rule. */
+export const LABEL_PATTERN: RegExp = ROUTE_LABEL_PATTERN;

@@ -5,7 +5,10 @@ import {
   JobKind,
   JobStatus,
   ClientLostPolicy,
+  DEFAULT_RETRY_POLICY,
   MisfirePolicy,
+  ROUTE_LABEL_PATTERN,
+  RetryBackoff,
   OverlapPolicy,
   RoutingStrategy,
   isTaskGroupId,
@@ -42,6 +45,17 @@ export type JobSpecColumns = Pick<
   | 'max_retries'
   | 'dispatch_timeout_ms'
   | 'on_client_lost'
+  | 'route_labels'
+  | 'route_room'
+  | 'retry_backoff'
+  | 'retry_delay_ms'
+  | 'retry_max_delay_ms'
+  | 'retry_jitter'
+  | 'subtask_max_retries'
+  | 'subtask_retry_backoff'
+  | 'subtask_retry_delay_ms'
+  | 'subtask_retry_max_delay_ms'
+  | 'subtask_retry_jitter'
 >;
 
 /**
@@ -50,6 +64,15 @@ export type JobSpecColumns = Pick<
  * @throws CarillonError `CARILLON_INVALID_ARGUMENT` naming the first bad field.
  */
 export function specColumns(spec: JobSpec): JobSpecColumns {
+  const columns = specColumnsUnchecked(spec);
+  if (columns.retry_max_delay_ms! < columns.retry_delay_ms!)
+    throw invalid('retryMaxDelayMs', 'must be at least retryDelayMs');
+  if (columns.subtask_retry_max_delay_ms! < columns.subtask_retry_delay_ms!)
+    throw invalid('subtaskRetryMaxDelayMs', 'must be at least subtaskRetryDelayMs');
+  return columns;
+}
+
+function specColumnsUnchecked(spec: JobSpec): JobSpecColumns {
   if (typeof spec.groupId !== 'string' || !isTaskGroupId(spec.groupId)) {
     throw invalid('groupId', `must be a task group id, got ${String(spec.groupId)}`);
   }
@@ -87,7 +110,85 @@ export function specColumns(spec: JobSpec): JobSpecColumns {
       spec.onClientLost ?? ClientLostPolicy.Retry,
       Object.values(ClientLostPolicy),
     ),
+    route_labels: checkRouteLabels(spec.routeLabels ?? []).join(','),
+    route_room:
+      spec.routeRoom === null || spec.routeRoom === undefined
+        ? ''
+        : checkCleanText('routeRoom', spec.routeRoom, JOB_LIMITS.routeRoomMax),
+    retry_backoff: checkOneOf(
+      'retryBackoff',
+      spec.retryBackoff ?? DEFAULT_RETRY_POLICY.backoff,
+      Object.values(RetryBackoff),
+    ),
+    retry_delay_ms: checkInt(
+      'retryDelayMs',
+      spec.retryDelayMs ?? DEFAULT_RETRY_POLICY.delayMs,
+      0,
+      JOB_LIMITS.retryDelayMsMax,
+    ),
+    retry_max_delay_ms: checkInt(
+      'retryMaxDelayMs',
+      spec.retryMaxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs,
+      0,
+      JOB_LIMITS.retryDelayMsMax,
+    ),
+    retry_jitter: checkFraction('retryJitter', spec.retryJitter ?? DEFAULT_RETRY_POLICY.jitter),
+    subtask_max_retries: checkInt(
+      'subtaskMaxRetries',
+      spec.subtaskMaxRetries ?? 0,
+      0,
+      JOB_LIMITS.maxRetries,
+    ),
+    subtask_retry_backoff: checkOneOf(
+      'subtaskRetryBackoff',
+      spec.subtaskRetryBackoff ?? DEFAULT_RETRY_POLICY.backoff,
+      Object.values(RetryBackoff),
+    ),
+    subtask_retry_delay_ms: checkInt(
+      'subtaskRetryDelayMs',
+      spec.subtaskRetryDelayMs ?? DEFAULT_RETRY_POLICY.delayMs,
+      0,
+      JOB_LIMITS.retryDelayMsMax,
+    ),
+    subtask_retry_max_delay_ms: checkInt(
+      'subtaskRetryMaxDelayMs',
+      spec.subtaskRetryMaxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs,
+      0,
+      JOB_LIMITS.retryDelayMsMax,
+    ),
+    subtask_retry_jitter: checkFraction(
+      'subtaskRetryJitter',
+      spec.subtaskRetryJitter ?? DEFAULT_RETRY_POLICY.jitter,
+    ),
   };
+}
+
+/**
+ * Checks route labels: at most {@link JOB_LIMITS}`.routeLabelsMax`, each of
+ * {@link ROUTE_LABEL_PATTERN} and at most `routeLabelMax` long, each once.
+ *
+ * @throws CarillonError `CARILLON_INVALID_ARGUMENT` otherwise.
+ */
+export function checkRouteLabels(labels: unknown): readonly string[] {
+  if (!Array.isArray(labels)) throw invalid('routeLabels', 'must be a list of labels');
+  if (labels.length > JOB_LIMITS.routeLabelsMax)
+    throw invalid('routeLabels', `has more than ${JOB_LIMITS.routeLabelsMax} labels`);
+  labels.forEach((label: unknown, i) => {
+    if (
+      typeof label !== 'string' ||
+      label.length > JOB_LIMITS.routeLabelMax ||
+      !ROUTE_LABEL_PATTERN.test(label)
+    )
+      throw invalid(`routeLabels[${i}]`, `must match ${String(ROUTE_LABEL_PATTERN)}`);
+  });
+  if (new Set(labels).size !== labels.length) throw invalid('routeLabels', 'names a label twice');
+  return labels as string[];
+}
+
+function checkFraction(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1)
+    throw invalid(field, 'must be a number from 0 to 1');
+  return value;
 }
 
 /**
@@ -128,6 +229,17 @@ export function toJob(row: Selectable<JobsTable>, holders: readonly string[]): J
     maxRetries: toInt(row.max_retries),
     dispatchTimeoutMs: toInt(row.dispatch_timeout_ms),
     onClientLost: row.on_client_lost as ClientLostPolicy,
+    routeLabels: row.route_labels === '' ? [] : row.route_labels.split(','),
+    routeRoom: row.route_room === '' ? null : row.route_room,
+    retryBackoff: row.retry_backoff as RetryBackoff,
+    retryDelayMs: toInt(row.retry_delay_ms),
+    retryMaxDelayMs: toInt(row.retry_max_delay_ms),
+    retryJitter: Number(row.retry_jitter),
+    subtaskMaxRetries: toInt(row.subtask_max_retries),
+    subtaskRetryBackoff: row.subtask_retry_backoff as RetryBackoff,
+    subtaskRetryDelayMs: toInt(row.subtask_retry_delay_ms),
+    subtaskRetryMaxDelayMs: toInt(row.subtask_retry_max_delay_ms),
+    subtaskRetryJitter: Number(row.subtask_retry_jitter),
     status: row.status as JobStatus,
     holders,
     createdAt: toInt(row.created_at),

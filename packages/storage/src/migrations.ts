@@ -10,6 +10,7 @@ import {
   sessions,
   usernameKeys,
 } from './migrations/later-steps.js';
+import { routingRetries } from './migrations/routing-retries.js';
 import type { AnyDb } from './migrations/schema-builders.js';
 
 /** The table where applied migrations are recorded. */
@@ -36,6 +37,7 @@ export function carillonMigrations(profile: DatabaseProfile): Readonly<Record<st
     '0008_sessions': sessions(profile),
     '0010_alerts': alerts(profile),
     '0011_on_client_lost': onClientLost(profile),
+    '0012_routing_retries': routingRetries(profile),
   };
 }
 

@@ -61,6 +61,20 @@ export interface JobsTable {
   dispatch_timeout_ms: number;
   /** `retry` or `fail`: what becomes of an execution whose client died mid-run. */
   on_client_lost: Generated<string>;
+  /** Labels a client must all declare, comma-separated; '' for none. */
+  route_labels: Generated<string>;
+  /** The room a client must be in; '' for any. */
+  route_room: Generated<string>;
+  retry_backoff: Generated<string>;
+  retry_delay_ms: Generated<number>;
+  retry_max_delay_ms: Generated<number>;
+  /** Fraction 0..1. */
+  retry_jitter: Generated<number>;
+  subtask_max_retries: Generated<number>;
+  subtask_retry_backoff: Generated<string>;
+  subtask_retry_delay_ms: Generated<number>;
+  subtask_retry_max_delay_ms: Generated<number>;
+  subtask_retry_jitter: Generated<number>;
   status: string;
   created_at: number;
   updated_at: number;

@@ -15,6 +15,8 @@ interface Settings {
   readonly fenceMs?: number;
   /** A ledger file to append one line to per handler start and end. */
   readonly ledger?: string;
+  readonly labels?: readonly string[];
+  readonly room?: string;
 }
 
 const settings = JSON.parse(process.env['CARILLON_TEST_CLIENT'] ?? '{}') as Settings;
@@ -61,6 +63,8 @@ const client = new Client({
   token: settings.token,
   clientId: settings.clientId,
   ...(settings.fenceMs === undefined ? {} : { fenceMs: settings.fenceMs }),
+  ...(settings.labels === undefined ? {} : { labels: settings.labels }),
+  ...(settings.room === undefined ? {} : { room: settings.room }),
 });
 for (const [name, run] of Object.entries(handlers)) {
   client.register(name, {

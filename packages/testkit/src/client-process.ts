@@ -49,6 +49,9 @@ export async function startClientProcess(settings: {
   fenceMs?: number;
   /** A ledger file (see `readLedger`) the handlers append their starts and ends to. */
   ledger?: string;
+  /** Client labels and room, for routing pins. */
+  labels?: readonly string[];
+  room?: string;
 }): Promise<ClientProcess> {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN], {
     env: { ...process.env, CARILLON_TEST_CLIENT: JSON.stringify(settings) },

@@ -30,6 +30,17 @@ export interface Job {
   misfire: string;
   timeoutMs: number;
   maxRetries: number;
+  routeLabels: string[];
+  routeRoom: string | null;
+  retryBackoff: string;
+  retryDelayMs: number;
+  retryMaxDelayMs: number;
+  retryJitter: number;
+  subtaskMaxRetries: number;
+  subtaskRetryBackoff: string;
+  subtaskRetryDelayMs: number;
+  subtaskRetryMaxDelayMs: number;
+  subtaskRetryJitter: number;
   status: string;
   holders: string[];
   version: number;
@@ -52,6 +63,40 @@ export interface Execution {
   result: string | null;
   reason: string | null;
   progress: number | null;
+}
+/** Counts of an execution's subtasks by state. */
+export interface SubtaskProgress {
+  total: number;
+  pending: number;
+  dispatched: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  cancelled: number;
+}
+/** An execution as its own route answers it: null progress for a simple job's execution. */
+export interface ExecutionDetail extends Execution {
+  subtaskProgress: SubtaskProgress | null;
+}
+/** A subtask; in lists `truncated` names the text fields cut to 500 characters. */
+export interface Subtask {
+  id: string;
+  seq: number;
+  payload: string;
+  state: string;
+  attempt: number;
+  clientId: string | null;
+  dispatchedAt: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  result: string | null;
+  reason: string | null;
+  truncated: string[];
+}
+export interface SubtaskPage {
+  items: Subtask[];
+  nextAfter: number | null;
 }
 export interface ExecutionLog {
   seq: number;

@@ -11,6 +11,7 @@ import { registerJobActionRoutes } from './job-actions.js';
 import { registerJobRoutes } from './jobs.js';
 import { registerMemberRoutes } from './members.js';
 import { registerPersonalTokenRoutes } from './personal-tokens.js';
+import { registerSubtaskRoutes } from './subtasks.js';
 import { registerTokenRoutes } from './tokens.js';
 import { registerUserRoutes } from './users.js';
 
@@ -35,6 +36,7 @@ export function registerApiRoutes(api: FastifyInstance, ctx: ConsoleContext): vo
     registerJobActionRoutes(secured, ctx);
     registerCronRoutes(secured, ctx);
     registerExecutionRoutes(secured, ctx);
+    registerSubtaskRoutes(secured, ctx);
     registerClusterRoutes(secured, ctx);
     registerAuditRoutes(secured, ctx);
     registerDashboardRoutes(secured, ctx);

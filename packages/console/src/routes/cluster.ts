@@ -197,6 +197,12 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ConsoleContext)
                     serverId: { type: 'string' },
                     handlers: { type: 'array', items: { type: 'string' } },
                     room: { type: 'string' },
+                    labels: {
+                      type: 'array',
+                      items: { type: 'string' },
+                      description:
+                        'Labels the client declared (client option `labels`), for jobs pinned to labels; absent when none.',
+                    },
                     hungSlots: {
                       type: 'object',
                       additionalProperties: { type: 'integer' },

@@ -7,11 +7,13 @@ import { conflict, invalidArgument, notFound } from '../errors.js';
 import { errorResponses, ref } from '../validation/shared-schemas.js';
 import { checkGroupId, groupNotFound } from './groups.js';
 import { jobNotFound } from './jobs.js';
+import { subtaskProgressOf } from './subtask-progress.js';
 
 /** Page sizes of execution lists and log reads. */
 export const EXECUTION_PAGE = { default: 50, max: 500, logsDefault: 500, logsMax: 1000 } as const;
 
-const executionIdParams = {
+/** The path parameters of routes under `/executions/:id`. */
+export const executionIdParams = {
   type: 'object',
   additionalProperties: false,
   required: ['id'],
@@ -19,6 +21,25 @@ const executionIdParams = {
 } as const;
 
 const executionNotFound = (id: string) => () => notFound(`execution ${id}`);
+
+/**
+ * The execution `id` if the caller has `needed` on its group. A caller without a role on the
+ * group gets the same 403 whether the execution exists or not.
+ *
+ * @throws CarillonError 403 without the role, 404 (to those who may know) if there is none.
+ */
+export async function loadExecution(
+  ctx: ConsoleContext,
+  request: FastifyRequest,
+  id: string,
+  needed: 'viewer' | 'editor',
+): Promise<Execution> {
+  const { user } = ctx.auth.userOf(request);
+  const execution = isExecutionId(id) ? await ctx.stores.executions.get(id) : undefined;
+  await ctx.access.require(user, execution?.groupId, needed, executionNotFound(id));
+  if (execution === undefined) throw executionNotFound(id)();
+  return execution;
+}
 
 function parseStates(text: string | undefined): ExecutionState[] | undefined {
   if (text === undefined) return undefined;
@@ -51,17 +72,8 @@ interface ListQuery {
 export function registerExecutionRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   const { stores, access } = ctx;
 
-  async function load(
-    request: FastifyRequest,
-    id: string,
-    needed: 'viewer' | 'editor',
-  ): Promise<Execution> {
-    const { user } = ctx.auth.userOf(request);
-    const execution = isExecutionId(id) ? await stores.executions.get(id) : undefined;
-    await access.require(user, execution?.groupId, needed, executionNotFound(id));
-    if (execution === undefined) throw executionNotFound(id)();
-    return execution;
-  }
+  const load = (request: FastifyRequest, id: string, needed: 'viewer' | 'editor') =>
+    loadExecution(ctx, request, id, needed);
 
   app.get<{ Querystring: ListQuery }>(
     '/executions',
@@ -147,12 +159,17 @@ export function registerExecutionRoutes(app: FastifyInstance, ctx: ConsoleContex
     {
       schema: {
         tags: ['executions'],
-        summary: 'Get an execution (viewer)',
+        summary: 'Get an execution, with its subtask progress (viewer)',
+        description:
+          '`subtaskProgress` counts the subtasks by state for an execution of a parallel job (or any execution that has subtasks); it is null for the others.',
         params: executionIdParams,
-        response: { 200: ref('Execution'), ...errorResponses(400, 401, 403, 404) },
+        response: { 200: ref('ExecutionDetail'), ...errorResponses(400, 401, 403, 404) },
       },
     },
-    (request) => load(request, request.params.id, 'viewer'),
+    async (request) => {
+      const execution = await load(request, request.params.id, 'viewer');
+      return { ...execution, subtaskProgress: await subtaskProgressOf(stores, execution) };
+    },
   );
 
   app.get<{ Params: { id: string }; Querystring: { afterSeq?: number; limit?: number } }>(

@@ -8,6 +8,7 @@ import { checkParam, checkTrigger } from '../validation/job-input.js';
 import type { CreateJobBody, UpdateJobBody } from '../validation/job-schemas.js';
 import {
   JOB_DEFAULTS,
+  ROUTING_RETRY_FIELDS,
   createJobSchema,
   jobIdParams,
   updateJobSchema,
@@ -91,7 +92,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
         tags: ['jobs'],
         summary: 'Create a job (editor)',
         description:
-          'Defaults: description "", param null, timeoutMs 0 (none), overlap allow, misfire fire_once, routing least_loaded, kind simple, maxRetries 0, dispatchTimeoutMs 60000, onClientLost retry, enabled true, trigger.timeZone UTC. Holders are chosen among the live servers of the group\'s ServerGroup.',
+          'Defaults: description "", param null, timeoutMs 0 (none), overlap allow, misfire fire_once, routing least_loaded, kind simple, maxRetries 0, dispatchTimeoutMs 60000, onClientLost retry, routeLabels [] and routeRoom null (no pin), retryBackoff exponential, retryDelayMs 1000, retryMaxDelayMs 86400000, retryJitter 0, subtaskMaxRetries 0 (subtask retry fields as for executions), enabled true, trigger.timeZone UTC. retryMaxDelayMs below retryDelayMs is a 400. Holders are chosen among the live servers of the group\'s ServerGroup.',
         body: createJobSchema(settings.maxParamBytes),
         response: { 201: ref('Job'), ...errorResponses(400, 401, 403, 404) },
       },
@@ -118,6 +119,17 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
         maxRetries: body.maxRetries ?? JOB_DEFAULTS.maxRetries,
         dispatchTimeoutMs: body.dispatchTimeoutMs ?? JOB_DEFAULTS.dispatchTimeoutMs,
         onClientLost: body.onClientLost ?? JOB_DEFAULTS.onClientLost,
+        routeLabels: body.routeLabels ?? JOB_DEFAULTS.routeLabels,
+        routeRoom: body.routeRoom ?? JOB_DEFAULTS.routeRoom,
+        retryBackoff: body.retryBackoff ?? JOB_DEFAULTS.retryBackoff,
+        retryDelayMs: body.retryDelayMs ?? JOB_DEFAULTS.retryDelayMs,
+        retryMaxDelayMs: body.retryMaxDelayMs ?? JOB_DEFAULTS.retryMaxDelayMs,
+        retryJitter: body.retryJitter ?? JOB_DEFAULTS.retryJitter,
+        subtaskMaxRetries: body.subtaskMaxRetries ?? JOB_DEFAULTS.subtaskMaxRetries,
+        subtaskRetryBackoff: body.subtaskRetryBackoff ?? JOB_DEFAULTS.subtaskRetryBackoff,
+        subtaskRetryDelayMs: body.subtaskRetryDelayMs ?? JOB_DEFAULTS.subtaskRetryDelayMs,
+        subtaskRetryMaxDelayMs: body.subtaskRetryMaxDelayMs ?? JOB_DEFAULTS.subtaskRetryMaxDelayMs,
+        subtaskRetryJitter: body.subtaskRetryJitter ?? JOB_DEFAULTS.subtaskRetryJitter,
       };
       const holders = await holdersFor(group);
       const job = await ctx.commitChange(actorOf(user), async (tx, audit) => {
@@ -239,6 +251,8 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
       if (fields.dispatchTimeoutMs !== undefined)
         update.dispatchTimeoutMs = fields.dispatchTimeoutMs;
       if (fields.onClientLost !== undefined) update.onClientLost = fields.onClientLost;
+      for (const field of ROUTING_RETRY_FIELDS)
+        if (fields[field] !== undefined) Object.assign(update, { [field]: fields[field] });
       const updated = await ctx.commitChange(actorOf(user), async (tx, audit) => {
         const result = await tx.jobs.update(id, expected, update, ctx.clock.now());
         if (result === undefined) {

@@ -2,10 +2,13 @@ import {
   CLIENT_LOST_MAX_ATTEMPTS,
   ClientLostPolicy,
   DEFAULT_DISPATCH_TIMEOUT_MS,
+  DEFAULT_RETRY_POLICY,
   JOB_LIMITS,
   JobKind,
   MisfirePolicy,
   OverlapPolicy,
+  RetryBackoff,
+  ROUTE_LABEL_PATTERN,
   RoutingStrategy,
 } from '@carillon/core';
 import type {
@@ -13,6 +16,7 @@ import type {
   JobKind as JobKindT,
   MisfirePolicy as MisfirePolicyT,
   OverlapPolicy as OverlapPolicyT,
+  RetryBackoff as RetryBackoffT,
   RoutingStrategy as RoutingStrategyT,
 } from '@carillon/core';
 
@@ -36,7 +40,33 @@ interface JobFieldsInput {
   readonly maxRetries: number;
   readonly dispatchTimeoutMs: number;
   readonly onClientLost: ClientLostPolicyT;
+  readonly routeLabels: readonly string[];
+  readonly routeRoom: string | null;
+  readonly retryBackoff: RetryBackoffT;
+  readonly retryDelayMs: number;
+  readonly retryMaxDelayMs: number;
+  readonly retryJitter: number;
+  readonly subtaskMaxRetries: number;
+  readonly subtaskRetryBackoff: RetryBackoffT;
+  readonly subtaskRetryDelayMs: number;
+  readonly subtaskRetryMaxDelayMs: number;
+  readonly subtaskRetryJitter: number;
 }
+
+/** The routing and retry fields: optional on create and update, copied as given. */
+export const ROUTING_RETRY_FIELDS = [
+  'routeLabels',
+  'routeRoom',
+  'retryBackoff',
+  'retryDelayMs',
+  'retryMaxDelayMs',
+  'retryJitter',
+  'subtaskMaxRetries',
+  'subtaskRetryBackoff',
+  'subtaskRetryDelayMs',
+  'subtaskRetryMaxDelayMs',
+  'subtaskRetryJitter',
+] as const;
 
 /** The body of `POST /jobs`. */
 export type CreateJobBody = Partial<JobFieldsInput> &
@@ -60,6 +90,17 @@ export const JOB_DEFAULTS = {
   maxRetries: 0,
   dispatchTimeoutMs: DEFAULT_DISPATCH_TIMEOUT_MS,
   onClientLost: ClientLostPolicy.Retry,
+  routeLabels: [],
+  routeRoom: null,
+  retryBackoff: DEFAULT_RETRY_POLICY.backoff,
+  retryDelayMs: DEFAULT_RETRY_POLICY.delayMs,
+  retryMaxDelayMs: DEFAULT_RETRY_POLICY.maxDelayMs,
+  retryJitter: DEFAULT_RETRY_POLICY.jitter,
+  subtaskMaxRetries: 0,
+  subtaskRetryBackoff: DEFAULT_RETRY_POLICY.backoff,
+  subtaskRetryDelayMs: DEFAULT_RETRY_POLICY.delayMs,
+  subtaskRetryMaxDelayMs: DEFAULT_RETRY_POLICY.maxDelayMs,
+  subtaskRetryJitter: DEFAULT_RETRY_POLICY.jitter,
   enabled: true,
   timeZone: 'UTC',
 } as const;
@@ -106,6 +147,38 @@ export const triggerInputSchema = {
   ],
 } as const;
 
+/** The backoff fields of a retry policy, named with `prefix` (`retryDelayMs`, `subtaskRetryDelayMs`). */
+function retryFields<P extends '' | 'subtask'>(prefix: P, what: string) {
+  const name = (field: string) => (prefix === '' ? `retry${field}` : `${prefix}Retry${field}`);
+  const delay = (description: string) =>
+    ({ type: 'integer', minimum: 0, maximum: JOB_LIMITS.retryDelayMsMax, description }) as const;
+  return {
+    [name('Backoff')]: {
+      type: 'string',
+      enum: Object.values(RetryBackoff),
+      description: `Delays between retries of ${what}: \`fixed\` waits the base delay every time, \`exponential\` doubles it per retry, up to the cap.`,
+    },
+    [name('DelayMs')]: delay(`The first retry delay of ${what} (ms).`),
+    [name('MaxDelayMs')]: delay(
+      `The longest retry delay of ${what} (ms), at least the base delay.`,
+    ),
+    [name('Jitter')]: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      description: `Fraction of each delay of ${what} taken off at random: the delay d becomes a random value in [d × (1 − jitter), d]. 1 is full jitter, 0.5 equal jitter, 0 none.`,
+    },
+  } as Record<
+    P extends ''
+      ? 'retryBackoff' | 'retryDelayMs' | 'retryMaxDelayMs' | 'retryJitter'
+      : | 'subtaskRetryBackoff'
+        | 'subtaskRetryDelayMs'
+        | 'subtaskRetryMaxDelayMs'
+        | 'subtaskRetryJitter',
+    object
+  >;
+}
+
 /** Field schemas shared by create and update; defaults are only applied on create. */
 function jobFields(maxParamBytes: number) {
   return {
@@ -133,7 +206,41 @@ function jobFields(maxParamBytes: number) {
       enum: Object.values(MisfirePolicy),
       description: 'What to do with instants missed while no server ran.',
     },
-    routing: { type: 'string', enum: Object.values(RoutingStrategy) },
+    routing: {
+      type: 'string',
+      enum: Object.values(RoutingStrategy),
+      description:
+        "How a client is picked for each fire (see docs/routing-and-retries.md). `least_loaded`: least in-flight work against capacity; `round_robin`; `random`; `consistent_hash`: the job's owner on a hash ring of client ids, the same client while it lives; `first` / `last`: by client id order, waiting while that client is full; `failover`: the first client by client id with a free slot; `busy_over`: like failover, and a client that refuses hands the fire to the next, each tried once per fire.",
+    },
+    routeLabels: {
+      type: 'array',
+      maxItems: JOB_LIMITS.routeLabelsMax,
+      uniqueItems: true,
+      items: {
+        type: 'string',
+        minLength: 1,
+        maxLength: JOB_LIMITS.routeLabelMax,
+        pattern: ROUTE_LABEL_PATTERN.source,
+      },
+      description:
+        'Pins the job to clients that declare every one of these labels (client option `labels`); a pinned fire waits for such a client and never goes elsewhere. Empty: no pin.',
+      examples: [['gpu', 'zone=eu-1']],
+    },
+    routeRoom: {
+      type: ['string', 'null'],
+      minLength: 1,
+      maxLength: JOB_LIMITS.routeRoomMax,
+      pattern: '\\S',
+      description: 'Pins the job to clients of this room (client option `room`). null: any room.',
+    },
+    ...retryFields('', 'an execution'),
+    subtaskMaxRetries: {
+      type: 'integer',
+      minimum: 0,
+      maximum: JOB_LIMITS.maxRetries,
+      description: 'Retries of each subtask of a parallel job after a retryable failure.',
+    },
+    ...retryFields('subtask', 'a subtask'),
     kind: {
       type: 'string',
       enum: Object.values(JobKind),
@@ -184,6 +291,20 @@ export function createJobSchema(maxParamBytes: number) {
       maxRetries: { ...f.maxRetries, default: JOB_DEFAULTS.maxRetries },
       dispatchTimeoutMs: { ...f.dispatchTimeoutMs, default: JOB_DEFAULTS.dispatchTimeoutMs },
       onClientLost: { ...f.onClientLost, default: JOB_DEFAULTS.onClientLost },
+      routeLabels: { ...f.routeLabels, default: JOB_DEFAULTS.routeLabels },
+      routeRoom: { ...f.routeRoom, default: JOB_DEFAULTS.routeRoom },
+      retryBackoff: { ...f.retryBackoff, default: JOB_DEFAULTS.retryBackoff },
+      retryDelayMs: { ...f.retryDelayMs, default: JOB_DEFAULTS.retryDelayMs },
+      retryMaxDelayMs: { ...f.retryMaxDelayMs, default: JOB_DEFAULTS.retryMaxDelayMs },
+      retryJitter: { ...f.retryJitter, default: JOB_DEFAULTS.retryJitter },
+      subtaskMaxRetries: { ...f.subtaskMaxRetries, default: JOB_DEFAULTS.subtaskMaxRetries },
+      subtaskRetryBackoff: { ...f.subtaskRetryBackoff, default: JOB_DEFAULTS.subtaskRetryBackoff },
+      subtaskRetryDelayMs: { ...f.subtaskRetryDelayMs, default: JOB_DEFAULTS.subtaskRetryDelayMs },
+      subtaskRetryMaxDelayMs: {
+        ...f.subtaskRetryMaxDelayMs,
+        default: JOB_DEFAULTS.subtaskRetryMaxDelayMs,
+      },
+      subtaskRetryJitter: { ...f.subtaskRetryJitter, default: JOB_DEFAULTS.subtaskRetryJitter },
       enabled: { type: 'boolean', default: JOB_DEFAULTS.enabled },
     },
   } as const;

@@ -1,5 +1,6 @@
 import {
   ClientLostPolicy,
+  RetryBackoff,
   EXECUTION_CAUSES,
   EXECUTION_STATES,
   GroupRole,
@@ -9,6 +10,7 @@ import {
   MisfirePolicy,
   OverlapPolicy,
   RoutingStrategy,
+  SUBTASK_STATES,
   SessionState,
 } from '@carillon/core';
 
@@ -73,6 +75,17 @@ const Job = {
     'maxRetries',
     'dispatchTimeoutMs',
     'onClientLost',
+    'routeLabels',
+    'routeRoom',
+    'retryBackoff',
+    'retryDelayMs',
+    'retryMaxDelayMs',
+    'retryJitter',
+    'subtaskMaxRetries',
+    'subtaskRetryBackoff',
+    'subtaskRetryDelayMs',
+    'subtaskRetryMaxDelayMs',
+    'subtaskRetryJitter',
     'status',
     'holders',
     'createdAt',
@@ -98,6 +111,27 @@ const Job = {
       description: 'How long after its instant a fire may wait for a client; then skipped.',
     },
     onClientLost: { type: 'string', enum: Object.values(ClientLostPolicy) },
+    routeLabels: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Clients must declare all of these labels; empty: no pin.',
+    },
+    routeRoom: {
+      type: ['string', 'null'],
+      description: 'Clients must be in this room; null: any.',
+    },
+    retryBackoff: { type: 'string', enum: Object.values(RetryBackoff) },
+    retryDelayMs: { type: 'integer', description: 'The first retry delay (ms).' },
+    retryMaxDelayMs: { type: 'integer', description: 'The longest retry delay (ms).' },
+    retryJitter: {
+      type: 'number',
+      description: 'Fraction 0..1 of each delay taken off at random.',
+    },
+    subtaskMaxRetries: { type: 'integer' },
+    subtaskRetryBackoff: { type: 'string', enum: Object.values(RetryBackoff) },
+    subtaskRetryDelayMs: { type: 'integer' },
+    subtaskRetryMaxDelayMs: { type: 'integer' },
+    subtaskRetryJitter: { type: 'number' },
     status: { type: 'string', enum: Object.values(JobStatus) },
     holders: {
       type: 'array',
@@ -197,6 +231,91 @@ const Execution = {
   },
 } as const;
 
+// Counts of an execution's subtasks by state; `total` is their sum.
+const SubtaskProgress = {
+  $id: 'SubtaskProgress',
+  type: 'object',
+  description:
+    "How many of a parallel execution's subtasks are in each state. `total` is the sum; done = `succeeded`, failed = `failed` + `timedOut` + `cancelled`.",
+  required: [
+    'total',
+    'pending',
+    'dispatched',
+    'running',
+    'succeeded',
+    'failed',
+    'timedOut',
+    'cancelled',
+  ],
+  properties: {
+    total: { type: 'integer' },
+    pending: { type: 'integer' },
+    dispatched: { type: 'integer' },
+    running: { type: 'integer' },
+    succeeded: { type: 'integer' },
+    failed: { type: 'integer' },
+    timedOut: { type: 'integer' },
+    cancelled: { type: 'integer' },
+  },
+} as const;
+
+// The detail answer: an execution with its subtask counts, which lists leave out (one more
+// query per row).
+const ExecutionDetail = {
+  $id: 'ExecutionDetail',
+  type: 'object',
+  description:
+    'An execution with `subtaskProgress`: its subtasks counted by state for an execution of a parallel job (or any execution that has subtasks), null otherwise.',
+  required: [...Execution.required, 'subtaskProgress'],
+  properties: {
+    ...Execution.properties,
+    subtaskProgress: { anyOf: [{ $ref: 'SubtaskProgress#' }, { type: 'null' }] },
+  },
+} as const;
+
+const Subtask = {
+  $id: 'Subtask',
+  type: 'object',
+  description:
+    "A unit of a parallel job's second level. In lists, `payload`, `result` and `reason` are cut to their first 500 characters and `truncated` names the ones that were; the subtask's own route answers them whole.",
+  required: [
+    'id',
+    'executionId',
+    'seq',
+    'payload',
+    'state',
+    'attempt',
+    'clientId',
+    'createdAt',
+    'dispatchedAt',
+    'startedAt',
+    'finishedAt',
+    'result',
+    'reason',
+    'truncated',
+  ],
+  properties: {
+    id: { type: 'string', description: 'A UUID.' },
+    executionId: { type: 'string' },
+    seq: { type: 'integer', description: 'Position in its execution, from 1.' },
+    payload: { type: 'string', description: 'What `dispatch(ctx)` returned for it.' },
+    state: { type: 'string', enum: SUBTASK_STATES },
+    attempt: { type: 'integer', description: 'Starts at 1; each re-dispatch adds one.' },
+    clientId: { type: ['string', 'null'] },
+    createdAt: ms('ms since the epoch'),
+    dispatchedAt: nullableMs('ms since the epoch'),
+    startedAt: nullableMs('ms since the epoch'),
+    finishedAt: nullableMs('ms since the epoch'),
+    result: { type: ['string', 'null'] },
+    reason: { type: ['string', 'null'], description: 'Why it failed or was cancelled.' },
+    truncated: {
+      type: 'array',
+      items: { type: 'string', enum: ['payload', 'result', 'reason'] },
+      description: 'The fields cut short in this answer (always empty from the subtask route).',
+    },
+  },
+} as const;
+
 const ExecutionLog = {
   $id: 'ExecutionLog',
   type: 'object',
@@ -255,6 +374,9 @@ export const SHARED_SCHEMAS = [
   TaskGroup,
   User,
   Execution,
+  SubtaskProgress,
+  ExecutionDetail,
+  Subtask,
   ExecutionLog,
   FireTimes,
   Health,

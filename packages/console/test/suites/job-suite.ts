@@ -59,11 +59,61 @@ export function defineJobSuite(makeDb: () => Promise<DatabaseFixture>): void {
           routing: 'least_loaded',
           kind: 'simple',
           maxRetries: 0,
+          routeLabels: [],
+          routeRoom: null,
+          retryBackoff: 'exponential',
+          retryDelayMs: 1_000,
+          retryMaxDelayMs: 86_400_000,
+          retryJitter: 0,
+          subtaskMaxRetries: 0,
+          subtaskRetryBackoff: 'exponential',
+          subtaskRetryDelayMs: 1_000,
+          subtaskRetryMaxDelayMs: 86_400_000,
+          subtaskRetryJitter: 0,
           status: 'enabled',
           version: 1,
           createdAt: START_MS,
         });
         expect(await notices()).toContain(groupId);
+      });
+
+      it('stores routing pins and retry settings, and updates them', async () => {
+        const settings = {
+          routing: 'consistent_hash',
+          routeLabels: ['gpu', 'zone=eu-1'],
+          routeRoom: 'r2',
+          retryBackoff: 'fixed',
+          retryDelayMs: 300,
+          retryMaxDelayMs: 9_000,
+          retryJitter: 0.5,
+          subtaskMaxRetries: 3,
+          subtaskRetryBackoff: 'exponential',
+          subtaskRetryDelayMs: 20,
+          subtaskRetryMaxDelayMs: 2_000,
+          subtaskRetryJitter: 1,
+        };
+        const created = await h.call('POST', '/api/v1/jobs', {
+          token: alice.token,
+          body: { groupId, name: 'pinned', trigger: { type: 'api' }, handler: 'h', ...settings },
+        });
+        expect(created.status).toBe(201);
+        expect(created.body).toMatchObject(settings);
+        const id = Number(created.body['id']);
+        const read = await h.call('GET', `/api/v1/jobs/${id}`, { token: alice.token });
+        expect(read.body).toMatchObject(settings);
+        const patched = await h.call('PATCH', `/api/v1/jobs/${id}`, {
+          token: alice.token,
+          body: { routing: 'busy_over', routeLabels: [], routeRoom: null, retryJitter: 0 },
+        });
+        expect(patched.status).toBe(200);
+        expect(patched.body).toMatchObject({
+          ...settings,
+          routing: 'busy_over',
+          routeLabels: [],
+          routeRoom: null,
+          retryJitter: 0,
+          version: 2,
+        });
       });
 
       it('get and list by group', async () => {

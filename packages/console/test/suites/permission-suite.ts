@@ -51,6 +51,7 @@ export function definePermissionSuite(makeDb: () => Promise<DatabaseFixture>): v
         `/api/v1/executions?groupId=${groupId}`,
         `/api/v1/executions/${executionId}`,
         `/api/v1/executions/${executionId}/logs`,
+        `/api/v1/executions/${executionId}/subtasks`,
         `/api/v1/clients?groupId=${groupId}`,
       ]) {
         const answer = await h.call('GET', path, { token: viewer.token });
@@ -147,6 +148,12 @@ export function definePermissionSuite(makeDb: () => Promise<DatabaseFixture>): v
           'GET',
           `/api/v1/executions/${executionId}/logs`,
           `/api/v1/executions/${randomUUID()}/logs`,
+          undefined,
+        ],
+        [
+          'GET',
+          `/api/v1/executions/${executionId}/subtasks`,
+          `/api/v1/executions/${randomUUID()}/subtasks`,
           undefined,
         ],
         [

@@ -427,6 +427,7 @@ export function badRequests(groupId: string, jobId: number, jobVersion: number):
       code: 'CARILLON_INVALID_ARGUMENT',
       field: 'query.state',
     },
+    ...routingRetryCases(groupId, jobId, create),
     {
       name: 'execution limit too large',
       method: 'GET',
@@ -454,5 +455,75 @@ export function badRequests(groupId: string, jobId: number, jobVersion: number):
       code: 'CARILLON_INVALID_REQUEST',
       field: 'password',
     },
+  ];
+}
+
+/** Bad routing and retry settings, on create and on update. */
+function routingRetryCases(
+  groupId: string,
+  jobId: number,
+  create: (overrides: Record<string, unknown>) => CallOptions,
+): BadCase[] {
+  const post = (
+    name: string,
+    overrides: Record<string, unknown>,
+    field: string,
+    code = 'CARILLON_INVALID_REQUEST',
+  ): BadCase => ({
+    name,
+    method: 'POST',
+    path: '/api/v1/jobs',
+    options: create(overrides),
+    status: 400,
+    code,
+    field,
+  });
+  const patch = (
+    name: string,
+    body: Record<string, unknown>,
+    field: string,
+    code = 'CARILLON_INVALID_REQUEST',
+  ): BadCase => ({
+    name,
+    method: 'PATCH',
+    path: `/api/v1/jobs/${jobId}`,
+    options: { body },
+    status: 400,
+    code,
+    field,
+  });
+  void groupId;
+  return [
+    post('an unknown routing strategy', { routing: 'broadcast' }, 'routing'),
+    post('a route label with a space', { routeLabels: ['has space'] }, 'routeLabels.0'),
+    post('a route label twice', { routeLabels: ['gpu', 'gpu'] }, 'routeLabels'),
+    post(
+      'too many route labels',
+      { routeLabels: Array.from({ length: 17 }, (_, i) => `l${i}`) },
+      'routeLabels',
+    ),
+    post('an empty route room', { routeRoom: '' }, 'routeRoom'),
+    post('an unknown retry backoff', { retryBackoff: 'linear' }, 'retryBackoff'),
+    post('a negative retry delay', { retryDelayMs: -5 }, 'retryDelayMs'),
+    post('a jitter above 1', { retryJitter: 1.5 }, 'retryJitter'),
+    post(
+      'a cap below the base delay',
+      { retryDelayMs: 5000, retryMaxDelayMs: 1000 },
+      'retryMaxDelayMs',
+      'CARILLON_INVALID_ARGUMENT',
+    ),
+    post('too many subtask retries', { subtaskMaxRetries: 101 }, 'subtaskMaxRetries'),
+    post('a negative subtask jitter', { subtaskRetryJitter: -0.5 }, 'subtaskRetryJitter'),
+    patch(
+      'update with an unknown subtask backoff',
+      { subtaskRetryBackoff: 'random' },
+      'subtaskRetryBackoff',
+    ),
+    patch(
+      'update with a cap below the stored base delay',
+      { retryMaxDelayMs: 10 },
+      'retryMaxDelayMs',
+      'CARILLON_INVALID_ARGUMENT',
+    ),
   ];
 }

@@ -14,6 +14,8 @@ export interface ClientMember {
   readonly serverId: string;
   readonly handlers: readonly string[];
   readonly room: string;
+  /** Labels the client declared, for jobs pinned to labels; absent when none. */
+  readonly labels?: readonly string[];
   /**
    * Slots lost to hung handlers (running on after their signal aborted), by handler, as the
    * client last reported them; absent or empty when none.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chooseHolders } from './holder-assignment.js';
-import { pickClient } from './routing.js';
+import { matchesPins, pickClient } from './routing.js';
 
 const servers = [
   { serverId: 'a1', room: 'A' },
@@ -57,5 +57,66 @@ describe('pickClient', () => {
         next: 0,
       }),
     ).toBeUndefined();
+  });
+});
+
+describe('pickClient: consistent hash, first, last, failover', () => {
+  const three = ['c1', 'c2', 'c3'].map((clientId) => ({
+    clientId,
+    inFlight: 0,
+    capacity: 4,
+    freeSlots: 4,
+  }));
+  const pick = (
+    list: readonly { clientId: string; inFlight: number; capacity: number; freeSlots: number }[],
+    strategy: Parameters<typeof pickClient>[1],
+    key = '',
+  ) => pickClient(list, strategy, { next: 0 }, Math.random, key)?.clientId;
+
+  it('first and last go by client id, whatever the order given, and wait while full', () => {
+    const shuffled = [three[2]!, three[0]!, three[1]!];
+    expect(pick(shuffled, 'first')).toBe('c1');
+    expect(pick(shuffled, 'last')).toBe('c3');
+    const firstFull = [{ ...three[0]!, freeSlots: 0 }, three[1]!, three[2]!];
+    expect(pick(firstFull, 'first')).toBeUndefined();
+  });
+
+  it('failover and busy-over take the first client with a free slot', () => {
+    const firstFull = [{ ...three[0]!, freeSlots: 0 }, three[1]!, three[2]!];
+    expect(pick(three, 'failover')).toBe('c1');
+    expect(pick(firstFull, 'failover')).toBe('c2');
+    expect(pick(firstFull, 'busy_over')).toBe('c2');
+  });
+
+  it('consistent hash: a job keeps its client; when one leaves only its jobs move', () => {
+    const owners = new Map<string, string>();
+    for (let job = 1; job <= 300; job++)
+      owners.set(String(job), pick(three, 'consistent_hash', String(job))!);
+    const counts = ['c1', 'c2', 'c3'].map(
+      (c) => [...owners.values()].filter((o) => o === c).length,
+    );
+    // Spread: every client owns a fair share (300 keys, 3 × 128 points).
+    for (const n of counts) expect(n).toBeGreaterThan(40);
+    for (const [job, owner] of owners) expect(pick(three, 'consistent_hash', job)).toBe(owner);
+    const withoutC2 = three.filter((c) => c.clientId !== 'c2');
+    for (const [job, owner] of owners) {
+      const now = pick(withoutC2, 'consistent_hash', job);
+      if (owner === 'c2') expect(now).not.toBe('c2');
+      else expect(now).toBe(owner);
+    }
+    // The owner full: the fire waits for it rather than moving.
+    const job = [...owners.entries()].find(([, o]) => o === 'c1')![0];
+    const c1Full = [{ ...three[0]!, freeSlots: 0 }, three[1]!, three[2]!];
+    expect(pick(c1Full, 'consistent_hash', job)).toBeUndefined();
+  });
+});
+
+describe('matchesPins', () => {
+  it('needs every label, and the room when one is named', () => {
+    const client = { labels: ['gpu', 'zone=eu'], room: 'r1' };
+    expect(matchesPins({ routeLabels: [], routeRoom: null }, client)).toBe(true);
+    expect(matchesPins({ routeLabels: ['gpu'], routeRoom: 'r1' }, client)).toBe(true);
+    expect(matchesPins({ routeLabels: ['gpu', 'ssd'], routeRoom: null }, client)).toBe(false);
+    expect(matchesPins({ routeLabels: [], routeRoom: 'r2' }, client)).toBe(false);
   });
 });

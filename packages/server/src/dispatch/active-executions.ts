@@ -20,6 +20,8 @@ export interface Active {
   slotGone?: boolean;
   /** Sent and not yet answered by the client: counts against its dispatch window. */
   unanswered?: boolean;
+  /** Clients that refused this fire before (busy-over tries each at most once per fire). */
+  refusedBy?: ReadonlySet<string>;
 }
 
 /**

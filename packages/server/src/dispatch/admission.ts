@@ -1,5 +1,12 @@
 import type { Execution, ExecutionPatch, Job } from '@carillon/core';
-import { CLIENT_LOST_MAX_ATTEMPTS, ClientLostPolicy, ExecutionCause } from '@carillon/core';
+import {
+  CLIENT_LOST_MAX_ATTEMPTS,
+  ClientLostPolicy,
+  ExecutionCause,
+  RoutingStrategy,
+  executionRetryPolicy,
+  retryDelay,
+} from '@carillon/core';
 import type { DispatchOrder } from '@carillon/protocol';
 import type { Active, ActiveExecutions } from './active-executions.js';
 import type { ClientLink } from './client-link.js';
@@ -96,7 +103,7 @@ export class Admission {
       this.waiting.add({ execution, job, giveUpAt, exclude });
       return;
     }
-    await this.#send(link, execution, job, o.clock.now());
+    await this.#send(link, execution, job, o.clock.now(), exclude);
   }
 
   /** Back to `claimed` with the next attempt, then routed again (excluding `clientId` if asked). */
@@ -115,7 +122,13 @@ export class Admission {
       ...(cause === undefined ? {} : { cause }),
     };
     if (!(await this.#active.cas(active.execution, IN_FLIGHT, 'claimed', patch, active))) return;
-    const exclude = excludeClient ? new Set([active.clientId]) : NO_ONE;
+    // Busy-over tries each client at most once per fire: every client that refused it stays
+    // out. Other strategies leave out only the one that refused last.
+    const exclude = !excludeClient
+      ? NO_ONE
+      : active.job.routing === RoutingStrategy.BusyOver
+        ? new Set([...(active.refusedBy ?? NO_ONE), active.clientId])
+        : new Set([active.clientId]);
     await this.route(
       active.execution,
       active.job,
@@ -141,10 +154,10 @@ export class Admission {
     }
   }
 
-  /** A retryable failure: the next attempt after a delay doubled per attempt. */
+  /** A retryable failure: the next attempt after the delay of the job's retry policy. */
   async retryLater(active: Active, reason: string): Promise<void> {
     const { o } = this.#p;
-    const delay = o.retryDelayMs * 2 ** (active.execution.attempt - 1);
+    const delay = retryDelay(executionRetryPolicy(active.job), active.execution.attempt);
     this.#active.release(active);
     const patch: ExecutionPatch = {
       attempt: active.execution.attempt + 1,
@@ -172,13 +185,20 @@ export class Admission {
         return link !== undefined;
       });
       if (next === undefined || link === undefined) return;
-      void this.#send(link, next.execution, next.job, o.clock.now());
+      void this.#send(link, next.execution, next.job, o.clock.now(), next.exclude);
     }
   }
 
-  async #send(link: ClientLink, execution: Execution, job: Job, now: number): Promise<void> {
+  async #send(
+    link: ClientLink,
+    execution: Execution,
+    job: Job,
+    now: number,
+    exclude: ReadonlySet<string>,
+  ): Promise<void> {
     const { o, sends } = this.#p;
     const active = this.#active.begin(execution, job, link.clientId);
+    if (exclude.size > 0) active.refusedBy = exclude;
     const startAt = Math.max(execution.scheduledAt, now);
     if (job.timeoutMs > 0) {
       active.cancelTimeout = o.clock.after(startAt - now + job.timeoutMs, () =>

@@ -8,6 +8,8 @@ export interface ClientLink {
   readonly clientId: string;
   readonly groupId: string;
   readonly room: string;
+  /** Labels the client declared in its hello, for jobs pinned to labels. */
+  readonly labels: readonly string[];
   /** Registered handlers with their pool size. */
   readonly handlers: ReadonlyMap<string, number>;
   /** Total concurrent executions the client declared. */

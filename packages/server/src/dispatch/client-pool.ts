@@ -1,5 +1,5 @@
 import type { Job, RouteCandidate } from '@carillon/core';
-import { pickClient } from '@carillon/core';
+import { matchesPins, pickClient } from '@carillon/core';
 import type { ClientLink } from './client-link.js';
 
 interface Slot {
@@ -109,9 +109,19 @@ export class ClientPool {
     return free;
   }
 
-  /** True when some client could take a fire of the job now. */
+  /** True when some client could take a fire of the job now (by its routing strategy). */
   hasRoom(job: Job, exclude: ReadonlySet<string> = EMPTY): boolean {
-    return this.#candidates(job, exclude).some((c) => c.freeSlots > 0);
+    // A copy of the cursor: asking must not move round-robin on.
+    const cursor = { next: this.#cursors.get(job.id)?.next ?? 0 };
+    return (
+      pickClient(
+        this.#candidates(job, exclude),
+        job.routing,
+        cursor,
+        Math.random,
+        String(job.id),
+      ) !== undefined
+    );
   }
 
   /** True when some client of `groupId` could take a fire for `handler` now. */
@@ -126,8 +136,9 @@ export class ClientPool {
   }
 
   /**
-   * Picks a client of the job's group that registered its handler and has a free slot, by the
-   * job's routing strategy, and reserves the slot. Undefined when none can take it now.
+   * Picks a client of the job's group that registered its handler, matches the job's pins and
+   * has a free slot, by the job's routing strategy, and reserves the slot. Undefined when none
+   * can take it now. Consistent hashing hashes the job id.
    */
   reserve(job: Job, exclude: ReadonlySet<string> = EMPTY): ClientLink | undefined {
     let cursor = this.#cursors.get(job.id);
@@ -135,7 +146,13 @@ export class ClientPool {
       cursor = { next: 0 };
       this.#cursors.set(job.id, cursor);
     }
-    const pick = pickClient(this.#candidates(job, exclude), job.routing, cursor);
+    const pick = pickClient(
+      this.#candidates(job, exclude),
+      job.routing,
+      cursor,
+      Math.random,
+      String(job.id),
+    );
     const slot = pick === undefined ? undefined : this.#byClient.get(pick.clientId);
     if (slot === undefined) return undefined;
     slot.inFlight++;
@@ -150,6 +167,8 @@ export class ClientPool {
       const concurrency = link.handlers.get(job.handler);
       if (link.groupId !== job.groupId || concurrency === undefined || exclude.has(link.clientId))
         continue;
+      // Pins filter before any strategy picks: a pinned fire never goes to another client.
+      if (!matchesPins(job, link)) continue;
       candidates.push({
         clientId: link.clientId,
         inFlight: slot.inFlight + slot.others,

@@ -16,8 +16,6 @@ export interface DispatcherOptions {
   readonly clock: Clock;
   readonly events: ServerEventBus;
   readonly logger: Logger;
-  /** Delay before a retry after a retryable failure, doubled per attempt. Default 1,000 ms. */
-  readonly retryDelayMs?: number;
   /**
    * How long a client cut off from every server keeps running handlers (told to clients in
    * the welcome); work of a vanished client waits this long before it runs again. Default 10,000 ms.

@@ -38,7 +38,7 @@ export class Dispatcher {
   #suspended: Execution[] | undefined;
 
   constructor(options: DispatcherOptions) {
-    const o = { retryDelayMs: 1_000, fenceMs: 10_000, ...options };
+    const o = { fenceMs: 10_000, ...options };
     this.#p = {
       o,
       pool: new ClientPool(),

@@ -1,3 +1,4 @@
+import { retryDelay, shouldRetry, subtaskRetryPolicy } from '@carillon/core';
 import type { Execution, Job, Subtask, SubtaskState, SubtaskStore } from '@carillon/core';
 import type { ClientReport, DispatchOrder, ResultReport } from '@carillon/protocol';
 import type { ReportingClient } from './active-executions.js';
@@ -40,6 +41,8 @@ interface Run {
   ending: boolean;
   done: boolean;
   rechecking: boolean;
+  /** Subtasks waiting out their retry backoff before they go back in the queue. */
+  waiting: number;
 }
 
 const PAGE = 1000;
@@ -294,6 +297,7 @@ export class ParallelRuns {
       ending: false,
       done: false,
       rechecking: false,
+      waiting: 0,
     };
     this.#runs.set(execution.id, run);
     await this.#load(run, 'an earlier owner lost');
@@ -451,11 +455,14 @@ export class ParallelRuns {
     this.#free(sent);
     const reason = describeError(report);
     const failed = report.outcome === 'failed' || report.outcome === 'timed_out';
-    const retry =
-      report.outcome === 'cancelled' ||
-      (failed && report.error?.retryable !== false && subtask.attempt <= run.job.maxRetries);
-    if (retry) {
+    if (report.outcome === 'cancelled') {
       await this.#back(sent, true, reason ?? report.outcome, true);
+      return;
+    }
+    const policy = subtaskRetryPolicy(run.job);
+    if (failed && shouldRetry(policy, subtask.attempt, report.error?.retryable !== false)) {
+      const delayMs = retryDelay(policy, subtask.attempt);
+      await this.#back(sent, true, reason ?? report.outcome, true, delayMs);
       return;
     }
     await this.#writer.write({
@@ -468,7 +475,7 @@ export class ParallelRuns {
   }
 
   /** Puts a sent subtask back in the queue, at the next attempt when `bump`. */
-  async #back(sent: Sent, bump: boolean, why: string, freed = false): Promise<void> {
+  async #back(sent: Sent, bump: boolean, why: string, freed = false, delayMs = 0): Promise<void> {
     const { run, subtask } = sent;
     if (!freed) this.#free(sent);
     if (subtask.id === reduceId(run.execution.id)) {
@@ -482,13 +489,24 @@ export class ParallelRuns {
       state: 'pending',
       patch: { clientId: null, reason: why, ...(bump ? { attempt } : {}) },
     });
-    if (ok) run.pending.push({ ...subtask, state: 'pending', attempt, clientId: null });
-    this.#place(run);
+    if (!ok) return;
+    const requeue = (): void => {
+      run.pending.push({ ...subtask, state: 'pending', attempt, clientId: null });
+      this.#place(run);
+    };
+    if (delayMs <= 0) return requeue();
+    // Waiting out its backoff: counted, so that the run does not end meanwhile.
+    run.waiting++;
+    this.#p.o.clock.after(delayMs, () => {
+      run.waiting--;
+      if (!run.done) requeue();
+    });
   }
 
   /** When nothing is pending or in flight: the reduce step, or the execution's end. */
   async #maybeEnd(run: Run): Promise<void> {
-    if (run.done || run.ending || run.pending.length > 0 || run.sent.size > 0) return;
+    if (run.done || run.ending || run.pending.length > 0 || run.sent.size > 0 || run.waiting > 0)
+      return;
     if (run.reduce !== undefined) return;
     run.ending = true;
     try {

@@ -1,3 +1,4 @@
+import { executionRetryPolicy, shouldRetry } from '@carillon/core';
 import type { ClientReport } from '@carillon/protocol';
 import type { Active, ActiveExecutions, ReportingClient } from './active-executions.js';
 import { isDispatchedTo } from './active-executions.js';
@@ -114,8 +115,11 @@ export class ReportHandler {
         }
         if (
           failed &&
-          report.error?.retryable !== false &&
-          active.execution.attempt <= active.job.maxRetries
+          shouldRetry(
+            executionRetryPolicy(active.job),
+            active.execution.attempt,
+            report.error?.retryable !== false,
+          )
         ) {
           await this.#admission.retryLater(active, reason ?? 'failed');
           return;

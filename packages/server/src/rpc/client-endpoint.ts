@@ -348,6 +348,7 @@ export class ClientEndpoint {
       serverId: this.#o.serverId,
       handlers: [...link.handlers.keys()],
       room: link.room,
+      ...(link.labels.length === 0 ? {} : { labels: link.labels }),
       ...(link.hungSlots.size === 0 ? {} : { hungSlots: Object.fromEntries(link.hungSlots) }),
     });
   }

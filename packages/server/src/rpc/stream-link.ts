@@ -14,6 +14,7 @@ export class StreamLink implements ClientLink {
   readonly clientId: string;
   readonly groupId: string;
   readonly room: string;
+  readonly labels: readonly string[];
   readonly handlers: ReadonlyMap<string, number>;
   readonly capacity: number;
   /** SHA-256 of the client token the stream authenticated with, for the token watch. */
@@ -37,6 +38,7 @@ export class StreamLink implements ClientLink {
     this.tokenHash = tokenHash;
     this.groupId = hello.groupId;
     this.room = hello.room;
+    this.labels = hello.labels ?? [];
     this.handlers = new Map(hello.handlers.map((h) => [h.name, h.concurrency]));
     this.capacity = hello.capacity;
     this.#write = write;

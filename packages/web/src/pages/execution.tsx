@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
-import type { Execution, ExecutionLog, Job, Page } from '../types';
+import type { Execution, ExecutionDetail, ExecutionLog, Job, Page } from '../types';
 import { ErrorBox, Header, Link, StateBadge, duration, useLoad, when } from '../ui';
+import { SubtaskProgressBar, SubtasksTable } from './execution-subtasks';
 
 const FINAL = new Set([
   'succeeded',
@@ -41,11 +42,14 @@ function Timeline({ x }: { x: Execution }) {
   );
 }
 
-/** One execution: its timeline, result and log, following both live while it runs. */
+/**
+ * One execution: its timeline, result and log, and for a parallel job its subtasks' progress and
+ * a table of them, following all of it live while it runs.
+ */
 export function ExecutionPage({ id }: { id: string }) {
   const [running, setRunning] = useState(true);
   const execution = useLoad(
-    () => api<Execution>('GET', `/executions/${id}`),
+    () => api<ExecutionDetail>('GET', `/executions/${id}`),
     [id],
     running ? 1000 : undefined,
   );
@@ -164,6 +168,13 @@ export function ExecutionPage({ id }: { id: string }) {
             ) : null}
           </dl>
           <Timeline x={x} />
+          {x.subtaskProgress === null ? null : (
+            <section aria-labelledby="subtasks-heading">
+              <h2 id="subtasks-heading">Subtasks</h2>
+              <SubtaskProgressBar progress={x.subtaskProgress} />
+              <SubtasksTable executionId={x.id} live={!final} />
+            </section>
+          )}
         </>
       )}
       <section>

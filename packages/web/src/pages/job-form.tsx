@@ -3,6 +3,13 @@ import { ApiError, api, query } from '../api';
 import { navigate } from '../router';
 import type { Job } from '../types';
 import { ErrorBox, Header, Link, when } from '../ui';
+import type { RoutingRetryState } from './routing-retry-fields';
+import {
+  NEW_ROUTING_RETRY,
+  RoutingRetryInputs,
+  routingRetryFields,
+  routingRetryOf,
+} from './routing-retry-fields';
 
 // The API's documented choices (see the Job schema in /api/v1/openapi.json), in words.
 const OVERLAP: readonly [string, string][] = [
@@ -15,11 +22,6 @@ const MISFIRE: readonly [string, string][] = [
   ['fire_once', 'Fire once for all missed'],
   ['fire_all', 'Fire every missed instant'],
   ['skip', 'Skip missed instants'],
-];
-const ROUTING: readonly [string, string][] = [
-  ['least_loaded', 'Least loaded client'],
-  ['round_robin', 'Round robin'],
-  ['random', 'Random'],
 ];
 
 function Choice(props: {
@@ -130,7 +132,7 @@ export function JobFormPage({ groupId, jobId }: { groupId: string; jobId: number
   const [maxRetries, setMaxRetries] = useState('0');
   const [overlap, setOverlap] = useState('allow');
   const [misfire, setMisfire] = useState('fire_once');
-  const [routing, setRouting] = useState('least_loaded');
+  const [routingRetry, setRoutingRetry] = useState<RoutingRetryState>(NEW_ROUTING_RETRY);
   const [error, setError] = useState<unknown>(undefined);
 
   useEffect(() => {
@@ -150,7 +152,7 @@ export function JobFormPage({ groupId, jobId }: { groupId: string; jobId: number
       setMaxRetries(String(j.maxRetries));
       setOverlap(j.overlap);
       setMisfire(j.misfire);
-      setRouting(j.routing);
+      setRoutingRetry(routingRetryOf(j));
     }, setError);
   }, [jobId]);
 
@@ -167,7 +169,7 @@ export function JobFormPage({ groupId, jobId }: { groupId: string; jobId: number
       maxRetries: Number(maxRetries),
       overlap,
       misfire,
-      routing,
+      ...routingRetryFields(routingRetry),
     };
     const request =
       job === undefined
@@ -294,13 +296,7 @@ export function JobFormPage({ groupId, jobId }: { groupId: string; jobId: number
             options={MISFIRE}
             onChange={setMisfire}
           />
-          <Choice
-            label="Which client runs it"
-            name="routing"
-            value={routing}
-            options={ROUTING}
-            onChange={setRouting}
-          />
+          <RoutingRetryInputs value={routingRetry} onChange={setRoutingRetry} />
           <ErrorBox error={error} />
           <div class="row-actions">
             <button type="submit">{job === undefined ? 'Create job' : 'Save changes'}</button>

@@ -50,6 +50,12 @@ export interface Hello {
    * or a server failover), so that the server does not dispatch them again while they run.
    */
   'running'?: (_carillon_v1_ExecutionRef)[];
+  /**
+   * Labels the client declares, for jobs pinned to labels (`gpu`, `zone=eu-1`): each of letters,
+   * digits and `_ . : / = -`, starting with a letter or digit, at most 64 characters; at most 16,
+   * each once. Empty when none (clients before labels send none).
+   */
+  'labels'?: (string)[];
 }
 
 /**
@@ -99,4 +105,10 @@ export interface Hello__Output {
    * or a server failover), so that the server does not dispatch them again while they run.
    */
   'running': (_carillon_v1_ExecutionRef__Output)[];
+  /**
+   * Labels the client declares, for jobs pinned to labels (`gpu`, `zone=eu-1`): each of letters,
+   * digits and `_ . : / = -`, starting with a letter or digit, at most 64 characters; at most 16,
+   * each once. Empty when none (clients before labels send none).
+   */
+  'labels': (string)[];
 }
