@@ -8,6 +8,8 @@ import { ClientRuntime } from './client-runtime.js';
 import { ClientState } from './client-state.js';
 import { ClientErrorCode, clientError } from './errors.js';
 import type { JobHandler } from './job-handler.js';
+import { isParallel } from './parallel-handler.js';
+import type { ParallelJobHandler } from './parallel-handler.js';
 
 /** Options of {@link Client.stop}. */
 export interface StopOptions {
@@ -94,7 +96,7 @@ export class Client extends EventEmitter<ClientEvents> {
    *   },
    * });
    */
-  register(name: string, handler: JobHandler): this {
+  register(name: string, handler: JobHandler | ParallelJobHandler): this {
     if (this.#state !== ClientState.Created) {
       throw clientError(
         ClientErrorCode.InvalidState,
@@ -204,10 +206,18 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 }
 
-function handlerProblem(name: string, handler: JobHandler): string | null {
+function handlerProblem(name: string, handler: JobHandler | ParallelJobHandler): string | null {
   if (typeof name !== 'string' || name.length === 0) return 'the handler name is empty';
   if (name.length > PROTOCOL_LIMITS.handlerMaxLength) {
     return `the handler name is longer than ${PROTOCOL_LIMITS.handlerMaxLength} characters`;
+  }
+  if (isParallel(handler)) {
+    if (typeof handler.dispatch !== 'function') return `"${name}" has no dispatch function`;
+    if (typeof handler.process !== 'function') return `"${name}" has no process function`;
+    const reduce = (handler as { reduce?: unknown }).reduce;
+    if (reduce !== undefined && typeof reduce !== 'function')
+      return `"${name}" has a reduce that is not a function`;
+    return null;
   }
   if (typeof (handler as Partial<JobHandler> | undefined)?.execute !== 'function') {
     return `"${name}" has no execute function`;

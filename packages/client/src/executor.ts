@@ -13,6 +13,8 @@ import type { ClientLogger } from './client-logger.js';
 import { AbortReason } from './execution-aborted-error.js';
 import { InstantQueue } from './instant-queue.js';
 import type { JobHandler } from './job-handler.js';
+import { isParallel, phaseHandler } from './parallel-handler.js';
+import type { ParallelJobHandler } from './parallel-handler.js';
 import { JobPool } from './job-pool.js';
 import { RunningExecution, executionKey } from './running-execution.js';
 
@@ -51,7 +53,7 @@ export class Executor {
   }
 
   /** Adds a job type's pool. */
-  register(name: string, handler: JobHandler, concurrency: number): void {
+  register(name: string, handler: JobHandler | ParallelJobHandler, concurrency: number): void {
     this.#pools.set(name, new JobPool(name, concurrency, handler));
   }
 
@@ -239,7 +241,12 @@ export class Executor {
       this.#ended(pool, execution, execution.endUnstarted());
       return;
     }
-    const done = execution.run(pool.handler);
+    const handler = isParallel(pool.handler)
+      ? phaseHandler(pool.handler, execution.order, (firstPosition, payloads) =>
+          execution.report({ kind: 'subtaskChunk', ...execution.ref, firstPosition, payloads }),
+        )
+      : pool.handler;
+    const done = execution.run(handler);
     const { order } = execution;
     this.#deps.emit('execution:started', {
       ...execution.ref,

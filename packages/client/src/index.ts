@@ -20,6 +20,12 @@ export type {
   StateChangedEvent,
 } from './client-events.js';
 export type { JobHandler } from './job-handler.js';
+export type {
+  DispatchSummary,
+  ParallelJobHandler,
+  SubtaskContext,
+  SubtaskResult,
+} from './parallel-handler.js';
 export type { ExecutionContext, ExecutionLogLevel } from './execution-context.js';
 export { NonRetryableError } from './non-retryable-error.js';
 export { AbortReason, ExecutionAbortedError } from './execution-aborted-error.js';

@@ -5,6 +5,8 @@ import type { ExecutionContext } from './execution-context.js';
  * Register it with `client.register(name, handler)`.
  */
 export interface JobHandler {
+  /** `simple` (the default) for a handler that runs each execution whole. */
+  readonly kind?: 'simple';
   /**
    * How many executions of this job type run at once on this client (its JobPool's size); a
    * dispatch beyond it is refused, and the server places it on another client. Default 1.

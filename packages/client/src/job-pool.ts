@@ -1,5 +1,6 @@
 import type { ExecutionRef } from '@carillon/protocol';
 import type { JobHandler } from './job-handler.js';
+import type { ParallelJobHandler } from './parallel-handler.js';
 import { executionKey } from './running-execution.js';
 import type { RunningExecution } from './running-execution.js';
 
@@ -11,10 +12,10 @@ import type { RunningExecution } from './running-execution.js';
 export class JobPool {
   readonly name: string;
   readonly concurrency: number;
-  readonly handler: JobHandler;
+  readonly handler: JobHandler | ParallelJobHandler;
   readonly #running = new Map<string, RunningExecution>();
 
-  constructor(name: string, concurrency: number, handler: JobHandler) {
+  constructor(name: string, concurrency: number, handler: JobHandler | ParallelJobHandler) {
     this.name = name;
     this.concurrency = concurrency;
     this.handler = handler;

@@ -1,5 +1,10 @@
 import { KEEPALIVE_TIME_MS, KEEPALIVE_TIMEOUT_MS } from '@carillon/protocol';
-import type { ClientMessage, ClientReport, ResultReport } from '@carillon/protocol';
+import type {
+  ClientMessage,
+  ClientReport,
+  ResultReport,
+  SubtaskChunkReport,
+} from '@carillon/protocol';
 import type { ClientLogger } from './client-logger.js';
 import { executionKey } from './running-execution.js';
 
@@ -19,7 +24,8 @@ export interface ReportStream {
 // that the stream survived by a keepalive round (ping and timeout) got through HTTP/2 to the
 // server, so it is no longer kept for resending.
 const SETTLE_MS = KEEPALIVE_TIME_MS + KEEPALIVE_TIMEOUT_MS;
-// Log lines and progress held while no stream is open are capped; Results never are.
+// Log lines and progress held while no stream is open are capped; Results and a parallel job's
+// items (SubtaskChunk, which the server needs whole) never are.
 const MAX_HELD_REPORTS = 10_000;
 
 /**
@@ -33,14 +39,17 @@ export class ReportRouter {
   readonly #open = new Map<string, ReportStream>();
   #held: ClientReport[] = [];
   #heldOthers = 0;
-  readonly #unsettled = new Map<string, { report: ResultReport; at: number }[]>();
+  readonly #unsettled = new Map<
+    string,
+    { report: ResultReport | SubtaskChunkReport; at: number }[]
+  >();
   #waiters: (() => void)[] = [];
 
   constructor(logger: ClientLogger) {
     this.#logger = logger;
   }
 
-  /** Results waiting for a stream. */
+  /** Results (and items of parallel jobs) waiting for a stream. */
   get heldResults(): number {
     return this.#held.length - this.#heldOthers;
   }
@@ -107,7 +116,8 @@ export class ReportRouter {
       );
       return true;
     }
-    if (report.kind === 'result') {
+    // Items are kept like Results: a chunk lost with a broken stream would fail the execution.
+    if (report.kind === 'result' || report.kind === 'subtaskChunk') {
       const list = this.#unsettled.get(stream.address) ?? [];
       list.push({ report, at: Date.now() });
       this.#unsettled.set(stream.address, list);
@@ -123,9 +133,12 @@ export class ReportRouter {
       return;
     }
     this.#held.push(report);
+    if (report.kind === 'subtaskChunk') return;
     this.#heldOthers += 1;
     if (this.#heldOthers > MAX_HELD_REPORTS) {
-      const oldest = this.#held.findIndex((held) => held.kind !== 'result');
+      const oldest = this.#held.findIndex(
+        (held) => held.kind !== 'result' && held.kind !== 'subtaskChunk',
+      );
       this.#held.splice(oldest, 1);
       this.#heldOthers -= 1;
     }

@@ -199,6 +199,11 @@ export class RunningExecution {
     });
   }
 
+  /** Sends a report about this attempt (a parallel job's first level sends its items so). */
+  report(report: ClientReport): void {
+    this.#report(report);
+  }
+
   #report(report: ClientReport): void {
     if (this.#abandoned) return;
     this.#send(report);

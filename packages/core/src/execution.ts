@@ -3,7 +3,8 @@ import { CarillonError, CoreErrorCode } from './errors.js';
 /**
  * The states of an execution (one fire of a job). `claimed → dispatched → running →
  * succeeded | failed | timed_out | cancelled`, plus `skipped` for fires that the overlap or
- * misfire policy decided not to run (recorded all the same: nothing is silently lost).
+ * misfire policy decided not to run (recorded all the same: nothing is silently lost), and
+ * `partially_failed` for a parallel execution whose subtasks partly failed.
  */
 export const ExecutionState = {
   Claimed: 'claimed',
@@ -14,6 +15,8 @@ export const ExecutionState = {
   TimedOut: 'timed_out',
   Cancelled: 'cancelled',
   Skipped: 'skipped',
+  /** A parallel execution some of whose subtasks failed while others succeeded. */
+  PartiallyFailed: 'partially_failed',
 } as const;
 export type ExecutionState = (typeof ExecutionState)[keyof typeof ExecutionState];
 
@@ -47,12 +50,14 @@ const TRANSITIONS: Readonly<Record<ExecutionState, readonly ExecutionState[]>> =
   // Dispatched may go back to claimed when the client refuses it or dies before starting,
   // so that it is dispatched again (same execution id, next attempt).
   dispatched: ['running', 'claimed', 'succeeded', 'failed', 'timed_out', 'cancelled'],
-  running: ['claimed', 'succeeded', 'failed', 'timed_out', 'cancelled'],
+  // A parallel execution stays running while its subtasks run, then ends by their outcomes.
+  running: ['claimed', 'succeeded', 'failed', 'timed_out', 'cancelled', 'partially_failed'],
   succeeded: [],
   failed: [],
   timed_out: [],
   cancelled: [],
   skipped: [],
+  partially_failed: [],
 };
 
 /** True when the execution state machine allows `from → to`. */

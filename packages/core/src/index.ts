@@ -89,6 +89,7 @@ export type {
   SubtaskFence,
   SubtaskPatch,
   SubtaskQuery,
+  SubtaskChange,
   SubtaskStore,
 } from './store/subtask-store.js';
 export { hashTokenSecret } from './token-hash.js';

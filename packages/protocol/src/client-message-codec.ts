@@ -11,6 +11,7 @@ import type {
   RefusedReport,
   ResultReport,
   StartedReport,
+  SubtaskChunkReport,
 } from './client-message.js';
 import { Outcome, RefuseReason } from './client-message.js';
 import { ProtocolErrorCode, decodeSafely, protocolError } from './errors.js';
@@ -142,6 +143,14 @@ export function encodeClientReport(message: ClientReport): WireReport {
         },
       };
     }
+    case 'subtaskChunk':
+      return {
+        subtaskChunk: {
+          ...checkRef(c, message, 'subtask_chunk'),
+          firstPosition: c.int64('subtask_chunk.first_position', message.firstPosition, 1),
+          payloads: c.list('subtask_chunk.payloads', message.payloads, (p, f) => c.text(f, p), 1),
+        },
+      };
     default:
       return c.fail('payload', `unknown kind ${String((message as { kind: unknown }).kind)}`);
   }
@@ -200,6 +209,7 @@ function decodeOrThrow(wire: WireClientMessageOutput): ClientMessage {
     case 'log':
     case 'progress':
     case 'result':
+    case 'subtaskChunk':
       return decodeReportOrThrow(wire);
     case 'reportBatch':
       throw protocolError(
@@ -272,6 +282,15 @@ function decodeReportOrThrow(wire: WireReportOutput | WireClientMessageOutput): 
         result: c.optionalText('result.result', w.result),
         error: w.error === undefined || w.error === null ? null : decodeHandlerError(w.error),
       } satisfies ResultReport;
+    }
+    case 'subtaskChunk': {
+      const w = c.object('subtask_chunk', wire.subtaskChunk);
+      return {
+        kind: 'subtaskChunk',
+        ...checkRef(c, w, 'subtask_chunk'),
+        firstPosition: c.int64('subtask_chunk.first_position', w.firstPosition, 1),
+        payloads: c.list('subtask_chunk.payloads', w.payloads, (p, f) => c.text(f, p), 1),
+      } satisfies SubtaskChunkReport;
     }
     case 'hello':
     case 'heartbeat':

@@ -137,9 +137,25 @@ export interface ResultReport extends ExecutionRef {
   readonly error: HandlerError | null;
 }
 
+/**
+ * Items that a parallel job's first level produced, from position `firstPosition` (from 1), each
+ * a JSON text; the server makes one subtask of each. Idempotent: sending it again is harmless.
+ */
+export interface SubtaskChunkReport extends ExecutionRef {
+  readonly kind: 'subtaskChunk';
+  readonly firstPosition: number;
+  readonly payloads: readonly string[];
+}
+
 /** A report about one attempt of one execution; every one carries `executionId` and `attempt`. */
 export type ClientReport =
-  AcceptedReport | RefusedReport | StartedReport | LogReport | ProgressReport | ResultReport;
+  | AcceptedReport
+  | RefusedReport
+  | StartedReport
+  | LogReport
+  | ProgressReport
+  | ResultReport
+  | SubtaskChunkReport;
 
 /** Everything a client sends on a stream, discriminated by `kind`. */
 export type ClientMessage = Hello | Heartbeat | ClientReport;

@@ -20,6 +20,7 @@ export type {
   RefusedReport,
   ResultReport,
   StartedReport,
+  SubtaskChunkReport,
 } from './client-message.js';
 
 // Messages, server → client.
@@ -28,6 +29,8 @@ export type {
   CancelOrder,
   DispatchBatch,
   DispatchOrder,
+  ReduceOrder,
+  SubtaskOrder,
   HelloRejected,
   ServerMessage,
   ServerMessageKind,

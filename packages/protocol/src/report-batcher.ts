@@ -73,6 +73,9 @@ export function estimateReportBytes(report: ClientReport): number {
         chars += error.type.length + error.message.length + (error.stack?.length ?? 0);
       break;
     }
+    case 'subtaskChunk':
+      for (const payload of report.payloads) chars += payload.length + 2;
+      break;
     case 'accepted':
     case 'started':
       break;

@@ -173,6 +173,29 @@ function encodeDispatch(order: DispatchOrder, field: string): WireDispatch {
       : { startAtMs: c.instant(`${field}.start_at_ms`, order.startAt) }),
     // Tracing never stops a fire: a malformed trace context is left out, not refused.
     ...(isTraceparent(order.traceparent) ? { traceparent: order.traceparent } : {}),
+    ...(order.subtask === undefined
+      ? {}
+      : {
+          subtask: {
+            parentExecutionId: c.id(
+              `${field}.subtask.parent_execution_id`,
+              order.subtask.parentExecutionId,
+            ),
+            position: c.int64(`${field}.subtask.position`, order.subtask.position, 1),
+            payload: c.text(`${field}.subtask.payload`, order.subtask.payload),
+          },
+        }),
+    ...(order.reduce === undefined
+      ? {}
+      : {
+          reduce: {
+            parentExecutionId: c.id(
+              `${field}.reduce.parent_execution_id`,
+              order.reduce.parentExecutionId,
+            ),
+            results: c.text(`${field}.reduce.results`, order.reduce.results),
+          },
+        }),
   };
 }
 
@@ -192,5 +215,28 @@ function decodeDispatch(w: WireDispatchOutput, field: string): DispatchOrder {
       ? {}
       : { startAt: c.instant(`${field}.start_at_ms`, w.startAtMs) }),
     ...(isTraceparent(w.traceparent) ? { traceparent: w.traceparent } : {}),
+    ...(w.subtask === undefined || w.subtask === null
+      ? {}
+      : {
+          subtask: {
+            parentExecutionId: c.id(
+              `${field}.subtask.parent_execution_id`,
+              w.subtask.parentExecutionId,
+            ),
+            position: c.int64(`${field}.subtask.position`, w.subtask.position, 1),
+            payload: c.text(`${field}.subtask.payload`, w.subtask.payload),
+          },
+        }),
+    ...(w.reduce === undefined || w.reduce === null
+      ? {}
+      : {
+          reduce: {
+            parentExecutionId: c.id(
+              `${field}.reduce.parent_execution_id`,
+              w.reduce.parentExecutionId,
+            ),
+            results: c.text(`${field}.reduce.results`, w.reduce.results),
+          },
+        }),
   };
 }

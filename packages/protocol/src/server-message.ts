@@ -87,6 +87,25 @@ export interface DispatchOrder {
   readonly startAt?: number;
   /** W3C `traceparent` of the server's span of this fire; absent when the server does not trace. */
   readonly traceparent?: string;
+  /** Present when the dispatch runs one subtask of a parallel job (its `process`). */
+  readonly subtask?: SubtaskOrder;
+  /** Present when the dispatch runs the `reduce` of a parallel job's execution. */
+  readonly reduce?: ReduceOrder;
+}
+
+/** The subtask a dispatch runs: `executionId` and `attempt` of the order are the subtask's. */
+export interface SubtaskOrder {
+  readonly parentExecutionId: string;
+  /** From 1. */
+  readonly position: number;
+  /** The item, as JSON text. */
+  readonly payload: string;
+}
+
+/** The reduce step a dispatch runs, with every subtask's outcome as a JSON array. */
+export interface ReduceOrder {
+  readonly parentExecutionId: string;
+  readonly results: string;
 }
 
 /** Executions to run now, sent in one stream write (at least one). */

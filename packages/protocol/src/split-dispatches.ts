@@ -43,6 +43,16 @@ export function estimateDispatchBytes(order: DispatchOrder): number {
     Buffer.byteLength(order.executionId) +
     Buffer.byteLength(order.jobName) +
     Buffer.byteLength(order.handler) +
-    (order.param === null ? 0 : Buffer.byteLength(order.param))
+    (order.param === null ? 0 : Buffer.byteLength(order.param)) +
+    (order.subtask === undefined
+      ? 0
+      : 32 +
+        Buffer.byteLength(order.subtask.parentExecutionId) +
+        Buffer.byteLength(order.subtask.payload)) +
+    (order.reduce === undefined
+      ? 0
+      : 32 +
+        Buffer.byteLength(order.reduce.parentExecutionId) +
+        Buffer.byteLength(order.reduce.results))
   );
 }

@@ -127,6 +127,7 @@ export class CarillonServer {
       ...common,
       serverId: options.serverId,
       executions: this.#executions,
+      subtasks: stores.subtasks,
       jobOf: (id) => this.#held.get(id),
       fenceMs: options.fenceMs ?? 10_000,
       notifyGroupChanged: (groupId) => options.coordinator.notifyGroupChanged(groupId),

@@ -10,6 +10,7 @@ import {
 import type {
   NewSubtask,
   Subtask,
+  SubtaskChange,
   SubtaskFence,
   SubtaskPatch,
   SubtaskQuery,
@@ -76,6 +77,50 @@ function patchColumns(patch: SubtaskPatch, fenceAttempt: number): Updateable<Sub
     set.attempt = patch.attempt;
   }
   return set;
+}
+
+/** Checks a fenced change; returns the columns it sets. */
+function checkChange(
+  fence: SubtaskFence,
+  state: SubtaskState,
+  patch: SubtaskPatch,
+): Updateable<SubtasksTable> {
+  checkUuid('fence.id', fence.id);
+  checkText('fence.ownerServerId', fence.ownerServerId, STORE_LIMITS.serverIdMax);
+  checkInt('fence.attempt', fence.attempt, 1, MAX_ID);
+  checkOneOf('state', state, SUBTASK_STATES);
+  if (fence.from.length === 0) throw invalid('fence.from', 'must name at least one state');
+  for (const from of fence.from) {
+    checkOneOf('fence.from', from, SUBTASK_STATES);
+    if (from !== state && !canSubtaskTransition(from, state)) {
+      throw new CarillonError(
+        CoreErrorCode.InvalidTransition,
+        `subtask cannot go from ${from} to ${state}`,
+        { details: { from, to: state } },
+      );
+    }
+  }
+  return { ...patchColumns(patch, fence.attempt), state };
+}
+
+/** The compare-and-set of one subtask: state, attempt, and its execution's owner. */
+function fencedUpdate(db: Db, fence: SubtaskFence, set: Updateable<SubtasksTable>) {
+  return db
+    .updateTable('subtasks')
+    .set(set)
+    .where('id', '=', fence.id)
+    .where('state', 'in', fence.from)
+    .where('attempt', '=', fence.attempt)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('executions')
+          .select(sql.lit(1).as('one'))
+          .whereRef('executions.id', '=', 'subtasks.execution_id')
+          .where('executions.owner_server_id', '=', fence.ownerServerId),
+      ),
+    )
+    .executeTakeFirst();
 }
 
 /**
@@ -190,41 +235,29 @@ export class SqlSubtaskStore implements SubtaskStore {
     state: SubtaskState,
     patch: SubtaskPatch = {},
   ): Promise<boolean> {
-    checkUuid('fence.id', fence.id);
-    checkText('fence.ownerServerId', fence.ownerServerId, STORE_LIMITS.serverIdMax);
-    checkInt('fence.attempt', fence.attempt, 1, MAX_ID);
-    checkOneOf('state', state, SUBTASK_STATES);
-    if (fence.from.length === 0) throw invalid('fence.from', 'must name at least one state');
-    for (const from of fence.from) {
-      checkOneOf('fence.from', from, SUBTASK_STATES);
-      if (from !== state && !canSubtaskTransition(from, state)) {
-        throw new CarillonError(
-          CoreErrorCode.InvalidTransition,
-          `subtask cannot go from ${from} to ${state}`,
-          { details: { from, to: state } },
-        );
-      }
-    }
-    const set = { ...patchColumns(patch, fence.attempt), state };
+    const set = checkChange(fence, state, patch);
     const result = await withRetry(this.#db, this.#profile, () =>
-      this.#db
-        .updateTable('subtasks')
-        .set(set)
-        .where('id', '=', fence.id)
-        .where('state', 'in', fence.from)
-        .where('attempt', '=', fence.attempt)
-        .where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('executions')
-              .select(sql.lit(1).as('one'))
-              .whereRef('executions.id', '=', 'subtasks.execution_id')
-              .where('executions.owner_server_id', '=', fence.ownerServerId),
-          ),
-        )
-        .executeTakeFirst(),
+      fencedUpdate(this.#db, fence, set),
     );
     return affected(result) === 1;
+  }
+
+  /**
+   * @throws CarillonError as {@link transition}, for the first malformed change; then nothing
+   *   is written.
+   */
+  async transitionMany(changes: readonly SubtaskChange[]): Promise<boolean[]> {
+    if (changes.length === 0) return [];
+    const sets = changes.map((c) => checkChange(c.fence, c.state, c.patch ?? {}));
+    // The whole batch is retried after a deadlock: it rolled back, so nothing applied twice.
+    return withRetry(this.#db, this.#profile, () =>
+      inTransaction(this.#db, async (trx) => {
+        const applied: boolean[] = [];
+        for (const [i, change] of changes.entries())
+          applied.push(affected(await fencedUpdate(trx, change.fence, sets[i]!)) === 1);
+        return applied;
+      }),
+    );
   }
 
   /** @throws CarillonError `CARILLON_INVALID_ARGUMENT` for a limit outside 1..1000. */

@@ -162,6 +162,44 @@ describe.each(testDatabases())('subtasks on $label', (database) => {
     });
   });
 
+  it('applies many fenced changes in one call, each by its own fence; a malformed one writes nothing', async () => {
+    const execution = await claimed('s1');
+    const rows = await stores.subtasks.insertBatch(execution.id, news(3, 'm'), T0);
+    const fence = (id: string) => ({
+      id,
+      from: [SubtaskState.Pending],
+      ownerServerId: 's1',
+      attempt: 1,
+    });
+    const [a, b, c] = rows.map((r) => r.id) as [string, string, string];
+    expect(
+      await stores.subtasks.transitionMany([
+        { fence: fence(a), state: SubtaskState.Dispatched, patch: { clientId: 'c1' } },
+        { fence: { ...fence(b), ownerServerId: 's9' }, state: SubtaskState.Dispatched },
+        { fence: fence(c), state: SubtaskState.Dispatched, patch: { clientId: 'c2' } },
+        // Sees the change before it in the same call.
+        {
+          fence: { ...fence(a), from: [SubtaskState.Dispatched] },
+          state: SubtaskState.Succeeded,
+          patch: { result: 'ok' },
+        },
+      ]),
+    ).toEqual([true, false, true, true]);
+    expect(Object.fromEntries(await stores.subtasks.countByState(execution.id))).toEqual({
+      succeeded: 1,
+      pending: 1,
+      dispatched: 1,
+    });
+    await expect(
+      stores.subtasks.transitionMany([
+        { fence: fence(b), state: SubtaskState.Dispatched },
+        { fence: { ...fence(b), from: [] }, state: SubtaskState.Dispatched },
+      ]),
+    ).rejects.toEqual(withCode(CoreErrorCode.InvalidArgument));
+    expect((await stores.subtasks.get(b))?.state).toBe('pending');
+    expect(await stores.subtasks.transitionMany([])).toEqual([]);
+  });
+
   it('lists by state and counts by state', async () => {
     const execution = await claimed('s1');
     const made = await stores.subtasks.insertBatch(execution.id, news(5, 'c'), T0);

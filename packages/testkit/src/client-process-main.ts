@@ -1,7 +1,7 @@
 // A client process for tests: the real SDK in its own process, over real gRPC. Reads its
 // settings from CARILLON_TEST_CLIENT (JSON) and prints one JSON line per event on stdout.
 import { Client, NonRetryableError } from '@carillon/client';
-import type { ExecutionContext } from '@carillon/client';
+import type { ExecutionContext, ParallelJobHandler, SubtaskResult } from '@carillon/client';
 import { appendLedger } from './ledger.js';
 
 interface Settings {
@@ -118,6 +118,83 @@ for (const [name, run] of Object.entries(handlers)) {
     },
   });
 }
+
+/**
+ * The parallel test job: `dispatch` makes 100 strings (the seed's test), or what a JSON param
+ * asks for: `{ "items": n, "fail": [i...], "fatal": [i...], "flaky": [i...], "sleepMs": ms,
+ * "quiet": true }`, where `fail` items always throw, `fatal` ones throw NonRetryableError, and
+ * `flaky` ones throw on their first attempt only. Each `process` appends to the ledger.
+ */
+interface ParallelParam {
+  readonly items?: number;
+  readonly fail?: readonly number[];
+  readonly fatal?: readonly number[];
+  readonly flaky?: readonly number[];
+  readonly sleepMs?: number;
+  /** No log line per item (a no-op `process`, for benchmarks). */
+  readonly quiet?: boolean;
+}
+const parallelParam = (param: string | null): ParallelParam => {
+  try {
+    const value = JSON.parse(param ?? '') as unknown;
+    return typeof value === 'object' && value !== null ? value : {};
+  } catch {
+    return {};
+  }
+};
+const parallelHandler = (reduce: boolean): ParallelJobHandler<string> => ({
+  kind: 'parallel',
+  concurrency: settings.concurrency ?? 8,
+  dispatch(ctx) {
+    const n = parallelParam(ctx.param).items ?? 100;
+    ctx.log(`dispatching ${n} items (param ${ctx.param ?? ''})`);
+    return Array.from({ length: n }, (_, i) => `item-${i}`);
+  },
+  async process(item, ctx) {
+    const p = parallelParam(ctx.param);
+    const index = Number(item.slice('item-'.length));
+    const line = {
+      jobId: ctx.jobId,
+      scheduledAt: ctx.scheduledAt,
+      executionId: ctx.subtaskId,
+      parentId: ctx.executionId,
+      item,
+      attempt: ctx.attempt,
+      clientId: settings.clientId,
+    };
+    if (settings.ledger !== undefined)
+      appendLedger(settings.ledger, { event: 'start', ...line, at: Date.now() });
+    const end = (outcome: string): void => {
+      if (settings.ledger !== undefined)
+        appendLedger(settings.ledger, { event: 'end', ...line, at: Date.now(), outcome });
+    };
+    if (p.quiet !== true) ctx.log(`got ${item}`);
+    if (p.sleepMs !== undefined) await sleep(p.sleepMs, ctx.signal);
+    if (p.fatal?.includes(index) === true) {
+      end('failed');
+      throw new NonRetryableError(`fatal ${item}`);
+    }
+    if (
+      p.fail?.includes(index) === true ||
+      (p.flaky?.includes(index) === true && ctx.attempt === 1)
+    ) {
+      end('failed');
+      throw new Error(`failed ${item}`);
+    }
+    end('succeeded');
+    return `ok ${item}`;
+  },
+  ...(reduce
+    ? {
+        reduce(results: SubtaskResult[]) {
+          const ok = results.filter((r) => r.outcome === 'succeeded').length;
+          return `${results.length} done, ${ok} succeeded`;
+        },
+      }
+    : {}),
+});
+client.register('parallel-test', parallelHandler(false));
+client.register('parallel-reduce', parallelHandler(true));
 
 await client.start();
 emit({ event: 'ready', clientId: settings.clientId });

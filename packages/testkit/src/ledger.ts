@@ -14,6 +14,10 @@ export interface LedgerLine {
   readonly at: number;
   /** For `end`: succeeded or failed. */
   readonly outcome?: string;
+  /** For a parallel job's subtask: its execution (`executionId` is then the subtask's id). */
+  readonly parentId?: string;
+  /** For a parallel job's subtask: its item. */
+  readonly item?: unknown;
 }
 
 /** One handler run: a start and, unless its process died, an end. */

@@ -8,7 +8,7 @@ const MINUTE_MS = 60_000;
 // The most executions one answer reads: past it the figures cover the newest ones only and the
 // answer says so (`truncated`).
 const MAX_READ = 20_000;
-const FAILED = new Set(['failed', 'timed_out']);
+const FAILED = new Set(['failed', 'timed_out', 'partially_failed']);
 
 interface JobFigure {
   jobId: number;

@@ -241,12 +241,11 @@ function jobFields(maxParamBytes: number) {
       description: 'Retries of each subtask of a parallel job after a retryable failure.',
     },
     ...retryFields('subtask', 'a subtask'),
-    // A job is never run as something other than what it says: until the server runs parallel
-    // jobs in two levels, the console refuses them rather than storing one to run as simple.
     kind: {
       type: 'string',
-      enum: [JobKind.Simple],
-      description: 'Only `simple` for now: parallel jobs are refused until servers run them.',
+      enum: Object.values(JobKind),
+      description:
+        "`simple` (default): one handler call per fire. `parallel`: the handler's `dispatch` produces items, each processed as a subtask somewhere in the group, then the optional `reduce` (see docs/parallel-jobs.md).",
     },
     maxRetries: { type: 'integer', minimum: 0, maximum: JOB_LIMITS.maxRetries },
     dispatchTimeoutMs: {

@@ -33,10 +33,10 @@ export function badRequests(groupId: string, jobId: number, jobVersion: number):
 
   return [
     {
-      name: 'a parallel job, which servers do not run yet',
+      name: 'a job of an unknown kind',
       method: 'POST',
       path: '/api/v1/jobs',
-      options: create({ kind: 'parallel' }),
+      options: create({ kind: 'sharded' }),
       status: 400,
       code: 'CARILLON_INVALID_REQUEST',
       field: 'kind',

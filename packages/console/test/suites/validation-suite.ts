@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, Harness } from '../harness.js';
 import type { DatabaseFixture } from '../harness.js';
-import { createGroup, createJob } from '../fixtures.js';
+import { createGroup, createJob, jobBody } from '../fixtures.js';
 
 import { storedTextCases } from './stored-text-cases.js';
 import { badRequests } from './validation-cases.js';
@@ -51,6 +51,16 @@ export function defineValidationSuite(makeDb: () => Promise<DatabaseFixture>): v
       expect(await h.snapshot([groupId])).toEqual(before);
       const stored = await h.stores.jobs.get(job.id);
       expect(stored?.version).toBe(job.version);
+    });
+
+    it('a parallel job is accepted now that servers run it in two levels', async () => {
+      const answer = await h.call('POST', '/api/v1/jobs', {
+        token,
+        body: jobBody(groupId, { name: 'parallel accepted', kind: 'parallel' }),
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+      expect(answer.body.kind).toBe('parallel');
+      expect((await h.stores.jobs.get(answer.body.id as number))?.kind).toBe('parallel');
     });
 
     it('unknown routes get a 404 in the same error shape', async () => {

@@ -31,6 +31,13 @@ export interface SubtaskPatch {
   readonly attempt?: number;
 }
 
+/** One fenced subtask change, for {@link SubtaskStore.transitionMany}. */
+export interface SubtaskChange {
+  readonly fence: SubtaskFence;
+  readonly state: SubtaskState;
+  readonly patch?: SubtaskPatch;
+}
+
 /** Which subtasks of an execution to list. */
 export interface SubtaskQuery {
   /** Only these states; all when omitted. */
@@ -61,6 +68,12 @@ export interface SubtaskStore {
    * fence still holds. Returns whether it applied.
    */
   transition(fence: SubtaskFence, state: SubtaskState, patch?: SubtaskPatch): Promise<boolean>;
+
+  /**
+   * Applies many fenced changes in one transaction, in order, so that a server dispatching or
+   * ending many subtasks pays one commit for them. Returns, per change, whether it applied.
+   */
+  transitionMany(changes: readonly SubtaskChange[]): Promise<boolean[]>;
 
   /** Subtasks of an execution by position. */
   listByExecution(executionId: string, query?: SubtaskQuery): Promise<readonly Subtask[]>;

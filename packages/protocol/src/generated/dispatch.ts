@@ -16,12 +16,15 @@ import type { Hello as _carillon_v1_Hello, Hello__Output as _carillon_v1_Hello__
 import type { HelloRejected as _carillon_v1_HelloRejected, HelloRejected__Output as _carillon_v1_HelloRejected__Output } from './carillon/v1/HelloRejected.js';
 import type { Log as _carillon_v1_Log, Log__Output as _carillon_v1_Log__Output } from './carillon/v1/Log.js';
 import type { Progress as _carillon_v1_Progress, Progress__Output as _carillon_v1_Progress__Output } from './carillon/v1/Progress.js';
+import type { ReduceOrder as _carillon_v1_ReduceOrder, ReduceOrder__Output as _carillon_v1_ReduceOrder__Output } from './carillon/v1/ReduceOrder.js';
 import type { Refused as _carillon_v1_Refused, Refused__Output as _carillon_v1_Refused__Output } from './carillon/v1/Refused.js';
 import type { Report as _carillon_v1_Report, Report__Output as _carillon_v1_Report__Output } from './carillon/v1/Report.js';
 import type { ReportBatch as _carillon_v1_ReportBatch, ReportBatch__Output as _carillon_v1_ReportBatch__Output } from './carillon/v1/ReportBatch.js';
 import type { Result as _carillon_v1_Result, Result__Output as _carillon_v1_Result__Output } from './carillon/v1/Result.js';
 import type { ServerMessage as _carillon_v1_ServerMessage, ServerMessage__Output as _carillon_v1_ServerMessage__Output } from './carillon/v1/ServerMessage.js';
 import type { Started as _carillon_v1_Started, Started__Output as _carillon_v1_Started__Output } from './carillon/v1/Started.js';
+import type { SubtaskChunk as _carillon_v1_SubtaskChunk, SubtaskChunk__Output as _carillon_v1_SubtaskChunk__Output } from './carillon/v1/SubtaskChunk.js';
+import type { SubtaskOrder as _carillon_v1_SubtaskOrder, SubtaskOrder__Output as _carillon_v1_SubtaskOrder__Output } from './carillon/v1/SubtaskOrder.js';
 import type { Welcome as _carillon_v1_Welcome, Welcome__Output as _carillon_v1_Welcome__Output } from './carillon/v1/Welcome.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -54,6 +57,7 @@ export interface ProtoGrpcType {
       LogLevel: EnumTypeDefinition
       Outcome: EnumTypeDefinition
       Progress: MessageTypeDefinition<_carillon_v1_Progress, _carillon_v1_Progress__Output>
+      ReduceOrder: MessageTypeDefinition<_carillon_v1_ReduceOrder, _carillon_v1_ReduceOrder__Output>
       RefuseReason: EnumTypeDefinition
       Refused: MessageTypeDefinition<_carillon_v1_Refused, _carillon_v1_Refused__Output>
       Report: MessageTypeDefinition<_carillon_v1_Report, _carillon_v1_Report__Output>
@@ -61,6 +65,8 @@ export interface ProtoGrpcType {
       Result: MessageTypeDefinition<_carillon_v1_Result, _carillon_v1_Result__Output>
       ServerMessage: MessageTypeDefinition<_carillon_v1_ServerMessage, _carillon_v1_ServerMessage__Output>
       Started: MessageTypeDefinition<_carillon_v1_Started, _carillon_v1_Started__Output>
+      SubtaskChunk: MessageTypeDefinition<_carillon_v1_SubtaskChunk, _carillon_v1_SubtaskChunk__Output>
+      SubtaskOrder: MessageTypeDefinition<_carillon_v1_SubtaskOrder, _carillon_v1_SubtaskOrder__Output>
       Welcome: MessageTypeDefinition<_carillon_v1_Welcome, _carillon_v1_Welcome__Output>
     }
   }

@@ -174,6 +174,24 @@ export class ActiveExecutions {
     this.#freed(active.job, this.#p.guard.end(active.job.id, active.execution.id));
   }
 
+  /**
+   * A parallel job's first level ended: its client's slot and timers are let go, but the job's
+   * overlap hold stays until {@link endHandedOver}, since the execution runs on in its subtasks.
+   */
+  handOver(active: Active): void {
+    if (this.#active.get(active.execution.id) !== active) return;
+    this.#active.delete(active.execution.id);
+    this.answered(active);
+    active.cancelTimeout?.();
+    active.orphaned?.();
+    if (active.slotGone !== true) this.#p.pool.release(active.clientId, active.job.handler);
+  }
+
+  /** A handed-over execution ended: the job's overlap hold is let go. */
+  endHandedOver(job: Job, executionId: string): void {
+    this.#freed(job, this.#p.guard.end(job.id, executionId));
+  }
+
   /** A fenced write that releases the execution when the fence no longer holds. */
   async move(
     active: Active,

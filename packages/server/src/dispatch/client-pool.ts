@@ -179,6 +179,14 @@ export class ClientPool {
     return candidates;
   }
 
+  /** How many more dispatches of `handler` the client can take now (0 when unknown). */
+  freeFor(clientId: string, handler: string): number {
+    const slot = this.#byClient.get(clientId);
+    const concurrency = slot?.link.handlers.get(handler);
+    if (slot === undefined || concurrency === undefined) return 0;
+    return Math.max(0, freeSlots(slot, handler, concurrency));
+  }
+
   /** Counts a slot on a given client (work it already runs, named in its hello). */
   reserveOn(clientId: string, handler: string): void {
     const slot = this.#byClient.get(clientId);

@@ -1,4 +1,4 @@
-import type { Clock, ExecutionStore, Job, Logger } from '@carillon/core';
+import type { Clock, ExecutionStore, Job, Logger, SubtaskStore } from '@carillon/core';
 import type { ServerEventBus } from '../events.js';
 import type { ClientPool } from './client-pool.js';
 import type { ExecutionRecorder } from './execution-recorder.js';
@@ -9,6 +9,8 @@ import type { SendQueue } from './send-queue.js';
 export interface DispatcherOptions {
   readonly serverId: string;
   readonly executions: ExecutionStore;
+  /** Where parallel jobs' subtasks are kept. */
+  readonly subtasks: SubtaskStore;
   /** The job of an execution, if this server holds it. */
   readonly jobOf: (jobId: number) => Job | undefined;
   readonly clock: Clock;

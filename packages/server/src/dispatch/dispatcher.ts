@@ -9,6 +9,7 @@ import type { ClientLoad } from './client-pool.js';
 import type { DispatchParts, DispatcherOptions } from './dispatch-parts.js';
 import { ExecutionRecorder, IN_FLIGHT } from './execution-recorder.js';
 import { OverlapGuard } from './overlap-guard.js';
+import { ParallelRuns } from './parallel-runs.js';
 import { ReportHandler } from './report-handler.js';
 import { SendQueue } from './send-queue.js';
 
@@ -33,6 +34,7 @@ export class Dispatcher {
   readonly #active: ActiveExecutions;
   readonly #admission: Admission;
   readonly #reports: ReportHandler;
+  readonly #parallel: ParallelRuns;
   #suspended: Execution[] | undefined;
 
   constructor(options: DispatcherOptions) {
@@ -58,6 +60,7 @@ export class Dispatcher {
           queued.scheduledAt + job.dispatchTimeoutMs,
         );
       this.#admission.placeWaiting(job.groupId, job.handler);
+      this.#parallel.placeAll();
     });
     this.#admission = new Admission(this.#p, this.#active);
     this.#admission.onTimeout = (active) => void this.#timeOut(active);
@@ -67,7 +70,8 @@ export class Dispatcher {
         'overlap',
         `replaced by execution ${by.id} (overlap policy cancel_previous)`,
       );
-    this.#reports = new ReportHandler(this.#p, this.#active, this.#admission);
+    this.#parallel = new ParallelRuns(this.#p, options.subtasks, this.#active);
+    this.#reports = new ReportHandler(this.#p, this.#active, this.#admission, this.#parallel);
   }
 
   /**
@@ -123,7 +127,9 @@ export class Dispatcher {
     const { o, pool } = this.#p;
     const { clientId, groupId } = client;
     this.#resendUnnamed(client, running);
+    this.#parallel.clientBack(client, running);
     for (const ref of running) {
+      if (this.#parallel.owns(ref.executionId)) continue;
       if (this.#active.reattachHeld(client, ref.executionId, ref.attempt)) continue;
       const known = this.#active.get(ref.executionId);
       if (known !== undefined) {
@@ -162,7 +168,7 @@ export class Dispatcher {
       this.#suspended.push(...executions);
       return;
     }
-    for (const execution of executions) void this.#admission.admit(execution);
+    for (const execution of executions) void this.#admit(execution);
   }
 
   /**
@@ -185,6 +191,7 @@ export class Dispatcher {
     this.#p.pool.add(link);
     this.#p.o.events.emit('client:connected', { clientId: link.clientId, groupId: link.groupId });
     for (const handler of link.handlers.keys()) this.#admission.placeWaiting(link.groupId, handler);
+    this.#parallel.placeAll();
   }
 
   /** A client reported a different count of hung slots: fires may fit on it again. */
@@ -198,6 +205,7 @@ export class Dispatcher {
 
   hungSlotsChanged(link: ClientLink): void {
     for (const handler of link.handlers.keys()) this.#admission.placeWaiting(link.groupId, handler);
+    this.#parallel.placeAll();
   }
 
   /** A client's stream ended: what it had is dispatched again or fails, per the job's retries. */
@@ -207,6 +215,7 @@ export class Dispatcher {
     if (link === undefined) return;
     o.events.emit('client:disconnected', { clientId, groupId: link.groupId });
     this.#active.clientGone(clientId);
+    this.#parallel.clientGone(clientId);
     const reason = `client ${clientId} ${why}`;
     for (const active of [...this.#active.values()]) {
       if (active.clientId !== clientId) continue;
@@ -247,6 +256,7 @@ export class Dispatcher {
         void this.#active.finish(active, 'cancelled', { reason: message }, !unsent);
         continue;
       }
+      if (this.#parallel.cancel(execution.id, message)) continue;
       this.#admission.waiting.remove(execution.id);
       if (execution.state === 'claimed') {
         void this.#active.cas(execution, ['claimed'], 'cancelled', {
@@ -270,6 +280,7 @@ export class Dispatcher {
     this.#admission.waiting.stop();
     this.#p.sends.stop();
     this.#active.stop();
+    this.#parallel.stop();
     await this.#p.recorder.flush();
   }
 
@@ -312,6 +323,16 @@ export class Dispatcher {
       orders.push(startAt > now ? { ...order, startAt } : order);
     }
     if (orders.length > 0) link.send(orders);
+  }
+
+  /**
+   * A parallel execution adopted after its first level ended resumes its subtasks; any other
+   * fire is admitted (routed to a client).
+   */
+  async #admit(execution: Execution): Promise<void> {
+    const job = this.#p.o.jobOf(execution.jobId);
+    if (job?.kind === 'parallel' && (await this.#parallel.resume(execution, job))) return;
+    await this.#admission.admit(execution);
   }
 
   #deliver(link: ClientLink, orders: readonly DispatchOrder[]): void {

@@ -5,6 +5,7 @@ import { isDispatchedTo } from './active-executions.js';
 import type { Admission } from './admission.js';
 import type { DispatchParts } from './dispatch-parts.js';
 import { describeError } from './execution-recorder.js';
+import type { ParallelRuns } from './parallel-runs.js';
 
 /**
  * What the server does with a client's reports about the executions it was sent. Reports about
@@ -16,16 +17,24 @@ export class ReportHandler {
   readonly #p: DispatchParts;
   readonly #active: ActiveExecutions;
   readonly #admission: Admission;
+  readonly #parallel: ParallelRuns;
 
-  constructor(parts: DispatchParts, active: ActiveExecutions, admission: Admission) {
+  constructor(
+    parts: DispatchParts,
+    active: ActiveExecutions,
+    admission: Admission,
+    parallel: ParallelRuns,
+  ) {
     this.#p = parts;
     this.#active = active;
     this.#admission = admission;
+    this.#parallel = parallel;
   }
 
   /** False when the report was refused: its execution was not dispatched to this client. */
   async handle(client: ReportingClient, report: ClientReport): Promise<boolean> {
     const { recorder } = this.#p;
+    if (this.#parallel.owns(report.executionId)) return this.#parallel.report(client, report);
     const active = this.#active.get(report.executionId);
     // Another group's execution, or this attempt given to another client: refused. An older
     // attempt of this group's execution is only stale (its client was replaced) and dropped.
@@ -51,6 +60,13 @@ export class ReportHandler {
       this.#admission.placeWaiting(active.job.groupId, active.job.handler);
     switch (report.kind) {
       case 'accepted':
+        return;
+      case 'subtaskChunk':
+        if (active.job.kind !== 'parallel') return;
+        // Persisted in order; a failure shows when the first level's Result is checked.
+        await this.#parallel
+          .chunk(report.executionId, report.firstPosition, report.payloads)
+          .catch(() => undefined);
         return;
       case 'refused':
         sends.drop(report.executionId);
@@ -88,9 +104,15 @@ export class ReportHandler {
       case 'result': {
         // Its logs land before its final state, so a finished execution shows every line.
         await recorder.flushLogsOf(report.executionId);
-        const failed = report.outcome === 'failed';
-        const reason = describeError(report);
-        // A NonRetryableError from the handler comes as `retryable: false` and ends it here.
+        let failed = report.outcome === 'failed';
+        let reason = describeError(report);
+        if (active.job.kind === 'parallel' && report.outcome === 'succeeded') {
+          // The first level ended: its subtasks run on; a problem fails it like a throw.
+          const problem = await this.#parallel.dispatchEnded(active, report);
+          if (problem === null) return;
+          failed = true;
+          reason = problem;
+        }
         if (
           failed &&
           shouldRetry(
@@ -102,8 +124,8 @@ export class ReportHandler {
           await this.#admission.retryLater(active, reason ?? 'failed');
           return;
         }
-        await this.#active.finish(active, report.outcome, {
-          result: report.result,
+        await this.#active.finish(active, failed ? 'failed' : report.outcome, {
+          result: failed ? null : report.result,
           reason,
           finishedAt: report.at,
         });

@@ -37,7 +37,8 @@ export class FireTracer {
         this.#open.get(executionId)?.addEvent('started', { 'carillon.client.id': clientId }, at),
       ),
       events.on('execution:finished', ({ execution: e }) => {
-        const failed = e.state === 'failed' || e.state === 'timed_out';
+        const failed =
+          e.state === 'failed' || e.state === 'timed_out' || e.state === 'partially_failed';
         this.#end(
           e.id,
           e.state,

@@ -51,7 +51,7 @@ export class ServerMetrics {
       collectDefaultMetrics({ register: this.registry, prefix: 'carillon_' });
     this.#fires = new Counter({
       name: 'carillon_fires_total',
-      help: 'Fires by task group and outcome: claimed, dispatched, succeeded, failed, timed_out, cancelled, no_client, missed, skipped.',
+      help: 'Fires by task group and outcome: claimed, dispatched, succeeded, failed, partially_failed, timed_out, cancelled, no_client, missed, skipped.',
       labelNames: ['group', 'outcome'],
       registers,
     });

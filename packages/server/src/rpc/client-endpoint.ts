@@ -251,6 +251,7 @@ export class ClientEndpoint {
       case 'log':
       case 'progress':
       case 'result':
+      case 'subtaskChunk':
         // A result for an execution another server owns came here because the stream to the
         // owner broke: written under the owner's fence, not dropped (see recordForeignResult).
         if (

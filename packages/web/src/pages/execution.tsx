@@ -4,7 +4,14 @@ import type { Execution, ExecutionDetail, ExecutionLog, Job, Page } from '../typ
 import { ErrorBox, Header, Link, StateBadge, duration, useLoad, when } from '../ui';
 import { SubtaskProgressBar, SubtasksTable } from './execution-subtasks';
 
-const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'cancelled', 'skipped']);
+const FINAL = new Set([
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'skipped',
+  'partially_failed',
+]);
 
 function Timeline({ x }: { x: Execution }) {
   const steps: [string, number | null][] = [

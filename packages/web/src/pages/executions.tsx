@@ -13,6 +13,7 @@ const STATES = [
   'timed_out',
   'cancelled',
   'skipped',
+  'partially_failed',
 ];
 
 // `datetime-local` inputs speak the browser's local time; the API speaks ms since the epoch.
@@ -92,7 +93,9 @@ export function ExecutionsPage() {
               {s.replace('_', ' ')}
             </option>
           ))}
-          <option value="failed,timed_out">failed or timed out</option>
+          <option value="failed,timed_out,partially_failed">
+            failed, timed out or partly failed
+          </option>
         </select>
         <label class="radio">
           From

@@ -35,7 +35,8 @@ export class AlertNotifier {
     const { events } = options;
     this.#unsubscribe.push(
       events.on('execution:finished', ({ execution: e }) => {
-        if (e.state === 'failed') this.#raise('failed', e, e.reason ?? 'the execution failed');
+        if (e.state === 'failed' || e.state === 'partially_failed')
+          this.#raise('failed', e, e.reason ?? 'the execution failed');
         else if (e.state === 'timed_out')
           this.#raise('timed_out', e, e.reason ?? 'the execution timed out');
       }),

@@ -9,6 +9,7 @@ import type { Log as _carillon_v1_Log, Log__Output as _carillon_v1_Log__Output }
 import type { Progress as _carillon_v1_Progress, Progress__Output as _carillon_v1_Progress__Output } from '../../carillon/v1/Progress.js';
 import type { Result as _carillon_v1_Result, Result__Output as _carillon_v1_Result__Output } from '../../carillon/v1/Result.js';
 import type { ReportBatch as _carillon_v1_ReportBatch, ReportBatch__Output as _carillon_v1_ReportBatch__Output } from '../../carillon/v1/ReportBatch.js';
+import type { SubtaskChunk as _carillon_v1_SubtaskChunk, SubtaskChunk__Output as _carillon_v1_SubtaskChunk__Output } from '../../carillon/v1/SubtaskChunk.js';
 
 /**
  * Everything a client sends on the stream: exactly one payload per message.
@@ -23,7 +24,8 @@ export interface ClientMessage {
   'progress'?: (_carillon_v1_Progress | null);
   'result'?: (_carillon_v1_Result | null);
   'reportBatch'?: (_carillon_v1_ReportBatch | null);
-  'payload'?: "hello"|"heartbeat"|"accepted"|"refused"|"started"|"log"|"progress"|"result"|"reportBatch";
+  'subtaskChunk'?: (_carillon_v1_SubtaskChunk | null);
+  'payload'?: "hello"|"heartbeat"|"accepted"|"refused"|"started"|"log"|"progress"|"result"|"reportBatch"|"subtaskChunk";
 }
 
 /**
@@ -39,5 +41,6 @@ export interface ClientMessage__Output {
   'progress'?: (_carillon_v1_Progress__Output | null);
   'result'?: (_carillon_v1_Result__Output | null);
   'reportBatch'?: (_carillon_v1_ReportBatch__Output | null);
-  'payload'?: "hello"|"heartbeat"|"accepted"|"refused"|"started"|"log"|"progress"|"result"|"reportBatch";
+  'subtaskChunk'?: (_carillon_v1_SubtaskChunk__Output | null);
+  'payload'?: "hello"|"heartbeat"|"accepted"|"refused"|"started"|"log"|"progress"|"result"|"reportBatch"|"subtaskChunk";
 }

@@ -1,6 +1,8 @@
 // Original file: proto/carillon/v1/dispatch.proto
 
 import type { ExecutionCause as _carillon_v1_ExecutionCause, ExecutionCause__Output as _carillon_v1_ExecutionCause__Output } from '../../carillon/v1/ExecutionCause.js';
+import type { SubtaskOrder as _carillon_v1_SubtaskOrder, SubtaskOrder__Output as _carillon_v1_SubtaskOrder__Output } from '../../carillon/v1/SubtaskOrder.js';
+import type { ReduceOrder as _carillon_v1_ReduceOrder, ReduceOrder__Output as _carillon_v1_ReduceOrder__Output } from '../../carillon/v1/ReduceOrder.js';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -61,6 +63,17 @@ export interface Dispatch {
    * handler's spans join the fire's trace. Absent: no trace. At most 55 characters.
    */
   'traceparent'?: (string);
+  /**
+   * Present when this dispatch runs one subtask of a parallel job's execution (the handler's
+   * second level, `process`): `execution_id` and `attempt` are then the subtask's own, and every
+   * report about it names them. Absent for the first level (`dispatch`) and for simple jobs.
+   */
+  'subtask'?: (_carillon_v1_SubtaskOrder | null);
+  /**
+   * Present when this dispatch runs the last step of a parallel job's execution (`reduce`), once
+   * every subtask ended: `execution_id` is then the reduce step's own id.
+   */
+  'reduce'?: (_carillon_v1_ReduceOrder | null);
   '_param'?: "param";
   '_startAtMs'?: "startAtMs";
   '_traceparent'?: "traceparent";
@@ -124,6 +137,17 @@ export interface Dispatch__Output {
    * handler's spans join the fire's trace. Absent: no trace. At most 55 characters.
    */
   'traceparent'?: (string);
+  /**
+   * Present when this dispatch runs one subtask of a parallel job's execution (the handler's
+   * second level, `process`): `execution_id` and `attempt` are then the subtask's own, and every
+   * report about it names them. Absent for the first level (`dispatch`) and for simple jobs.
+   */
+  'subtask': (_carillon_v1_SubtaskOrder__Output | null);
+  /**
+   * Present when this dispatch runs the last step of a parallel job's execution (`reduce`), once
+   * every subtask ended: `execution_id` is then the reduce step's own id.
+   */
+  'reduce': (_carillon_v1_ReduceOrder__Output | null);
   '_param'?: "param";
   '_startAtMs'?: "startAtMs";
   '_traceparent'?: "traceparent";

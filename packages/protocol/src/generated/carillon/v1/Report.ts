@@ -6,6 +6,7 @@ import type { Started as _carillon_v1_Started, Started__Output as _carillon_v1_S
 import type { Log as _carillon_v1_Log, Log__Output as _carillon_v1_Log__Output } from '../../carillon/v1/Log.js';
 import type { Progress as _carillon_v1_Progress, Progress__Output as _carillon_v1_Progress__Output } from '../../carillon/v1/Progress.js';
 import type { Result as _carillon_v1_Result, Result__Output as _carillon_v1_Result__Output } from '../../carillon/v1/Result.js';
+import type { SubtaskChunk as _carillon_v1_SubtaskChunk, SubtaskChunk__Output as _carillon_v1_SubtaskChunk__Output } from '../../carillon/v1/SubtaskChunk.js';
 
 /**
  * One report of a ReportBatch: a payload of ClientMessage, with the same field number.
@@ -17,7 +18,8 @@ export interface Report {
   'log'?: (_carillon_v1_Log | null);
   'progress'?: (_carillon_v1_Progress | null);
   'result'?: (_carillon_v1_Result | null);
-  'payload'?: "accepted"|"refused"|"started"|"log"|"progress"|"result";
+  'subtaskChunk'?: (_carillon_v1_SubtaskChunk | null);
+  'payload'?: "accepted"|"refused"|"started"|"log"|"progress"|"result"|"subtaskChunk";
 }
 
 /**
@@ -30,5 +32,6 @@ export interface Report__Output {
   'log'?: (_carillon_v1_Log__Output | null);
   'progress'?: (_carillon_v1_Progress__Output | null);
   'result'?: (_carillon_v1_Result__Output | null);
-  'payload'?: "accepted"|"refused"|"started"|"log"|"progress"|"result";
+  'subtaskChunk'?: (_carillon_v1_SubtaskChunk__Output | null);
+  'payload'?: "accepted"|"refused"|"started"|"log"|"progress"|"result"|"subtaskChunk";
 }

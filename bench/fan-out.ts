@@ -1,0 +1,113 @@
+// Fan-out benchmark: one parallel execution of N subtasks with a no-op `process`, over C client
+// processes (the real SDK, real gRPC), a server and console in this process on a fresh SQLite
+// (default) or MariaDB database. Samples the subtasks' counts by state every 100 ms and prints
+// one JSON line:
+// {"bench":"fan-out","db":..,"subtasks":N,"clients":C,"concurrency":K,
+//  "persistedPerS":..,"dispatchedPerS":..,"completedPerS":..,"totalMs":..,"state":..}
+// persistedPerS: subtasks stored / time from the first stored to the last; dispatchedPerS:
+// subtasks past pending / time from the first to the last; completedPerS: subtasks succeeded /
+// time from the first to the last; totalMs: from the trigger to the execution's end.
+// Usage: npm run bench:fan-out -- [--subtasks 100000] [--clients 4] [--concurrency 256]
+//        [--db sqlite|mariadb]
+import { parseArgs } from 'node:util';
+import type { Execution } from '@carillon/core';
+import type { ClientProcess } from '@carillon/testkit';
+import { startClientProcess, startStack, testDatabases } from '@carillon/testkit';
+
+const { values } = parseArgs({
+  options: {
+    subtasks: { type: 'string', default: '100000' },
+    clients: { type: 'string', default: '4' },
+    concurrency: { type: 'string', default: '256' },
+    db: { type: 'string', default: 'sqlite' },
+  },
+});
+const N = Number(values.subtasks);
+const CLIENTS = Number(values.clients);
+const CONCURRENCY = Number(values.concurrency);
+const db = testDatabases().find((d) => d.label === values.db);
+if (db === undefined) throw new Error(`no test database ${values.db ?? ''}`);
+
+const stack = await startStack({ dbUrl: await db.create() });
+const clients: ClientProcess[] = [];
+try {
+  const { groupId, clientToken } = await stack.createGroup('fan-out');
+  for (let i = 1; i <= CLIENTS; i++) {
+    clients.push(
+      await startClientProcess({
+        console: stack.consoleUrl,
+        group: groupId,
+        token: clientToken,
+        clientId: `fan-${i}`,
+        concurrency: CONCURRENCY,
+      }),
+    );
+  }
+  const { id } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
+    groupId,
+    name: 'fan-out',
+    description: 'bench',
+    trigger: { type: 'api' },
+    handler: 'parallel-test',
+    kind: 'parallel',
+    param: JSON.stringify({ items: N, quiet: true }),
+    maxRetries: 0,
+  });
+  const triggeredAt = Date.now();
+  const { executionId } = await stack.api<{ executionId: string }>(
+    'POST',
+    `/api/v1/jobs/${id}/trigger`,
+    {},
+  );
+  // First and last instants at which each count moved.
+  const seen = {
+    persisted: { first: 0, last: 0, n: 0 },
+    dispatched: { first: 0, last: 0, n: 0 },
+    completed: { first: 0, last: 0, n: 0 },
+  };
+  const note = (which: keyof typeof seen, n: number, at: number): void => {
+    const s = seen[which];
+    if (n > s.n) {
+      if (s.n === 0) s.first = at;
+      s.last = at;
+      s.n = n;
+    }
+  };
+  let execution: Execution | undefined;
+  for (;;) {
+    const at = Date.now();
+    const counts = await stack.stores.subtasks.countByState(executionId);
+    let total = 0;
+    for (const n of counts.values()) total += n;
+    const pending = counts.get('pending') ?? 0;
+    note('persisted', total, at);
+    note('dispatched', total - pending, at);
+    note('completed', counts.get('succeeded') ?? 0, at);
+    execution = await stack.stores.executions.get(executionId);
+    if (execution !== undefined && !['claimed', 'dispatched', 'running'].includes(execution.state))
+      break;
+    if (at - triggeredAt > 600_000) throw new Error('no end after 10 minutes');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const rate = (s: { first: number; last: number; n: number }): number =>
+    Math.round(s.n / Math.max(0.1, (s.last - s.first) / 1000));
+  console.log(
+    JSON.stringify({
+      bench: 'fan-out',
+      db: db.label,
+      subtasks: N,
+      clients: CLIENTS,
+      concurrency: CONCURRENCY,
+      persistedPerS: rate(seen.persisted),
+      dispatchedPerS: rate(seen.dispatched),
+      completedPerS: rate(seen.completed),
+      totalMs: (execution.finishedAt ?? Date.now()) - triggeredAt,
+      state: execution.state,
+      ...(execution.reason === null ? {} : { reason: execution.reason }),
+    }),
+  );
+} finally {
+  for (const c of clients) await c.stop().catch(() => undefined);
+  await stack.stop();
+  await db.drop();
+}

@@ -1,0 +1,115 @@
+// A parallel execution's owner SIGKILLed mid-run on a real cluster (two `carillon server`
+// processes, ZooKeeper, MariaDB, three client processes): the other holder adopts the execution,
+// resumes its subtasks from the store (pending ones, and those the dead owner had sent, which
+// get the fence interval to report), and the execution succeeds with every subtask done once.
+import { readFile } from 'node:fs/promises';
+import type { Execution, Subtask } from '@carillon/core';
+import type { LedgerLine } from '@carillon/testkit';
+import { waitFor } from '@carillon/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster } from './cluster-kit.js';
+import type { TestCluster } from './cluster-kit.js';
+
+const ITEMS = 10_000;
+let cluster: TestCluster;
+let group: { groupId: string; token: string };
+
+beforeAll(async () => {
+  cluster = await startCluster({ servers: 2, serverEnv: { CARILLON_FENCE_MS: '2000' } });
+  group = await cluster.createGroup('parallel-failover', 2);
+  for (const clientId of ['c1', 'c2', 'c3'])
+    await cluster.startClient(group.groupId, group.token, clientId);
+}, 180_000);
+
+afterAll(() => cluster?.stop());
+
+const lines = async (): Promise<LedgerLine[]> =>
+  (await readFile(cluster.ledger, 'utf8').catch(() => ''))
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as LedgerLine);
+
+describe('a parallel execution whose owner dies', () => {
+  it('is adopted and finishes, every subtask done once in the store', async () => {
+    const { id } = await cluster.api<{ id: number }>('POST', '/api/v1/jobs', {
+      groupId: group.groupId,
+      name: 'ten thousand, owner dies',
+      description: 'parallel failover',
+      trigger: { type: 'api' },
+      handler: 'parallel-test',
+      kind: 'parallel',
+      param: JSON.stringify({ items: ITEMS, sleepMs: 40 }),
+      maxRetries: 0,
+    });
+    const { executionId } = await cluster.api<{ executionId: string }>(
+      'POST',
+      `/api/v1/jobs/${id}/trigger`,
+      {},
+    );
+    await waitFor(
+      'a tenth of the subtasks done',
+      async () => {
+        const counts = await cluster.stores.subtasks.countByState(executionId);
+        return (counts.get('succeeded') ?? 0) >= ITEMS / 10;
+      },
+      { timeoutMs: 120_000 },
+    );
+    const before = await cluster.stores.executions.get(executionId);
+    const owner = cluster.servers.find((s) => s.id === before?.ownerServerId);
+    if (owner === undefined) throw new Error('no owner');
+    const killedAt = await cluster.kill(owner);
+
+    const e = await waitFor(
+      'the execution to end',
+      async () => {
+        const x = await cluster.api<Execution>('GET', `/api/v1/executions/${executionId}`);
+        return ['claimed', 'dispatched', 'running'].includes(x.state) ? undefined : x;
+      },
+      { timeoutMs: 150_000, intervalMs: 500 },
+    ).catch(async (error: unknown) => {
+      // What was left, for the failure's message.
+      const x = await cluster.stores.executions.get(executionId);
+      const counts = await cluster.stores.subtasks.countByState(executionId);
+      const survivor = cluster.servers.find((s) => s.id !== owner.id);
+      throw new Error(
+        `${String(error)}; execution ${JSON.stringify(x)}; subtasks ${JSON.stringify(Object.fromEntries(counts))}; survivor log: ${survivor?.process.output().slice(-4000) ?? ''}`,
+      );
+    });
+    expect(e.state, e.reason ?? '').toBe('succeeded');
+    expect(e.ownerServerId).not.toBe(owner.id);
+
+    const subtasks: Subtask[] = [];
+    for (let after = 0; ;) {
+      const page = await cluster.stores.subtasks.listByExecution(executionId, { afterSeq: after });
+      subtasks.push(...page);
+      if (page.length < 1000) break;
+      after = page[page.length - 1]?.seq ?? after;
+    }
+    expect(subtasks).toHaveLength(ITEMS);
+    expect(subtasks.every((s) => s.state === 'succeeded')).toBe(true);
+
+    const mine = (await lines()).filter((l) => l.parentId === executionId);
+    const starts = mine.filter((l) => l.event === 'start');
+    const key = (id: string, attempt: number, client: string | null) =>
+      `${id}/${attempt}/${client ?? ''}`;
+    const ended = new Set(
+      mine
+        .filter((l) => l.event === 'end' && l.outcome === 'succeeded')
+        .map((l) => key(l.executionId, l.attempt, l.clientId)),
+    );
+    for (const s of subtasks) expect(ended.has(key(s.id, s.attempt, s.clientId))).toBe(true);
+    // No attempt ran twice; a subtask ran again only when an attempt was under way at the kill.
+    expect(new Set(starts.map((l) => `${l.executionId}/${l.attempt}`)).size).toBe(starts.length);
+    const firstStart = new Map<string, number>();
+    const runs = new Map<string, number>();
+    for (const l of starts) {
+      firstStart.set(l.executionId, Math.min(firstStart.get(l.executionId) ?? Infinity, l.at));
+      runs.set(l.executionId, (runs.get(l.executionId) ?? 0) + 1);
+    }
+    const again = [...runs].filter(([, n]) => n > 1).map(([sid]) => sid);
+    for (const sid of again) expect(firstStart.get(sid)).toBeLessThan(killedAt + 1_000);
+    console.log(
+      `parallel-owner-killed figures ${JSON.stringify({ subtasks: subtasks.length, ranAgain: again.length, tookMs: (e.finishedAt ?? 0) - killedAt })}`,
+    );
+  }, 360_000);
+});
