@@ -11,6 +11,7 @@
 // Usage: npm run bench:backlog -- [--jobs 2000] [--no-client 20] [--run 40] [--concurrency 64]
 //        [--mode dev|separate] (separate: `carillon server` and `console` processes on MariaDB)
 //        [--dispatch-timeout MS] (the jobs' dispatchTimeoutMs; the default if absent)
+//        [--per-instant] (a second line: per instant after the connect, fires run and lateness)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     mode: { type: 'string', default: 'dev' },
     'dispatch-timeout': { type: 'string' },
+    'per-instant': { type: 'boolean', default: false },
   },
 });
 const JOBS = Number(values.jobs);
@@ -321,6 +323,22 @@ try {
       (rows.length - new Set(rows.map(key)).size),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (values['per-instant']) {
+    // One more line: each instant due after the client connected, with how many of its fires
+    // ran and the lateness of its first, 99th-percentile and last start. A p99 over a run is
+    // made by whole instants that came late, which this line shows.
+    const lines = [...byInstant.keys()]
+      .sort((a, b) => a - b)
+      .map((at) => {
+        const late = (byInstant.get(at) ?? [])
+          .flatMap((r) => runs.get(key(r))?.lateness ?? [])
+          .sort((x, y) => x - y);
+        return [at, late.length, late[0] ?? NaN, pct(late, 99), late.at(-1) ?? NaN];
+      });
+    process.stdout.write(
+      `${JSON.stringify({ perInstant: ['at', 'ran', 'first', 'p99', 'last'], lines })}\n`,
+    );
+  }
 } finally {
   for (const p of processes.reverse()) await p.stop();
   await rm(dataDir, { recursive: true, force: true });

@@ -23,6 +23,7 @@ import { Liveness } from './failover/liveness.js';
 import { HeldJobs } from './scheduling/held-jobs.js';
 import { Scheduler } from './scheduling/scheduler.js';
 import { StandbyWatch } from './scheduling/standby-watch.js';
+import { DEFAULT_CLAIM_AHEAD_MS } from './server-options.js';
 import type { ServerOptions } from './server-options.js';
 
 /** What a server holds and does, at a glance (see {@link CarillonServer.stats}). */
@@ -108,6 +109,9 @@ export class CarillonServer {
       ...(options.standbyCheckDelayMs === undefined
         ? {}
         : { checkDelayMs: options.standbyCheckDelayMs }),
+      // A live owner holds a fire claimed ahead for that long before it sends it: a claimed row
+      // is taken for never sent only as long after the hand-off as without the claim-ahead.
+      stuckAfterMs: 1_000 + (options.claimAheadMs ?? DEFAULT_CLAIM_AHEAD_MS),
     });
     this.#scheduler = new Scheduler({
       ...common,
@@ -118,6 +122,7 @@ export class CarillonServer {
       isTransient: (error) => stores.isTransient(error),
       databaseTrouble: () => this.#health.troubleWindow,
       ...(options.leadMs === undefined ? {} : { leadMs: options.leadMs }),
+      claimAheadMs: options.claimAheadMs ?? DEFAULT_CLAIM_AHEAD_MS,
       ...(options.misfireThresholdMs === undefined
         ? {}
         : { misfireThresholdMs: options.misfireThresholdMs }),
