@@ -148,4 +148,24 @@ describe('fires claimed ahead of their hand-off', () => {
       (await rowsAt(instant)).map((e) => e.id).sort(),
     );
   });
+
+  it('hands off late only the fires still its own: one a peer adopted meanwhile is not run twice', async () => {
+    const instant = T0 + 500;
+    scheduler.start();
+    clock.advance(0);
+    await waitFor('the rows of the next instant', async () => (await rowsAt(instant)).length === 3);
+    // This server froze: a peer took it for dead and adopted one of its claimed fires.
+    const [adopted, ...kept] = await rowsAt(instant);
+    const taken = await stores.executions.adoptOrphans('s1', 's2', undefined, [adopted!.id]);
+    expect(taken.map((e) => e.id)).toEqual([adopted!.id]);
+    // It resumes well after the hand-off was due: the timer runs late.
+    clock.set(T0 + 2_000);
+    const ofInstant = () =>
+      handOffs.flatMap((h) => h.executions.filter((e) => e.scheduledAt === instant));
+    await waitFor('the late hand-off', () => ofInstant().length > 0);
+    // Later instants' fires, claimed on resuming, are handed off too; none of them is checked.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const handed = ofInstant().map((e) => e.id);
+    expect(handed.sort()).toEqual(kept.map((e) => e.id).sort());
+  });
 });

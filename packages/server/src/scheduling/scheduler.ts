@@ -107,9 +107,10 @@ export class Scheduler {
       isTransient: () => true,
       ...options,
     };
-    this.#handOff = new HandOff(this.#o.clock, this.#o.leadMs, (executions) =>
-      this.#o.events.emit('fires:claimed', { executions }),
-    );
+    this.#handOff = new HandOff({
+      ...this.#o,
+      emit: (executions) => this.#o.events.emit('fires:claimed', { executions }),
+    });
   }
 
   /** Number of cron jobs under schedule. */
