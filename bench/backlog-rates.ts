@@ -6,7 +6,7 @@
 // "holds" is the target of issue 6: the medians give >= 99.9 % run and p99 < 100 ms. The
 // highest rate that holds is the figure to quote; each run's own figures are in "each".
 // Usage: node --import tsx bench/backlog-rates.ts [--rates 1000,1500,2000] [--repeat 3]
-//        [--mode separate|dev] [--run 30] [--concurrency 4000]
+//        [--mode separate|dev] [--run 30] [--concurrency 4000] [--settle] (see backlog.ts)
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     mode: { type: 'string', default: 'separate' },
     run: { type: 'string', default: '30' },
     concurrency: { type: 'string', default: '4000' },
+    settle: { type: 'boolean', default: false },
   },
 });
 const rates = values.rates.split(',').map(Number);
@@ -33,6 +34,7 @@ interface Run {
 function runOnce(jobs: number): Promise<Run> {
   const args = ['--import', 'tsx', script, '--mode', values.mode, '--jobs', String(jobs)];
   args.push('--no-client', '0', '--run', values.run, '--concurrency', values.concurrency);
+  if (values.settle) args.push('--settle');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));

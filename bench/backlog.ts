@@ -12,6 +12,8 @@
 //        [--mode dev|separate] (separate: `carillon server` and `console` processes on MariaDB)
 //        [--dispatch-timeout MS] (the jobs' dispatchTimeoutMs; the default if absent)
 //        [--per-instant] (a second line: per instant after the connect, fires run and lateness)
+//        [--settle] (with --no-client 0: the run starts once an instant ran whole and under 1 s
+//        late, so that a busy machine's seconds of catching up on new jobs are not counted)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     mode: { type: 'string', default: 'dev' },
     'dispatch-timeout': { type: 'string' },
     'per-instant': { type: 'boolean', default: false },
+    settle: { type: 'boolean', default: false },
   },
 });
 const JOBS = Number(values.jobs);
@@ -156,7 +159,14 @@ try {
   const startClient = async (): Promise<() => Promise<void>> => {
     const client = spawn(
       process.execPath,
-      ['--import', 'tsx', join(root, 'bench/lateness-client.ts')],
+      [
+        ...(process.env['P99_PROF']
+          ? ['--cpu-prof', '--cpu-prof-dir=' + process.env['P99_PROF']]
+          : []),
+        '--import',
+        'tsx',
+        join(root, 'bench/lateness-client.ts'),
+      ],
       {
         env: {
           ...process.env,
@@ -214,6 +224,17 @@ try {
   if (stopClient === undefined) {
     await new Promise((r) => setTimeout(r, NO_CLIENT_S * 1000));
     stopClient = await startClient();
+  }
+  if (values.settle && NO_CLIENT_S === 0) {
+    const whole = (): boolean => {
+      const count = new Map<number, number>();
+      for (const s of starts) {
+        if (s.startedAt - s.scheduledAt >= 1_000) continue;
+        count.set(s.scheduledAt, (count.get(s.scheduledAt) ?? 0) + 1);
+      }
+      return [...count.values()].some((n) => n >= JOBS);
+    };
+    await waitFor('an instant run whole', whole, { timeoutMs: 120_000, intervalMs: 200 });
   }
   const runFrom = Math.max(connectedAt, Date.now());
   const until = Math.floor((runFrom + RUN_S * 1000) / 1000) * 1000;
@@ -288,6 +309,7 @@ try {
     mode: MODE,
     jobs: JOBS,
     noClientSeconds: NO_CLIENT_S,
+    ...(values.settle ? { settled: true } : {}),
     runSeconds: RUN_S,
     concurrency: CONCURRENCY,
     dispatchTimeoutMs: DISPATCH_TIMEOUT ?? 'default',
