@@ -234,7 +234,12 @@ try {
       }
       return [...count.values()].some((n) => n >= JOBS);
     };
-    await waitFor('an instant run whole', whole, { timeoutMs: 120_000, intervalMs: 200 });
+    try {
+      await waitFor('an instant run whole', whole, { timeoutMs: 120_000, intervalMs: 200 });
+    } catch (error) {
+      await stopClient?.();
+      throw error;
+    }
   }
   const runFrom = Math.max(connectedAt, Date.now());
   const until = Math.floor((runFrom + RUN_S * 1000) / 1000) * 1000;
