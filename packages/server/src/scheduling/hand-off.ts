@@ -38,13 +38,6 @@ export class HandOff {
     this.#o = options;
   }
 
-  /** Fires held for a later hand-off. */
-  get size(): number {
-    let count = 0;
-    for (const held of this.#held.values()) count += held.executions.length;
-    return count;
-  }
-
   hold(executions: readonly Execution[]): void {
     const { clock, leadMs } = this.#o;
     const now = clock.now();
@@ -84,12 +77,13 @@ export class HandOff {
     if (executions.length === 0) return;
     const { clock, claimAheadMs } = this.#o;
     const now = clock.now();
-    const stale = executions.filter((e) => now - e.createdAt > claimAheadMs + LATE_MS);
+    const isStale = (e: Execution): boolean => now - e.createdAt > claimAheadMs + LATE_MS;
+    const stale = executions.filter(isStale);
     if (stale.length === 0) {
       this.#o.emit([...executions]);
       return;
     }
-    const fresh = executions.filter((e) => !stale.includes(e));
+    const fresh = executions.filter((e) => !isStale(e));
     if (fresh.length > 0) this.#o.emit(fresh);
     void this.#stillOurs(stale).then((ours) => {
       if (ours.length > 0) this.#o.emit(ours);
