@@ -11,6 +11,9 @@
 // Usage: npm run bench:backlog -- [--jobs 2000] [--no-client 20] [--run 40] [--concurrency 64]
 //        [--mode dev|separate] (separate: `carillon server` and `console` processes on MariaDB)
 //        [--dispatch-timeout MS] (the jobs' dispatchTimeoutMs; the default if absent)
+//        [--per-instant] (a second line: per instant after the connect, fires run and lateness)
+//        [--settle] (with --no-client 0: the run starts once an instant ran whole and under 1 s
+//        late, so that a busy machine's seconds of catching up on new jobs are not counted)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -31,6 +34,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     mode: { type: 'string', default: 'dev' },
     'dispatch-timeout': { type: 'string' },
+    'per-instant': { type: 'boolean', default: false },
+    settle: { type: 'boolean', default: false },
   },
 });
 const JOBS = Number(values.jobs);
@@ -154,7 +159,14 @@ try {
   const startClient = async (): Promise<() => Promise<void>> => {
     const client = spawn(
       process.execPath,
-      ['--import', 'tsx', join(root, 'bench/lateness-client.ts')],
+      [
+        ...(process.env['P99_PROF']
+          ? ['--cpu-prof', '--cpu-prof-dir=' + process.env['P99_PROF']]
+          : []),
+        '--import',
+        'tsx',
+        join(root, 'bench/lateness-client.ts'),
+      ],
       {
         env: {
           ...process.env,
@@ -212,6 +224,22 @@ try {
   if (stopClient === undefined) {
     await new Promise((r) => setTimeout(r, NO_CLIENT_S * 1000));
     stopClient = await startClient();
+  }
+  if (values.settle && NO_CLIENT_S === 0) {
+    const whole = (): boolean => {
+      const count = new Map<number, number>();
+      for (const s of starts) {
+        if (s.startedAt - s.scheduledAt >= 1_000) continue;
+        count.set(s.scheduledAt, (count.get(s.scheduledAt) ?? 0) + 1);
+      }
+      return [...count.values()].some((n) => n >= JOBS);
+    };
+    try {
+      await waitFor('an instant run whole', whole, { timeoutMs: 120_000, intervalMs: 200 });
+    } catch (error) {
+      await stopClient?.();
+      throw error;
+    }
   }
   const runFrom = Math.max(connectedAt, Date.now());
   const until = Math.floor((runFrom + RUN_S * 1000) / 1000) * 1000;
@@ -286,6 +314,7 @@ try {
     mode: MODE,
     jobs: JOBS,
     noClientSeconds: NO_CLIENT_S,
+    ...(values.settle ? { settled: true } : {}),
     runSeconds: RUN_S,
     concurrency: CONCURRENCY,
     dispatchTimeoutMs: DISPATCH_TIMEOUT ?? 'default',
@@ -321,6 +350,22 @@ try {
       (rows.length - new Set(rows.map(key)).size),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (values['per-instant']) {
+    // One more line: each instant due after the client connected, with how many of its fires
+    // ran and the lateness of its first, 99th-percentile and last start. A p99 over a run is
+    // made by whole instants that came late, which this line shows.
+    const lines = [...byInstant.keys()]
+      .sort((a, b) => a - b)
+      .map((at) => {
+        const late = (byInstant.get(at) ?? [])
+          .flatMap((r) => runs.get(key(r))?.lateness ?? [])
+          .sort((x, y) => x - y);
+        return [at, late.length, late[0] ?? NaN, pct(late, 99), late.at(-1) ?? NaN];
+      });
+    process.stdout.write(
+      `${JSON.stringify({ perInstant: ['at', 'ran', 'first', 'p99', 'last'], lines })}\n`,
+    );
+  }
 } finally {
   for (const p of processes.reverse()) await p.stop();
   await rm(dataDir, { recursive: true, force: true });

@@ -1,6 +1,12 @@
 import type { Clock, Coordinator, Logger, Stores } from '@carillon/core';
 import type { ServerTls } from '@carillon/protocol';
 
+/**
+ * How much earlier than the lead a server claims fires by default: a thousand-row claim on a busy
+ * MariaDB took 100 ms to over 600 ms when measured (docs/backlog-and-dispatch.md).
+ */
+export const DEFAULT_CLAIM_AHEAD_MS = 700;
+
 /** Settings of a {@link CarillonServer}; the CLI builds them from validated configuration. */
 export interface ServerOptions {
   /** Stable id of this server, unique in the cluster. */
@@ -21,8 +27,13 @@ export interface ServerOptions {
   readonly rpcAdvertisedAddress?: string;
   /** TLS (or mutual TLS) for the gRPC endpoint. Default: plaintext. */
   readonly rpcTls?: ServerTls;
-  /** Claim fires this long before their instant. Default 300 ms. */
+  /** Hand fires to the dispatcher (route and send them) this long before their instant. Default 300 ms. */
   readonly leadMs?: number;
+  /**
+   * Claim fires this much earlier than `leadMs` and hold them until then, so that a slow claim
+   * statement (a busy database) does not make an instant late. Default 700 ms.
+   */
+  readonly claimAheadMs?: number;
   /** A fire later than this counts as missed and goes to the misfire policy. Default 5,000 ms. */
   readonly misfireThresholdMs?: number;
   /** `fire_all` fires at most this many missed instants per job. Default 100. */

@@ -23,6 +23,7 @@ import { Liveness } from './failover/liveness.js';
 import { HeldJobs } from './scheduling/held-jobs.js';
 import { Scheduler } from './scheduling/scheduler.js';
 import { StandbyWatch } from './scheduling/standby-watch.js';
+import { DEFAULT_CLAIM_AHEAD_MS } from './server-options.js';
 import type { ServerOptions } from './server-options.js';
 
 /** What a server holds and does, at a glance (see {@link CarillonServer.stats}). */
@@ -118,6 +119,7 @@ export class CarillonServer {
       isTransient: (error) => stores.isTransient(error),
       databaseTrouble: () => this.#health.troubleWindow,
       ...(options.leadMs === undefined ? {} : { leadMs: options.leadMs }),
+      claimAheadMs: options.claimAheadMs ?? DEFAULT_CLAIM_AHEAD_MS,
       ...(options.misfireThresholdMs === undefined
         ? {}
         : { misfireThresholdMs: options.misfireThresholdMs }),

@@ -54,6 +54,7 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
       rpcHost: config.rpcHost,
       rpcPort: config.rpcPort,
       leadMs: config.leadMs,
+      claimAheadMs: config.claimAheadMs,
       holderGraceMs: config.holderGraceMs,
       fenceMs: config.fenceMs,
       ...(config.tls === undefined ? {} : { rpcTls: serverTls(config.tls) }),

@@ -24,7 +24,9 @@ ${COMMON}
   CARILLON_RPC_HOST       gRPC listen address (default 127.0.0.1)
   CARILLON_RPC_PORT       gRPC port (default 7701)
   CARILLON_RPC_ADVERTISED_ADDRESS  the host:port clients should dial, when it differs
-  CARILLON_LEAD_MS        how long before its instant a fire is claimed (default 300)
+  CARILLON_LEAD_MS        how long before its instant a fire is routed and sent to a client
+                          (default 300)
+  CARILLON_CLAIM_AHEAD_MS how much earlier than that its row is claimed (default 700)
   CARILLON_FENCE_MS       how long a client cut off from every server keeps running its
                           handlers; a dead client's work is dispatched again after it
                           (default 10000)

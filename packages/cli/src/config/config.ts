@@ -41,6 +41,7 @@ export interface ServerConfig extends CommonConfig {
   readonly rpcPort: number;
   readonly rpcAdvertisedAddress: string | undefined;
   readonly leadMs: number;
+  readonly claimAheadMs: number;
   /** How long a holder gone from the membership keeps its jobs before they are re-assigned. */
   readonly holderGraceMs: number;
   /** How long a client cut off from every server keeps running handlers (told to clients). */
@@ -212,6 +213,7 @@ export function readServerConfig(env: Env, args: readonly string[] = []): Server
     rpcPort: r.integer('CARILLON_RPC_PORT', 7701, 0, 65_535),
     rpcAdvertisedAddress,
     leadMs: r.integer('CARILLON_LEAD_MS', 300, 0, 60_000),
+    claimAheadMs: r.integer('CARILLON_CLAIM_AHEAD_MS', 700, 0, 60_000),
     holderGraceMs: r.integer('CARILLON_HOLDER_GRACE_MS', 10_000, 0, 86_400_000),
     fenceMs: r.integer('CARILLON_FENCE_MS', 10_000, 1_000, 3_600_000),
     tls: serverTls(r),

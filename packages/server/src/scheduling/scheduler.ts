@@ -3,6 +3,7 @@ import { ExecutionCause, ExecutionState, newExecutionId } from '@carillon/core';
 import type { ServerEventBus } from '../events.js';
 import { claimedExecution } from './claimed-execution.js';
 import { FireHeap } from './fire-heap.js';
+import { HandOff } from './hand-off.js';
 import { planMisfires } from './misfire-plan.js';
 import type { NextFire } from './next-fire.js';
 import { nextFireOf } from './next-fire.js';
@@ -14,8 +15,15 @@ export interface SchedulerOptions {
   readonly clock: Clock;
   readonly events: ServerEventBus;
   readonly logger: Logger;
-  /** How long before its instant a fire is claimed. Default 300 ms. */
+  /** How long before its instant a fire is handed to the dispatcher (routed and sent). Default 300 ms. */
   readonly leadMs?: number;
+  /**
+   * How much earlier than `leadMs` a fire's row is claimed. Claimed fires are held until their
+   * hand-off, so that a claim statement slowed by a busy database (hundreds of ms for a thousand
+   * rows) is paid in this margin instead of making the whole instant late. The overlap policy is
+   * still decided at the hand-off, `leadMs` ahead, as without it. Default 0 (claim at the hand-off).
+   */
+  readonly claimAheadMs?: number;
   /** An instant older than this when its turn comes counts as missed. Default 5,000 ms. */
   readonly misfireThresholdMs?: number;
   /** `fire_all` fires at most this many missed instants per job. Default 100. */
@@ -58,8 +66,9 @@ interface Entry {
 
 /**
  * Decides that fires are due and claims them. Keeps each held cron job's next instant in a
- * heap, wakes `leadMs` before the earliest, claims every fire due by then in one batch, and
- * hands the fires it won to the dispatcher through the `fires:claimed` event.
+ * heap, wakes `leadMs + claimAheadMs` before the earliest, claims every fire due by then in one
+ * batch, and hands the fires it won to the dispatcher through the `fires:claimed` event,
+ * `leadMs` before their instant.
  */
 export class Scheduler {
   readonly #o: Required<Omit<SchedulerOptions, 'shouldClaim' | 'databaseTrouble' | 'standBy'>> &
@@ -84,10 +93,13 @@ export class Scheduler {
   /** The coordinator session is suspended or lost: no claims until {@link resume}. */
   #paused = false;
   #idle: Promise<void> = Promise.resolve();
+  /** Won fires claimed ahead, until their hand-off `leadMs` before their instant. */
+  readonly #handOff: HandOff;
 
   constructor(options: SchedulerOptions) {
     this.#o = {
       leadMs: 300,
+      claimAheadMs: 0,
       misfireThresholdMs: 5_000,
       fireAllCap: 100,
       maxMissedRecorded: 1_000,
@@ -95,6 +107,10 @@ export class Scheduler {
       isTransient: () => true,
       ...options,
     };
+    this.#handOff = new HandOff({
+      ...this.#o,
+      emit: (executions) => this.#o.events.emit('fires:claimed', { executions }),
+    });
   }
 
   /** Number of cron jobs under schedule. */
@@ -127,12 +143,17 @@ export class Scheduler {
     this.#arm();
   }
 
-  /** Stops waking up; waits for a claim in flight to finish. */
+  /**
+   * Stops waking up; waits for a claim in flight to finish. Fires claimed ahead and not yet
+   * handed off are handed off now, as a claim in flight is: the dispatcher decides what
+   * becomes of them, and no row is left claimed by a server that never looked at it again.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#cancelTimer?.();
     this.#cancelTimer = undefined;
     await this.#idle;
+    this.#handOff.flush();
   }
 
   /**
@@ -184,7 +205,7 @@ export class Scheduler {
   #arm(): void {
     if (this.#stopped || this.#paused || this.#running) return;
     const top = this.#heap.peek();
-    const wakeAt = top === undefined ? Infinity : top.at - this.#o.leadMs;
+    const wakeAt = top === undefined ? Infinity : top.at - this.#o.leadMs - this.#o.claimAheadMs;
     if (wakeAt === this.#armedAt) return;
     this.#cancelTimer?.();
     this.#armedAt = wakeAt;
@@ -289,7 +310,7 @@ export class Scheduler {
   }
 
   async #claimDueAt(now: number): Promise<void> {
-    const horizon = now + this.#o.leadMs;
+    const horizon = now + this.#o.leadMs + this.#o.claimAheadMs;
     // Retrying with the same ids is safe: a claim that did land is found as won again.
     const claims: FireClaim[] = this.#unsent.splice(0);
     while (claims.length < this.#o.maxClaimsPerTick) {
@@ -321,7 +342,7 @@ export class Scheduler {
     const executions = claims
       .filter((c) => won.has(c.id) && c.state !== ExecutionState.Skipped)
       .map((c) => claimedExecution(c, this.#o.serverId, now));
-    if (executions.length > 0) this.#o.events.emit('fires:claimed', { executions });
+    this.#handOff.hold(executions);
   }
 
   /** Gathers every missed instant of a job up to now and claims them as its misfire policy says. */
