@@ -38,7 +38,7 @@ describe('a parallel execution whose owner dies', () => {
       trigger: { type: 'api' },
       handler: 'parallel-test',
       kind: 'parallel',
-      param: JSON.stringify({ items: ITEMS, sleepMs: 40 }),
+      param: JSON.stringify({ items: ITEMS, sleepMs: 400 }),
       maxRetries: 0,
     });
     const { executionId } = await cluster.api<{ executionId: string }>(
@@ -76,7 +76,7 @@ describe('a parallel execution whose owner dies', () => {
       );
     });
     expect(e.state, e.reason ?? '').toBe('succeeded');
-    expect(e.ownerServerId).not.toBe(owner.id);
+    expect(e.ownerServerId, JSON.stringify({ e, killedAt, before })).not.toBe(owner.id);
 
     const subtasks: Subtask[] = [];
     for (let after = 0; ;) {

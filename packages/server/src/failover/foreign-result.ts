@@ -1,5 +1,5 @@
 import type { ExecutionStore, JobStore, Logger } from '@carillon/core';
-import { ExecutionState } from '@carillon/core';
+import { ExecutionState, JobKind } from '@carillon/core';
 import type { ResultReport } from '@carillon/protocol';
 
 /** What {@link recordForeignResult} works with. */
@@ -16,7 +16,8 @@ export interface ForeignResultOptions {
  * server broke (that server died, say). This server does not run the execution, but records
  * the outcome under the owner's fence (owner and attempt as stored, still in flight on this
  * very client), so the owner, or the holder adopting its work, finds it finished instead of
- * running it a second time. A failure the owner would retry is left to the owner's policy.
+ * running it a second time. A failure the owner would retry is left to the owner's policy, and
+ * a parallel execution to its owner.
  * Returns whether the outcome was written.
  */
 export async function recordForeignResult(
@@ -35,10 +36,18 @@ export async function recordForeignResult(
     (stored.state !== ExecutionState.Dispatched && stored.state !== ExecutionState.Running)
   )
     return false;
-  if (report.outcome === 'failed' && report.error?.retryable !== false) {
-    const job = await o.jobs.get(stored.jobId);
-    if (job === undefined || stored.attempt <= job.maxRetries) return false;
-  }
+  const job = await o.jobs.get(stored.jobId);
+  if (job === undefined) return false;
+  // A parallel execution's own Result ends only its first level (or its reduce): the subtasks
+  // still to run are its owner's, or its adopter's, to drive; written here it would end the
+  // execution with them pending.
+  if (job.kind === JobKind.Parallel) return false;
+  if (
+    report.outcome === 'failed' &&
+    report.error?.retryable !== false &&
+    stored.attempt <= job.maxRetries
+  )
+    return false;
   const written = await o.executions.transition(
     {
       id: stored.id,
