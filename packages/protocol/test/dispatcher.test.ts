@@ -36,6 +36,7 @@ const hello: Hello = {
   handlers: [{ name: 'simple-test', concurrency: 1_000 }],
   capacity: 1_000,
   room: 'room-a',
+  labels: ['gpu'],
   sdkVersion: 'test',
   protocolVersion: PROTOCOL_VERSION,
   running: [],
