@@ -10,7 +10,10 @@ const noop = { execute: () => 'ok' };
 
 describe('discovery and hello', () => {
   it('asks the console for the servers and sends a complete Hello to each', async () => {
-    const { server, console, client } = await harness({ room: 'room-b' });
+    const { server, console, client } = await harness({
+      room: 'room-b',
+      labels: ['gpu', 'eu-west'],
+    });
     client.register('simple-test', { concurrency: 4, execute: () => 'done' });
     client.register('other', { concurrency: 2, execute: () => 'done' });
     await client.start();
@@ -30,6 +33,7 @@ describe('discovery and hello', () => {
       ],
       capacity: 6,
       room: 'room-b',
+      labels: ['gpu', 'eu-west'],
       sdkVersion: SDK_VERSION,
       protocolVersion: 1,
       running: [],
