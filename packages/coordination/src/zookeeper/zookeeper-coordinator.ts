@@ -11,10 +11,9 @@ import type { State } from 'node-zookeeper-client';
 import zookeeper from 'node-zookeeper-client';
 import { CoordinationErrorCode, coordinationError } from '../errors.js';
 import { parseConnectionString } from './connection-string.js';
-import { createEphemeral } from './ephemeral.js';
 import { bump, mkdirp, readMembers, removeIfPresent, zkCode } from './zk-calls.js';
 import { ElectionCampaign } from './zookeeper-election.js';
-import type { SessionHandle } from './zookeeper-election.js';
+import { RegisteredMembers } from './zookeeper-members.js';
 import { closeSession, closeSessionAndWait, openSession } from './zookeeper-session.js';
 import type { Session } from './zookeeper-session.js';
 import { ChangeWatch, ServerWatch } from './zookeeper-watches.js';
@@ -65,8 +64,7 @@ export class ZooKeeperCoordinator implements Coordinator {
   readonly #logger: Logger;
   readonly #stateListeners = new Set<(state: SessionState) => void>();
   readonly #eventListeners = new Set<(event: SessionEvent) => void>();
-  readonly #registeredServers = new Map<string, ServerMember>();
-  readonly #registeredClients = new Map<string, ClientMember>();
+  readonly #members: RegisteredMembers;
   readonly #campaigns = new Set<ElectionCampaign>();
   readonly #serverWatch: ServerWatch;
   readonly #changeWatch: ChangeWatch;
@@ -88,6 +86,11 @@ export class ZooKeeperCoordinator implements Coordinator {
     const host = { current: () => this.#usable(), logger: this.#logger };
     this.#serverWatch = new ServerWatch(host, `${this.#base}/servers`);
     this.#changeWatch = new ChangeWatch(host, `${this.#base}/changes`);
+    // A node left by this server's previous life goes when that session expires.
+    this.#members = new RegisteredMembers(
+      this.#base,
+      () => 2 * (this.#session?.negotiatedTimeoutMs ?? this.#requestedTimeoutMs) + 1_000,
+    );
   }
 
   /**
@@ -128,8 +131,7 @@ export class ZooKeeperCoordinator implements Coordinator {
     const session = this.#session;
     this.#session = undefined;
     this.#epoch++;
-    this.#registeredServers.clear();
-    this.#registeredClients.clear();
+    this.#members.clear();
     this.#setState(SessionState.Stopped, SessionEvent.Stopped);
     await Promise.all([...this.#campaigns].map((c) => c.end()));
     if (session !== undefined) await closeSessionAndWait(session);
@@ -153,8 +155,7 @@ export class ZooKeeperCoordinator implements Coordinator {
 
   async registerServer(member: ServerMember): Promise<void> {
     this.#checkCluster(member.cluster);
-    this.#registeredServers.set(member.serverId, member);
-    await this.#call((s) => this.#putServer(s, member));
+    await this.#call((s) => this.#members.putServer(s, member));
   }
 
   async listServers(cluster: number, serverGroup: number): Promise<readonly ServerMember[]> {
@@ -173,13 +174,11 @@ export class ZooKeeperCoordinator implements Coordinator {
   }
 
   async registerClient(member: ClientMember): Promise<void> {
-    this.#registeredClients.set(this.#clientPath(member), member);
-    await this.#call((s) => this.#putClient(s, member));
+    await this.#call((s) => this.#members.putClient(s, member));
   }
 
   async unregisterClient(groupId: string, clientId: string, serverId: string): Promise<void> {
-    const path = this.#clientPath({ groupId, clientId, serverId });
-    this.#registeredClients.delete(path);
+    const path = this.#members.forgetClient({ groupId, clientId, serverId });
     await this.#call((s) => removeIfPresent(s.client, path));
   }
 
@@ -287,10 +286,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       try {
         session = await this.#open();
         await this.#prepare(session);
-        for (const member of this.#registeredServers.values())
-          await this.#putServer(session, member);
-        for (const member of this.#registeredClients.values())
-          await this.#putClient(session, member);
+        await this.#members.putAll(session);
       } catch (error) {
         if (session !== undefined) closeSession(session);
         if (this.#stopped()) return;
@@ -308,36 +304,6 @@ export class ZooKeeperCoordinator implements Coordinator {
       void this.#changeWatch.arm(session);
       return;
     }
-  }
-
-  async #putServer(session: SessionHandle, member: ServerMember): Promise<void> {
-    await createEphemeral(
-      session.client,
-      `${this.#base}/servers/${encodeURIComponent(member.serverId)}`,
-      Buffer.from(JSON.stringify(member)),
-      this.#waitForOtherOwnerMs(),
-    );
-  }
-
-  async #putClient(session: SessionHandle, member: ClientMember): Promise<void> {
-    const path = this.#clientPath(member);
-    await mkdirp(session.client, path.slice(0, path.lastIndexOf('/')));
-    await createEphemeral(
-      session.client,
-      path,
-      Buffer.from(JSON.stringify(member)),
-      this.#waitForOtherOwnerMs(),
-    );
-  }
-
-  #clientPath(m: { groupId: string; clientId: string; serverId: string }): string {
-    const name = `${encodeURIComponent(m.clientId)}@${encodeURIComponent(m.serverId)}`;
-    return `${this.#base}/clients/${encodeURIComponent(m.groupId)}/${name}`;
-  }
-
-  // A node left by this server's previous life goes when that session expires.
-  #waitForOtherOwnerMs(): number {
-    return 2 * (this.#session?.negotiatedTimeoutMs ?? this.#requestedTimeoutMs) + 1_000;
   }
 
   /** Runs `fn` on a connected session; again on a dropped connection (each step is idempotent). */
