@@ -9,6 +9,9 @@ import { jobIdParams } from '../validation/job-schemas.js';
 import { errorResponses, ref } from '../validation/shared-schemas.js';
 import { jobDeleted, loadJob } from './jobs.js';
 
+/** Reads and fenced writes a status change makes before it answers 409 (each lost a race). */
+const STATUS_ATTEMPTS = 5;
+
 /** How many fire instants `next` returns by default and at most. */
 export const NEXT_COUNT = { default: 5, max: 100 } as const;
 
@@ -20,22 +23,30 @@ export function registerJobActionRoutes(app: FastifyInstance, ctx: ConsoleContex
   const { settings } = ctx;
 
   // Moves a job to `status`, fenced by the version read; a job already there is left alone.
+  // The request names no version, so a version bump between the read and the write (a leader
+  // re-assigning holders while servers come and go, another console) is read again and the move
+  // tried again: it does not depend on what else changed.
   async function setStatus(request: FastifyRequest, id: number, status: JobStatus, action: string) {
     const { user } = ctx.auth.userOf(request);
-    const job = await loadJob(ctx, user, id, 'editor');
-    if (job.status === status && status !== 'deleted') return job;
-    if (job.status === 'deleted') throw jobDeleted(id);
-    assertJobTransition(job.status, status);
-    const changed = await ctx.commitChange(actorOf(user), async (tx, audit) => {
-      const result = await tx.jobs.setStatus(id, job.version, status, ctx.clock.now());
-      if (result === undefined) {
-        throw conflict(`job ${id} changed while it was being ${status}; reload it and retry`);
+    for (let attempt = 1; ; attempt++) {
+      const job = await loadJob(ctx, user, id, 'editor');
+      if (job.status === status && status !== 'deleted') return job;
+      if (job.status === 'deleted') throw jobDeleted(id);
+      assertJobTransition(job.status, status);
+      const changed = await ctx.commitChange(actorOf(user), async (tx, audit) => {
+        const result = await tx.jobs.setStatus(id, job.version, status, ctx.clock.now());
+        if (result !== undefined)
+          await audit(action, `job:${id}`, { from: job.status, to: status });
+        return result;
+      });
+      if (changed !== undefined) {
+        await ctx.notifyGroupChanged(job.groupId);
+        return changed;
       }
-      await audit(action, `job:${id}`, { from: job.status, to: status });
-      return result;
-    });
-    await ctx.notifyGroupChanged(job.groupId);
-    return changed;
+      if (attempt >= STATUS_ATTEMPTS) {
+        throw conflict(`job ${id} kept changing while it was being ${status}; retry`);
+      }
+    }
   }
 
   for (const [verb, status] of [

@@ -223,6 +223,30 @@ export function defineJobSuite(makeDb: () => Promise<DatabaseFixture>): void {
         expect(patch.status).toBe(409);
       });
 
+      it('enable and disable never answer 409 because servers changed holders meanwhile', async () => {
+        // A leader re-assigns holders (a fenced version bump) while servers come and go; a status
+        // change asked without a version must not fail for it.
+        const job = await createJob(h, alice.token, groupId, { name: 'holders race' });
+        const statuses: number[] = [];
+        for (let round = 0; round < 40; round++) {
+          const verb = round % 2 === 0 ? 'disable' : 'enable';
+          const [answer] = await Promise.all([
+            h.call('POST', `/api/v1/jobs/${job.id}/${verb}`, { token: alice.token }),
+            (async () => {
+              for (let i = 0; i < 3; i++) {
+                const current = await h.stores.jobs.get(job.id);
+                if (current === undefined) throw new Error('job gone');
+                await h.stores.jobs.setHolders(job.id, current.version, ['s1'], START_MS);
+              }
+            })(),
+          ]);
+          statuses.push(answer.status);
+        }
+        expect(statuses.filter((s) => s !== 200)).toEqual([]);
+        const final = await h.stores.jobs.get(job.id);
+        expect(final?.status).toBe('enabled');
+      });
+
       it("next lists fire instants from the cron engine, in the job's zone", async () => {
         const utc = await createJob(h, alice.token, groupId, { name: 'every minute' });
         const next = await h.call('GET', `/api/v1/jobs/${utc.id}/next?count=3`, {
