@@ -258,9 +258,18 @@ function jobFields(maxParamBytes: number) {
       description: `Shards per fire: 1 to ${JOB_LIMITS.shardCountMax} for a \`sharded\` job (required), 0 for every other kind.`,
     },
     shardParams: {
-      type: ['string', 'array'],
-      maxItems: JOB_LIMITS.shardCountMax,
-      items: { type: ['string', 'null'], maxLength: JOB_LIMITS.shardParamMax },
+      anyOf: [
+        { type: 'string', maxLength: JOB_LIMITS.shardCountMax * (JOB_LIMITS.shardParamMax + 6) },
+        {
+          type: 'array',
+          maxItems: JOB_LIMITS.shardCountMax,
+          // Each entry text or null, checked by the store with its index in the message (an
+          // `anyOf` mismatch would only say "must be string").
+          items: {
+            description: `Text of at most ${JOB_LIMITS.shardParamMax} characters, or null.`,
+          },
+        },
+      ],
       description:
         "Each shard's parameter (`ctx.shard.param`), by shard index from 0: a list (null for none), or the text form `0=Beijing,1=Shanghai`. At most `shardCount` entries; an index outside 0..shardCount-1 is a 400. Sharded jobs only.",
       examples: ['0=Beijing,1=Shanghai,2=Guangzhou', ['Beijing', 'Shanghai', null]],
