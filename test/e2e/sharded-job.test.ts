@@ -129,6 +129,19 @@ describe('sharded jobs and broadcast routing, clients in separate processes', ()
         // The store agrees with the ledger on where each shard ran.
         const where = new Map(ends.map((l) => [l.executionId, l.clientId]));
         for (const s of subtasks) expect(s.clientId).toBe(where.get(s.id));
+        // The console shows the shards as the execution's subtasks.
+        const viewed = await stack.api<{ subtaskProgress: { total: number; succeeded: number } }>(
+          'GET',
+          `/api/v1/executions/${e.id}`,
+        );
+        expect(viewed.subtaskProgress).toMatchObject({ total: 6, succeeded: 6 });
+        const listed = await stack.api<{ items: Array<{ payload: string }> }>(
+          'GET',
+          `/api/v1/executions/${e.id}/subtasks`,
+        );
+        expect(listed.items.map((s) => JSON.parse(s.payload) as unknown)).toEqual(
+          params.map((param, index) => ({ index, param })),
+        );
         const clientsOfFire = new Set(ends.map((l) => l.clientId));
         expect(clientsOfFire.size, `fire ${e.id} ran on ${[...clientsOfFire].join()}`).toBe(3);
       }
