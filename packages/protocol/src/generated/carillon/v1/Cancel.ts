@@ -1,9 +1,6 @@
 // Original file: proto/carillon/v1/dispatch.proto
 
-import type {
-  CancelReason as _carillon_v1_CancelReason,
-  CancelReason__Output as _carillon_v1_CancelReason__Output,
-} from '../../carillon/v1/CancelReason.js';
+import type { CancelReason as _carillon_v1_CancelReason, CancelReason__Output as _carillon_v1_CancelReason__Output } from '../../carillon/v1/CancelReason.js';
 
 /**
  * Stop running an execution. The client aborts the handler and sends a Result: TIMED_OUT for
@@ -14,19 +11,19 @@ export interface Cancel {
   /**
    * The execution's id. Required.
    */
-  executionId?: string;
+  'executionId'?: (string);
   /**
    * The attempt to stop, from 1. Required.
    */
-  attempt?: number;
+  'attempt'?: (number);
   /**
    * Why. Required.
    */
-  reason?: _carillon_v1_CancelReason;
+  'reason'?: (_carillon_v1_CancelReason);
   /**
    * Details in words, for the handler's log; may be empty.
    */
-  message?: string;
+  'message'?: (string);
 }
 
 /**
@@ -38,17 +35,17 @@ export interface Cancel__Output {
   /**
    * The execution's id. Required.
    */
-  executionId: string;
+  'executionId': (string);
   /**
    * The attempt to stop, from 1. Required.
    */
-  attempt: number;
+  'attempt': (number);
   /**
    * Why. Required.
    */
-  reason: _carillon_v1_CancelReason__Output;
+  'reason': (_carillon_v1_CancelReason__Output);
   /**
    * Details in words, for the handler's log; may be empty.
    */
-  message: string;
+  'message': (string);
 }

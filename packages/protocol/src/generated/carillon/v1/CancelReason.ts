@@ -50,9 +50,9 @@ export type CancelReason =
    * dispatched the execution again.
    */
   | 'CANCEL_REASON_SUPERSEDED'
-  | 4;
+  | 4
 
 /**
  * Why a server cancels an execution.
  */
-export type CancelReason__Output = (typeof CancelReason)[keyof typeof CancelReason];
+export type CancelReason__Output = typeof CancelReason[keyof typeof CancelReason]

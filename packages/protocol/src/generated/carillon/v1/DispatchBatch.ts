@@ -1,9 +1,6 @@
 // Original file: proto/carillon/v1/dispatch.proto
 
-import type {
-  Dispatch as _carillon_v1_Dispatch,
-  Dispatch__Output as _carillon_v1_Dispatch__Output,
-} from '../../carillon/v1/Dispatch.js';
+import type { Dispatch as _carillon_v1_Dispatch, Dispatch__Output as _carillon_v1_Dispatch__Output } from '../../carillon/v1/Dispatch.js';
 
 /**
  * Executions to run now. Many fires fall due at the same instant, so the server sends them in
@@ -14,7 +11,7 @@ export interface DispatchBatch {
   /**
    * At least one.
    */
-  dispatches?: _carillon_v1_Dispatch[];
+  'dispatches'?: (_carillon_v1_Dispatch)[];
 }
 
 /**
@@ -26,5 +23,5 @@ export interface DispatchBatch__Output {
   /**
    * At least one.
    */
-  dispatches: _carillon_v1_Dispatch__Output[];
+  'dispatches': (_carillon_v1_Dispatch__Output)[];
 }

@@ -57,9 +57,9 @@ export type ExecutionCause =
    * It was missed while no server could fire it, and the misfire policy fires it now.
    */
   | 'EXECUTION_CAUSE_MISFIRE'
-  | 5;
+  | 5
 
 /**
  * Why an execution exists.
  */
-export type ExecutionCause__Output = (typeof ExecutionCause)[keyof typeof ExecutionCause];
+export type ExecutionCause__Output = typeof ExecutionCause[keyof typeof ExecutionCause]

@@ -1,5 +1,6 @@
 // Original file: proto/carillon/v1/dispatch.proto
 
+
 /**
  * Names one attempt of one execution.
  */
@@ -7,11 +8,11 @@ export interface ExecutionRef {
   /**
    * The execution's id. Required.
    */
-  executionId?: string;
+  'executionId'?: (string);
   /**
    * The dispatch attempt, from 1. Required.
    */
-  attempt?: number;
+  'attempt'?: (number);
 }
 
 /**
@@ -21,9 +22,9 @@ export interface ExecutionRef__Output {
   /**
    * The execution's id. Required.
    */
-  executionId: string;
+  'executionId': (string);
   /**
    * The dispatch attempt, from 1. Required.
    */
-  attempt: number;
+  'attempt': (number);
 }

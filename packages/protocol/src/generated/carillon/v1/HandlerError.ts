@@ -1,5 +1,6 @@
 // Original file: proto/carillon/v1/dispatch.proto
 
+
 /**
  * A handler's failure, as data.
  */
@@ -7,20 +8,20 @@ export interface HandlerError {
   /**
    * The error's class or kind, e.g. "TypeError" or "NonRetryableError". Required.
    */
-  type?: string;
+  'type'?: (string);
   /**
    * The error's message; may be empty.
    */
-  message?: string;
+  'message'?: (string);
   /**
    * The stack trace, if the language has one.
    */
-  stack?: string;
+  'stack'?: (string);
   /**
    * False when the handler said that trying again cannot help (the job's retries are skipped).
    */
-  retryable?: boolean;
-  _stack?: 'stack';
+  'retryable'?: (boolean);
+  '_stack'?: "stack";
 }
 
 /**
@@ -30,18 +31,18 @@ export interface HandlerError__Output {
   /**
    * The error's class or kind, e.g. "TypeError" or "NonRetryableError". Required.
    */
-  type: string;
+  'type': (string);
   /**
    * The error's message; may be empty.
    */
-  message: string;
+  'message': (string);
   /**
    * The stack trace, if the language has one.
    */
-  stack?: string;
+  'stack'?: (string);
   /**
    * False when the handler said that trying again cannot help (the job's retries are skipped).
    */
-  retryable: boolean;
-  _stack?: 'stack';
+  'retryable': (boolean);
+  '_stack'?: "stack";
 }

@@ -1,5 +1,6 @@
 // Original file: proto/carillon/v1/dispatch.proto
 
+
 /**
  * The in-flight count of one handler.
  */
@@ -7,17 +8,17 @@ export interface HandlerLoad {
   /**
    * A handler name from Hello.handlers. Required.
    */
-  name?: string;
+  'name'?: (string);
   /**
    * Its executions accepted and not yet finished. At least 0.
    */
-  inFlight?: number;
+  'inFlight'?: (number);
   /**
    * Of those, executions whose handler has not returned well after its signal aborted (timed
    * out or cancelled, plus a grace): their slots are lost to the handler until it returns.
    * At least 0, at most in_flight. Absent (0) from older clients.
    */
-  hung?: number;
+  'hung'?: (number);
 }
 
 /**
@@ -27,15 +28,15 @@ export interface HandlerLoad__Output {
   /**
    * A handler name from Hello.handlers. Required.
    */
-  name: string;
+  'name': (string);
   /**
    * Its executions accepted and not yet finished. At least 0.
    */
-  inFlight: number;
+  'inFlight': (number);
   /**
    * Of those, executions whose handler has not returned well after its signal aborted (timed
    * out or cancelled, plus a grace): their slots are lost to the handler until it returns.
    * At least 0, at most in_flight. Absent (0) from older clients.
    */
-  hung: number;
+  'hung': (number);
 }

@@ -1,9 +1,6 @@
 // Original file: proto/carillon/v1/dispatch.proto
 
-import type {
-  HandlerLoad as _carillon_v1_HandlerLoad,
-  HandlerLoad__Output as _carillon_v1_HandlerLoad__Output,
-} from '../../carillon/v1/HandlerLoad.js';
+import type { HandlerLoad as _carillon_v1_HandlerLoad, HandlerLoad__Output as _carillon_v1_HandlerLoad__Output } from '../../carillon/v1/HandlerLoad.js';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -15,19 +12,19 @@ export interface Heartbeat {
   /**
    * When the client measured the load (instant, ms since the epoch).
    */
-  atMs?: number | string | Long;
+  'atMs'?: (number | string | Long);
   /**
    * Executions accepted and not yet finished, over all handlers. At least 0.
    */
-  inFlight?: number;
+  'inFlight'?: (number);
   /**
    * The client's capacity now (it may shrink while the client stops). At least 0.
    */
-  capacity?: number;
+  'capacity'?: (number);
   /**
    * In-flight executions per handler; handlers with none may be left out.
    */
-  handlers?: _carillon_v1_HandlerLoad[];
+  'handlers'?: (_carillon_v1_HandlerLoad)[];
 }
 
 /**
@@ -39,17 +36,17 @@ export interface Heartbeat__Output {
   /**
    * When the client measured the load (instant, ms since the epoch).
    */
-  atMs: number;
+  'atMs': (number);
   /**
    * Executions accepted and not yet finished, over all handlers. At least 0.
    */
-  inFlight: number;
+  'inFlight': (number);
   /**
    * The client's capacity now (it may shrink while the client stops). At least 0.
    */
-  capacity: number;
+  'capacity': (number);
   /**
    * In-flight executions per handler; handlers with none may be left out.
    */
-  handlers: _carillon_v1_HandlerLoad__Output[];
+  'handlers': (_carillon_v1_HandlerLoad__Output)[];
 }

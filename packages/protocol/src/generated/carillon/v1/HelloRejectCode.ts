@@ -81,11 +81,11 @@ export type HelloRejectCode =
    * The server is starting, stopping, or cut off from its coordinator.
    */
   | 'HELLO_REJECT_CODE_UNAVAILABLE'
-  | 7;
+  | 7
 
 /**
  * Why a server refused a Hello. UNAVAILABLE and DUPLICATE_CLIENT are transient: reconnect with
  * backoff. The others stay until the client's configuration changes: reconnect slowly, if at
  * all, and tell the user.
  */
-export type HelloRejectCode__Output = (typeof HelloRejectCode)[keyof typeof HelloRejectCode];
+export type HelloRejectCode__Output = typeof HelloRejectCode[keyof typeof HelloRejectCode]

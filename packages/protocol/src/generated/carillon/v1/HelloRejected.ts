@@ -1,9 +1,6 @@
 // Original file: proto/carillon/v1/dispatch.proto
 
-import type {
-  HelloRejectCode as _carillon_v1_HelloRejectCode,
-  HelloRejectCode__Output as _carillon_v1_HelloRejectCode__Output,
-} from '../../carillon/v1/HelloRejectCode.js';
+import type { HelloRejectCode as _carillon_v1_HelloRejectCode, HelloRejectCode__Output as _carillon_v1_HelloRejectCode__Output } from '../../carillon/v1/HelloRejectCode.js';
 
 /**
  * The server refused the Hello and ends the stream.
@@ -12,11 +9,11 @@ export interface HelloRejected {
   /**
    * Why. Required.
    */
-  code?: _carillon_v1_HelloRejectCode;
+  'code'?: (_carillon_v1_HelloRejectCode);
   /**
    * Details in words, for the client's log; may be empty.
    */
-  message?: string;
+  'message'?: (string);
 }
 
 /**
@@ -26,9 +23,9 @@ export interface HelloRejected__Output {
   /**
    * Why. Required.
    */
-  code: _carillon_v1_HelloRejectCode__Output;
+  'code': (_carillon_v1_HelloRejectCode__Output);
   /**
    * Details in words, for the client's log; may be empty.
    */
-  message: string;
+  'message': (string);
 }

@@ -24,9 +24,9 @@ export type LogLevel =
   | 'LOG_LEVEL_WARN'
   | 3
   | 'LOG_LEVEL_ERROR'
-  | 4;
+  | 4
 
 /**
  * Severity of a log line.
  */
-export type LogLevel__Output = (typeof LogLevel)[keyof typeof LogLevel];
+export type LogLevel__Output = typeof LogLevel[keyof typeof LogLevel]

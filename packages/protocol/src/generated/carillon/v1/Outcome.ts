@@ -50,9 +50,9 @@ export type Outcome =
    * The handler ran longer than Dispatch.timeout_ms, or the server sent Cancel TIMED_OUT.
    */
   | 'OUTCOME_TIMED_OUT'
-  | 4;
+  | 4
 
 /**
  * How an execution ended on the client.
  */
-export type Outcome__Output = (typeof Outcome)[keyof typeof Outcome];
+export type Outcome__Output = typeof Outcome[keyof typeof Outcome]

@@ -1,5 +1,6 @@
 // Original file: proto/carillon/v1/dispatch.proto
 
+
 /**
  * What a reduce dispatch carries besides the Dispatch fields.
  */
@@ -7,14 +8,14 @@ export interface ReduceOrder {
   /**
    * The execution whose subtasks ended. Required.
    */
-  parentExecutionId?: string;
+  'parentExecutionId'?: (string);
   /**
    * Every subtask's outcome, once each, in position order, as a JSON array of objects
    * `{"item": <the item's JSON text, as a string>, "outcome": "succeeded" | "failed" |
    * "timed_out" | "cancelled", "result": <the subtask's result text or null>, "reason": <why it
    * failed, or null>}`.
    */
-  results?: string;
+  'results'?: (string);
 }
 
 /**
@@ -24,12 +25,12 @@ export interface ReduceOrder__Output {
   /**
    * The execution whose subtasks ended. Required.
    */
-  parentExecutionId: string;
+  'parentExecutionId': (string);
   /**
    * Every subtask's outcome, once each, in position order, as a JSON array of objects
    * `{"item": <the item's JSON text, as a string>, "outcome": "succeeded" | "failed" |
    * "timed_out" | "cancelled", "result": <the subtask's result text or null>, "reason": <why it
    * failed, or null>}`.
    */
-  results: string;
+  'results': (string);
 }

@@ -39,9 +39,9 @@ export type RefuseReason =
    * The client is stopping and takes no new work.
    */
   | 'REFUSE_REASON_STOPPING'
-  | 3;
+  | 3
 
 /**
  * Why a client refused a dispatch.
  */
-export type RefuseReason__Output = (typeof RefuseReason)[keyof typeof RefuseReason];
+export type RefuseReason__Output = typeof RefuseReason[keyof typeof RefuseReason]

@@ -1,9 +1,6 @@
 // Original file: proto/carillon/v1/dispatch.proto
 
-import type {
-  Report as _carillon_v1_Report,
-  Report__Output as _carillon_v1_Report__Output,
-} from '../../carillon/v1/Report.js';
+import type { Report as _carillon_v1_Report, Report__Output as _carillon_v1_Report__Output } from '../../carillon/v1/Report.js';
 
 /**
  * Several reports in one message (one stream write): a client that starts many handlers at one
@@ -14,7 +11,7 @@ export interface ReportBatch {
   /**
    * At least one.
    */
-  reports?: _carillon_v1_Report[];
+  'reports'?: (_carillon_v1_Report)[];
 }
 
 /**
@@ -26,5 +23,5 @@ export interface ReportBatch__Output {
   /**
    * At least one.
    */
-  reports: _carillon_v1_Report__Output[];
+  'reports': (_carillon_v1_Report__Output)[];
 }

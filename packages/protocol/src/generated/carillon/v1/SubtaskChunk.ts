@@ -13,16 +13,16 @@ export interface SubtaskChunk {
   /**
    * The execution (its first level). Required.
    */
-  executionId?: string;
-  attempt?: number;
+  'executionId'?: (string);
+  'attempt'?: (number);
   /**
    * The position of the first item, from 1; the chunk's items follow it. At least 1.
    */
-  firstPosition?: number | string | Long;
+  'firstPosition'?: (number | string | Long);
   /**
    * The items, each a JSON text. At least one.
    */
-  payloads?: string[];
+  'payloads'?: (string)[];
 }
 
 /**
@@ -36,14 +36,14 @@ export interface SubtaskChunk__Output {
   /**
    * The execution (its first level). Required.
    */
-  executionId: string;
-  attempt: number;
+  'executionId': (string);
+  'attempt': (number);
   /**
    * The position of the first item, from 1; the chunk's items follow it. At least 1.
    */
-  firstPosition: number;
+  'firstPosition': (number);
   /**
    * The items, each a JSON text. At least one.
    */
-  payloads: string[];
+  'payloads': (string)[];
 }

@@ -9,15 +9,15 @@ export interface SubtaskOrder {
   /**
    * The execution the subtask belongs to. Required.
    */
-  parentExecutionId?: string;
+  'parentExecutionId'?: (string);
   /**
    * Its position among the execution's items, from 1.
    */
-  position?: number | string | Long;
+  'position'?: (number | string | Long);
   /**
    * The item, as the first level produced it (JSON text). Required.
    */
-  payload?: string;
+  'payload'?: (string);
 }
 
 /**
@@ -27,13 +27,13 @@ export interface SubtaskOrder__Output {
   /**
    * The execution the subtask belongs to. Required.
    */
-  parentExecutionId: string;
+  'parentExecutionId': (string);
   /**
    * Its position among the execution's items, from 1.
    */
-  position: number;
+  'position': (number);
   /**
    * The item, as the first level produced it (JSON text). Required.
    */
-  payload: string;
+  'payload': (string);
 }
