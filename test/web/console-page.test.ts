@@ -81,6 +81,8 @@ describe('the web console in Chromium', () => {
     await page.getByLabel('Parameter').fill('TestParam');
     await page.getByLabel('Which client runs it').selectOption('consistent_hash');
     await page.locator('input[name="retryDelayMs"]').fill('250');
+    await page.getByLabel(/Dispatch timeout/).fill('30000');
+    await page.getByLabel('When its client dies mid-run').selectOption('fail');
     const cron = page.getByLabel('Cron expression');
     // Checked as it is typed: a broken expression is named, a good one explained with its
     // next 10 instants.
@@ -101,6 +103,10 @@ describe('the web console in Chromium', () => {
       routeRoom: null,
       retryBackoff: 'exponential',
       retryDelayMs: 250,
+      dispatchTimeoutMs: 30000,
+      onClientLost: 'fail',
+      kind: 'simple',
+      shardCount: 0,
     });
     await shot('group');
 
@@ -121,6 +127,35 @@ describe('the web console in Chromium', () => {
     expect(await page.locator('.facts').textContent()).toContain('web-client-1');
     await shot('execution');
   }, 90_000);
+
+  it('a sharded job made in the page keeps its shard count and params, shown again when edited', async () => {
+    await page.goto(`${stack.consoleUrl}/groups/${groupId}/jobs/new`);
+    await page.getByLabel('Name').fill('sharded task');
+    await page.getByLabel(/Handler/).fill('echo');
+    await page.getByRole('radio', { name: /Only by API/ }).check();
+    expect(await page.locator('input[name="shardCount"]').count()).toBe(0);
+    await page.getByLabel('Kind').selectOption('sharded');
+    await page.getByLabel(/Shards per fire/).fill('3');
+    await page.getByLabel(/Shard parameters/).fill('0=Beijing,5=Nowhere');
+    await page.getByRole('button', { name: 'Create job' }).click();
+    // Out of range: the API's 400 is shown, naming the field, and nothing is created.
+    await page.getByText(/shardParams/).waitFor();
+    await page.getByLabel(/Shard parameters/).fill('0=Beijing,2=Guangzhou');
+    await page.getByRole('button', { name: 'Create job' }).click();
+    const row = page.locator('tr', { hasText: 'sharded task' });
+    await row.waitFor();
+    const jobId = Number(await row.getAttribute('data-job-id'));
+    expect(await stack.api<Job>('GET', `/api/v1/jobs/${jobId}`)).toMatchObject({
+      kind: 'sharded',
+      shardCount: 3,
+      shardParams: ['Beijing', null, 'Guangzhou'],
+    });
+    await page.goto(`${stack.consoleUrl}/groups/${groupId}/jobs/${jobId}`);
+    await expect
+      .poll(() => page.locator('input[name="shardParams"]').inputValue())
+      .toBe('0=Beijing,2=Guangzhou');
+    expect(await page.locator('input[name="shardCount"]').inputValue()).toBe('3');
+  }, 60_000);
 
   it('trigger test: "Trigger once" on an API-triggered job makes the client run it once', async () => {
     const job = await stack.api<Job>('POST', '/api/v1/jobs', {

@@ -1,5 +1,15 @@
 import type { ExecutionCause } from '@carillon/protocol';
 
+/** Which shard a handler runs (`ctx.shard`). */
+export interface ShardContext {
+  /** From 0. */
+  readonly index: number;
+  /** Shards in this fire. */
+  readonly count: number;
+  /** The shard's parameter, or null when it has none. */
+  readonly param: string | null;
+}
+
 /** The severity of a line written with `ctx.log`. */
 export type ExecutionLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -33,6 +43,16 @@ export interface ExecutionContext {
    * longer than its fence interval. Its `reason` is an `ExecutionAbortedError`.
    */
   readonly signal: AbortSignal;
+  /**
+   * Present when the handler runs one shard of a sharded job's fire (`index` from 0 of `count`,
+   * and the shard's `param` from the job's `shardParams`, or null), or one client's share of a
+   * broadcast fire (`index` is the client's place among the fire's clients, `param` null).
+   * `executionId` is then the fire's execution, and `subtaskId` with `attempt` the shard's
+   * idempotency key.
+   */
+  readonly shard?: ShardContext;
+  /** The shard's own id when `shard` is present: the same on every attempt of that shard. */
+  readonly subtaskId?: string;
   /** Writes a line to the execution's log, kept by the server (level default `info`). */
   log(message: string, level?: ExecutionLogLevel): void;
   /**

@@ -14,6 +14,7 @@ import { AbortReason } from './execution-aborted-error.js';
 import { InstantQueue } from './instant-queue.js';
 import type { JobHandler } from './job-handler.js';
 import { isParallel, phaseHandler } from './parallel-handler.js';
+import { shardHandler } from './shard-handler.js';
 import type { ParallelJobHandler } from './parallel-handler.js';
 import { JobPool } from './job-pool.js';
 import { RunningExecution, executionKey } from './running-execution.js';
@@ -241,11 +242,12 @@ export class Executor {
       this.#ended(pool, execution, execution.endUnstarted());
       return;
     }
-    const handler = isParallel(pool.handler)
-      ? phaseHandler(pool.handler, execution.order, (firstPosition, payloads) =>
-          execution.report({ kind: 'subtaskChunk', ...execution.ref, firstPosition, payloads }),
-        )
-      : pool.handler;
+    const handler =
+      !isParallel(pool.handler) || execution.order.shard !== undefined
+        ? shardHandler(pool.handler, execution.order)
+        : phaseHandler(pool.handler, execution.order, (firstPosition, payloads) =>
+            execution.report({ kind: 'subtaskChunk', ...execution.ref, firstPosition, payloads }),
+          );
     const done = execution.run(handler);
     const { order } = execution;
     this.#deps.emit('execution:started', {

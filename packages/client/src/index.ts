@@ -26,7 +26,7 @@ export type {
   SubtaskContext,
   SubtaskResult,
 } from './parallel-handler.js';
-export type { ExecutionContext, ExecutionLogLevel } from './execution-context.js';
+export type { ExecutionContext, ExecutionLogLevel, ShardContext } from './execution-context.js';
 export { NonRetryableError } from './non-retryable-error.js';
 export { AbortReason, ExecutionAbortedError } from './execution-aborted-error.js';
 export { ClientErrorCode } from './errors.js';

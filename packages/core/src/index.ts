@@ -34,6 +34,8 @@ export {
   assertJobTransition,
 } from './job.js';
 export type { Job, JobSpec, Trigger } from './job.js';
+export { checkSharding, parseShardParams, shardsOf } from './sharding.js';
+export type { ShardInfo, Sharding } from './sharding.js';
 export {
   DEFAULT_RETRY_POLICY,
   RetryBackoff,

@@ -6,8 +6,11 @@ export type Trigger =
   | { readonly type: 'cron'; readonly cron: string; readonly timeZone: string }
   | { readonly type: 'api' };
 
-/** Simple jobs run on one client; parallel jobs split into subtasks over all clients. */
-export const JobKind = { Simple: 'simple', Parallel: 'parallel' } as const;
+/**
+ * Simple jobs run on one client; parallel jobs split into subtasks over all clients; sharded
+ * jobs run a fixed number of shards per fire, one subtask each, spread over the clients.
+ */
+export const JobKind = { Simple: 'simple', Parallel: 'parallel', Sharded: 'sharded' } as const;
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];
 
 /** What to do when a fire is due while the previous one still runs. */
@@ -64,6 +67,11 @@ export const RoutingStrategy = {
    * each client is tried at most once per fire.
    */
   BusyOver: 'busy_over',
+  /**
+   * Every client (matching the pins) runs each fire once: one subtask per client connected at
+   * the fire, pinned to it. Simple jobs only.
+   */
+  Broadcast: 'broadcast',
 } as const;
 export type RoutingStrategy = (typeof RoutingStrategy)[keyof typeof RoutingStrategy];
 
@@ -154,6 +162,16 @@ export interface JobSpec {
   readonly subtaskRetryDelayMs?: number;
   readonly subtaskRetryMaxDelayMs?: number;
   readonly subtaskRetryJitter?: number;
+  /**
+   * Shards per fire of a `sharded` job, 1..{@link JOB_LIMITS}`.shardCountMax`; 0 (the default)
+   * for every other kind.
+   */
+  readonly shardCount?: number;
+  /**
+   * Each shard's parameter by shard index (`ctx.shard.param`); null or missing entries have
+   * none. At most `shardCount` entries. Default none.
+   */
+  readonly shardParams?: readonly (string | null)[];
 }
 
 /** A job as stored. */
@@ -179,6 +197,8 @@ export interface Job extends JobSpec {
   readonly subtaskRetryDelayMs: number;
   readonly subtaskRetryMaxDelayMs: number;
   readonly subtaskRetryJitter: number;
+  readonly shardCount: number;
+  readonly shardParams: readonly (string | null)[];
 }
 
 /**
@@ -204,6 +224,9 @@ export const JOB_LIMITS = {
   routeLabelMax: 64,
   routeRoomMax: 256,
   retryDelayMsMax: 24 * 3600 * 1000,
+  shardCountMax: 1000,
+  /** One shard's parameter, in characters. */
+  shardParamMax: 1024,
 } as const;
 
 /**

@@ -31,6 +31,7 @@ export type {
   DispatchOrder,
   ReduceOrder,
   SubtaskOrder,
+  ShardOrder,
   HelloRejected,
   ServerMessage,
   ServerMessageKind,

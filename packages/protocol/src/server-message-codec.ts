@@ -5,12 +5,16 @@ import type { Decoded } from './errors.js';
 import { EnumMapping, FieldChecker } from './field-checker.js';
 import { PROTOCOL_LIMITS } from './protocol-limits.js';
 import { CancelReason, HelloRejectCode } from './server-message.js';
-import type { DispatchOrder, ServerMessage } from './server-message.js';
+import type { DispatchOrder, ServerMessage, ShardOrder } from './server-message.js';
 import type { CancelReason__Output as WireCancelReason } from './generated/carillon/v1/CancelReason.js';
 import type {
   Dispatch as WireDispatch,
   Dispatch__Output as WireDispatchOutput,
 } from './generated/carillon/v1/Dispatch.js';
+import type {
+  ShardOrder as WireShardOrder,
+  ShardOrder__Output as WireShardOrderOutput,
+} from './generated/carillon/v1/ShardOrder.js';
 import type { ExecutionCause__Output as WireExecutionCause } from './generated/carillon/v1/ExecutionCause.js';
 import type { HelloRejectCode__Output as WireHelloRejectCode } from './generated/carillon/v1/HelloRejectCode.js';
 import type {
@@ -196,6 +200,7 @@ function encodeDispatch(order: DispatchOrder, field: string): WireDispatch {
             results: c.text(`${field}.reduce.results`, order.reduce.results),
           },
         }),
+    ...(order.shard === undefined ? {} : { shard: encodeShard(order.shard, `${field}.shard`) }),
   };
 }
 
@@ -238,5 +243,42 @@ function decodeDispatch(w: WireDispatchOutput, field: string): DispatchOrder {
             results: c.text(`${field}.reduce.results`, w.reduce.results),
           },
         }),
+    ...(w.shard === undefined || w.shard === null
+      ? {}
+      : { shard: decodeShard(w.shard, `${field}.shard`) }),
   };
+}
+
+function encodeShard(shard: ShardOrder, field: string): WireShardOrder {
+  const c = outgoing;
+  const param = c.optionalText(`${field}.param`, shard.param);
+  const count = c.int64(`${field}.count`, shard.count, 1);
+  return {
+    parentExecutionId: c.id(`${field}.parent_execution_id`, shard.parentExecutionId),
+    index: shardIndex(ProtocolErrorCode.InvalidOutgoing, shard.index, count, field),
+    count,
+    ...(param === null ? {} : { param }),
+  };
+}
+
+function decodeShard(w: WireShardOrderOutput, field: string): ShardOrder {
+  const c = incoming;
+  const count = c.int64(`${field}.count`, w.count, 1);
+  return {
+    parentExecutionId: c.id(`${field}.parent_execution_id`, w.parentExecutionId),
+    index: shardIndex(
+      ProtocolErrorCode.Malformed,
+      c.int64(`${field}.index`, w.index, 0),
+      count,
+      field,
+    ),
+    count,
+    param: c.optionalText(`${field}.param`, w.param),
+  };
+}
+
+function shardIndex(code: ProtocolErrorCode, index: number, count: number, field: string): number {
+  if (!Number.isSafeInteger(index) || index < 0 || index >= count)
+    throw protocolError(code, `${field}.index`, `must be from 0 to count - 1 (${count - 1})`);
+  return index;
 }

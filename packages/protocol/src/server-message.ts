@@ -91,6 +91,19 @@ export interface DispatchOrder {
   readonly subtask?: SubtaskOrder;
   /** Present when the dispatch runs the `reduce` of a parallel job's execution. */
   readonly reduce?: ReduceOrder;
+  /** Present when the dispatch runs one shard of a sharded job, or a share of a broadcast fire. */
+  readonly shard?: ShardOrder;
+}
+
+/** The shard a dispatch runs: `executionId` and `attempt` of the order are the shard's. */
+export interface ShardOrder {
+  readonly parentExecutionId: string;
+  /** From 0. */
+  readonly index: number;
+  /** At least 1, more than `index`. */
+  readonly count: number;
+  /** The shard's parameter; null when it has none. */
+  readonly param: string | null;
 }
 
 /** The subtask a dispatch runs: `executionId` and `attempt` of the order are the subtask's. */

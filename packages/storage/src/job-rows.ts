@@ -11,6 +11,7 @@ import {
   RetryBackoff,
   OverlapPolicy,
   RoutingStrategy,
+  checkSharding,
   isTaskGroupId,
 } from '@carillon/core';
 import type { Job, JobSpec, Trigger } from '@carillon/core';
@@ -56,6 +57,8 @@ export type JobSpecColumns = Pick<
   | 'subtask_retry_delay_ms'
   | 'subtask_retry_max_delay_ms'
   | 'subtask_retry_jitter'
+  | 'shard_count'
+  | 'shard_params'
 >;
 
 /**
@@ -65,6 +68,15 @@ export type JobSpecColumns = Pick<
  */
 export function specColumns(spec: JobSpec): JobSpecColumns {
   const columns = specColumnsUnchecked(spec);
+  const sharding = checkSharding(
+    columns.kind as JobKind,
+    columns.routing as RoutingStrategy,
+    spec.shardCount ?? 0,
+    spec.shardParams ?? [],
+  );
+  columns.shard_count = sharding.shardCount;
+  columns.shard_params =
+    sharding.shardParams.length === 0 ? null : JSON.stringify(sharding.shardParams);
   if (columns.retry_max_delay_ms! < columns.retry_delay_ms!)
     throw invalid('retryMaxDelayMs', 'must be at least retryDelayMs');
   if (columns.subtask_retry_max_delay_ms! < columns.subtask_retry_delay_ms!)
@@ -240,10 +252,18 @@ export function toJob(row: Selectable<JobsTable>, holders: readonly string[]): J
     subtaskRetryDelayMs: toInt(row.subtask_retry_delay_ms),
     subtaskRetryMaxDelayMs: toInt(row.subtask_retry_max_delay_ms),
     subtaskRetryJitter: Number(row.subtask_retry_jitter),
+    shardCount: toInt(row.shard_count),
+    shardParams: parseParams(row.shard_params),
     status: row.status as JobStatus,
     holders,
     createdAt: toInt(row.created_at),
     updatedAt: toInt(row.updated_at),
     version: toInt(row.version),
   };
+}
+
+function parseParams(text: string | null): (string | null)[] {
+  if (text === null || text === '') return [];
+  const value = JSON.parse(text) as unknown;
+  return Array.isArray(value) ? value.map((p: unknown) => (typeof p === 'string' ? p : null)) : [];
 }

@@ -11,6 +11,7 @@ import {
   usernameKeys,
 } from './migrations/later-steps.js';
 import { routingRetries } from './migrations/routing-retries.js';
+import { sharding } from './migrations/sharding.js';
 import type { AnyDb } from './migrations/schema-builders.js';
 
 /** The table where applied migrations are recorded. */
@@ -38,6 +39,7 @@ export function carillonMigrations(profile: DatabaseProfile): Readonly<Record<st
     '0010_alerts': alerts(profile),
     '0011_on_client_lost': onClientLost(profile),
     '0012_routing_retries': routingRetries(profile),
+    '0013_sharding': sharding(profile),
   };
 }
 

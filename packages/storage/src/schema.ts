@@ -75,6 +75,10 @@ export interface JobsTable {
   subtask_retry_delay_ms: Generated<number>;
   subtask_retry_max_delay_ms: Generated<number>;
   subtask_retry_jitter: Generated<number>;
+  /** Shards per fire of a sharded job; 0 for other kinds. */
+  shard_count: Generated<number>;
+  /** Shard parameters by index, a JSON list of text or null; null for none. */
+  shard_params: string | null;
   status: string;
   created_at: number;
   updated_at: number;

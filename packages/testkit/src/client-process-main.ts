@@ -40,6 +40,10 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 const handlers: Record<string, (ctx: ExecutionContext) => Promise<string>> = {
   async echo(ctx) {
     ctx.log(`echo ${ctx.param ?? ''}`);
+    if (ctx.shard !== undefined)
+      return Promise.resolve(
+        `shard ${ctx.shard.index}/${ctx.shard.count}:${ctx.shard.param ?? ''}`,
+      );
     return Promise.resolve(`echo:${ctx.param ?? ''}`);
   },
   async sleep(ctx) {
@@ -70,12 +74,14 @@ for (const [name, run] of Object.entries(handlers)) {
   client.register(name, {
     concurrency: settings.concurrency ?? 8,
     async execute(ctx) {
+      // A shard (or broadcast share) is named by its own id, under its execution's.
       const entry = {
         jobId: ctx.jobId,
         scheduledAt: ctx.scheduledAt,
-        executionId: ctx.executionId,
+        executionId: ctx.subtaskId ?? ctx.executionId,
         attempt: ctx.attempt,
         clientId: settings.clientId,
+        ...(ctx.shard === undefined ? {} : { parentId: ctx.executionId, shard: ctx.shard }),
       };
       if (settings.ledger !== undefined) {
         appendLedger(settings.ledger, { event: 'start', ...entry, at: Date.now() });

@@ -18,6 +18,12 @@ export interface LedgerLine {
   readonly parentId?: string;
   /** For a parallel job's subtask: its item. */
   readonly item?: unknown;
+  /** For a shard of a sharded job or a broadcast share: which (`ctx.shard`). */
+  readonly shard?: {
+    readonly index: number;
+    readonly count: number;
+    readonly param: string | null;
+  };
 }
 
 /** One handler run: a start and, unless its process died, an end. */

@@ -41,6 +41,10 @@ export interface Job {
   subtaskRetryDelayMs: number;
   subtaskRetryMaxDelayMs: number;
   subtaskRetryJitter: number;
+  dispatchTimeoutMs: number;
+  onClientLost: string;
+  shardCount: number;
+  shardParams: (string | null)[];
   status: string;
   holders: string[];
   version: number;

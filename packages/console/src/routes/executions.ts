@@ -161,7 +161,7 @@ export function registerExecutionRoutes(app: FastifyInstance, ctx: ConsoleContex
         tags: ['executions'],
         summary: 'Get an execution, with its subtask progress (viewer)',
         description:
-          '`subtaskProgress` counts the subtasks by state for an execution of a parallel job (or any execution that has subtasks); it is null for the others.',
+          '`subtaskProgress` counts the subtasks by state for an execution of a parallel or sharded job (or any execution that has subtasks: a broadcast fire has one per client); it is null for the others.',
         params: executionIdParams,
         response: { 200: ref('ExecutionDetail'), ...errorResponses(400, 401, 403, 404) },
       },

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { CarillonError, Job, JobSpec, JobUpdate, TaskGroup, User } from '@carillon/core';
-import { chooseHolders } from '@carillon/core';
+import { chooseHolders, parseShardParams } from '@carillon/core';
 import { actorOf } from '../auth/principal.js';
 import type { ConsoleContext } from '../console-context.js';
 import { conflict, invalidArgument, notFound } from '../errors.js';
@@ -92,7 +92,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
         tags: ['jobs'],
         summary: 'Create a job (editor)',
         description:
-          'Defaults: description "", param null, timeoutMs 0 (none), overlap allow, misfire fire_once, routing least_loaded, kind simple, maxRetries 0, dispatchTimeoutMs 60000, onClientLost retry, routeLabels [] and routeRoom null (no pin), retryBackoff exponential, retryDelayMs 1000, retryMaxDelayMs 86400000, retryJitter 0, subtaskMaxRetries 0 (subtask retry fields as for executions), enabled true, trigger.timeZone UTC. retryMaxDelayMs below retryDelayMs is a 400. Holders are chosen among the live servers of the group\'s ServerGroup.',
+          'Defaults: description "", param null, timeoutMs 0 (none), overlap allow, misfire fire_once, routing least_loaded, kind simple, maxRetries 0, dispatchTimeoutMs 60000, onClientLost retry, routeLabels [] and routeRoom null (no pin), retryBackoff exponential, retryDelayMs 1000, retryMaxDelayMs 86400000, retryJitter 0, subtaskMaxRetries 0 (subtask retry fields as for executions), shardCount 0 and shardParams [] (a `sharded` job needs shardCount 1..1000), enabled true, trigger.timeZone UTC. retryMaxDelayMs below retryDelayMs is a 400. Holders are chosen among the live servers of the group\'s ServerGroup.',
         body: createJobSchema(settings.maxParamBytes),
         response: { 201: ref('Job'), ...errorResponses(400, 401, 403, 404) },
       },
@@ -130,6 +130,8 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
         subtaskRetryDelayMs: body.subtaskRetryDelayMs ?? JOB_DEFAULTS.subtaskRetryDelayMs,
         subtaskRetryMaxDelayMs: body.subtaskRetryMaxDelayMs ?? JOB_DEFAULTS.subtaskRetryMaxDelayMs,
         subtaskRetryJitter: body.subtaskRetryJitter ?? JOB_DEFAULTS.subtaskRetryJitter,
+        shardCount: body.shardCount ?? JOB_DEFAULTS.shardCount,
+        shardParams: body.shardParams === undefined ? [] : parseShardParams(body.shardParams),
       };
       const holders = await holdersFor(group);
       const job = await ctx.commitChange(actorOf(user), async (tx, audit) => {
@@ -253,6 +255,9 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
       if (fields.onClientLost !== undefined) update.onClientLost = fields.onClientLost;
       for (const field of ROUTING_RETRY_FIELDS)
         if (fields[field] !== undefined) Object.assign(update, { [field]: fields[field] });
+      if (fields.shardCount !== undefined) update.shardCount = fields.shardCount;
+      if (fields.shardParams !== undefined)
+        update.shardParams = parseShardParams(fields.shardParams);
       const updated = await ctx.commitChange(actorOf(user), async (tx, audit) => {
         const result = await tx.jobs.update(id, expected, update, ctx.clock.now());
         if (result === undefined) {

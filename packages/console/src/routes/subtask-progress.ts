@@ -26,8 +26,9 @@ const FIELD_OF: Readonly<Record<SubtaskState, Exclude<keyof SubtaskProgress, 'to
 
 /**
  * The subtask counts of `execution` (one grouped query), or null when it is not an execution of
- * a parallel job and has no subtasks. A parallel job's execution shows zeros before its
- * `dispatch` has produced any, so that the page knows to expect them; an execution that has
+ * a parallel or sharded job and has no subtasks. Such an execution shows zeros before its
+ * subtasks (items, shards) are stored, so that the page knows to expect them; a broadcast fire's
+ * shares show once stored; an execution that has
  * subtasks shows them even if its job has since been changed to another kind.
  */
 export async function subtaskProgressOf(
@@ -52,6 +53,7 @@ export async function subtaskProgressOf(
     progress[FIELD_OF[state]] += n;
     progress.total += n;
   }
-  if (progress.total === 0 && job?.kind !== JobKind.Parallel) return null;
+  if (progress.total === 0 && job?.kind !== JobKind.Parallel && job?.kind !== JobKind.Sharded)
+    return null;
   return progress;
 }

@@ -51,6 +51,8 @@ interface JobFieldsInput {
   readonly subtaskRetryDelayMs: number;
   readonly subtaskRetryMaxDelayMs: number;
   readonly subtaskRetryJitter: number;
+  readonly shardCount: number;
+  readonly shardParams: string | readonly (string | null)[];
 }
 
 /** The routing and retry fields: optional on create and update, copied as given. */
@@ -101,6 +103,8 @@ export const JOB_DEFAULTS = {
   subtaskRetryDelayMs: DEFAULT_RETRY_POLICY.delayMs,
   subtaskRetryMaxDelayMs: DEFAULT_RETRY_POLICY.maxDelayMs,
   subtaskRetryJitter: DEFAULT_RETRY_POLICY.jitter,
+  shardCount: 0,
+  shardParams: [],
   enabled: true,
   timeZone: 'UTC',
 } as const;
@@ -210,7 +214,7 @@ function jobFields(maxParamBytes: number) {
       type: 'string',
       enum: Object.values(RoutingStrategy),
       description:
-        "How a client is picked for each fire (see docs/routing-and-retries.md). `least_loaded`: least in-flight work against capacity; `round_robin`; `random`; `consistent_hash`: the job's owner on a hash ring of client ids, the same client while it lives; `first` / `last`: by client id order, waiting while that client is full; `failover`: the first client by client id with a free slot; `busy_over`: like failover, and a client that refuses hands the fire to the next, each tried once per fire.",
+        "How a client is picked for each fire (see docs/routing-and-retries.md). `least_loaded`: least in-flight work against capacity; `round_robin`; `random`; `consistent_hash`: the job's owner on a hash ring of client ids, the same client while it lives; `first` / `last`: by client id order, waiting while that client is full; `failover`: the first client by client id with a free slot; `busy_over`: like failover, and a client that refuses hands the fire to the next, each tried once per fire; `broadcast` (simple jobs only): every client connected at the fire runs it once (see docs/sharding-and-broadcast.md).",
     },
     routeLabels: {
       type: 'array',
@@ -245,7 +249,30 @@ function jobFields(maxParamBytes: number) {
       type: 'string',
       enum: Object.values(JobKind),
       description:
-        "`simple` (default): one handler call per fire. `parallel`: the handler's `dispatch` produces items, each processed as a subtask somewhere in the group, then the optional `reduce` (see docs/parallel-jobs.md).",
+        "`simple` (default): one handler call per fire. `parallel`: the handler's `dispatch` produces items, each processed as a subtask somewhere in the group, then the optional `reduce` (see docs/parallel-jobs.md). `sharded`: each fire runs `shardCount` shards, one subtask each, spread over the group's clients; the handler sees `ctx.shard` (see docs/sharding-and-broadcast.md).",
+    },
+    shardCount: {
+      type: 'integer',
+      minimum: 0,
+      maximum: JOB_LIMITS.shardCountMax,
+      description: `Shards per fire: 1 to ${JOB_LIMITS.shardCountMax} for a \`sharded\` job (required), 0 for every other kind.`,
+    },
+    shardParams: {
+      anyOf: [
+        { type: 'string', maxLength: JOB_LIMITS.shardCountMax * (JOB_LIMITS.shardParamMax + 6) },
+        {
+          type: 'array',
+          maxItems: JOB_LIMITS.shardCountMax,
+          // Each entry text or null, checked by the store with its index in the message (an
+          // `anyOf` mismatch would only say "must be string").
+          items: {
+            description: `Text of at most ${JOB_LIMITS.shardParamMax} characters, or null.`,
+          },
+        },
+      ],
+      description:
+        "Each shard's parameter (`ctx.shard.param`), by shard index from 0: a list (null for none), or the text form `0=Beijing,1=Shanghai`. At most `shardCount` entries; an index outside 0..shardCount-1 is a 400. Sharded jobs only.",
+      examples: ['0=Beijing,1=Shanghai,2=Guangzhou', ['Beijing', 'Shanghai', null]],
     },
     maxRetries: { type: 'integer', minimum: 0, maximum: JOB_LIMITS.maxRetries },
     dispatchTimeoutMs: {
@@ -305,6 +332,8 @@ export function createJobSchema(maxParamBytes: number) {
         default: JOB_DEFAULTS.subtaskRetryMaxDelayMs,
       },
       subtaskRetryJitter: { ...f.subtaskRetryJitter, default: JOB_DEFAULTS.subtaskRetryJitter },
+      shardCount: f.shardCount,
+      shardParams: f.shardParams,
       enabled: { type: 'boolean', default: JOB_DEFAULTS.enabled },
     },
   } as const;

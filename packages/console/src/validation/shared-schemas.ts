@@ -86,6 +86,8 @@ const Job = {
     'subtaskRetryDelayMs',
     'subtaskRetryMaxDelayMs',
     'subtaskRetryJitter',
+    'shardCount',
+    'shardParams',
     'status',
     'holders',
     'createdAt',
@@ -132,6 +134,12 @@ const Job = {
     subtaskRetryDelayMs: { type: 'integer' },
     subtaskRetryMaxDelayMs: { type: 'integer' },
     subtaskRetryJitter: { type: 'number' },
+    shardCount: { type: 'integer', description: 'Shards per fire of a sharded job; 0 otherwise.' },
+    shardParams: {
+      type: 'array',
+      items: { type: ['string', 'null'] },
+      description: "Each shard's parameter by shard index; null: none.",
+    },
     status: { type: 'string', enum: Object.values(JobStatus) },
     holders: {
       type: 'array',

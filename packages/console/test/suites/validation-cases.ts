@@ -36,7 +36,7 @@ export function badRequests(groupId: string, jobId: number, jobVersion: number):
       name: 'a job of an unknown kind',
       method: 'POST',
       path: '/api/v1/jobs',
-      options: create({ kind: 'sharded' }),
+      options: create({ kind: 'elastic' }),
       status: 400,
       code: 'CARILLON_INVALID_REQUEST',
       field: 'kind',
@@ -428,6 +428,7 @@ export function badRequests(groupId: string, jobId: number, jobVersion: number):
       field: 'query.state',
     },
     ...routingRetryCases(groupId, jobId, create),
+    ...shardingCases(jobId, create),
     {
       name: 'execution limit too large',
       method: 'GET',
@@ -494,7 +495,7 @@ function routingRetryCases(
   });
   void groupId;
   return [
-    post('an unknown routing strategy', { routing: 'broadcast' }, 'routing'),
+    post('an unknown routing strategy', { routing: 'everywhere' }, 'routing'),
     post('a route label with a space', { routeLabels: ['has space'] }, 'routeLabels.0'),
     post('a route label twice', { routeLabels: ['gpu', 'gpu'] }, 'routeLabels'),
     post(
@@ -525,5 +526,91 @@ function routingRetryCases(
       'retryMaxDelayMs',
       'CARILLON_INVALID_ARGUMENT',
     ),
+  ];
+}
+
+/** Bad sharding and broadcast settings, on create and on update (the stored job is simple). */
+function shardingCases(
+  jobId: number,
+  create: (overrides: Record<string, unknown>) => CallOptions,
+): BadCase[] {
+  const bad = (
+    name: string,
+    method: 'POST' | 'PATCH',
+    body: Record<string, unknown>,
+    field: string,
+    code = 'CARILLON_INVALID_ARGUMENT',
+  ): BadCase => ({
+    name,
+    method,
+    path: method === 'POST' ? '/api/v1/jobs' : `/api/v1/jobs/${jobId}`,
+    options: method === 'POST' ? create(body) : { body },
+    status: 400,
+    code,
+    field,
+  });
+  const sharded = { kind: 'sharded' };
+  return [
+    bad('a sharded job without shards', 'POST', sharded, 'shardCount'),
+    bad('a sharded job with 0 shards', 'POST', { ...sharded, shardCount: 0 }, 'shardCount'),
+    bad(
+      'a sharded job with 1001 shards',
+      'POST',
+      { ...sharded, shardCount: 1001 },
+      'shardCount',
+      'CARILLON_INVALID_REQUEST',
+    ),
+    bad(
+      'shard params past the count (list)',
+      'POST',
+      { ...sharded, shardCount: 2, shardParams: ['a', 'b', 'c'] },
+      'shardParams',
+    ),
+    bad(
+      'shard params past the count (text)',
+      'POST',
+      { ...sharded, shardCount: 3, shardParams: '0=Beijing,3=Shenzhen' },
+      'shardParams',
+    ),
+    bad(
+      'shard params not index=param',
+      'POST',
+      { ...sharded, shardCount: 3, shardParams: 'Beijing,Shanghai' },
+      'shardParams',
+    ),
+    bad(
+      'a shard index twice',
+      'POST',
+      { ...sharded, shardCount: 3, shardParams: '0=a,0=b' },
+      'shardParams',
+    ),
+    bad(
+      'a shard param that is a number',
+      'POST',
+      { ...sharded, shardCount: 3, shardParams: [1] },
+      'shardParams[0]',
+    ),
+    bad(
+      'a shard param too long',
+      'POST',
+      { ...sharded, shardCount: 3, shardParams: [null, 'x'.repeat(1025)] },
+      'shardParams[1]',
+    ),
+    bad('shards on a simple job', 'POST', { shardCount: 3 }, 'shardCount'),
+    bad('shard params on a simple job', 'POST', { shardParams: ['a'] }, 'shardParams'),
+    bad(
+      'broadcast on a parallel job',
+      'POST',
+      { kind: 'parallel', routing: 'broadcast' },
+      'routing',
+    ),
+    bad(
+      'broadcast on a sharded job',
+      'POST',
+      { ...sharded, shardCount: 2, routing: 'broadcast' },
+      'routing',
+    ),
+    bad('update to sharded without shards', 'PATCH', sharded, 'shardCount'),
+    bad('update with shards on a simple job', 'PATCH', { shardCount: 2 }, 'shardCount'),
   ];
 }

@@ -63,6 +63,36 @@ export function defineValidationSuite(makeDb: () => Promise<DatabaseFixture>): v
       expect((await h.stores.jobs.get(answer.body.id as number))?.kind).toBe('parallel');
     });
 
+    it('a sharded job is accepted with its params in either form, and broadcast on a simple job', async () => {
+      const text = await h.call('POST', '/api/v1/jobs', {
+        token,
+        body: jobBody(groupId, {
+          name: 'sharded accepted',
+          kind: 'sharded',
+          shardCount: 4,
+          shardParams: '0=Beijing, 2=Guangzhou',
+        }),
+      });
+      expect(text.status, JSON.stringify(text.body)).toBe(201);
+      expect(text.body.shardCount).toBe(4);
+      expect(text.body.shardParams).toEqual(['Beijing', null, 'Guangzhou']);
+      const stored = await h.stores.jobs.get(text.body.id as number);
+      expect(stored?.shardParams).toEqual(['Beijing', null, 'Guangzhou']);
+      const list = await h.call('PATCH', `/api/v1/jobs/${String(text.body.id)}`, {
+        token,
+        body: { shardCount: 2, shardParams: ['x', 'y'] },
+      });
+      expect(list.status, JSON.stringify(list.body)).toBe(200);
+      expect(list.body.shardParams).toEqual(['x', 'y']);
+      const simple = await h.call('PATCH', `/api/v1/jobs/${String(text.body.id)}`, {
+        token,
+        body: { kind: 'simple', shardCount: 0, shardParams: [], routing: 'broadcast' },
+      });
+      expect(simple.status, JSON.stringify(simple.body)).toBe(200);
+      expect(simple.body).toMatchObject({ kind: 'simple', shardCount: 0, routing: 'broadcast' });
+      expect(simple.body.shardParams).toEqual([]);
+    });
+
     it('unknown routes get a 404 in the same error shape', async () => {
       const answer = await h.call('GET', '/api/v1/nothing-here', { token });
       expect(answer.status).toBe(404);

@@ -80,6 +80,15 @@ export function pickClient(
         cursor,
         random,
       );
+    case 'broadcast':
+      // A broadcast fire is one subtask per client, each pinned to its client, never routed as
+      // a whole; should it ever be asked, one pick goes to the least loaded.
+      return pickOpen(
+        candidates.filter((c) => c.freeSlots > 0),
+        'least_loaded',
+        cursor,
+        random,
+      );
   }
 }
 

@@ -22,6 +22,7 @@ import type { Report as _carillon_v1_Report, Report__Output as _carillon_v1_Repo
 import type { ReportBatch as _carillon_v1_ReportBatch, ReportBatch__Output as _carillon_v1_ReportBatch__Output } from './carillon/v1/ReportBatch.js';
 import type { Result as _carillon_v1_Result, Result__Output as _carillon_v1_Result__Output } from './carillon/v1/Result.js';
 import type { ServerMessage as _carillon_v1_ServerMessage, ServerMessage__Output as _carillon_v1_ServerMessage__Output } from './carillon/v1/ServerMessage.js';
+import type { ShardOrder as _carillon_v1_ShardOrder, ShardOrder__Output as _carillon_v1_ShardOrder__Output } from './carillon/v1/ShardOrder.js';
 import type { Started as _carillon_v1_Started, Started__Output as _carillon_v1_Started__Output } from './carillon/v1/Started.js';
 import type { SubtaskChunk as _carillon_v1_SubtaskChunk, SubtaskChunk__Output as _carillon_v1_SubtaskChunk__Output } from './carillon/v1/SubtaskChunk.js';
 import type { SubtaskOrder as _carillon_v1_SubtaskOrder, SubtaskOrder__Output as _carillon_v1_SubtaskOrder__Output } from './carillon/v1/SubtaskOrder.js';
@@ -64,6 +65,7 @@ export interface ProtoGrpcType {
       ReportBatch: MessageTypeDefinition<_carillon_v1_ReportBatch, _carillon_v1_ReportBatch__Output>
       Result: MessageTypeDefinition<_carillon_v1_Result, _carillon_v1_Result__Output>
       ServerMessage: MessageTypeDefinition<_carillon_v1_ServerMessage, _carillon_v1_ServerMessage__Output>
+      ShardOrder: MessageTypeDefinition<_carillon_v1_ShardOrder, _carillon_v1_ShardOrder__Output>
       Started: MessageTypeDefinition<_carillon_v1_Started, _carillon_v1_Started__Output>
       SubtaskChunk: MessageTypeDefinition<_carillon_v1_SubtaskChunk, _carillon_v1_SubtaskChunk__Output>
       SubtaskOrder: MessageTypeDefinition<_carillon_v1_SubtaskOrder, _carillon_v1_SubtaskOrder__Output>

@@ -14,6 +14,8 @@ import type { DispatchParts } from './dispatch-parts.js';
 import { IN_FLIGHT } from './execution-recorder.js';
 import { ForeignCancel } from './foreign-cancel.js';
 import { ForeignOverlap } from './foreign-overlap.js';
+import { shareKindOf } from './share-runs.js';
+import type { ShareKind } from './share-runs.js';
 import { WaitingRoom } from './waiting-room.js';
 import type { Waiting } from './waiting-room.js';
 
@@ -100,6 +102,10 @@ export class Admission {
     await this.route(execution, job, NO_ONE, execution.scheduledAt + job.dispatchTimeoutMs);
   }
 
+  /** Set by the dispatcher: starts the shares of a sharded or broadcast fire. */
+  onShares: (execution: Execution, job: Job, kind: ShareKind) => Promise<void> = () =>
+    Promise.resolve();
+
   /** Set by the dispatcher: cancels the executions an overlap policy replaces. */
   onCancelPrevious: (previous: readonly Execution[], by: Execution) => void = () => undefined;
 
@@ -111,6 +117,9 @@ export class Admission {
     giveUpAt: number,
   ): Promise<void> {
     const { o, pool } = this.#p;
+    // A sharded or broadcast fire goes to no one client: the server makes its subtasks.
+    const shares = shareKindOf(job);
+    if (shares !== undefined) return this.onShares(execution, job, shares);
     // With fires already waiting for this handler, this one joins them and the backlog rule
     // decides which goes first.
     if (this.waiting.holds(job.groupId, job.handler)) {

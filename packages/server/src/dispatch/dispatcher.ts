@@ -12,6 +12,7 @@ import { OverlapGuard } from './overlap-guard.js';
 import { ParallelRuns } from './parallel-runs.js';
 import { ReportHandler } from './report-handler.js';
 import { SendQueue } from './send-queue.js';
+import { ShareStarter, shareKindOf } from './share-runs.js';
 
 export type { DispatcherOptions } from './dispatch-parts.js';
 export type { ReportingClient } from './active-executions.js';
@@ -71,6 +72,13 @@ export class Dispatcher {
         `replaced by execution ${by.id} (overlap policy cancel_previous)`,
       );
     this.#parallel = new ParallelRuns(this.#p, options.subtasks, this.#active);
+    const shares = new ShareStarter(
+      this.#p,
+      options.subtasks,
+      (execution, job, summary) => this.#parallel.startShares(execution, job, summary),
+      (job, executionId) => this.#active.endHandedOver(job, executionId),
+    );
+    this.#admission.onShares = (execution, job, kind) => shares.start(execution, job, kind);
     this.#reports = new ReportHandler(this.#p, this.#active, this.#admission, this.#parallel);
   }
 
@@ -326,12 +334,15 @@ export class Dispatcher {
   }
 
   /**
-   * A parallel execution adopted after its first level ended resumes its subtasks; any other
+   * A parallel execution adopted after its first level ended (a sharded or broadcast one after
+   * its shares were stored) resumes its subtasks; any other
    * fire is admitted (routed to a client).
    */
   async #admit(execution: Execution): Promise<void> {
     const job = this.#p.o.jobOf(execution.jobId);
-    if (job?.kind === 'parallel' && (await this.#parallel.resume(execution, job))) return;
+    const resumable =
+      job !== undefined && (job.kind === 'parallel' || shareKindOf(job) !== undefined);
+    if (resumable && (await this.#parallel.resume(execution, job))) return;
     await this.#admission.admit(execution);
   }
 

@@ -52,6 +52,16 @@ export class ParallelRuns {
     // each result: the one reaches the other through this closure.
     this.#results = new SubtaskResults(book, this.#placer, (run) => this.#ender.maybeEnd(run));
     this.#ender = new RunEnder(book, this.#placer, this.#results);
+    this.#placer.onLostShares = (run, subtasks) =>
+      this.#b.settle(this.#results.lostShares(run, subtasks));
+  }
+
+  /**
+   * Runs the subtasks the server stored itself for an execution it set `running` (a sharded
+   * job's shards, a broadcast fire's shares; see `ShareStarter`).
+   */
+  startShares(execution: Execution, job: Job, summary: DispatchSummary): Promise<void> {
+    return this.#start(execution, job, summary);
   }
 
   /** True when `id` names a subtask or reduce step this server has sent. */

@@ -3,12 +3,16 @@ import type { DispatchOrder } from '@carillon/protocol';
 import type { ActiveExecutions } from './active-executions.js';
 import type { DispatchParts } from './dispatch-parts.js';
 import type { SubtaskQueue } from './subtask-queue.js';
+import { shardOrderOf } from './share-runs.js';
+import type { ShareKind } from './share-runs.js';
 import { SubtaskWriter } from './subtask-writer.js';
 
 /** What a parallel job's first level says in its Result (JSON). */
 export interface DispatchSummary {
   readonly subtasks: number;
   readonly reduce: boolean;
+  /** Set when the server made the subtasks itself: a sharded job's shards, broadcast shares. */
+  readonly shares?: ShareKind;
 }
 
 /** A subtask (or the reduce step) sent to a client and not ended yet. */
@@ -92,6 +96,18 @@ export class RunBook {
 
 export function orderOf(run: Run, subtask: Subtask): DispatchOrder {
   const { execution, job } = run;
+  const base = {
+    executionId: subtask.id,
+    attempt: subtask.attempt,
+    jobId: job.id,
+    jobName: job.name,
+    handler: job.handler,
+    param: execution.param,
+    scheduledAt: execution.scheduledAt,
+    timeoutMs: job.timeoutMs,
+    cause: execution.cause,
+  };
+  if (run.summary.shares !== undefined) return { ...base, shard: shardOrderOf(run, subtask) };
   return {
     executionId: subtask.id,
     attempt: subtask.attempt,
@@ -115,7 +131,9 @@ export function parseSummary(text: string | null): DispatchSummary | null {
   try {
     const value = JSON.parse(text) as Partial<DispatchSummary> | null;
     if (typeof value?.subtasks !== 'number' || !Number.isSafeInteger(value.subtasks)) return null;
-    return { subtasks: value.subtasks, reduce: value.reduce === true };
+    const shares =
+      value.shares === 'sharded' || value.shares === 'broadcast' ? { shares: value.shares } : {};
+    return { subtasks: value.subtasks, reduce: value.reduce === true, ...shares };
   } catch {
     return null;
   }

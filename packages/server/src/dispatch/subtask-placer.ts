@@ -2,6 +2,7 @@ import type { Subtask } from '@carillon/core';
 import type { DispatchOrder } from '@carillon/protocol';
 import type { DispatchParts } from './dispatch-parts.js';
 import { orderOf } from './run-book.js';
+import { planShares } from './share-runs.js';
 import type { Run, RunBook, Sent } from './run-book.js';
 import type { SubtaskWriter } from './subtask-writer.js';
 
@@ -35,9 +36,20 @@ export class SubtaskPlacer {
     });
   }
 
+  /** Set by `ParallelRuns`: broadcast shares whose client stayed away fail (see planShares). */
+  onLostShares: (run: Run, subtasks: Subtask[]) => void = () => undefined;
+
   #placeNow(run: Run): void {
     if (run.done || run.pending.length === 0) return;
     const { pool } = this.#p;
+    if (run.summary.shares !== undefined) {
+      const { o } = this.#p;
+      const plan = planShares(run, pool, o.clock.now(), o.fenceMs);
+      if (plan.lost.length > 0) this.onLostShares(run, plan.lost);
+      if (plan.recheckMs !== undefined) o.clock.after(plan.recheckMs, () => this.place(run));
+      for (const [clientId, subtasks] of plan.byClient) void this.#send(run, clientId, subtasks);
+      return;
+    }
     const { handler, groupId } = run.job;
     const free = new Map<string, number>();
     for (const { link } of pool.listByGroup(groupId)) {

@@ -6,6 +6,7 @@ import type { DispatchParts } from './dispatch-parts.js';
 import { describeError } from './execution-recorder.js';
 import { IN_FLIGHT, PAGE, orderOf } from './run-book.js';
 import type { Run, RunBook, Sent } from './run-book.js';
+import { pinOf } from './share-runs.js';
 import { reduceId } from './subtask-ids.js';
 import type { SubtaskPlacer } from './subtask-placer.js';
 import type { SubtaskWriter } from './subtask-writer.js';
@@ -45,7 +46,10 @@ export class SubtaskResults {
         sent.orphaned = undefined;
         if (this.#sent.get(sent.subtask.id) !== sent) return;
         this.#b.unsend(sent);
-        void this.back(sent, true, `client ${clientId} lost`);
+        // A broadcast share runs on its own client or not at all: it fails, it is not moved.
+        if (sent.run.summary.shares === 'broadcast')
+          void this.#lost(sent, `client ${clientId} lost`);
+        else void this.back(sent, true, `client ${clientId} lost`);
       });
     }
   }
@@ -132,6 +136,32 @@ export class SubtaskResults {
       patch: { result: report.result, reason, finishedAt: report.at },
     });
     this.#placer.place(run);
+    await this.#maybeEnd(run);
+  }
+
+  /** A sent broadcast share whose client is lost: recorded failed. */
+  async #lost(sent: Sent, why: string): Promise<void> {
+    this.#b.free(sent);
+    await this.#writer.write({
+      fence: this.#b.fence(sent.run, sent.subtask, IN_FLIGHT),
+      state: 'failed',
+      patch: { reason: why, finishedAt: this.#p.o.clock.now() },
+    });
+    await this.#maybeEnd(sent.run);
+  }
+
+  /** Pending broadcast shares whose client stayed away past the fence interval: failed. */
+  async lostShares(run: Run, subtasks: readonly Subtask[]): Promise<void> {
+    const now = this.#p.o.clock.now();
+    await Promise.all(
+      subtasks.map((subtask) =>
+        this.#writer.write({
+          fence: this.#b.fence(run, subtask, ['pending']),
+          state: 'failed',
+          patch: { reason: `client ${pinOf(subtask) ?? '?'} lost`, finishedAt: now },
+        }),
+      ),
+    );
     await this.#maybeEnd(run);
   }
 

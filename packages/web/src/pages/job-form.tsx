@@ -3,6 +3,8 @@ import { ApiError, api, query } from '../api';
 import { navigate } from '../router';
 import type { Job } from '../types';
 import { ErrorBox, Header, Link, when } from '../ui';
+import type { KindState } from './kind-fields';
+import { KindInputs, NEW_KIND, kindFields, kindOf } from './kind-fields';
 import type { RoutingRetryState } from './routing-retry-fields';
 import {
   NEW_ROUTING_RETRY,
@@ -133,6 +135,7 @@ export function JobFormPage({ groupId, jobId }: { groupId: string; jobId: number
   const [overlap, setOverlap] = useState('allow');
   const [misfire, setMisfire] = useState('fire_once');
   const [routingRetry, setRoutingRetry] = useState<RoutingRetryState>(NEW_ROUTING_RETRY);
+  const [kind, setKind] = useState<KindState>(NEW_KIND);
   const [error, setError] = useState<unknown>(undefined);
 
   useEffect(() => {
@@ -153,6 +156,7 @@ export function JobFormPage({ groupId, jobId }: { groupId: string; jobId: number
       setOverlap(j.overlap);
       setMisfire(j.misfire);
       setRoutingRetry(routingRetryOf(j));
+      setKind(kindOf(j));
     }, setError);
   }, [jobId]);
 
@@ -170,6 +174,7 @@ export function JobFormPage({ groupId, jobId }: { groupId: string; jobId: number
       overlap,
       misfire,
       ...routingRetryFields(routingRetry),
+      ...kindFields(kind),
     };
     const request =
       job === undefined
@@ -296,6 +301,7 @@ export function JobFormPage({ groupId, jobId }: { groupId: string; jobId: number
             options={MISFIRE}
             onChange={setMisfire}
           />
+          <KindInputs value={kind} onChange={setKind} />
           <RoutingRetryInputs value={routingRetry} onChange={setRoutingRetry} />
           <ErrorBox error={error} />
           <div class="row-actions">

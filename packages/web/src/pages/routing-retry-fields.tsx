@@ -10,6 +10,7 @@ export const ROUTING: readonly [string, string][] = [
   ['last', 'Last client (by client id)'],
   ['failover', 'Failover (first client with room)'],
   ['busy_over', 'Busy-over (next client on refusal)'],
+  ['broadcast', 'Broadcast (every client once; simple jobs)'],
 ];
 const BACKOFF: readonly [string, string][] = [
   ['exponential', 'Exponential (doubling)'],

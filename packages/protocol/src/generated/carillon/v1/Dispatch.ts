@@ -3,6 +3,7 @@
 import type { ExecutionCause as _carillon_v1_ExecutionCause, ExecutionCause__Output as _carillon_v1_ExecutionCause__Output } from '../../carillon/v1/ExecutionCause.js';
 import type { SubtaskOrder as _carillon_v1_SubtaskOrder, SubtaskOrder__Output as _carillon_v1_SubtaskOrder__Output } from '../../carillon/v1/SubtaskOrder.js';
 import type { ReduceOrder as _carillon_v1_ReduceOrder, ReduceOrder__Output as _carillon_v1_ReduceOrder__Output } from '../../carillon/v1/ReduceOrder.js';
+import type { ShardOrder as _carillon_v1_ShardOrder, ShardOrder__Output as _carillon_v1_ShardOrder__Output } from '../../carillon/v1/ShardOrder.js';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -74,6 +75,13 @@ export interface Dispatch {
    * every subtask ended: `execution_id` is then the reduce step's own id.
    */
   'reduce'?: (_carillon_v1_ReduceOrder | null);
+  /**
+   * Present when this dispatch runs one shard of a sharded job's execution, or one client's
+   * share of a broadcast fire (a simple job with routing `broadcast`): `execution_id` and
+   * `attempt` are then the shard's own (a subtask of the execution), and the handler runs as for
+   * a simple job, told which shard it runs.
+   */
+  'shard'?: (_carillon_v1_ShardOrder | null);
   '_param'?: "param";
   '_startAtMs'?: "startAtMs";
   '_traceparent'?: "traceparent";
@@ -148,6 +156,13 @@ export interface Dispatch__Output {
    * every subtask ended: `execution_id` is then the reduce step's own id.
    */
   'reduce': (_carillon_v1_ReduceOrder__Output | null);
+  /**
+   * Present when this dispatch runs one shard of a sharded job's execution, or one client's
+   * share of a broadcast fire (a simple job with routing `broadcast`): `execution_id` and
+   * `attempt` are then the shard's own (a subtask of the execution), and the handler runs as for
+   * a simple job, told which shard it runs.
+   */
+  'shard': (_carillon_v1_ShardOrder__Output | null);
   '_param'?: "param";
   '_startAtMs'?: "startAtMs";
   '_traceparent'?: "traceparent";
