@@ -18,8 +18,9 @@
 // Clients: --clients processes with --concurrency slots each (default 4,000, as
 // bench/backlog.ts). A fire holds a client slot from its send, 300 ms before its instant, to its
 // result, so every job of a per-second step needs a slot at once: with the former 2 × 64 slots
-// any step over 128 jobs sent the rest after their instant (`sentLatePct`), which capped 1 and
-// 3 servers alike at ~100 jobs.
+// any step over 128 jobs had part of its fires sent after their instant (`sentLatePct` 14.4 at
+// 200 jobs, 1 server; 0 with 4,000 slots), which capped 1 and 3 servers alike at ~100 jobs.
+// Findings and figures: docs/cluster.md, "What capped the bench".
 //
 // Prints one JSON line per step and per server count, and a last summary line:
 // {"bench":"cluster-throughput","servers":1,"jobs":..,"fires":..,"ran":..,"ranPct":..,
