@@ -10,7 +10,8 @@
 // Where the CPU goes, per step: CPU ms per fire of every process (each server, the console,
 // each client, ZooKeeper, this script, and MariaDB with --own-mariadb), from /proc over the
 // window. With backups = 3 each server's share of a fire is what shows that the work spreads:
-// one server does all of it alone, three do about a third each plus their standby reads.
+// one server does all of it alone; by design three should do about a third each plus their
+// standby reads (not yet shown: see docs/cluster.md).
 // With --own-mariadb the database is a throwaway mariadbd of this bench, so its CPU and its
 // statement counts per fire (`Com_*`) are this cluster's alone; the machine's shared MariaDB
 // serves other work too.
