@@ -7,22 +7,49 @@
 // the unbroken run of held steps from the first. ZooKeeper writes per
 // second (zxid growth, `srvr`) are measured in every step, to show they do not follow the rate.
 //
+// Where the CPU goes, per step: CPU ms per fire of every process (each server, the console,
+// each client, ZooKeeper, this script, and MariaDB with --own-mariadb), from /proc over the
+// window. With backups = 3 each server's share of a fire is what shows that the work spreads:
+// one server does all of it alone; by design three should do about a third each plus their
+// standby reads (not yet shown: see docs/cluster.md).
+// With --own-mariadb the database is a throwaway mariadbd of this bench, so its CPU and its
+// statement counts per fire (`Com_*`) are this cluster's alone; the machine's shared MariaDB
+// serves other work too.
+//
+// Clients: --clients processes with --concurrency slots each (default 4,000, as
+// bench/backlog.ts). A fire holds a client slot from its send, 300 ms before its instant, to its
+// result, so every job of a per-second step needs a slot at once: with the former 2 × 64 slots
+// any step over 128 jobs had part of its fires sent after their instant (`sentLatePct` 14.4 at
+// 200 jobs, 1 server; 0 with 4,000 slots), which capped 1 and 3 servers alike at ~100 jobs.
+// Findings and figures: docs/cluster.md, "What capped the bench".
+//
 // Prints one JSON line per step and per server count, and a last summary line:
 // {"bench":"cluster-throughput","servers":1,"jobs":..,"fires":..,"ran":..,"ranPct":..,
-//  "lateP50Ms":..,"lateP99Ms":..,"zkWritesPerSecond":..,"held":true}
+//  "lateP50Ms":..,"lateP99Ms":..,"sentLatePct":..,"unrecordedPct":..,"zkWritesPerSecond":..,
+//  "cpuMsPerFire":{"s1":..,"console":..,"client1":..,"zk1":..,"bench":..,"mariadb":..},
+//  "serversCpuMsPerFire":..,"statementsPerFire":{..},"held":true}
 // {"bench":"cluster-throughput","servers":1,"highestHeldFiresPerSecond":..}
 // {"bench":"cluster-throughput","summary":true,"oneServer":..,"threeServers":..,"ratio":..,"cores":..}
-// Lateness is the handler's start (client ledger) minus the scheduled instant, one clock. Every
-// process (servers, console, clients, ZooKeeper, MariaDB, this script) shares this machine's
-// cores, so 3 servers do not get 3 times the CPU of one: the ratio says as much about the
-// machine as about the cluster.
+// Lateness is the handler's start (client ledger) minus the scheduled instant, one clock.
+// `sentLatePct`: fires a server sent after their instant; `unrecordedPct`: fires whose row was
+// not yet ended 3 s after the window (execution writes lagging behind the sends). Every
+// process shares this machine's cores, so 3 servers do not get 3 times the CPU of one: the
+// ratio says as much about the machine as about the cluster, the CPU split says what the
+// cluster does.
 // Usage: node --conditions=source --import tsx bench/cluster-throughput.ts \
 //   [--steps 25,50,100,200,400] [--seconds 10] [--servers 1,3] [--clients 2]
+//   [--concurrency 4000] [--own-mariadb] [--cpu-prof DIR]
+// --cpu-prof DIR: every process started by the bench writes DIR/<args>.<pid>.cpuprofile at its
+// (then graceful) stop; with CARILLON_BENCH_VERBOSE=1 the window's bounds on the profiles'
+// monotonic clock (µs) go to stderr, to cut the profiles to the window.
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { readLedger, waitFor } from '@carillon/testkit';
+import { createConnection } from 'mysql2/promise';
+import { readLedger, startMariaDb, waitFor } from '@carillon/testkit';
+import type { ClientProcess, MariaDbServer } from '@carillon/testkit';
 import { percentile, startCluster } from '../test/cluster/cluster-kit.js';
 import type { TestCluster } from '../test/cluster/cluster-kit.js';
+import { CpuMeter, childrenNamed, cpuSpent } from './process-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +57,9 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     servers: { type: 'string', default: '1,3' },
     clients: { type: 'string', default: '2' },
+    concurrency: { type: 'string', default: '4000' },
+    'own-mariadb': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
   },
 });
 const STEPS = values.steps.split(',').map(Number);
@@ -53,11 +83,54 @@ async function zkTransactions(cluster: TestCluster): Promise<number> {
   return Number(BigInt(`0x${match[1]}`) & 0xffffffffn);
 }
 
+/** MariaDB's statement counters (`Com_%`, plus `Questions`), when the server is the bench's own. */
+async function statementCounts(db: MariaDbServer | undefined): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  if (db === undefined) return counts;
+  const connection = await createConnection({ uri: db.serverUrl });
+  try {
+    const [rows] = await connection.query(
+      "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions','Com_select','Com_insert','Com_update','Com_delete','Com_begin','Com_commit','Com_rollback')",
+    );
+    for (const row of rows as { Variable_name: string; Value: string }[])
+      counts.set(row.Variable_name.replace(/^Com_/, ''), Number(row.Value));
+  } finally {
+    await connection.end();
+  }
+  return counts;
+}
+
 async function measure(servers: number): Promise<number> {
-  const cluster = await startCluster({ servers });
+  const ownDb = values['own-mariadb'] ? await startMariaDb() : undefined;
+  const profileDir = values['cpu-prof'];
+  if (profileDir !== undefined) {
+    // Every process started from here on profiles itself (Node 20 refuses --cpu-prof there).
+    const preload = new URL('./cpu-profile-preload.js', import.meta.url).href;
+    process.env['NODE_OPTIONS'] = `${process.env['NODE_OPTIONS'] ?? ''} --import=${preload}`;
+    process.env['CARILLON_CPU_PROFILE_DIR'] = profileDir;
+  }
+  const cluster = await startCluster({
+    servers,
+    ...(ownDb === undefined ? {} : { mysqlServerUrl: ownDb.serverUrl }),
+  }).catch(async (error: unknown) => {
+    await ownDb?.remove();
+    throw error;
+  });
+  const clients: ClientProcess[] = [];
   try {
     const { groupId, token } = await cluster.createGroup(`bench-${servers}`, servers);
-    for (let i = 1; i <= CLIENTS; i++) await cluster.startClient(groupId, token, `bench-c${i}`);
+    for (let i = 1; i <= CLIENTS; i++)
+      clients.push(
+        await cluster.startClient(groupId, token, `bench-c${i}`, {
+          concurrency: Number(values.concurrency),
+        }),
+      );
+    const meter = new CpuMeter();
+    for (const s of cluster.servers) meter.add(s.id, s.process.child.pid);
+    meter.add('console', cluster.console.child.pid);
+    for (const [i, c] of clients.entries()) meter.add(`client${i + 1}`, c.child.pid);
+    for (const [i, pid] of (await childrenNamed('java')).entries()) meter.add(`zk${i + 1}`, pid);
+    for (const pid of await childrenNamed('mariadbd')) meter.add('mariadb', pid);
     const jobIds: number[] = [];
     let highest = 0;
     let stepsRun = 0;
@@ -77,14 +150,30 @@ async function measure(servers: number): Promise<number> {
       await sleep(WARM_UP_MS);
       const from = Math.ceil(Date.now() / 1000) * 1000;
       const zkBefore = await zkTransactions(cluster);
+      const cpuBefore = await meter.sample();
+      const statementsBefore = await statementCounts(ownDb);
       const zkFrom = Date.now();
+      // The window on the monotonic clock that CPU profiles use (µs), to cut them to it.
+      const monotonicFrom = process.hrtime.bigint() / 1000n;
       await sleep(SECONDS * 1000);
       const zkWrites = (await zkTransactions(cluster)) - zkBefore;
       const zkSeconds = (Date.now() - zkFrom) / 1000;
+      progress(`window (monotonic µs): ${monotonicFrom} ${process.hrtime.bigint() / 1000n}`);
+      const cpu = cpuSpent(cpuBefore, await meter.sample());
+      const statements = cpuSpent(statementsBefore, await statementCounts(ownDb));
+      // Per fire of the window: CPU ms of each process, statements of each kind.
+      const perFire = (spent: Record<string, number>): Record<string, number> =>
+        Object.fromEntries(
+          Object.entries(spent).map(([k, v]) => [
+            k,
+            Math.round((v / (jobs * SECONDS)) * 1000) / 1000,
+          ]),
+        );
       const until = from + (SECONDS - 1) * 1000;
       // Fires due at the window's end get a few seconds to start before the count.
       await sleep(3_000);
       const step = await summarise(cluster, jobIds, from, until);
+      const recorded = await fromDatabase(cluster.dbUrl, from, until);
       const held = step.lateP99Ms < P99_LIMIT_MS && step.ranPct >= RAN_LIMIT * 100;
       console.log(
         JSON.stringify({
@@ -92,7 +181,14 @@ async function measure(servers: number): Promise<number> {
           servers,
           jobs,
           ...step,
+          ...recorded,
           zkWritesPerSecond: Math.round((zkWrites / zkSeconds) * 10) / 10,
+          cpuMsPerFire: perFire(cpu),
+          serversCpuMsPerFire:
+            Math.round(
+              cluster.servers.reduce((sum, s) => sum + (perFire(cpu)[s.id] ?? 0), 0) * 1000,
+            ) / 1000,
+          ...(ownDb === undefined ? {} : { statementsPerFire: perFire(statements) }),
           held,
         }),
       );
@@ -106,7 +202,57 @@ async function measure(servers: number): Promise<number> {
     );
     return highest;
   } finally {
+    // A CPU profile is written at a clean exit only: SIGTERM first.
+    if (values['cpu-prof'] !== undefined) {
+      for (const c of clients) await c.stop().catch(() => undefined);
+      for (const s of cluster.servers) await s.process.stop('SIGTERM');
+      await cluster.console.stop('SIGTERM');
+    }
     await cluster.stop();
+    await ownDb?.remove();
+  }
+}
+
+/**
+ * From the database, for the window's fires: the share (%) that a server sent after their
+ * instant rather than ahead of it (fires that waited for a free client slot, or were claimed
+ * late), and the share not yet recorded as ended when this runs, 3 s after the window (the
+ * handlers end at once: a server whose execution writes lag behind its sends). Unlike lateness,
+ * both hardly depend on how loaded the machine is.
+ */
+async function fromDatabase(
+  dbUrl: string,
+  from: number,
+  until: number,
+): Promise<{ sentLatePct: number; unrecordedPct: number; openStates?: Record<string, number> }> {
+  const connection = await createConnection({ uri: dbUrl });
+  try {
+    const [rows] = await connection.query(
+      `SELECT COUNT(*) AS fires, SUM(dispatched_at > scheduled_at) AS late,
+         SUM(state NOT IN ('succeeded', 'failed', 'timed_out', 'cancelled', 'skipped')) AS open
+       FROM executions WHERE scheduled_at BETWEEN ? AND ?`,
+      [from, until],
+    );
+    const row = (rows as Record<'fires' | 'late' | 'open', number | string | null>[])[0];
+    const fires = Number(row?.fires ?? 0);
+    const pct = (n: number | string | null | undefined): number =>
+      fires === 0 ? 0 : Math.round((Number(n ?? 0) / fires) * 1000) / 10;
+    if (Number(row?.open ?? 0) === 0)
+      return { sentLatePct: pct(row?.late), unrecordedPct: pct(row?.open) };
+    // Which states the open ones are in, and under which owners: where they got stuck.
+    const [open] = await connection.query(
+      `SELECT CONCAT(state, '@', COALESCE(owner_server_id, '-')) AS k, COUNT(*) AS n FROM executions
+       WHERE scheduled_at BETWEEN ? AND ?
+         AND state NOT IN ('succeeded', 'failed', 'timed_out', 'cancelled', 'skipped')
+       GROUP BY k`,
+      [from, until],
+    );
+    const openStates = Object.fromEntries(
+      (open as { k: string; n: number | string }[]).map((r) => [r.k, Number(r.n)]),
+    );
+    return { sentLatePct: pct(row?.late), unrecordedPct: pct(row?.open), openStates };
+  } finally {
+    await connection.end();
   }
 }
 

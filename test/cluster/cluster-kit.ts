@@ -36,6 +36,8 @@ export interface TestCluster {
   readonly stores: Stores;
   readonly servers: ClusterServer[];
   readonly consoleUrl: string;
+  /** The console's process. */
+  readonly console: CarillonProcess;
   readonly ledger: string;
   /** Between the servers and the database, when `dbProxy` was asked for. */
   readonly dbProxy: TcpProxy | undefined;
@@ -50,7 +52,13 @@ export interface TestCluster {
     count: number,
     handler?: { readonly name: string; readonly param?: string },
   ): Promise<number[]>;
-  startClient(groupId: string, token: string, clientId: string): Promise<ClientProcess>;
+  /** Starts a client process writing to the ledger; `concurrency` per handler, default 64. */
+  startClient(
+    groupId: string,
+    token: string,
+    clientId: string,
+    options?: { readonly concurrency?: number },
+  ): Promise<ClientProcess>;
   /** What every server and console process printed, earlier lives of restarted servers too. */
   logs(): string;
   /** SIGKILLs a server; returns when it was sent. */
@@ -204,6 +212,7 @@ async function buildCluster(
     stores,
     servers,
     consoleUrl,
+    console: consoleProcess,
     ledger,
     dbProxy,
     api,
@@ -231,13 +240,13 @@ async function buildCluster(
       }
       return ids;
     },
-    async startClient(groupId, clientToken, clientId) {
+    async startClient(groupId, clientToken, clientId, options = {}) {
       const client = await startClientProcess({
         console: consoleUrl,
         group: groupId,
         token: clientToken,
         clientId,
-        concurrency: 64,
+        concurrency: options.concurrency ?? 64,
         ledger,
       });
       clients.push(client);

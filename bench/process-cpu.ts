@@ -1,0 +1,71 @@
+// CPU time of the processes a bench started, read from /proc (Linux), so that a bench can say
+// where a fire's CPU goes: each server, the console, the clients, ZooKeeper, MariaDB and the
+// bench itself. A sample is user + system time in ms; the difference of two samples over a
+// window, divided by the fires of that window, is the CPU per fire of each process.
+import { readFile, readdir } from 'node:fs/promises';
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux (`getconf CLK_TCK`).
+
+/** CPU ms (user + system) of a process so far, or undefined once it is gone. */
+export async function processCpuMs(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at the state, field 3;
+    // utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pids of this process's direct children whose command name is `comm` (e.g. `java`). */
+export async function childrenNamed(comm: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (name === comm && ppid === process.pid) found.push(Number(entry));
+    } catch {
+      continue;
+    }
+  }
+  return found;
+}
+
+/** Named processes whose CPU is sampled together; `self` is the bench's own process. */
+export class CpuMeter {
+  readonly #pids = new Map<string, number>();
+
+  add(name: string, pid: number | undefined): void {
+    if (pid !== undefined) this.#pids.set(name, pid);
+  }
+
+  /** CPU ms of every process so far, by name. */
+  async sample(): Promise<Map<string, number>> {
+    const sample = new Map<string, number>();
+    for (const [name, pid] of this.#pids) {
+      const ms = await processCpuMs(pid);
+      if (ms !== undefined) sample.set(name, ms);
+    }
+    const self = process.cpuUsage();
+    sample.set('bench', (self.user + self.system) / 1000);
+    return sample;
+  }
+}
+
+/** CPU ms spent between two samples, by name, rounded to the ms. */
+export function cpuSpent(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+): Record<string, number> {
+  const spent: Record<string, number> = {};
+  for (const [name, ms] of after) {
+    const from = before.get(name);
+    if (from !== undefined) spent[name] = Math.round(ms - from);
+  }
+  return spent;
+}
