@@ -19,6 +19,7 @@ type Column = keyof Columns;
 interface Current {
   state: string;
   attempt: number;
+  clientId: string | null;
   readonly owner: string | null;
 }
 
@@ -47,13 +48,19 @@ export async function applySubtaskChanges(
         'subtasks.id as id',
         'subtasks.state as state',
         'subtasks.attempt as attempt',
+        'subtasks.client_id as clientId',
         'executions.owner_server_id as owner',
       ])
       .where('subtasks.id', 'in', some);
     // The fences hold until commit: an adoption (the owner's compare-and-set) waits for it.
     if (profile.supportsRowLocks) read = read.forUpdate();
     for (const row of await read.execute())
-      current.set(row.id, { state: row.state, attempt: toInt(row.attempt), owner: row.owner });
+      current.set(row.id, {
+        state: row.state,
+        attempt: toInt(row.attempt),
+        clientId: row.clientId,
+        owner: row.owner,
+      });
   }
   const applied: boolean[] = [];
   const finals = new Map<string, Columns>();
@@ -65,15 +72,35 @@ export async function applySubtaskChanges(
       fence.from.includes(row.state as never) &&
       row.attempt === fence.attempt &&
       row.owner === fence.ownerServerId;
-    applied.push(ok);
-    if (!ok) return;
     const set = sets[i]!;
+    applied.push(ok || (row !== undefined && alreadyApplied(change, set, row)));
+    if (!ok) return;
     row.state = change.state;
     if (set.attempt !== undefined) row.attempt = Number(set.attempt);
+    if (set.client_id !== undefined) row.clientId = set.client_id;
     finals.set(fence.id, { ...finals.get(fence.id), ...set });
   });
   await writeFinals(trx, finals);
   return applied;
+}
+
+/**
+ * True when a change whose fence did not hold had been applied already: the subtask is in the
+ * change's target state, at the attempt (and on the client) it leaves, under the fence's owner.
+ * Only that owner at that attempt writes the row, so it was this change, committed by an
+ * earlier try whose reply was lost (a connection killed during the commit); the caller trying
+ * it again must not take that for a lost fence. A change that keeps the state is never taken
+ * as applied.
+ */
+function alreadyApplied(change: SubtaskChange, set: Columns, row: Current): boolean {
+  const { fence, state } = change;
+  if (fence.from.includes(state)) return false;
+  return (
+    row.state === state &&
+    row.owner === fence.ownerServerId &&
+    row.attempt === (set.attempt === undefined ? fence.attempt : Number(set.attempt)) &&
+    (set.client_id === undefined || row.clientId === set.client_id)
+  );
 }
 
 /** Writes each subtask's final columns, one UPDATE per group of rows setting the same columns. */

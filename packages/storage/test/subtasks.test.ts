@@ -286,6 +286,30 @@ describe.each(testDatabases())('subtasks on $label', (database) => {
     });
   });
 
+  it('a change tried again after it committed counts as applied; another one does not', async () => {
+    const execution = await claimed('s1');
+    const [one] = await stores.subtasks.insertBatch(execution.id, news(1, 'again'), T0);
+    if (one === undefined) throw new Error('no subtask');
+    const change = {
+      fence: { id: one.id, from: [SubtaskState.Pending], ownerServerId: 's1', attempt: 1 },
+      state: SubtaskState.Dispatched,
+      patch: { clientId: 'c1', dispatchedAt: T0 },
+    };
+    expect(await stores.subtasks.transitionMany([change])).toEqual([true]);
+    // The same change again (its first reply lost): applied; to another client: not.
+    expect(
+      await stores.subtasks.transitionMany([
+        change,
+        { ...change, patch: { clientId: 'c2', dispatchedAt: T0 } },
+        { ...change, fence: { ...change.fence, ownerServerId: 's2' } },
+      ]),
+    ).toEqual([true, false, false]);
+    expect(await stores.subtasks.get(one.id)).toMatchObject({
+      state: 'dispatched',
+      clientId: 'c1',
+    });
+  });
+
   it('lists by state and counts by state', async () => {
     const execution = await claimed('s1');
     const made = await stores.subtasks.insertBatch(execution.id, news(5, 'c'), T0);
