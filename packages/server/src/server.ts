@@ -9,6 +9,7 @@ import {
 import { DatabaseHealth } from './database/database-health.js';
 import type { DatabaseStatus } from './database/database-health.js';
 import { PatientExecutionStore } from './database/patient-execution-store.js';
+import { PatientSubtaskStore } from './database/patient-subtask-store.js';
 import { PROTOCOL_LIMITS } from '@carillon/protocol';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { ServerEventBus } from './events.js';
@@ -69,6 +70,7 @@ export class CarillonServer {
   readonly #membership: Membership;
   readonly #health: DatabaseHealth;
   readonly #executions: PatientExecutionStore;
+  readonly #subtasks: PatientSubtaskStore;
   readonly #scheduler: Scheduler;
   readonly #standby: StandbyWatch;
   #liveness: Liveness | undefined;
@@ -100,6 +102,7 @@ export class CarillonServer {
         : { mergeGapMs: options.misfireThresholdMs }),
     });
     this.#executions = new PatientExecutionStore(stores.executions, this.#health);
+    this.#subtasks = new PatientSubtaskStore(stores.subtasks, this.#health);
     this.#standby = new StandbyWatch({
       ...common,
       serverId: options.serverId,
@@ -129,7 +132,7 @@ export class CarillonServer {
       ...common,
       serverId: options.serverId,
       executions: this.#executions,
-      subtasks: stores.subtasks,
+      subtasks: this.#subtasks,
       jobOf: (id) => this.#held.get(id),
       fenceMs: options.fenceMs ?? 10_000,
       notifyGroupChanged: (groupId) => options.coordinator.notifyGroupChanged(groupId),
@@ -316,6 +319,7 @@ export class CarillonServer {
     await this.#scheduler.stop();
     // The last changes get one try each: a server does not wait out a database outage to stop.
     this.#executions.stopRetrying();
+    this.#subtasks.stopRetrying();
     await this.#dispatcher.stop();
     await this.#endpoint?.close();
     this.#state = 'stopped';

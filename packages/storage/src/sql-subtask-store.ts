@@ -21,6 +21,7 @@ import { MAX_ID } from './execution-checks.js';
 import { lockExecutions } from './execution-logs.js';
 import { withRetry } from './retry.js';
 import { insertSequenced } from './sequenced-insert.js';
+import { applySubtaskChanges } from './subtask-transitions.js';
 import type { SubtasksTable } from './schema.js';
 import { affected, chunk, chunkBySize, inTransaction, toInt, toIntOrNull } from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
@@ -251,12 +252,7 @@ export class SqlSubtaskStore implements SubtaskStore {
     const sets = changes.map((c) => checkChange(c.fence, c.state, c.patch ?? {}));
     // The whole batch is retried after a deadlock: it rolled back, so nothing applied twice.
     return withRetry(this.#db, this.#profile, () =>
-      inTransaction(this.#db, async (trx) => {
-        const applied: boolean[] = [];
-        for (const [i, change] of changes.entries())
-          applied.push(affected(await fencedUpdate(trx, change.fence, sets[i]!)) === 1);
-        return applied;
-      }),
+      inTransaction(this.#db, (trx) => applySubtaskChanges(trx, this.#profile, changes, sets)),
     );
   }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreErrorCode, ExecutionState, SubtaskState, newExecutionId } from '@carillon/core';
-import type { FireClaim, Job, NewSubtask } from '@carillon/core';
+import type { FireClaim, Job, NewSubtask, Subtask, SubtaskChange } from '@carillon/core';
 import { openStores } from '@carillon/storage';
 import type { SqlStores } from '@carillon/storage';
 import { T0, claimOf, seedJobs, withCode } from './fixtures.js';
@@ -198,6 +198,116 @@ describe.each(testDatabases())('subtasks on $label', (database) => {
     ).rejects.toEqual(withCode(CoreErrorCode.InvalidArgument));
     expect((await stores.subtasks.get(b))?.state).toBe('pending');
     expect(await stores.subtasks.transitionMany([])).toEqual([]);
+  });
+
+  it('applies a large batch of mixed changes row by row: values per subtask, fences per subtask', async () => {
+    const execution = await claimed('s1');
+    const rows = await stores.subtasks.insertBatch(execution.id, news(1200, 'L'), T0);
+    const fence = (id: string, attempt = 1, from: SubtaskState = SubtaskState.Pending) => ({
+      id,
+      from: [from],
+      ownerServerId: 's1',
+      attempt,
+    });
+    // Every subtask dispatched to one of three clients (one statement per value would be wrong).
+    const dispatched = await stores.subtasks.transitionMany(
+      rows.map((r, i) => ({
+        fence: fence(r.id),
+        state: SubtaskState.Dispatched,
+        patch: { clientId: `c${i % 3}`, dispatchedAt: T0 + (i % 2) },
+      })),
+    );
+    expect(dispatched.every((a) => a)).toBe(true);
+    // Then: even ones end with their own result, odd ones go back at attempt 2, every tenth
+    // fence names the wrong attempt, and the last one is changed twice in the batch.
+    const last = rows[rows.length - 1]!;
+    const changes: SubtaskChange[] = rows.map((r, i): SubtaskChange =>
+      i % 10 === 5
+        ? {
+            fence: fence(r.id, 2, SubtaskState.Dispatched),
+            state: SubtaskState.Succeeded,
+            patch: { result: 'wrong' },
+          }
+        : i % 2 === 0
+          ? {
+              fence: fence(r.id, 1, SubtaskState.Dispatched),
+              state: SubtaskState.Succeeded,
+              patch: { result: `r${i}`, finishedAt: T0 + i },
+            }
+          : {
+              fence: fence(r.id, 1, SubtaskState.Dispatched),
+              state: SubtaskState.Pending,
+              patch: { attempt: 2, clientId: null, reason: `lost ${i}` },
+            },
+    );
+    changes.push({
+      fence: fence(last.id, 2, SubtaskState.Pending),
+      state: SubtaskState.Dispatched,
+      patch: { clientId: 'c9', dispatchedAt: T0 + 9 },
+    });
+    const applied = await stores.subtasks.transitionMany(changes);
+    expect(applied.filter((a) => !a).length).toBe(120);
+    applied.slice(0, rows.length).forEach((a, i) => expect(a).toBe(i % 10 !== 5));
+    expect(applied[rows.length]).toBe(true);
+    const stored = new Map<string, Subtask>();
+    for (let after = 0; ;) {
+      const page = await stores.subtasks.listByExecution(execution.id, { afterSeq: after });
+      for (const s of page) stored.set(s.id, s);
+      if (page.length < 1000) break;
+      after = page[page.length - 1]!.seq;
+    }
+    rows.forEach((r, i) => {
+      const s = stored.get(r.id);
+      if (i % 10 === 5)
+        expect(s).toMatchObject({ state: 'dispatched', attempt: 1, clientId: `c${i % 3}` });
+      else if (i % 2 === 0)
+        expect(s).toMatchObject({
+          state: 'succeeded',
+          attempt: 1,
+          result: `r${i}`,
+          finishedAt: T0 + i,
+          clientId: `c${i % 3}`,
+          dispatchedAt: T0 + (i % 2),
+        });
+      else if (r.id !== last.id)
+        expect(s).toMatchObject({
+          state: 'pending',
+          attempt: 2,
+          clientId: null,
+          reason: `lost ${i}`,
+        });
+    });
+    expect(stored.get(last.id)).toMatchObject({
+      state: 'dispatched',
+      attempt: 2,
+      clientId: 'c9',
+      dispatchedAt: T0 + 9,
+      reason: `lost ${rows.length - 1}`,
+    });
+  });
+
+  it('a change tried again after it committed counts as applied; another one does not', async () => {
+    const execution = await claimed('s1');
+    const [one] = await stores.subtasks.insertBatch(execution.id, news(1, 'again'), T0);
+    if (one === undefined) throw new Error('no subtask');
+    const change = {
+      fence: { id: one.id, from: [SubtaskState.Pending], ownerServerId: 's1', attempt: 1 },
+      state: SubtaskState.Dispatched,
+      patch: { clientId: 'c1', dispatchedAt: T0 },
+    };
+    expect(await stores.subtasks.transitionMany([change])).toEqual([true]);
+    // The same change again (its first reply lost): applied; to another client: not.
+    expect(
+      await stores.subtasks.transitionMany([
+        change,
+        { ...change, patch: { clientId: 'c2', dispatchedAt: T0 } },
+        { ...change, fence: { ...change.fence, ownerServerId: 's2' } },
+      ]),
+    ).toEqual([true, false, false]);
+    expect(await stores.subtasks.get(one.id)).toMatchObject({
+      state: 'dispatched',
+      clientId: 'c1',
+    });
   });
 
   it('lists by state and counts by state', async () => {

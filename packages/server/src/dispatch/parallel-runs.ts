@@ -69,6 +69,11 @@ export class ParallelRuns {
     return this.#sent.has(id);
   }
 
+  /** True while the subtasks of execution `id` run on this server (its first level ended). */
+  running(id: string): boolean {
+    return this.#runs.has(id);
+  }
+
   /** Running parallel executions, for stats. */
   get size(): number {
     return this.#runs.size;

@@ -47,6 +47,10 @@ export class ReportHandler {
     if (active === undefined || active.execution.attempt !== report.attempt) {
       if (report.kind !== 'result') return true;
       if (this.#active.handlerReturned(client, report.executionId, report.attempt)) return true;
+      // The first level's Result again (sent again after its stream broke, or answered again
+      // from the client's memory), once its subtasks run: recorded late, it would end the
+      // execution `succeeded` with its subtasks still pending.
+      if (this.#parallel.running(report.executionId)) return true;
       return recorder.lateResult(client, report);
     }
     await this.#apply(active, client.clientId, report);

@@ -65,7 +65,7 @@ export class RunBook {
     this.store = store;
     this.active = active;
     this.writer = new SubtaskWriter(store, (error) =>
-      parts.o.logger.warn({ err: error }, 'subtask changes failed; their subtasks are retried'),
+      parts.o.logger.error({ err: error }, 'a subtask change could not be recorded'),
     );
   }
 

@@ -12,8 +12,13 @@ interface Queued {
  * Folds the fenced subtask changes a server makes at about the same time into one transaction:
  * a change waits for the write under way (if any), then goes with every change queued meanwhile.
  * One commit per batch rather than one per subtask is what lets a fan-out go faster than the
- * database commits. A change whose batch fails resolves false (not applied), so that the caller
- * treats it as a lost fence rather than hanging.
+ * database commits. Batches go out one at a time, in order.
+ *
+ * The store given is the server's patient one (`PatientSubtaskStore`): it retries what the
+ * database failed transiently, so a change resolves false only when its fence no longer holds.
+ * An error here is a change the store refused (malformed: a bug) or a server stopping during an
+ * outage; the batch is then written change by change, so that one bad change does not cost the
+ * others their answer, and a change that still fails resolves false rather than hanging.
  */
 export class SubtaskWriter {
   readonly #store: SubtaskStore;
@@ -39,19 +44,28 @@ export class SubtaskWriter {
     this.#writing = true;
     try {
       while (this.#queue.length > 0) {
-        const batch = this.#queue.slice(0, BATCH);
-        this.#queue = this.#queue.slice(batch.length);
-        let applied: boolean[];
-        try {
-          applied = await this.#store.transitionMany(batch.map((q) => q.change));
-        } catch (error) {
-          this.#onError(error);
-          applied = batch.map(() => false);
-        }
-        batch.forEach((q, i) => q.done(applied[i] === true));
+        // Taken whole: cutting one batch off the front of a long queue copied the rest each time.
+        const taken = this.#queue;
+        this.#queue = [];
+        for (let i = 0; i < taken.length; i += BATCH) await this.#write(taken.slice(i, i + BATCH));
       }
     } finally {
       this.#writing = false;
     }
+  }
+
+  async #write(batch: readonly Queued[]): Promise<void> {
+    try {
+      const applied = await this.#store.transitionMany(batch.map((q) => q.change));
+      batch.forEach((q, i) => q.done(applied[i] === true));
+      return;
+    } catch (error) {
+      if (batch.length === 1) {
+        this.#onError(error);
+        batch[0]?.done(false);
+        return;
+      }
+    }
+    for (const q of batch) await this.#write([q]);
   }
 }

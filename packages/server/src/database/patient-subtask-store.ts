@@ -1,0 +1,95 @@
+import type {
+  NewSubtask,
+  Subtask,
+  SubtaskChange,
+  SubtaskFence,
+  SubtaskPatch,
+  SubtaskQuery,
+  SubtaskState,
+  SubtaskStore,
+} from '@carillon/core';
+import type { DatabaseHealth } from './database-health.js';
+
+/** First wait before trying again; doubled per attempt up to {@link MAX_BACKOFF_MS}. */
+const FIRST_BACKOFF_MS = 50;
+const MAX_BACKOFF_MS = 2_000;
+
+/**
+ * The subtask store as the server uses it, like `PatientExecutionStore`: every statement
+ * reports to the {@link DatabaseHealth}, and every call is tried again, with backoff, for as
+ * long as the database fails transiently. All of them may run again safely: inserts skip the
+ * subtasks that exist, fenced changes that an earlier try committed count as applied (the store
+ * checks), the rest are reads. So a `false` from a transition means the fence no longer held,
+ * never that the database was unreachable: the subtask writer no longer takes an outage for
+ * lost subtasks (which then ran twice). The writer sends one batch at a time, so the changes
+ * behind a retried batch keep their order. After {@link stopRetrying} a failing call fails.
+ */
+export class PatientSubtaskStore implements SubtaskStore {
+  readonly #store: SubtaskStore;
+  readonly #health: DatabaseHealth;
+  #retrying = true;
+  readonly #sleeps = new Set<() => void>();
+
+  constructor(store: SubtaskStore, health: DatabaseHealth) {
+    this.#store = store;
+    this.#health = health;
+  }
+
+  /** Makes calls waiting for the database fail now, and later ones fail at their first error. */
+  stopRetrying(): void {
+    this.#retrying = false;
+    for (const wake of this.#sleeps) wake();
+  }
+
+  insertBatch(
+    executionId: string,
+    subtasks: readonly NewSubtask[],
+    nowMs: number,
+  ): Promise<readonly Subtask[]> {
+    return this.#patiently(() => this.#store.insertBatch(executionId, subtasks, nowMs));
+  }
+
+  get(id: string): Promise<Subtask | undefined> {
+    return this.#patiently(() => this.#store.get(id));
+  }
+
+  transition(fence: SubtaskFence, state: SubtaskState, patch?: SubtaskPatch): Promise<boolean> {
+    return this.#patiently(() => this.#store.transition(fence, state, patch));
+  }
+
+  transitionMany(changes: readonly SubtaskChange[]): Promise<boolean[]> {
+    return this.#patiently(() => this.#store.transitionMany(changes));
+  }
+
+  listByExecution(executionId: string, query?: SubtaskQuery): Promise<readonly Subtask[]> {
+    return this.#patiently(() => this.#store.listByExecution(executionId, query));
+  }
+
+  countByState(executionId: string): Promise<ReadonlyMap<SubtaskState, number>> {
+    return this.#patiently(() => this.#store.countByState(executionId));
+  }
+
+  async #patiently<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#health.watch(work);
+      } catch (error) {
+        if (!this.#retrying || !this.#health.isTransient(error)) throw error;
+        await this.#sleep(Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** attempt));
+      }
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    // Real time, not the server's clock: this paces a database, not a schedule.
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#sleeps.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms * (0.5 + Math.random() / 2));
+      this.#sleeps.add(wake);
+    });
+  }
+}

@@ -1,0 +1,146 @@
+import { sql } from 'kysely';
+import type { RawBuilder, Updateable } from 'kysely';
+import type { SubtaskChange } from '@carillon/core';
+import type { DatabaseProfile } from './database-profile.js';
+import type { SubtasksTable } from './schema.js';
+import { chunk, chunkBySize, toInt } from './sql-helpers.js';
+import type { Db } from './sql-helpers.js';
+
+/** Subtasks read (and locked) per statement. */
+const IDS_PER_READ = 1000;
+/** Rows written per UPDATE, and bytes of values at most (under MySQL's packet limit). */
+const ROWS_PER_WRITE = 500;
+const BYTES_PER_WRITE = 4 * 1024 * 1024;
+
+type Columns = Updateable<SubtasksTable>;
+type Column = keyof Columns;
+
+/** What a fence is checked against: a subtask's state and attempt, and its execution's owner. */
+interface Current {
+  state: string;
+  attempt: number;
+  clientId: string | null;
+  readonly owner: string | null;
+}
+
+/**
+ * Applies fenced subtask changes inside the caller's transaction with a few statements for the
+ * whole batch instead of one fenced UPDATE per change (each of which Kysely builds and compiles
+ * anew, and MySQL answers in a round trip): one read of the subtasks and their executions'
+ * owners, locked where rows lock (SQLite's immediate transaction holds the whole database), the
+ * fences checked here in the order given (a change sees the ones before it), then one UPDATE
+ * per group of rows that set the same columns, a value that differs by row given per id.
+ * Returns, per change, whether it applied. `sets` are the checked columns of each change.
+ */
+export async function applySubtaskChanges(
+  trx: Db,
+  profile: DatabaseProfile,
+  changes: readonly SubtaskChange[],
+  sets: readonly Columns[],
+): Promise<boolean[]> {
+  const ids = [...new Set(changes.map((c) => c.fence.id))];
+  const current = new Map<string, Current>();
+  for (const some of chunk(ids, IDS_PER_READ)) {
+    let read = trx
+      .selectFrom('subtasks')
+      .innerJoin('executions', 'executions.id', 'subtasks.execution_id')
+      .select([
+        'subtasks.id as id',
+        'subtasks.state as state',
+        'subtasks.attempt as attempt',
+        'subtasks.client_id as clientId',
+        'executions.owner_server_id as owner',
+      ])
+      .where('subtasks.id', 'in', some);
+    // The fences hold until commit: an adoption (the owner's compare-and-set) waits for it.
+    if (profile.supportsRowLocks) read = read.forUpdate();
+    for (const row of await read.execute())
+      current.set(row.id, {
+        state: row.state,
+        attempt: toInt(row.attempt),
+        clientId: row.clientId,
+        owner: row.owner,
+      });
+  }
+  const applied: boolean[] = [];
+  const finals = new Map<string, Columns>();
+  changes.forEach((change, i) => {
+    const { fence } = change;
+    const row = current.get(fence.id);
+    const ok =
+      row !== undefined &&
+      fence.from.includes(row.state as never) &&
+      row.attempt === fence.attempt &&
+      row.owner === fence.ownerServerId;
+    const set = sets[i]!;
+    applied.push(ok || (row !== undefined && alreadyApplied(change, set, row)));
+    if (!ok) return;
+    row.state = change.state;
+    if (set.attempt !== undefined) row.attempt = Number(set.attempt);
+    if (set.client_id !== undefined) row.clientId = set.client_id;
+    finals.set(fence.id, { ...finals.get(fence.id), ...set });
+  });
+  await writeFinals(trx, finals);
+  return applied;
+}
+
+/**
+ * True when a change whose fence did not hold had been applied already: the subtask is in the
+ * change's target state, at the attempt (and on the client) it leaves, under the fence's owner.
+ * Only that owner at that attempt writes the row, so it was this change, committed by an
+ * earlier try whose reply was lost (a connection killed during the commit); the caller trying
+ * it again must not take that for a lost fence. A change that keeps the state is never taken
+ * as applied.
+ */
+function alreadyApplied(change: SubtaskChange, set: Columns, row: Current): boolean {
+  const { fence, state } = change;
+  if (fence.from.includes(state)) return false;
+  return (
+    row.state === state &&
+    row.owner === fence.ownerServerId &&
+    row.attempt === (set.attempt === undefined ? fence.attempt : Number(set.attempt)) &&
+    (set.client_id === undefined || row.clientId === set.client_id)
+  );
+}
+
+/** Writes each subtask's final columns, one UPDATE per group of rows setting the same columns. */
+async function writeFinals(trx: Db, finals: ReadonlyMap<string, Columns>): Promise<void> {
+  const groups = new Map<string, { columns: Column[]; rows: [string, Columns][] }>();
+  for (const [id, set] of finals) {
+    const columns = (Object.keys(set) as Column[]).sort();
+    const key = columns.join(',');
+    const group = groups.get(key) ?? { columns, rows: [] };
+    group.rows.push([id, set]);
+    groups.set(key, group);
+  }
+  for (const { columns, rows } of groups.values()) {
+    const runs = chunkBySize(rows, ROWS_PER_WRITE, BYTES_PER_WRITE, ([, set]) => {
+      let bytes = 64;
+      for (const c of columns) bytes += typeof set[c] === 'string' ? set[c].length * 3 : 16;
+      return bytes;
+    });
+    for (const run of runs) {
+      const values: Record<string, unknown> = {};
+      for (const column of columns) values[column] = valueOf(column, run);
+      await trx
+        .updateTable('subtasks')
+        .set(values as Columns)
+        .where(
+          'id',
+          'in',
+          run.map(([id]) => id),
+        )
+        .execute();
+    }
+  }
+}
+
+/** One value for every row of the run when they agree, else `CASE id WHEN … THEN … END`. */
+function valueOf(column: Column, run: ReadonlyArray<[string, Columns]>): unknown {
+  const first = run[0]![1][column];
+  if (run.every(([, set]) => set[column] === first)) return first;
+  const whens: RawBuilder<unknown>[] = run.map(
+    ([id, set]) => sql`when ${id} then ${set[column] ?? null}`,
+  );
+  return sql`case ${sql.ref('id')} ${sql.join(whens, sql` `)} end`;
+}
