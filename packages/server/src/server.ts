@@ -12,7 +12,7 @@ import { PatientExecutionStore } from './database/patient-execution-store.js';
 import { PROTOCOL_LIMITS } from '@carillon/protocol';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { ServerEventBus } from './events.js';
-import { adoptOrphans } from './failover/orphan-adoption.js';
+import { OrphanAdoption } from './failover/orphan-adoption.js';
 import { recoverAfterRestart } from './failover/restart-recovery.js';
 import { HolderLeadership } from './holders/holder-leadership.js';
 import { JobFollower } from './jobs/job-follower.js';
@@ -76,6 +76,7 @@ export class CarillonServer {
   readonly #jobs: JobFollower;
   readonly #holders: HolderLeadership;
   readonly #requests: RequestPoller;
+  readonly #orphans: OrphanAdoption;
   readonly #unsubscribe: Unsubscribe[] = [];
   #endpoint: ClientEndpoint | undefined;
   #state: ServerState = 'created';
@@ -155,6 +156,15 @@ export class CarillonServer {
       health: this.#health,
       logger: this.#logger,
       assignHolders: (jobs) => this.#holders.assign(jobs),
+    });
+    this.#orphans = new OrphanAdoption({
+      ...common,
+      serverId: options.serverId,
+      executions: this.#executions,
+      held: this.#held,
+      membership: this.#membership,
+      dispatcher: this.#dispatcher,
+      inFlightGraceMs: options.fenceMs ?? 10_000,
     });
     this.#requests = new RequestPoller({
       serverId: options.serverId,
@@ -310,6 +320,7 @@ export class CarillonServer {
     if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
     for (const off of this.#unsubscribe.splice(0)) off();
     this.#holders.stop();
+    this.#orphans.stop();
     this.#liveness?.pause();
     this.#standby.pause();
     this.#cancelRecovery?.();
@@ -406,30 +417,18 @@ export class CarillonServer {
     try {
       const gone =
         (await this.#liveness?.departed(this.#o.orphanGraceMs ?? 5_000, 3_600_000)) ?? [];
-      for (const dead of gone) await adoptOrphans(this.#adoption(), dead);
+      for (const dead of gone) await this.#orphans.adopt(dead);
     } catch (error) {
       this.#logger.warn({ err: error }, 'looking for executions of departed servers failed');
     }
-  }
-
-  #adoption(): Parameters<typeof adoptOrphans>[0] {
-    return {
-      serverId: this.#o.serverId,
-      executions: this.#executions,
-      held: this.#held,
-      membership: this.#membership,
-      dispatcher: this.#dispatcher,
-      logger: this.#logger,
-    };
   }
 
   async #onMembership(servers: readonly ServerMember[]): Promise<void> {
     const left = this.#membership.update(servers, this.#clock.now());
     this.#dispatcher.forgetForeignOverlap();
     await this.#holders.assign();
-    const adoption = this.#adoption();
     try {
-      for (const dead of left) await adoptOrphans(adoption, dead);
+      for (const dead of left) await this.#orphans.adopt(dead);
     } catch (error) {
       this.#logger.error({ err: error }, 'adopting executions of a departed server failed');
     }
