@@ -156,6 +156,7 @@ export class CarillonServer {
       health: this.#health,
       logger: this.#logger,
       assignHolders: (jobs) => this.#holders.assign(jobs),
+      newlyHeld: (jobs) => this.#standby.watchClaimedOf(jobs),
     });
     this.#orphans = new OrphanAdoption({
       ...common,
