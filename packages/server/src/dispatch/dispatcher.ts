@@ -294,7 +294,7 @@ export class Dispatcher {
    * Each is read back first and sent only if this server still owns it at that attempt, in
    * flight on this client: while the stream was down a peer may have adopted it (this server
    * looked gone), and the client would run it at both attempts (`test/resend-fence.test.ts`).
-   * One that is no longer ours is let go here.
+   * One that is no longer ours is not sent; the fence interval or its new owner deals with it.
    */
   async #resendUnnamed(
     client: ReportingClient,
@@ -308,6 +308,8 @@ export class Dispatcher {
     const unnamed = [...this.#active.values()].filter(
       (active) =>
         isDispatchedTo(active, client) &&
+        // A parallel execution's first level is its runs' to resume (see ParallelRuns).
+        !this.#parallel.owns(active.execution.id) &&
         !named.has(active.execution.id) &&
         !sends.has(active.execution.id) &&
         active.recording !== true,
@@ -334,10 +336,8 @@ export class Dispatcher {
         row.attempt !== active.execution.attempt ||
         row.clientId !== client.clientId ||
         !IN_FLIGHT.includes(row.state)
-      ) {
-        this.#active.release(active);
+      )
         continue;
-      }
       if (active.orphaned !== undefined) {
         active.orphaned();
         active.orphaned = undefined;
