@@ -27,24 +27,14 @@ describe('server failover', () => {
     const jobs = await cluster.stores.jobs.listByGroup(group.groupId);
     const owner = cluster.servers.find((s) => jobs.some((j) => j.holders[0] === s.id))!;
     const ownJobs = jobs.filter((j) => j.holders[0] === owner.id).map((j) => j.id);
-    // Fires of a job's first 1.5 s are left out: a standby that had not yet loaded a job just
-    // created did not read its first instant, so such a fire of a killed owner waited for the
-    // session timeout (seen once in CI: adopted 4,057 ms after the kill); a known gap, not what
-    // this test measures.
-    const createdAt = new Map(jobs.map((j) => [j.id, j.createdAt]));
-    const settled = (r: { jobId: number; scheduledAt: number }) =>
-      r.scheduledAt >= (createdAt.get(r.jobId) ?? 0) + 1_500;
     // No client yet: the owner's claims wait for one, unsent.
     await waitFor('the owner to hold claimed fires', async () => {
       const rows = await cluster.stores.executions.listUnfinishedByOwner(owner.id);
-      return (
-        rows.filter((r) => r.state === 'claimed' && r.scheduledAt < Date.now() && settled(r))
-          .length >= 4
-      );
+      return rows.filter((r) => r.state === 'claimed' && r.scheduledAt < Date.now()).length >= 4;
     });
     const killedAt = await cluster.kill(owner);
     const stuck = (await cluster.stores.executions.listUnfinishedByOwner(owner.id)).filter(
-      (r) => r.state === 'claimed' && r.scheduledAt <= killedAt && settled(r),
+      (r) => r.state === 'claimed' && r.scheduledAt <= killedAt,
     );
     expect(stuck.length).toBeGreaterThan(0);
     // The client starts meanwhile (a second or so for a process): the adoption itself is timed

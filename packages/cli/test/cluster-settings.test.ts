@@ -37,6 +37,17 @@ describe('cluster settings', () => {
       expect(run.stderr).toContain(named);
   });
 
+  it('refuses a peer-liveness limit out of range, and says which', async () => {
+    for (const bad of ['5', '60001', 'soon']) {
+      const run = await carillon(['server'], {
+        CARILLON_DB_URL: 'mysql://root@127.0.0.1:3306/nothing_made',
+        CARILLON_GONE_AFTER_MS: bad,
+      });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('CARILLON_GONE_AFTER_MS');
+    }
+  });
+
   it('refuses room rules that hold no address of the server', async () => {
     const run = await carillon(['server'], {
       CARILLON_DB_URL: 'mysql://root@127.0.0.1:3306/nothing_made',

@@ -13,7 +13,7 @@ import { PatientSubtaskStore } from './database/patient-subtask-store.js';
 import { PROTOCOL_LIMITS } from '@carillon/protocol';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { ServerEventBus } from './events.js';
-import { adoptOrphans } from './failover/orphan-adoption.js';
+import { OrphanAdoption } from './failover/orphan-adoption.js';
 import { recoverAfterRestart } from './failover/restart-recovery.js';
 import { HolderLeadership } from './holders/holder-leadership.js';
 import { JobFollower } from './jobs/job-follower.js';
@@ -78,6 +78,7 @@ export class CarillonServer {
   readonly #jobs: JobFollower;
   readonly #holders: HolderLeadership;
   readonly #requests: RequestPoller;
+  readonly #orphans: OrphanAdoption;
   readonly #unsubscribe: Unsubscribe[] = [];
   #endpoint: ClientEndpoint | undefined;
   #state: ServerState = 'created';
@@ -158,6 +159,16 @@ export class CarillonServer {
       health: this.#health,
       logger: this.#logger,
       assignHolders: (jobs) => this.#holders.assign(jobs),
+      newlyHeld: (jobs) => this.#standby.watchClaimedOf(jobs),
+    });
+    this.#orphans = new OrphanAdoption({
+      ...common,
+      serverId: options.serverId,
+      executions: this.#executions,
+      held: this.#held,
+      membership: this.#membership,
+      dispatcher: this.#dispatcher,
+      inFlightGraceMs: options.fenceMs ?? 10_000,
     });
     this.#requests = new RequestPoller({
       serverId: options.serverId,
@@ -313,6 +324,7 @@ export class CarillonServer {
     if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
     for (const off of this.#unsubscribe.splice(0)) off();
     this.#holders.stop();
+    this.#orphans.stop();
     this.#liveness?.pause();
     this.#standby.pause();
     this.#cancelRecovery?.();
@@ -410,30 +422,18 @@ export class CarillonServer {
     try {
       const gone =
         (await this.#liveness?.departed(this.#o.orphanGraceMs ?? 5_000, 3_600_000)) ?? [];
-      for (const dead of gone) await adoptOrphans(this.#adoption(), dead);
+      for (const dead of gone) await this.#orphans.adopt(dead);
     } catch (error) {
       this.#logger.warn({ err: error }, 'looking for executions of departed servers failed');
     }
-  }
-
-  #adoption(): Parameters<typeof adoptOrphans>[0] {
-    return {
-      serverId: this.#o.serverId,
-      executions: this.#executions,
-      held: this.#held,
-      membership: this.#membership,
-      dispatcher: this.#dispatcher,
-      logger: this.#logger,
-    };
   }
 
   async #onMembership(servers: readonly ServerMember[]): Promise<void> {
     const left = this.#membership.update(servers, this.#clock.now());
     this.#dispatcher.forgetForeignOverlap();
     await this.#holders.assign();
-    const adoption = this.#adoption();
     try {
-      for (const dead of left) await adoptOrphans(adoption, dead);
+      for (const dead of left) await this.#orphans.adopt(dead);
     } catch (error) {
       this.#logger.error({ err: error }, 'adopting executions of a departed server failed');
     }

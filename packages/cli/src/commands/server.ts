@@ -57,6 +57,7 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
       claimAheadMs: config.claimAheadMs,
       holderGraceMs: config.holderGraceMs,
       fenceMs: config.fenceMs,
+      goneAfterMs: config.goneAfterMs,
       ...(config.tls === undefined ? {} : { rpcTls: serverTls(config.tls) }),
       ...(config.rpcAdvertisedAddress === undefined
         ? {}

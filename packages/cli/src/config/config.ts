@@ -46,6 +46,12 @@ export interface ServerConfig extends CommonConfig {
   readonly holderGraceMs: number;
   /** How long a client cut off from every server keeps running handlers (told to clients). */
   readonly fenceMs: number;
+  /**
+   * A peer whose heartbeat has not changed for this long counts as gone: its claimed, unsent
+   * fires are adopted. Three heartbeats (100 ms each) at least, so that one late write does
+   * not make a live peer look gone.
+   */
+  readonly goneAfterMs: number;
   /** Undefined: plaintext gRPC. */
   readonly tls: ServerTlsConfig | undefined;
   /** Where `/metrics`, `/livez` and `/readyz` are served; undefined: not at all (the default). */
@@ -216,6 +222,7 @@ export function readServerConfig(env: Env, args: readonly string[] = []): Server
     claimAheadMs: r.integer('CARILLON_CLAIM_AHEAD_MS', 700, 0, 60_000),
     holderGraceMs: r.integer('CARILLON_HOLDER_GRACE_MS', 10_000, 0, 86_400_000),
     fenceMs: r.integer('CARILLON_FENCE_MS', 10_000, 1_000, 3_600_000),
+    goneAfterMs: r.integer('CARILLON_GONE_AFTER_MS', 600, 300, 60_000),
     tls: serverTls(r),
     observe: observeListener(r),
     smtp: smtpSettings(r),

@@ -134,7 +134,7 @@ export class Dispatcher {
   ): Promise<void> {
     const { o, pool } = this.#p;
     const { clientId, groupId } = client;
-    this.#resendUnnamed(client, running);
+    await this.#resendUnnamed(client, running);
     this.#parallel.clientBack(client, running);
     for (const ref of running) {
       if (this.#parallel.owns(ref.executionId)) continue;
@@ -298,26 +298,52 @@ export class Dispatcher {
    * finished meanwhile. Sent again at the same attempt, each ends with its real outcome: a
    * client runs an order it never got, and answers one it has finished with its Result, not a
    * second run. Waiting out the fence interval instead would fail them as lost.
+   *
+   * Each is read back first and sent only if this server still owns it at that attempt, in
+   * flight on this client: while the stream was down a peer may have adopted it (this server
+   * looked gone), and the client would run it at both attempts (`test/resend-fence.test.ts`).
+   * One that is no longer ours is not sent; the fence interval or its new owner deals with it.
    */
-  #resendUnnamed(
+  async #resendUnnamed(
     client: ReportingClient,
     running: ReadonlyArray<{ executionId: string; attempt: number }>,
-  ): void {
+  ): Promise<void> {
     const { o, pool, sends } = this.#p;
+    if (pool.get(client.clientId) === undefined) return;
+    const named = new Set(running.map((ref) => ref.executionId));
+    // Orders still queued go out on this link anyway; one whose dispatch is still being
+    // recorded is sent once the fence held, and not at all if a peer adopted it.
+    const unnamed = [...this.#active.values()].filter(
+      (active) =>
+        isDispatchedTo(active, client) &&
+        // A parallel execution's first level is its runs' to resume (see ParallelRuns).
+        !this.#parallel.owns(active.execution.id) &&
+        !named.has(active.execution.id) &&
+        !sends.has(active.execution.id) &&
+        active.recording !== true,
+    );
+    if (unnamed.length === 0) return;
+    let stored: readonly (Execution | undefined)[];
+    try {
+      stored = await Promise.all(unnamed.map((a) => o.executions.get(a.execution.id)));
+    } catch (error) {
+      // Not known to be ours: nothing is resent; the fence interval deals with them as lost.
+      o.logger.warn({ err: error }, 'could not check executions to resend; none resent');
+      return;
+    }
     const link = pool.get(client.clientId);
     if (link === undefined) return;
-    const named = new Set(running.map((ref) => ref.executionId));
     const now = o.clock.now();
     const orders: DispatchOrder[] = [];
-    for (const active of this.#active.values()) {
-      const id = active.execution.id;
-      // Orders still queued go out on this link anyway; one whose dispatch is still being
-      // recorded is sent once the fence held, and not at all if a peer adopted it.
+    for (const [i, active] of unnamed.entries()) {
+      if (this.#active.get(active.execution.id) !== active) continue;
+      const row = stored[i];
       if (
-        !isDispatchedTo(active, client) ||
-        named.has(id) ||
-        sends.has(id) ||
-        active.recording === true
+        row === undefined ||
+        row.ownerServerId !== o.serverId ||
+        row.attempt !== active.execution.attempt ||
+        row.clientId !== client.clientId ||
+        !IN_FLIGHT.includes(row.state)
       )
         continue;
       if (active.orphaned !== undefined) {

@@ -56,4 +56,24 @@ describe('HeartbeatObserver', () => {
     observer.observe([record('a', 2)], 650);
     expect(observer.silentFor('a')).toBe(0);
   });
+
+  it('counts no silence across its own failed reads: the peer could not write either', () => {
+    let now = 0;
+    const observer = new HeartbeatObserver(() => now);
+    now = 10;
+    observer.observe([record('a', 1)], 0);
+    // The database was cut off from both servers for 8 s: every read failed meanwhile.
+    observer.interrupted();
+    // The first read after it answers before the live peer's first write after it lands.
+    now = 8_110;
+    observer.observe([record('a', 1)], 8_100);
+    expect(observer.silentFor('a')).toBe(0);
+    now = 8_210;
+    observer.observe([record('a', 1)], 8_200);
+    expect(observer.silentFor('a')).toBe(90);
+    // A peer that stays silent after the outage is gone again after the usual time.
+    now = 8_810;
+    observer.observe([record('a', 1)], 8_800);
+    expect(observer.silentFor('a')).toBe(690);
+  });
 });

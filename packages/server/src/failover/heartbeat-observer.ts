@@ -22,6 +22,8 @@ export class HeartbeatObserver {
   readonly #elapsed: () => number;
   readonly #seen = new Map<string, Seen>();
   #read = false;
+  /** A read failed since the last one that answered: see {@link interrupted}. */
+  #interrupted = false;
 
   constructor(elapsed: () => number) {
     this.#elapsed = elapsed;
@@ -31,14 +33,27 @@ export class HeartbeatObserver {
   observe(servers: readonly ServerRecord[], startedAt: number): void {
     const completedAt = this.#elapsed();
     this.#read = true;
+    const restart = this.#interrupted;
+    this.#interrupted = false;
     for (const s of servers) {
       const seen = this.#seen.get(s.id);
-      if (seen === undefined || seen.value !== s.lastSeenAt) {
+      if (restart || seen === undefined || seen.value !== s.lastSeenAt) {
         this.#seen.set(s.id, { value: s.lastSeenAt, since: completedAt, sameAt: completedAt });
       } else if (startedAt > seen.sameAt) {
         seen.sameAt = startedAt;
       }
     }
+  }
+
+  /**
+   * A read of the `servers` table failed (the database was unreachable, or cut off from this
+   * server). The peers' writes most likely failed as well, so an unchanged value across the gap
+   * proves nothing: the next read that answers starts every peer's silence afresh. Without this,
+   * a live peer looked gone as soon as a database outage shared by both ended (its first write
+   * after it not yet landed), and its claimed fires were adopted.
+   */
+  interrupted(): void {
+    this.#interrupted = true;
   }
 
   /**

@@ -107,7 +107,13 @@ export class Liveness {
     const o = this.#o;
     const now = o.clock.now();
     const startedAt = o.elapsed();
-    const servers = await o.watch(() => o.servers.list(o.record.cluster, o.record.serverGroup));
+    let servers: readonly ServerRecord[];
+    try {
+      servers = await o.watch(() => o.servers.list(o.record.cluster, o.record.serverGroup));
+    } catch (error) {
+      this.#observer.interrupted();
+      throw error;
+    }
     this.#observer.observe(servers, startedAt);
     return servers
       .filter(
@@ -154,6 +160,7 @@ export class Liveness {
       const servers = await o.watch(() => o.servers.list(o.record.cluster, o.record.serverGroup));
       this.#observer.observe(servers, startedAt);
     } catch (error) {
+      this.#observer.interrupted();
       o.logger.debug({ err: error }, 'reading the peers’ heartbeats failed');
     } finally {
       this.#reading = false;

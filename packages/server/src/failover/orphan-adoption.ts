@@ -1,36 +1,129 @@
-import type { ExecutionStore, Logger } from '@carillon/core';
+import type { Clock, Execution, ExecutionStore, Logger } from '@carillon/core';
+import { ExecutionState, JobKind } from '@carillon/core';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Membership } from '../membership.js';
 import type { HeldJobs } from '../scheduling/held-jobs.js';
 
-/** What {@link adoptOrphans} works with. */
+/** What an {@link OrphanAdoption} works with. */
 export interface OrphanAdoptionOptions {
   readonly serverId: string;
   readonly executions: ExecutionStore;
   readonly held: HeldJobs;
   readonly membership: Membership;
   readonly dispatcher: Dispatcher;
+  readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * How long the executions a departed server had sent to clients are left to those clients'
+   * Results before they are dispatched again: the fence interval (a client re-sends a Result
+   * whose stream broke to another server, which records it under the departed owner's fence,
+   * within its keepalive; a client cut off from every server aborts its handlers by then).
+   */
+  readonly inFlightGraceMs: number;
 }
+
+/** At most this many ids in one adoption statement (the store's limit). */
+const IDS_PER_ADOPTION = 1_000;
 
 /**
  * Takes over the unfinished executions of a departed server for the jobs this server now
  * prefers (compare-and-set on owner, next attempt) and dispatches them.
+ *
+ * Fires it claimed and never sent are taken at once. Executions it had sent to a client are
+ * not: leaving the membership means its ZooKeeper session ended, not that its client stopped;
+ * the client may be running them, or have run them with its Result stuck on the stream to the
+ * departed server (frozen, or cut off from the database). Dispatched again at once, each ran
+ * twice (`test/cluster/owner-expired.test.ts`: three fires of a server frozen past its session
+ * ran at attempts 1 and 2). They are taken after `inFlightGraceMs`, those still unfinished then,
+ * and only if the server has not come back meanwhile (back, it finishes its own work). A
+ * parallel execution is taken at once: its subtasks go on under the adopter, not again.
  */
-export async function adoptOrphans(o: OrphanAdoptionOptions, deadServerId: string): Promise<void> {
-  // Not only jobs the dead server still holds: the leader may have replaced it as a holder
-  // already, and its executions of those jobs would be orphaned for good.
-  const mine = [...o.held.values()].filter((j) => o.membership.isPreferred(j));
-  if (mine.length === 0) return;
-  const adopted = await o.executions.adoptOrphans(
-    deadServerId,
-    o.serverId,
-    mine.map((j) => j.id),
-  );
-  if (adopted.length === 0) return;
-  o.logger.warn(
-    { deadServerId, adopted: adopted.length },
-    'adopted executions of a departed server',
-  );
-  o.dispatcher.take(adopted);
+export class OrphanAdoption {
+  readonly #o: OrphanAdoptionOptions;
+  /** Departed servers whose sent executions wait out the grace: cancels the wait. */
+  readonly #waiting = new Map<string, () => void>();
+
+  constructor(options: OrphanAdoptionOptions) {
+    this.#o = options;
+  }
+
+  async adopt(deadServerId: string): Promise<void> {
+    const o = this.#o;
+    // Not only jobs the dead server still holds: the leader may have replaced it as a holder
+    // already, and its executions of those jobs would be orphaned for good.
+    const mine = [...o.held.values()].filter((j) => o.membership.isPreferred(j));
+    if (mine.length === 0) return;
+    const kindOf = new Map(mine.map((j) => [j.id, j.kind]));
+    const unfinished = (await o.executions.listUnfinishedByOwner(deadServerId)).filter((e) =>
+      kindOf.has(e.jobId),
+    );
+    const parallel = unfinished.filter((e) => kindOf.get(e.jobId) === JobKind.Parallel);
+    const claimed = unfinished.filter(
+      (e) => kindOf.get(e.jobId) !== JobKind.Parallel && e.state === ExecutionState.Claimed,
+    );
+    const sent = unfinished.filter(
+      (e) => kindOf.get(e.jobId) !== JobKind.Parallel && e.state !== ExecutionState.Claimed,
+    );
+    const adopted: Execution[] = [];
+    if (parallel.length > 0)
+      adopted.push(
+        ...(await o.executions.adoptOrphans(deadServerId, o.serverId, jobIdsOf(parallel))),
+      );
+    for (let i = 0; i < claimed.length; i += IDS_PER_ADOPTION) {
+      const some = claimed.slice(i, i + IDS_PER_ADOPTION);
+      adopted.push(
+        ...(await o.executions.adoptOrphans(
+          deadServerId,
+          o.serverId,
+          jobIdsOf(some),
+          some.map((e) => e.id),
+        )),
+      );
+    }
+    this.#took(deadServerId, adopted);
+    if (sent.length > 0) this.#adoptSentLater(deadServerId, sent);
+  }
+
+  /** Cancels the waits (the server stops). */
+  stop(): void {
+    for (const cancel of this.#waiting.values()) cancel();
+    this.#waiting.clear();
+  }
+
+  #adoptSentLater(deadServerId: string, sent: readonly Execution[]): void {
+    const o = this.#o;
+    if (this.#waiting.has(deadServerId)) return;
+    o.logger.info(
+      { deadServerId, executions: sent.length, graceMs: o.inFlightGraceMs },
+      'executions a departed server sent to clients are left to their Results for the grace',
+    );
+    const cancel = o.clock.after(o.inFlightGraceMs, () => {
+      this.#waiting.delete(deadServerId);
+      if (o.membership.isLive(deadServerId)) return;
+      // Every unfinished one of these jobs: what it claimed later than the first look too.
+      void o.executions
+        .adoptOrphans(deadServerId, o.serverId, jobIdsOf(sent))
+        .then((adopted) => this.#took(deadServerId, adopted))
+        .catch((error: unknown) =>
+          o.logger.error(
+            { err: error, deadServerId },
+            'adopting executions of a departed server failed',
+          ),
+        );
+    });
+    this.#waiting.set(deadServerId, cancel);
+  }
+
+  #took(deadServerId: string, adopted: readonly Execution[]): void {
+    if (adopted.length === 0) return;
+    this.#o.logger.warn(
+      { deadServerId, adopted: adopted.length },
+      'adopted executions of a departed server',
+    );
+    this.#o.dispatcher.take(adopted);
+  }
+}
+
+function jobIdsOf(executions: readonly Execution[]): number[] {
+  return [...new Set(executions.map((e) => e.jobId))];
 }

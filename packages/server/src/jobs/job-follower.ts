@@ -20,6 +20,11 @@ export interface JobFollowerOptions {
    * need them (the holder leader does) and returns how many it changed.
    */
   readonly assignHolders: (jobs: readonly Job[]) => Promise<number>;
+  /**
+   * Called with the jobs this server starts holding while it runs (new jobs, or jobs newly
+   * assigned to it), once they are scheduled. Default: nothing.
+   */
+  readonly newlyHeld?: (jobs: readonly Job[]) => Promise<void>;
 }
 
 /**
@@ -62,7 +67,10 @@ export class JobFollower {
           if (jobs.length === 0) return;
           // New jobs have no holders while no server was known to the console.
           const reassigned = await this.#o.assignHolders(jobs);
-          await this.#schedule(this.#o.held.apply(jobs, this.#o.serverId));
+          const applied = this.#o.held.apply(jobs, this.#o.serverId);
+          await this.#schedule(applied);
+          // Not waited for: following the next changes must not queue behind these reads.
+          if (applied.added.length > 0) void this.#o.newlyHeld?.(applied.added);
           // The reassignments are job writes of their own: look again to pick them up.
           if (reassigned === 0) return;
         }

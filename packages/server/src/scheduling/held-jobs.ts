@@ -32,22 +32,27 @@ export class HeldJobs {
   /**
    * Applies jobs written since the last look, whoever holds them: those `serverId` holds (and
    * not deleted) are added or replaced, the others dropped if held. Returns what left and what
-   * is new or changed.
+   * is new or changed, and of those, the ones not held before (`added`).
    */
-  apply(jobs: readonly Job[], serverId: string): { removed: number[]; changed: Job[] } {
+  apply(
+    jobs: readonly Job[],
+    serverId: string,
+  ): { removed: number[]; changed: Job[]; added: Job[] } {
     const removed: number[] = [];
     const changed: Job[] = [];
+    const added: Job[] = [];
     for (const job of jobs) {
       const held = this.#jobs.get(job.id);
       if (job.status !== 'deleted' && job.holders.includes(serverId)) {
         if (held?.version === job.version) continue;
         this.#jobs.set(job.id, job);
         changed.push(job);
+        if (held === undefined) added.push(job);
       } else if (held !== undefined) {
         this.#jobs.delete(job.id);
         removed.push(job.id);
       }
     }
-    return { removed, changed };
+    return { removed, changed, added };
   }
 }

@@ -88,6 +88,40 @@ export class StandbyWatch {
   }
 
   /**
+   * Puts under watch the fires of jobs this server just started holding that a peer has
+   * claimed and not dispatched, instants of the last `watchForMs` and those claimed ahead.
+   * The scheduler starts a newly held job after its last recorded instant, so without this a
+   * fire the preferred holder claimed before this server loaded the job (a job's first
+   * instant, claimed about a second ahead as the job is created) was never looked at here: had
+   * its owner died holding it, it waited for the session timeout (seen: 4,057 ms after the
+   * kill). One read per job; jobs are newly held rarely (created, or reassigned).
+   */
+  async watchClaimedOf(jobs: readonly Job[]): Promise<void> {
+    const since = this.#o.clock.now() - this.#o.watchForMs;
+    for (const job of jobs) {
+      let rows: readonly Execution[];
+      try {
+        rows = await this.#o.executions.listByJobAndStates(job.id, [ExecutionState.Claimed]);
+      } catch (error) {
+        this.#o.logger.warn(
+          { err: error, jobId: job.id },
+          'reading the claimed fires of a newly held job failed',
+        );
+        continue;
+      }
+      for (const row of rows) {
+        if (row.ownerServerId === null || row.ownerServerId === this.#o.serverId) continue;
+        if (row.scheduledAt < since) continue;
+        // The scheduler may have put it under watch already: one check is enough.
+        const slot = this.#slotOf(row.scheduledAt + this.#o.checkDelayMs);
+        const same = (f: Watched) => f.jobId === job.id && f.scheduledAt === row.scheduledAt;
+        if (this.#slots.get(slot)?.some(same) === true) continue;
+        this.watch(job, row.scheduledAt);
+      }
+    }
+  }
+
+  /**
    * Checks nothing and takes no new watch (session suspended, or stopping). The fires under
    * watch are kept: a suspension of a moment (a stalled event loop counts as one) must not
    * leave a dead peer's claimed fires to the session timeout.
@@ -111,7 +145,7 @@ export class StandbyWatch {
 
   #add(fire: Watched, checkAt: number): void {
     if (this.#paused) return;
-    const slot = Math.ceil(checkAt / this.#o.slotMs) * this.#o.slotMs;
+    const slot = this.#slotOf(checkAt);
     const fires = this.#slots.get(slot);
     if (fires !== undefined) {
       fires.push(fire);
@@ -122,6 +156,10 @@ export class StandbyWatch {
       slot,
       this.#o.clock.setTimer(slot, () => void this.#check(slot)),
     );
+  }
+
+  #slotOf(checkAt: number): number {
+    return Math.ceil(checkAt / this.#o.slotMs) * this.#o.slotMs;
   }
 
   async #check(slot: number): Promise<void> {
