@@ -8,6 +8,8 @@
 //                       duplicates = fires both won (must be 0), missing = fires neither won
 //   transition-serial   fenced claimed → dispatched transitions, one at a time
 //   transition-parallel the same with 16 in flight
+//   transition-batch-100 the same through transitionMany, 100 changes a call, one call at a
+//                       time (what the server's execution writer does)
 // Usage: npm run bench:store -- [--db mariadb|sqlite|all] [--rounds 3]
 //        [--mysql-url mysql://root@127.0.0.1:3306/]
 // Each run uses its own database: carillon_bench_<random> on MariaDB (dropped after), a temp
@@ -229,6 +231,31 @@ async function benchTransitions(label: string, a: SqlStores, jobs: readonly Job[
     }
     report(label, name, total, rates, { missing, inFlight });
   }
+  const total = 2000;
+  const rates: number[] = [];
+  let missing = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    const claims = claimsFor(fires(jobs, total));
+    await claimBatches(a, 'bench-a', claims, 500);
+    let applied = 0;
+    const start = performance.now();
+    for (let i = 0; i < claims.length; i += 100) {
+      const changes = claims.slice(i, i + 100).map((claim) => ({
+        fence: {
+          id: claim.id,
+          from: [ExecutionState.Claimed],
+          ownerServerId: 'bench-a',
+          attempt: 1,
+        },
+        state: ExecutionState.Dispatched,
+        patch: { dispatchedAt: T0, clientId: `client-${i % 7}` },
+      }));
+      applied += (await a.executions.transitionMany(changes)).filter(Boolean).length;
+    }
+    rates.push(total / ((performance.now() - start) / 1000));
+    missing += total - applied;
+  }
+  report(label, 'transition-batch-100', total, rates, { missing, inFlight: 1 });
 }
 
 async function run(database: BenchDatabase): Promise<void> {

@@ -21,6 +21,10 @@ import type { Updateable } from 'kysely';
 import type { DatabaseProfile } from './database-profile.js';
 import { MAX_ID, checkFence, claimRow, patchColumns } from './execution-checks.js';
 import { appendLogs, listLogs } from './execution-logs.js';
+import {
+  applyExecutionChanges,
+  alreadyApplied as alreadyAppliedTo,
+} from './execution-transitions.js';
 import { adoptOrphanRows, takeUnownedRows } from './execution-ownership.js';
 import { decodeCursor, encodeCursor, toExecution } from './execution-rows.js';
 import { withRetry } from './retry.js';
@@ -185,14 +189,7 @@ export class SqlExecutionStore implements ExecutionStore {
     });
     // The whole batch is retried after a deadlock: it rolled back, so nothing applied twice.
     return withRetry(this.#db, this.#profile, () =>
-      inTransaction(this.#db, async (trx) => {
-        const applied: boolean[] = [];
-        for (const [i, change] of changes.entries()) {
-          const done = affected(await fencedUpdate(trx, change.fence, sets[i]!)) === 1;
-          applied.push(done || (await alreadyApplied(trx, change)));
-        }
-        return applied;
-      }),
+      inTransaction(this.#db, (trx) => applyExecutionChanges(trx, this.#profile, changes, sets)),
     );
   }
 
@@ -414,18 +411,18 @@ export class SqlExecutionStore implements ExecutionStore {
  * for a lost fence. A change that keeps the state (progress) is never taken as applied.
  */
 async function alreadyApplied(db: Db, change: ExecutionChange): Promise<boolean> {
-  const { fence, state, patch } = change;
-  if (fence.from.includes(state)) return false;
   const row = await db
     .selectFrom('executions')
     .select(['state', 'owner_server_id', 'attempt'])
-    .where('id', '=', fence.id)
+    .where('id', '=', change.fence.id)
     .executeTakeFirst();
   return (
     row !== undefined &&
-    row.state === state &&
-    row.owner_server_id === fence.ownerServerId &&
-    toInt(row.attempt) === (patch?.attempt ?? fence.attempt)
+    alreadyAppliedTo(change, {
+      state: row.state,
+      attempt: toInt(row.attempt),
+      owner: row.owner_server_id,
+    })
   );
 }
 

@@ -1,19 +1,15 @@
-import { sql } from 'kysely';
-import type { RawBuilder, Updateable } from 'kysely';
+import type { Updateable } from 'kysely';
 import type { SubtaskChange } from '@carillon/core';
 import type { DatabaseProfile } from './database-profile.js';
 import type { SubtasksTable } from './schema.js';
-import { chunk, chunkBySize, toInt } from './sql-helpers.js';
+import { writeRowsById } from './grouped-update.js';
+import { chunk, toInt } from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
 
 /** Subtasks read (and locked) per statement. */
 const IDS_PER_READ = 1000;
-/** Rows written per UPDATE, and bytes of values at most (under MySQL's packet limit). */
-const ROWS_PER_WRITE = 500;
-const BYTES_PER_WRITE = 4 * 1024 * 1024;
 
 type Columns = Updateable<SubtasksTable>;
-type Column = keyof Columns;
 
 /** What a fence is checked against: a subtask's state and attempt, and its execution's owner. */
 interface Current {
@@ -80,7 +76,7 @@ export async function applySubtaskChanges(
     if (set.client_id !== undefined) row.clientId = set.client_id;
     finals.set(fence.id, { ...finals.get(fence.id), ...set });
   });
-  await writeFinals(trx, finals);
+  await writeRowsById(trx, 'subtasks', finals);
   return applied;
 }
 
@@ -101,46 +97,4 @@ function alreadyApplied(change: SubtaskChange, set: Columns, row: Current): bool
     row.attempt === (set.attempt === undefined ? fence.attempt : Number(set.attempt)) &&
     (set.client_id === undefined || row.clientId === set.client_id)
   );
-}
-
-/** Writes each subtask's final columns, one UPDATE per group of rows setting the same columns. */
-async function writeFinals(trx: Db, finals: ReadonlyMap<string, Columns>): Promise<void> {
-  const groups = new Map<string, { columns: Column[]; rows: [string, Columns][] }>();
-  for (const [id, set] of finals) {
-    const columns = (Object.keys(set) as Column[]).sort();
-    const key = columns.join(',');
-    const group = groups.get(key) ?? { columns, rows: [] };
-    group.rows.push([id, set]);
-    groups.set(key, group);
-  }
-  for (const { columns, rows } of groups.values()) {
-    const runs = chunkBySize(rows, ROWS_PER_WRITE, BYTES_PER_WRITE, ([, set]) => {
-      let bytes = 64;
-      for (const c of columns) bytes += typeof set[c] === 'string' ? set[c].length * 3 : 16;
-      return bytes;
-    });
-    for (const run of runs) {
-      const values: Record<string, unknown> = {};
-      for (const column of columns) values[column] = valueOf(column, run);
-      await trx
-        .updateTable('subtasks')
-        .set(values as Columns)
-        .where(
-          'id',
-          'in',
-          run.map(([id]) => id),
-        )
-        .execute();
-    }
-  }
-}
-
-/** One value for every row of the run when they agree, else `CASE id WHEN … THEN … END`. */
-function valueOf(column: Column, run: ReadonlyArray<[string, Columns]>): unknown {
-  const first = run[0]![1][column];
-  if (run.every(([, set]) => set[column] === first)) return first;
-  const whens: RawBuilder<unknown>[] = run.map(
-    ([id, set]) => sql`when ${id} then ${set[column] ?? null}`,
-  );
-  return sql`case ${sql.ref('id')} ${sql.join(whens, sql` `)} end`;
 }

@@ -1,0 +1,90 @@
+import type { Updateable } from 'kysely';
+import type { ExecutionChange } from '@carillon/core';
+import type { DatabaseProfile } from './database-profile.js';
+import { writeRowsById } from './grouped-update.js';
+import type { ExecutionsTable } from './schema.js';
+import { chunk, toInt } from './sql-helpers.js';
+import type { Db } from './sql-helpers.js';
+
+/** Executions read (and locked) per statement. */
+const IDS_PER_READ = 1000;
+
+type Columns = Updateable<ExecutionsTable>;
+
+/** What a fence is checked against. */
+interface Current {
+  state: string;
+  attempt: number;
+  readonly owner: string | null;
+}
+
+/**
+ * Applies fenced execution changes inside the caller's transaction with a few statements for
+ * the whole batch instead of one fenced UPDATE per change: a server recording a thousand fires
+ * a second makes two or three changes a fire, and one round trip each is what let its writes
+ * fall seconds behind its sends on MariaDB. The rows are read once, locked where rows lock
+ * (SQLite's immediate transaction holds the whole database), in id order, so two servers'
+ * batches take their locks in one order; the fences are checked here in the order given (a
+ * change sees the ones before it); then one UPDATE per group of rows setting the same columns.
+ * Returns, per change, whether it applied. `sets` are the checked columns of each change.
+ */
+export async function applyExecutionChanges(
+  trx: Db,
+  profile: DatabaseProfile,
+  changes: readonly ExecutionChange[],
+  sets: readonly Columns[],
+): Promise<boolean[]> {
+  const ids = [...new Set(changes.map((c) => c.fence.id))].sort();
+  const current = new Map<string, Current>();
+  for (const some of chunk(ids, IDS_PER_READ)) {
+    let read = trx
+      .selectFrom('executions')
+      .select(['id', 'state', 'attempt', 'owner_server_id'])
+      .where('id', 'in', some)
+      .orderBy('id');
+    // The fences hold until commit: an adoption (a compare-and-set on the owner) waits for it.
+    if (profile.supportsRowLocks) read = read.forUpdate();
+    for (const row of await read.execute())
+      current.set(row.id, {
+        state: row.state,
+        attempt: toInt(row.attempt),
+        owner: row.owner_server_id,
+      });
+  }
+  const applied: boolean[] = [];
+  const finals = new Map<string, Columns>();
+  changes.forEach((change, i) => {
+    const { fence } = change;
+    const row = current.get(fence.id);
+    const ok =
+      row !== undefined &&
+      fence.from.includes(row.state as never) &&
+      row.attempt === fence.attempt &&
+      row.owner === fence.ownerServerId;
+    applied.push(ok || (row !== undefined && alreadyApplied(change, row)));
+    if (!ok) return;
+    const set = sets[i]!;
+    row.state = change.state;
+    if (set.attempt !== undefined) row.attempt = Number(set.attempt);
+    finals.set(fence.id, { ...finals.get(fence.id), ...set });
+  });
+  await writeRowsById(trx, 'executions', finals);
+  return applied;
+}
+
+/**
+ * True when a change whose fence did not hold had been applied already: the execution is in the
+ * change's target state, at the attempt it leaves, under the fence's owner. Only that owner at
+ * that attempt writes the row, so it was this change, committed by an earlier try whose reply
+ * was lost (a connection killed during the commit); the caller trying it again must not take
+ * that for a lost fence. A change that keeps the state is never taken as applied.
+ */
+export function alreadyApplied(change: ExecutionChange, row: Current): boolean {
+  const { fence, state, patch } = change;
+  if (fence.from.includes(state)) return false;
+  return (
+    row.state === state &&
+    row.owner === fence.ownerServerId &&
+    row.attempt === (patch?.attempt ?? fence.attempt)
+  );
+}
