@@ -1,11 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Execution } from '@carillon/core';
-import type { ClientProcess, LedgerLine, Stack } from '@carillon/testkit';
-import { startClientProcess, startStack, testDatabases, waitFor } from '@carillon/testkit';
+import { testDatabases, waitFor, waitForExecutionEnd } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ParallelScenario } from './scenario.js';
+import { startParallelScenario } from './scenario.js';
 
 // The seed's parallel task, automated: three client processes (the real SDK over real gRPC),
 // a first level that dispatches 100 strings, a second level that logs each, on SQLite and
@@ -14,62 +11,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 for (const db of testDatabases()) {
   describe(`a parallel job on ${db.label}`, () => {
-    let stack: Stack;
-    let groupId: string;
-    let clientToken: string;
-    const clients: ClientProcess[] = [];
-    const ledger = join(mkdtempSync(join(tmpdir(), 'carillon-parallel-')), 'ledger.jsonl');
+    let scenario: ParallelScenario;
 
     beforeAll(async () => {
-      stack = await startStack({ dbUrl: await db.create() });
-      ({ groupId, clientToken } = await stack.createGroup('parallel'));
-      for (const clientId of ['p1', 'p2', 'p3']) {
-        clients.push(
-          await startClientProcess({
-            console: stack.consoleUrl,
-            group: groupId,
-            token: clientToken,
-            clientId,
-            concurrency: 4,
-            ledger,
-          }),
-        );
-      }
+      scenario = await startParallelScenario({
+        db,
+        group: 'parallel',
+        clientIds: ['p1', 'p2', 'p3'],
+        concurrency: 4,
+      });
     }, 120_000);
 
-    afterAll(async () => {
-      for (const client of clients) await client.stop().catch(() => undefined);
-      await stack?.stop();
-      await db.drop();
-    });
+    afterAll(() => scenario?.stop());
 
     const createJob = (body: Record<string, unknown>): Promise<{ id: number }> =>
-      stack.api<{ id: number }>('POST', '/api/v1/jobs', {
-        groupId,
+      scenario.stack.api<{ id: number }>('POST', '/api/v1/jobs', {
+        groupId: scenario.groupId,
         description: 'the seed parallel job',
         handler: 'parallel-test',
         kind: 'parallel',
         param: 'TestParam',
         ...body,
       });
-
-    const finished = (executionId: string): Promise<Execution> =>
-      waitFor(
-        'the parallel execution to end',
-        async () => {
-          const e = await stack.api<Execution>('GET', `/api/v1/executions/${executionId}`);
-          return ['claimed', 'dispatched', 'running'].includes(e.state) ? undefined : e;
-        },
-        { timeoutMs: 60_000 },
-      );
-
-    /** The ends the client processes wrote for the subtasks of an execution. */
-    const runsOf = async (executionId: string): Promise<LedgerLine[]> =>
-      (await readFile(ledger, 'utf8'))
-        .split('\n')
-        .filter((line) => line.length > 0)
-        .map((line) => JSON.parse(line) as LedgerLine)
-        .filter((l) => l.parentId === executionId && l.event === 'end');
 
     it(
       'runs every one of 100 subtasks exactly once, over all three clients (per-second cron)',
@@ -85,6 +48,7 @@ for (const db of testDatabases()) {
           name: 'parallel task test (per second)',
           trigger: { type: 'cron', cron: '* * * * * ?', timeZone: 'UTC' },
         });
+        const { stack, endsOf } = scenario;
         const first = await waitFor('a fire of the parallel job', async () => {
           const page = await stack.api<{ items: Execution[] }>(
             'GET',
@@ -93,7 +57,10 @@ for (const db of testDatabases()) {
           return page.items.sort((a, b) => a.scheduledAt - b.scheduledAt)[0];
         });
         await stack.api('POST', `/api/v1/jobs/${id}/disable`);
-        const execution = await finished(first.id);
+        const execution = await waitForExecutionEnd(stack, first.id, {
+          what: 'the parallel execution to end',
+          timeoutMs: 60_000,
+        });
         expect(execution.state, execution.reason ?? '').toBe('succeeded');
 
         const counts = await stack.stores.subtasks.countByState(execution.id);
@@ -106,7 +73,7 @@ for (const db of testDatabases()) {
           subtasks.every((s) => s.attempt === 1 && s.result === `ok ${JSON.parse(s.payload)}`),
         ).toBe(true);
 
-        const runs = await runsOf(execution.id);
+        const runs = await endsOf(execution.id);
         expect(runs).toHaveLength(100);
         expect(new Set(runs.map((r) => r.executionId)).size).toBe(100);
         expect(runs.every((r) => r.outcome === 'succeeded')).toBe(true);

@@ -1,48 +1,30 @@
-import { mkdtempSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Execution } from '@carillon/core';
-import type { ClientProcess, LedgerLine, Stack } from '@carillon/testkit';
-import { startClientProcess, startStack, testDatabases, waitFor } from '@carillon/testkit';
+import {
+  triggerParallelJob,
+  waitFor,
+  waitForExecutionEnd,
+  waitForSubtasksSucceeded,
+} from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ParallelScenario } from './scenario.js';
+import { startParallelScenario } from './scenario.js';
 
 // The end rule and the retry rules of parallel jobs, with client processes (the real SDK over
 // real gRPC) on SQLite: the test client's `parallel-test` handler fails the items a JSON
 // parameter names (see packages/testkit/src/client-process-main.ts).
 
-const db = testDatabases().find((d) => d.label === 'sqlite');
-
 describe('parallel jobs: end rule, retries, reduce', () => {
-  let stack: Stack;
-  let groupId: string;
-  let clientToken: string;
-  const clients: ClientProcess[] = [];
-  const ledger = join(mkdtempSync(join(tmpdir(), 'carillon-parallel-')), 'ledger.jsonl');
+  let scenario: ParallelScenario;
 
   beforeAll(async () => {
-    if (db === undefined) throw new Error('no SQLite test database');
-    stack = await startStack({ dbUrl: await db.create() });
-    ({ groupId, clientToken } = await stack.createGroup('parallel-rules'));
-    for (const clientId of ['r1', 'r2']) {
-      clients.push(
-        await startClientProcess({
-          console: stack.consoleUrl,
-          group: groupId,
-          token: clientToken,
-          clientId,
-          concurrency: 4,
-          ledger,
-        }),
-      );
-    }
+    scenario = await startParallelScenario({
+      group: 'parallel-rules',
+      clientIds: ['r1', 'r2'],
+      concurrency: 4,
+    });
   }, 120_000);
 
-  afterAll(async () => {
-    for (const client of clients) await client.stop().catch(() => undefined);
-    await stack?.stop();
-    await db?.drop();
-  });
+  afterAll(() => scenario?.stop());
 
   /** Creates an API-triggered parallel job, fires it once, and waits for the execution's end. */
   const run = async (
@@ -50,40 +32,23 @@ describe('parallel jobs: end rule, retries, reduce', () => {
     param: Record<string, unknown>,
     extra: Record<string, unknown> = {},
   ): Promise<Execution> => {
-    const { id } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
-      groupId,
+    const { executionId } = await triggerParallelJob(scenario.stack, {
+      groupId: scenario.groupId,
       name,
       description: 'parallel rules',
-      trigger: { type: 'api' },
-      handler: 'parallel-test',
-      kind: 'parallel',
       param: JSON.stringify(param),
       ...extra,
     });
-    const { executionId } = await stack.api<{ executionId: string }>(
-      'POST',
-      `/api/v1/jobs/${id}/trigger`,
-      {},
-    );
-    return waitFor(
-      `${name} to end`,
-      async () => {
-        const e = await stack.api<Execution>('GET', `/api/v1/executions/${executionId}`);
-        return ['claimed', 'dispatched', 'running'].includes(e.state) ? undefined : e;
-      },
-      { timeoutMs: 60_000 },
-    );
+    return waitForExecutionEnd(scenario.stack, executionId, {
+      what: `${name} to end`,
+      timeoutMs: 60_000,
+    });
   };
 
-  const endsOf = async (executionId: string): Promise<LedgerLine[]> =>
-    (await readFile(ledger, 'utf8'))
-      .split('\n')
-      .filter((line) => line.length > 0)
-      .map((line) => JSON.parse(line) as LedgerLine)
-      .filter((l) => l.parentId === executionId && l.event === 'end');
+  const endsOf = (executionId: string) => scenario.endsOf(executionId);
 
   const subtaskOf = async (executionId: string, item: string) =>
-    (await stack.stores.subtasks.listByExecution(executionId)).find(
+    (await scenario.stack.stores.subtasks.listByExecution(executionId)).find(
       (s) => s.payload === JSON.stringify(item),
     );
 
@@ -100,7 +65,7 @@ describe('parallel jobs: end rule, retries, reduce', () => {
       );
       expect(e.state).toBe('partially_failed');
       expect(e.reason).toBe('2 of 20 subtasks did not succeed');
-      expect(Object.fromEntries(await stack.stores.subtasks.countByState(e.id))).toEqual({
+      expect(Object.fromEntries(await scenario.stack.stores.subtasks.countByState(e.id))).toEqual({
         succeeded: 18,
         failed: 2,
       });
@@ -153,24 +118,14 @@ describe('parallel jobs: end rule, retries, reduce', () => {
       timeout: 90_000,
     },
     async () => {
-      const { id } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
-        groupId,
+      const { stack } = scenario;
+      const { executionId } = await triggerParallelJob(stack, {
+        groupId: scenario.groupId,
         name: 'cancelled',
         description: 'parallel rules',
-        trigger: { type: 'api' },
-        handler: 'parallel-test',
-        kind: 'parallel',
         param: JSON.stringify({ items: 400, sleepMs: 100 }),
       });
-      const { executionId } = await stack.api<{ executionId: string }>(
-        'POST',
-        `/api/v1/jobs/${id}/trigger`,
-        {},
-      );
-      await waitFor('some subtasks done', async () => {
-        const counts = await stack.stores.subtasks.countByState(executionId);
-        return (counts.get('succeeded') ?? 0) >= 8;
-      });
+      await waitForSubtasksSucceeded(stack.stores, executionId, 8, { what: 'some subtasks done' });
       await stack.api('POST', `/api/v1/executions/${executionId}/cancel`, {});
       const e = await waitFor('the execution to be cancelled', async () => {
         const x = await stack.api<Execution>('GET', `/api/v1/executions/${executionId}`);

@@ -3,7 +3,14 @@ export type { CarillonProcess } from './carillon-process.js';
 export { startClientProcess } from './client-process.js';
 export type { ClientProcess, ClientProcessEvent } from './client-process.js';
 export { freePort } from './free-port.js';
-export { appendLedger, checkLedger, pairRuns, readLedger } from './ledger.js';
+export {
+  listAllSubtasks,
+  triggerParallelJob,
+  waitForExecutionEnd,
+  waitForSubtasksSucceeded,
+} from './executions.js';
+export type { ConsoleCaller } from './executions.js';
+export { appendLedger, checkLedger, pairRuns, readLedger, readLedgerLines } from './ledger.js';
 export type { LedgerCheck, LedgerLine, LedgerReport, LedgerRun } from './ledger.js';
 export { startStack } from './stack.js';
 export type { Stack, StackOptions } from './stack.js';

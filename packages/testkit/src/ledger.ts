@@ -68,8 +68,11 @@ export function appendLedger(path: string, line: LedgerLine): void {
   appendFileSync(path, `${JSON.stringify(line)}\n`);
 }
 
-/** Reads the ledger at `path` and pairs starts with ends into runs; a missing file is empty. */
-export async function readLedger(path: string): Promise<LedgerRun[]> {
+/**
+ * Reads the ledger at `path` line by line, in the order written; a missing file (no handler ran
+ * yet) is empty.
+ */
+export async function readLedgerLines(path: string): Promise<LedgerLine[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -77,11 +80,15 @@ export async function readLedger(path: string): Promise<LedgerRun[]> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const lines = text
+  return text
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as LedgerLine);
-  return pairRuns(lines);
+}
+
+/** Reads the ledger at `path` and pairs starts with ends into runs; a missing file is empty. */
+export async function readLedger(path: string): Promise<LedgerRun[]> {
+  return pairRuns(await readLedgerLines(path));
 }
 
 /** Pairs start and end lines into runs, in start order. */
