@@ -7,10 +7,7 @@ import { conflict } from '../errors.js';
 import { checkParam, triggerFireTimes } from '../validation/job-input.js';
 import { jobIdParams } from '../validation/job-schemas.js';
 import { errorResponses, ref } from '../validation/shared-schemas.js';
-import { jobDeleted, loadJob } from './jobs.js';
-
-/** Reads and fenced writes a status change makes before it answers 409 (each lost a race). */
-const STATUS_ATTEMPTS = 5;
+import { UNVERSIONED_ATTEMPTS, jobDeleted, loadJob } from './jobs.js';
 
 /** How many fire instants `next` returns by default and at most. */
 export const NEXT_COUNT = { default: 5, max: 100 } as const;
@@ -43,7 +40,7 @@ export function registerJobActionRoutes(app: FastifyInstance, ctx: ConsoleContex
         await ctx.notifyGroupChanged(job.groupId);
         return changed;
       }
-      if (attempt >= STATUS_ATTEMPTS) {
+      if (attempt >= UNVERSIONED_ATTEMPTS) {
         throw conflict(`job ${id} kept changing while it was being ${status}; retry`);
       }
     }

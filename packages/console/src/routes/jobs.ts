@@ -55,6 +55,12 @@ async function visibleJobs(ctx: ConsoleContext, user: User): Promise<Job[]> {
   return jobs.sort((a, b) => a.id - b.id);
 }
 
+/**
+ * Reads and fenced writes a change that names no version makes before it answers 409: each
+ * lost a race with another change of the job (a leader re-assigning its holders, mostly).
+ */
+export const UNVERSIONED_ATTEMPTS = 5;
+
 /** A 409 for a change to a deleted job. */
 export function jobDeleted(id: number): CarillonError {
   return conflict(`job ${id} is deleted`);
@@ -258,19 +264,30 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
       if (fields.shardCount !== undefined) update.shardCount = fields.shardCount;
       if (fields.shardParams !== undefined)
         update.shardParams = parseShardParams(fields.shardParams);
-      const updated = await ctx.commitChange(actorOf(user), async (tx, audit) => {
-        const result = await tx.jobs.update(id, expected, update, ctx.clock.now());
-        if (result === undefined) {
+      // Without `version` the change applies to the job as it is: a version bump between the
+      // read and the fenced write (a leader re-assigning holders, another console) is read
+      // again and the change tried again, as enable and disable do.
+      for (let attempt = 1, base = expected; ; attempt++) {
+        const updated = await ctx.commitChange(actorOf(user), async (tx, audit) => {
+          const result = await tx.jobs.update(id, base, update, ctx.clock.now());
+          if (result !== undefined)
+            await audit('job:update', `job:${id}`, {
+              fromVersion: base,
+              changes: auditedChanges(update),
+            });
+          return result;
+        });
+        if (updated !== undefined) {
+          await ctx.notifyGroupChanged(job.groupId);
+          return updated;
+        }
+        if (version !== undefined || attempt >= UNVERSIONED_ATTEMPTS) {
           throw conflict(`job ${id} changed while it was being updated; reload it and retry`);
         }
-        await audit('job:update', `job:${id}`, {
-          fromVersion: expected,
-          changes: auditedChanges(update),
-        });
-        return result;
-      });
-      await ctx.notifyGroupChanged(job.groupId);
-      return updated;
+        const current = await loadJob(ctx, user, id, 'editor');
+        if (current.status === 'deleted') throw jobDeleted(id);
+        base = current.version;
+      }
     },
   );
 }

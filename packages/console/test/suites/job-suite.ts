@@ -245,6 +245,29 @@ export function defineJobSuite(makeDb: () => Promise<DatabaseFixture>): void {
         expect(statuses.filter((s) => s !== 200)).toEqual([]);
         const final = await h.stores.jobs.get(job.id);
         expect(final?.status).toBe('enabled');
+        // A change without `version` likewise; with the version read before, still a 409.
+        const named: number[] = [];
+        for (let round = 0; round < 20; round++) {
+          const before = await h.stores.jobs.get(job.id);
+          const [unversioned, versioned] = await Promise.all([
+            h.call('PATCH', `/api/v1/jobs/${job.id}`, {
+              token: alice.token,
+              body: { description: `round ${round}` },
+            }),
+            h.call('PATCH', `/api/v1/jobs/${job.id}`, {
+              token: alice.token,
+              body: { name: `holders race ${round}`, version: before?.version },
+            }),
+            h.stores.jobs.setHolders(job.id, before?.version ?? 0, ['s1'], START_MS),
+          ]);
+          statuses.push(unversioned.status);
+          named.push(versioned.status);
+        }
+        expect(statuses.filter((s) => s !== 200)).toEqual([]);
+        expect((await h.stores.jobs.get(job.id))?.description).toBe('round 19');
+        // At most one of the two writers that read `before` wins it.
+        expect(named.every((s) => s === 200 || s === 409)).toBe(true);
+        expect(named.filter((s) => s === 409).length).toBeGreaterThan(0);
       });
 
       it("next lists fire instants from the cron engine, in the job's zone", async () => {
