@@ -23,6 +23,12 @@ function toServer(row: Selectable<ServersTable>): ServerRecord {
 export class SqlServerStore implements ServerStore {
   readonly #db: Db;
   readonly #profile: DatabaseProfile;
+  /**
+   * `cluster/serverGroup` pairs this store recorded: nothing deletes them, and a server upserts
+   * its record every 100 ms (its heartbeat), which registering again cost two statements of
+   * three.
+   */
+  readonly #registered = new Set<string>();
 
   /** Binds the store to a database or a transaction; does no I/O. */
   constructor(db: Db, profile: DatabaseProfile) {
@@ -45,13 +51,17 @@ export class SqlServerStore implements ServerStore {
       rpc_address: checkText('rpcAddress', server.rpcAddress, STORE_LIMITS.rpcAddressMax, 0),
       last_seen_at: checkInt('lastSeenAt', server.lastSeenAt, 0, STORE_LIMITS.instantMax),
     };
-    await registerServerGroup(
-      this.#db,
-      this.#profile,
-      row.cluster,
-      row.server_group,
-      row.last_seen_at,
-    );
+    const group = `${row.cluster}/${row.server_group}`;
+    if (!this.#registered.has(group)) {
+      await registerServerGroup(
+        this.#db,
+        this.#profile,
+        row.cluster,
+        row.server_group,
+        row.last_seen_at,
+      );
+      this.#registered.add(group);
+    }
     const changes = {
       cluster: row.cluster,
       server_group: row.server_group,
