@@ -12,10 +12,7 @@ import type {
   LogLine,
 } from '@carillon/core';
 import type { DatabaseHealth, TimedOperation } from './database-health.js';
-
-/** First wait before trying a write again; doubled per attempt up to {@link MAX_BACKOFF_MS}. */
-const FIRST_BACKOFF_MS = 50;
-const MAX_BACKOFF_MS = 2_000;
+import { Patience } from './patience.js';
 
 /**
  * The execution store as the server uses it: every statement reports to the
@@ -29,18 +26,17 @@ const MAX_BACKOFF_MS = 2_000;
 export class PatientExecutionStore implements ExecutionStore {
   readonly #store: ExecutionStore;
   readonly #health: DatabaseHealth;
-  #retrying = true;
-  readonly #sleeps = new Set<() => void>();
+  readonly #patience: Patience;
 
   constructor(store: ExecutionStore, health: DatabaseHealth) {
     this.#store = store;
     this.#health = health;
+    this.#patience = new Patience(health);
   }
 
   /** Makes writes waiting for the database fail now, and later ones fail at their first error. */
   stopRetrying(): void {
-    this.#retrying = false;
-    for (const wake of this.#sleeps) wake();
+    this.#patience.stopRetrying();
   }
 
   transition(fence: Fence, state: ExecutionState, patch?: ExecutionPatch): Promise<boolean> {
@@ -132,27 +128,7 @@ export class PatientExecutionStore implements ExecutionStore {
     return this.#health.watch(() => this.#store.listLogs(executionId, afterSeq, limit));
   }
 
-  async #patiently<T>(work: () => Promise<T>, operation?: TimedOperation): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#health.watch(work, operation);
-      } catch (error) {
-        if (!this.#retrying || !this.#health.isTransient(error)) throw error;
-        await this.#sleep(Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** attempt));
-      }
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    // Real time, not the server's clock: this paces a database, not a schedule.
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.#sleeps.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms * (0.5 + Math.random() / 2));
-      this.#sleeps.add(wake);
-    });
+  #patiently<T>(work: () => Promise<T>, operation?: TimedOperation): Promise<T> {
+    return this.#patience.run(work, operation);
   }
 }

@@ -9,10 +9,7 @@ import type {
   SubtaskStore,
 } from '@carillon/core';
 import type { DatabaseHealth } from './database-health.js';
-
-/** First wait before trying again; doubled per attempt up to {@link MAX_BACKOFF_MS}. */
-const FIRST_BACKOFF_MS = 50;
-const MAX_BACKOFF_MS = 2_000;
+import { Patience } from './patience.js';
 
 /**
  * The subtask store as the server uses it, like `PatientExecutionStore`: every statement
@@ -26,19 +23,16 @@ const MAX_BACKOFF_MS = 2_000;
  */
 export class PatientSubtaskStore implements SubtaskStore {
   readonly #store: SubtaskStore;
-  readonly #health: DatabaseHealth;
-  #retrying = true;
-  readonly #sleeps = new Set<() => void>();
+  readonly #patience: Patience;
 
   constructor(store: SubtaskStore, health: DatabaseHealth) {
     this.#store = store;
-    this.#health = health;
+    this.#patience = new Patience(health);
   }
 
   /** Makes calls waiting for the database fail now, and later ones fail at their first error. */
   stopRetrying(): void {
-    this.#retrying = false;
-    for (const wake of this.#sleeps) wake();
+    this.#patience.stopRetrying();
   }
 
   insertBatch(
@@ -69,27 +63,7 @@ export class PatientSubtaskStore implements SubtaskStore {
     return this.#patiently(() => this.#store.countByState(executionId));
   }
 
-  async #patiently<T>(work: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#health.watch(work);
-      } catch (error) {
-        if (!this.#retrying || !this.#health.isTransient(error)) throw error;
-        await this.#sleep(Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** attempt));
-      }
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    // Real time, not the server's clock: this paces a database, not a schedule.
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.#sleeps.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms * (0.5 + Math.random() / 2));
-      this.#sleeps.add(wake);
-    });
+  #patiently<T>(work: () => Promise<T>): Promise<T> {
+    return this.#patience.run(work);
   }
 }
