@@ -109,15 +109,7 @@ export function orderOf(run: Run, subtask: Subtask): DispatchOrder {
   };
   if (run.summary.shares !== undefined) return { ...base, shard: shardOrderOf(run, subtask) };
   return {
-    executionId: subtask.id,
-    attempt: subtask.attempt,
-    jobId: job.id,
-    jobName: job.name,
-    handler: job.handler,
-    param: execution.param,
-    scheduledAt: execution.scheduledAt,
-    timeoutMs: job.timeoutMs,
-    cause: execution.cause,
+    ...base,
     subtask: {
       parentExecutionId: execution.id,
       position: Math.max(1, subtask.seq),
