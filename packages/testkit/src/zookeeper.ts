@@ -186,7 +186,9 @@ class ManagedNode implements ZooKeeperNode {
         throw new Error(`ZooKeeper node ${this.id} exited while starting: ${this.#output}`);
       }
       if (Date.now() > deadline) {
-        throw new Error(`ZooKeeper node ${this.id} not serving after ${READY_TIMEOUT_MS} ms`);
+        throw new Error(
+          `ZooKeeper node ${this.id} not serving after ${READY_TIMEOUT_MS} ms: ${this.#output}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }
