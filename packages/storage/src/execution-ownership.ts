@@ -94,3 +94,35 @@ export function adoptOrphanRows(
     return trx.selectFrom('executions').selectAll().where('id', 'in', ids).execute();
   });
 }
+
+const IN_FLIGHT = [ExecutionState.Dispatched, ExecutionState.Running];
+
+/**
+ * Moves the in-flight executions `ids` of `dead` to `next`, attempt and state unchanged, and
+ * returns those of `ids` that `next` holds in flight after it (see
+ * `ExecutionStore.adoptInFlight`). Of two concurrent callers, each row goes to one (the
+ * statement is the compare-and-set). No transaction around the two statements: between them,
+ * only `next` could change rows it owns, and it has not taken them yet.
+ */
+export async function adoptInFlightRows(
+  db: Db,
+  dead: string,
+  next: string,
+  ids: readonly string[],
+): Promise<ExecutionRow[]> {
+  if (ids.length === 0) return [];
+  await db
+    .updateTable('executions')
+    .set({ owner_server_id: next })
+    .where('owner_server_id', '=', dead)
+    .where('state', 'in', IN_FLIGHT)
+    .where('id', 'in', ids)
+    .execute();
+  return db
+    .selectFrom('executions')
+    .selectAll()
+    .where('owner_server_id', '=', next)
+    .where('state', 'in', IN_FLIGHT)
+    .where('id', 'in', ids)
+    .execute();
+}

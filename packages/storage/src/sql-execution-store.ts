@@ -25,7 +25,7 @@ import {
   applyExecutionChanges,
   alreadyApplied as alreadyAppliedTo,
 } from './execution-transitions.js';
-import { adoptOrphanRows, takeUnownedRows } from './execution-ownership.js';
+import { adoptInFlightRows, adoptOrphanRows, takeUnownedRows } from './execution-ownership.js';
 import { decodeCursor, encodeCursor, toExecution } from './execution-rows.js';
 import { withRetry } from './retry.js';
 import {
@@ -213,6 +213,21 @@ export class SqlExecutionStore implements ExecutionStore {
       adopted.push(...rows.map(toExecution));
     }
     return adopted.sort(byScheduleThenId);
+  }
+  async adoptInFlight(
+    deadServerId: string,
+    newServerId: string,
+    ids: readonly string[],
+  ): Promise<readonly Execution[]> {
+    checkText('deadServerId', deadServerId, STORE_LIMITS.serverIdMax);
+    checkText('newServerId', newServerId, STORE_LIMITS.serverIdMax);
+    ids.forEach((id) => checkUuid('ids', id));
+    if (ids.length > IDS_PER_STATEMENT)
+      throw invalid('ids', `at most ${IDS_PER_STATEMENT} at once`);
+    const rows = await withRetry(this.#db, this.#profile, () =>
+      adoptInFlightRows(this.#db, deadServerId, newServerId, ids),
+    );
+    return rows.map(toExecution).sort(byScheduleThenId);
   }
 
   async get(id: string): Promise<Execution | undefined> {

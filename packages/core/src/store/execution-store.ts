@@ -154,6 +154,19 @@ export interface ExecutionStore {
     claimedIds?: readonly string[],
   ): Promise<readonly Execution[]>;
 
+  /**
+   * Moves `ids`, executions of `deadServerId` in flight on a client (dispatched or running),
+   * to `newServerId` at the same attempt and state. Their client is alive and connected to the
+   * new owner: it still runs them, or holds their Result, and must not run them a second time
+   * at a new attempt. Returns those moved, and those of `ids` the new owner already holds in
+   * flight (a call whose reply was lost), as they are after it.
+   */
+  adoptInFlight(
+    deadServerId: string,
+    newServerId: string,
+    ids: readonly string[],
+  ): Promise<readonly Execution[]>;
+
   get(id: string): Promise<Execution | undefined>;
 
   /**

@@ -123,6 +123,36 @@ export class Dispatcher {
     return this.#active.get(executionId) !== undefined;
   }
 
+  /** True while `clientId` has a stream to this server. */
+  holdsClient(clientId: string): boolean {
+    return this.#p.pool.get(clientId) !== undefined;
+  }
+
+  /**
+   * Executions adopted in flight (`ExecutionStore.adoptInFlight`), at the attempt their client
+   * runs: each becomes active on that client here and its order is sent to it again at that
+   * attempt, which the client answers as it does any order it has seen (accepted while it runs
+   * it, its Result once it has one, a run only if it never got it). One whose client left
+   * meanwhile is treated as that client's stream ending: dispatched again after the fence
+   * interval, unless the client comes back.
+   */
+  resumeInPlace(executions: readonly Execution[]): void {
+    const { o, pool } = this.#p;
+    for (const execution of executions) {
+      const job = o.jobOf(execution.jobId);
+      if (job === undefined || execution.clientId === null) continue;
+      if (this.#active.get(execution.id) !== undefined) continue;
+      const active = this.#active.begin(execution, job, execution.clientId);
+      const link = pool.get(execution.clientId);
+      if (link === undefined) {
+        this.#orphan(active, `client ${execution.clientId} left`);
+        continue;
+      }
+      pool.reserveOn(link.clientId, job.handler);
+      link.send([orderOf(execution, job)]);
+    }
+  }
+
   /**
    * A reconnecting client names executions it still runs: those this server owns at that
    * attempt become active on it again (after a server restart, say), instead of being re-run.
@@ -231,17 +261,23 @@ export class Dispatcher {
         void this.#admission.redispatchOrFail(active, reason, false);
         continue;
       }
-      // A dropped stream is not a dead client: it may be reconnecting, its handler still
-      // running. Only after the fence interval, when a cut-off client has aborted its
-      // handlers, is the work dispatched again or failed; a client back in time names it in
-      // its hello and keeps it.
-      active.slotGone = true;
-      active.orphaned = o.clock.after(o.fenceMs, () => {
-        active.orphaned = undefined;
-        if (this.#active.get(active.execution.id) === active)
-          void this.#admission.redispatchOrFail(active, reason, true);
-      });
+      this.#orphan(active, reason);
     }
+  }
+
+  /**
+   * A dropped stream is not a dead client: it may be reconnecting, its handler still running.
+   * Only after the fence interval, when a cut-off client has aborted its handlers, is the work
+   * dispatched again or failed; a client back in time names it in its hello and keeps it.
+   */
+  #orphan(active: Active, reason: string): void {
+    const { o } = this.#p;
+    active.slotGone = true;
+    active.orphaned = o.clock.after(o.fenceMs, () => {
+      active.orphaned = undefined;
+      if (this.#active.get(active.execution.id) === active)
+        void this.#admission.redispatchOrFail(active, reason, true);
+    });
   }
 
   /**

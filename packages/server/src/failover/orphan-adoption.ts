@@ -34,9 +34,11 @@ const IDS_PER_ADOPTION = 1_000;
  * the client may be running them, or have run them with its Result stuck on the stream to the
  * departed server (frozen, or cut off from the database). Dispatched again at once, each ran
  * twice (`test/cluster/owner-expired.test.ts`: three fires of a server frozen past its session
- * ran at attempts 1 and 2). They are taken after `inFlightGraceMs`, those still unfinished then,
- * and only if the server has not come back meanwhile (back, it finishes its own work). A
- * parallel execution is taken at once: its subtasks go on under the adopter, not again.
+ * ran at attempts 1 and 2). Those whose client is connected here are taken at once at the same
+ * attempt, the client asked about them again. The others are taken after `inFlightGraceMs`,
+ * those still unfinished then, and only if the server has not come back meanwhile (back, it
+ * finishes its own work). A parallel execution is taken at once: its subtasks go on under the
+ * adopter, not again.
  */
 export class OrphanAdoption {
   readonly #o: OrphanAdoptionOptions;
@@ -81,7 +83,25 @@ export class OrphanAdoption {
       );
     }
     this.#took(deadServerId, adopted);
-    if (sent.length > 0) this.#adoptSentLater(deadServerId, sent);
+    // Sent to a client that is connected here: that client lives, and runs them still or holds
+    // their Result. Taken at once at the same attempt and asked of it again; a new attempt
+    // would run them twice (test/cluster/long-run-owner-killed.test.ts). The rest wait out
+    // the grace.
+    const onOurClients = sent.filter(
+      (e) => e.clientId !== null && o.dispatcher.holdsClient(e.clientId),
+    );
+    for (let i = 0; i < onOurClients.length; i += IDS_PER_ADOPTION) {
+      const some = onOurClients.slice(i, i + IDS_PER_ADOPTION).map((e) => e.id);
+      const moved = await o.executions.adoptInFlight(deadServerId, o.serverId, some);
+      if (moved.length > 0)
+        o.logger.warn(
+          { deadServerId, adopted: moved.length },
+          'adopted executions of a departed server that its clients still run',
+        );
+      o.dispatcher.resumeInPlace(moved);
+    }
+    const elsewhere = sent.filter((e) => !onOurClients.includes(e));
+    if (elsewhere.length > 0) this.#adoptSentLater(deadServerId, elsewhere);
   }
 
   /** Cancels the waits (the server stops). */
