@@ -12,7 +12,7 @@ import { OverlapGuard } from './overlap-guard.js';
 import { ParallelRuns } from './parallel-runs.js';
 import { ReportHandler } from './report-handler.js';
 import { SendQueue } from './send-queue.js';
-import { ShareStarter, shareKindOf } from './share-runs.js';
+import { ShareStarter, runsAsSubtasks } from './share-runs.js';
 
 export type { DispatcherOptions } from './dispatch-parts.js';
 export type { ReportingClient } from './active-executions.js';
@@ -366,9 +366,8 @@ export class Dispatcher {
    */
   async #admit(execution: Execution): Promise<void> {
     const job = this.#p.o.jobOf(execution.jobId);
-    const resumable =
-      job !== undefined && (job.kind === 'parallel' || shareKindOf(job) !== undefined);
-    if (resumable && (await this.#parallel.resume(execution, job))) return;
+    if (job !== undefined && runsAsSubtasks(job) && (await this.#parallel.resume(execution, job)))
+      return;
     await this.#admission.admit(execution);
   }
 

@@ -1,6 +1,7 @@
 import type { Clock, Execution, ExecutionStore, Logger } from '@carillon/core';
-import { ExecutionState, JobKind } from '@carillon/core';
+import { ExecutionState } from '@carillon/core';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
+import { runsAsSubtasks } from '../dispatch/share-runs.js';
 import type { Membership } from '../membership.js';
 import type { HeldJobs } from '../scheduling/held-jobs.js';
 
@@ -35,8 +36,11 @@ const IDS_PER_ADOPTION = 1_000;
  * departed server (frozen, or cut off from the database). Dispatched again at once, each ran
  * twice (`test/cluster/owner-expired.test.ts`: three fires of a server frozen past its session
  * ran at attempts 1 and 2). They are taken after `inFlightGraceMs`, those still unfinished then,
- * and only if the server has not come back meanwhile (back, it finishes its own work). A
- * parallel execution is taken at once: its subtasks go on under the adopter, not again.
+ * and only if the server has not come back meanwhile (back, it finishes its own work). An
+ * execution that runs as subtasks (parallel, sharded, broadcast: `runsAsSubtasks`) is taken at
+ * once: its subtasks go on under the adopter, not again, and those the departed server had sent
+ * get the fence interval to report there (a client's Result for one reaches the adopter only
+ * once it has taken the execution: another server drops it).
  */
 export class OrphanAdoption {
   readonly #o: OrphanAdoptionOptions;
@@ -53,21 +57,22 @@ export class OrphanAdoption {
     // already, and its executions of those jobs would be orphaned for good.
     const mine = [...o.held.values()].filter((j) => o.membership.isPreferred(j));
     if (mine.length === 0) return;
-    const kindOf = new Map(mine.map((j) => [j.id, j.kind]));
+    // Per job: whether its fires run as subtasks, as the dispatcher resumes them.
+    const bySubtasks = new Map(mine.map((j) => [j.id, runsAsSubtasks(j)]));
     const unfinished = (await o.executions.listUnfinishedByOwner(deadServerId)).filter((e) =>
-      kindOf.has(e.jobId),
+      bySubtasks.has(e.jobId),
     );
-    const parallel = unfinished.filter((e) => kindOf.get(e.jobId) === JobKind.Parallel);
+    const shared = unfinished.filter((e) => bySubtasks.get(e.jobId) === true);
     const claimed = unfinished.filter(
-      (e) => kindOf.get(e.jobId) !== JobKind.Parallel && e.state === ExecutionState.Claimed,
+      (e) => bySubtasks.get(e.jobId) === false && e.state === ExecutionState.Claimed,
     );
     const sent = unfinished.filter(
-      (e) => kindOf.get(e.jobId) !== JobKind.Parallel && e.state !== ExecutionState.Claimed,
+      (e) => bySubtasks.get(e.jobId) === false && e.state !== ExecutionState.Claimed,
     );
     const adopted: Execution[] = [];
-    if (parallel.length > 0)
+    if (shared.length > 0)
       adopted.push(
-        ...(await o.executions.adoptOrphans(deadServerId, o.serverId, jobIdsOf(parallel))),
+        ...(await o.executions.adoptOrphans(deadServerId, o.serverId, jobIdsOf(shared))),
       );
     for (let i = 0; i < claimed.length; i += IDS_PER_ADOPTION) {
       const some = claimed.slice(i, i + IDS_PER_ADOPTION);
