@@ -11,6 +11,7 @@ import { ExecutionRecorder, IN_FLIGHT } from './execution-recorder.js';
 import { OverlapGuard } from './overlap-guard.js';
 import { ParallelRuns } from './parallel-runs.js';
 import { ReportHandler } from './report-handler.js';
+import { RetakenExecutions } from './retaken-executions.js';
 import { SendQueue } from './send-queue.js';
 import { ShareStarter, runsAsSubtasks } from './share-runs.js';
 
@@ -37,6 +38,7 @@ export class Dispatcher {
   readonly #reports: ReportHandler;
   readonly #parallel: ParallelRuns;
   #suspended: Execution[] | undefined;
+  readonly #retaken = new RetakenExecutions();
 
   constructor(options: DispatcherOptions) {
     const o = {
@@ -170,13 +172,25 @@ export class Dispatcher {
     }
   }
 
-  /** Takes claimed executions owned by this server and routes them (held while suspended). */
+  /**
+   * Takes claimed executions owned by this server and routes them (held while suspended). An
+   * execution at an attempt is routed once: one given again at the same attempt is dropped.
+   */
   take(executions: readonly Execution[]): void {
     if (this.#suspended !== undefined) {
       this.#suspended.push(...executions);
       return;
     }
-    for (const execution of executions) void this.#admit(execution);
+    for (const execution of executions) if (this.#firstTake(execution)) void this.#admit(execution);
+  }
+
+  #firstTake(execution: Execution): boolean {
+    if (this.#retaken.first(execution, this.#p.o.clock.now())) return true;
+    this.#p.o.logger.warn(
+      { executionId: execution.id, attempt: execution.attempt },
+      'execution taken again at the same attempt (a retried adoption); routed once',
+    );
+    return false;
   }
 
   /**
