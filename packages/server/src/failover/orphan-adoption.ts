@@ -46,6 +46,12 @@ export class OrphanAdoption {
   readonly #o: OrphanAdoptionOptions;
   /** Departed servers whose sent executions wait out the grace: cancels the wait. */
   readonly #waiting = new Map<string, () => void>();
+  /**
+   * Orphans an adoption call was to move when it failed, by id, at the attempt they were listed
+   * at: the takeover may have committed with its reply lost, and the departed server then lists
+   * them no more. Looked for at the next adoption.
+   */
+  readonly #unconfirmed = new Map<string, number>();
 
   constructor(options: OrphanAdoptionOptions) {
     this.#o = options;
@@ -53,6 +59,7 @@ export class OrphanAdoption {
 
   async adopt(deadServerId: string): Promise<void> {
     const o = this.#o;
+    await this.#takeUnconfirmed();
     // Not only jobs the dead server still holds: the leader may have replaced it as a holder
     // already, and its executions of those jobs would be orphaned for good.
     const mine = [...o.held.values()].filter((j) => o.membership.isPreferred(j));
@@ -70,22 +77,30 @@ export class OrphanAdoption {
       (e) => bySubtasks.get(e.jobId) === false && e.state !== ExecutionState.Claimed,
     );
     const adopted: Execution[] = [];
-    if (shared.length > 0)
-      adopted.push(
-        ...(await o.executions.adoptOrphans(deadServerId, o.serverId, jobIdsOf(shared))),
-      );
-    for (let i = 0; i < claimed.length; i += IDS_PER_ADOPTION) {
-      const some = claimed.slice(i, i + IDS_PER_ADOPTION);
-      adopted.push(
-        ...(await o.executions.adoptOrphans(
-          deadServerId,
-          o.serverId,
-          jobIdsOf(some),
-          some.map((e) => e.id),
-        )),
-      );
+    try {
+      if (shared.length > 0)
+        adopted.push(
+          ...(await this.#adoptOrRemember(shared, () =>
+            o.executions.adoptOrphans(deadServerId, o.serverId, jobIdsOf(shared)),
+          )),
+        );
+      for (let i = 0; i < claimed.length; i += IDS_PER_ADOPTION) {
+        const some = claimed.slice(i, i + IDS_PER_ADOPTION);
+        adopted.push(
+          ...(await this.#adoptOrRemember(some, () =>
+            o.executions.adoptOrphans(
+              deadServerId,
+              o.serverId,
+              jobIdsOf(some),
+              some.map((e) => e.id),
+            ),
+          )),
+        );
+      }
+    } finally {
+      // What the calls before a failed one moved is this server's now: routed all the same.
+      this.#took(deadServerId, adopted);
     }
-    this.#took(deadServerId, adopted);
     if (sent.length > 0) this.#adoptSentLater(deadServerId, sent);
   }
 
@@ -106,8 +121,9 @@ export class OrphanAdoption {
       this.#waiting.delete(deadServerId);
       if (o.membership.isLive(deadServerId)) return;
       // Every unfinished one of these jobs: what it claimed later than the first look too.
-      void o.executions
-        .adoptOrphans(deadServerId, o.serverId, jobIdsOf(sent))
+      void this.#adoptOrRemember(sent, () =>
+        o.executions.adoptOrphans(deadServerId, o.serverId, jobIdsOf(sent)),
+      )
         .then((adopted) => this.#took(deadServerId, adopted))
         .catch((error: unknown) =>
           o.logger.error(
@@ -117,6 +133,40 @@ export class OrphanAdoption {
         );
     });
     this.#waiting.set(deadServerId, cancel);
+  }
+
+  async #adoptOrRemember(
+    listed: readonly Execution[],
+    adoption: () => Promise<readonly Execution[]>,
+  ): Promise<readonly Execution[]> {
+    try {
+      return await adoption();
+    } catch (error) {
+      for (const e of listed) this.#unconfirmed.set(e.id, e.attempt);
+      throw error;
+    }
+  }
+
+  /**
+   * Routes the orphans of failed adoption calls that the calls did move: owned by this server,
+   * still `claimed`, one attempt on from the one listed. The others were not moved (and are
+   * adopted again from their departed owner) or are someone else's now. The dispatcher routes
+   * an execution at an attempt once, should one have been routed already.
+   */
+  async #takeUnconfirmed(): Promise<void> {
+    const o = this.#o;
+    if (this.#unconfirmed.size === 0) return;
+    const owned = await o.executions.listUnfinishedByOwner(o.serverId);
+    const moved = owned.filter(
+      (e) => e.state === ExecutionState.Claimed && this.#unconfirmed.get(e.id) === e.attempt - 1,
+    );
+    this.#unconfirmed.clear();
+    if (moved.length === 0) return;
+    o.logger.warn(
+      { executions: moved.length },
+      'executions an adoption moved though its call failed (reply lost) are routed now',
+    );
+    o.dispatcher.take(moved);
   }
 
   #took(deadServerId: string, adopted: readonly Execution[]): void {
