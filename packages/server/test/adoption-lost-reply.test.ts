@@ -147,7 +147,9 @@ describe('an adoption whose call failed after it committed', () => {
       inFlightGraceMs: 10_000,
     });
 
-    await expect(adoption.adopt('dead')).rejects.toThrow('Connection lost');
+    await expect(adoption.adopt('dead')).rejects.toMatchObject({
+      code: 'PROTOCOL_CONNECTION_LOST',
+    });
     expect(faulty.lost()).toBe(1);
     // Committed: the departed server has nothing left to list.
     expect(await stores.executions.listUnfinishedByOwner('dead')).toEqual([]);
