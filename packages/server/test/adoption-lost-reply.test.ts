@@ -1,5 +1,5 @@
 import type { DispatchOrder } from '@carillon/protocol';
-import type { ExecutionStore, Job, Stores } from '@carillon/core';
+import type { Execution, ExecutionStore, Job, Stores } from '@carillon/core';
 import {
   ExecutionCause,
   JobKind,
@@ -19,12 +19,15 @@ import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import { OrphanAdoption } from '../src/failover/orphan-adoption.js';
 import { Membership } from '../src/membership.js';
 import { HeldJobs } from '../src/scheduling/held-jobs.js';
+import { StandbyWatch } from '../src/scheduling/standby-watch.js';
 
 // An adoption call that fails after its takeover committed (its reply lost, every retry of the
 // store's failing too): the departed server lists those executions no more, so the next
 // adoption finds nothing to move, and unless the adopter looks for what the failed call did
-// move, they stay claimed by it, never dispatched, until it restarts. A real SQLite store; the
-// failure is injected after the real call returns, as a dropped connection would lose its reply.
+// move, they stay claimed by it, never dispatched, until it restarts. The same for a standby's
+// adoption of a gone owner's claimed fires: looked at again, they are this server's, no longer
+// a gone owner's to adopt. A real SQLite store; the failure is injected after the real call
+// returns, as a dropped connection would lose its reply.
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -172,5 +175,45 @@ describe('an adoption whose call failed after it committed', () => {
     expect(sent.map((o) => o.executionId).sort()).toEqual(ids);
     expect(sent.every((o) => o.attempt === 2)).toBe(true);
     expect(cancelled).toEqual([]);
+  });
+  it('a standby adoption of claimed fires routes them when it looks again', async () => {
+    const claims = [1, 2].map((i) => ({
+      id: newExecutionId(T0 + i * 1000),
+      jobId: job.id,
+      groupId: job.groupId,
+      scheduledAt: T0 + i * 1000,
+      cause: ExecutionCause.Schedule,
+      param: null,
+    }));
+    await stores.executions.claimFires('dead', claims, T0);
+    const clock = new ManualClock(T0);
+    const events = new ServerEventBus();
+    const taken: Execution[] = [];
+    events.on('fires:claimed', ({ executions }) => taken.push(...executions));
+    const faulty = losingFirstReply(stores.executions);
+    const watch = new StandbyWatch({
+      serverId: 's2',
+      executions: faulty.store,
+      clock,
+      events,
+      logger: silentLogger,
+      jobOf: (id) => (id === job.id ? job : undefined),
+      ownersGone: (ids) => Promise.resolve(new Set(ids.filter((id) => id === 'dead'))),
+    });
+    for (const c of claims) watch.watch(job, c.scheduledAt);
+    // Past both instants: each fire's check adopts it; the first adoption's reply is lost.
+    clock.advance(2_500);
+    await waitFor('one adoption to fail and the other to land', () => {
+      return faulty.lost() === 1 && taken.length === 1;
+    });
+    expect(await stores.executions.listUnfinishedByOwner('dead')).toEqual([]);
+    // The failed check is tried again: its fire, now this server's, is routed.
+    clock.advance(1_000);
+    await waitFor('the moved fire to be taken', () => taken.length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(taken.map((e) => [e.id, e.ownerServerId, e.attempt]).sort()).toEqual(
+      claims.map((c) => [c.id, 's2', 2]).sort(),
+    );
+    watch.pause();
   });
 });
