@@ -26,6 +26,7 @@ import {
   alreadyApplied as alreadyAppliedTo,
 } from './execution-transitions.js';
 import { adoptInFlightRows, adoptOrphanRows, takeUnownedRows } from './execution-ownership.js';
+import type { AdoptionSeen } from './execution-ownership.js';
 import { decodeCursor, encodeCursor, toExecution } from './execution-rows.js';
 import { withRetry } from './retry.js';
 import {
@@ -207,8 +208,10 @@ export class SqlExecutionStore implements ExecutionStore {
     const groups = jobIds === undefined ? [undefined] : chunk(jobIds, IDS_PER_STATEMENT);
     const adopted: Execution[] = [];
     for (const some of groups) {
+      // Shared by the tries: a retry after a takeover whose reply was lost returns its rows.
+      const seen: AdoptionSeen = new Map();
       const rows = await withRetry(this.#db, this.#profile, () =>
-        adoptOrphanRows(this.#db, this.#profile, deadServerId, newServerId, some, claimedIds),
+        adoptOrphanRows(this.#db, this.#profile, deadServerId, newServerId, some, claimedIds, seen),
       );
       adopted.push(...rows.map(toExecution));
     }

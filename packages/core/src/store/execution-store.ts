@@ -145,7 +145,11 @@ export interface ExecutionStore {
    * the given jobs (all of its jobs when omitted): owner becomes `newServerId`, state `claimed`,
    * attempt + 1. Returns the executions as they are after the takeover. With `claimedIds`, only
    * those executions, and only while still `claimed` (never sent to a client): a standby takes
-   * fires a gone server claimed without touching what it dispatched.
+   * fires a gone server claimed without touching what it dispatched. A takeover tried again
+   * within the call after it committed (its reply lost to a dropped connection) returns the rows
+   * it moved, still `claimed` at `newServerId` at the attempt it set; a concurrent adoption by
+   * `newServerId` itself may then return some of the same rows, so the caller must route an
+   * execution at an attempt once.
    */
   adoptOrphans(
     deadServerId: string,

@@ -12,8 +12,9 @@ import { ExecutionRecorder } from './execution-recorder.js';
 import { OverlapGuard } from './overlap-guard.js';
 import { ParallelRuns } from './parallel-runs.js';
 import { ReportHandler } from './report-handler.js';
+import { RetakenExecutions } from './retaken-executions.js';
 import { SendQueue } from './send-queue.js';
-import { ShareStarter, shareKindOf } from './share-runs.js';
+import { ShareStarter, runsAsSubtasks } from './share-runs.js';
 
 export type { DispatcherOptions } from './dispatch-parts.js';
 export type { ReportingClient } from './active-executions.js';
@@ -39,6 +40,7 @@ export class Dispatcher {
   readonly #parallel: ParallelRuns;
   readonly #return: ClientReturn;
   #suspended: Execution[] | undefined;
+  readonly #retaken = new RetakenExecutions();
 
   constructor(options: DispatcherOptions) {
     const o = {
@@ -147,13 +149,25 @@ export class Dispatcher {
     return this.#p.pool.get(clientId) !== undefined;
   }
 
-  /** Takes claimed executions owned by this server and routes them (held while suspended). */
+  /**
+   * Takes claimed executions owned by this server and routes them (held while suspended). An
+   * execution at an attempt is routed once: one given again at the same attempt is dropped.
+   */
   take(executions: readonly Execution[]): void {
     if (this.#suspended !== undefined) {
       this.#suspended.push(...executions);
       return;
     }
-    for (const execution of executions) void this.#admit(execution);
+    for (const execution of executions) if (this.#firstTake(execution)) void this.#admit(execution);
+  }
+
+  #firstTake(execution: Execution): boolean {
+    if (this.#retaken.first(execution, this.#p.o.clock.now())) return true;
+    this.#p.o.logger.warn(
+      { executionId: execution.id, attempt: execution.attempt },
+      'execution taken again at the same attempt (a retried adoption); routed once',
+    );
+    return false;
   }
 
   /**
@@ -282,9 +296,8 @@ export class Dispatcher {
    */
   async #admit(execution: Execution): Promise<void> {
     const job = this.#p.o.jobOf(execution.jobId);
-    const resumable =
-      job !== undefined && (job.kind === 'parallel' || shareKindOf(job) !== undefined);
-    if (resumable && (await this.#parallel.resume(execution, job))) return;
+    if (job !== undefined && runsAsSubtasks(job) && (await this.#parallel.resume(execution, job)))
+      return;
     await this.#admission.admit(execution);
   }
 
