@@ -111,6 +111,7 @@ export class CarillonServer {
       executions: this.#executions,
       jobOf: (id) => this.#held.get(id),
       ownersGone: (ids) => this.#liveness?.gone(ids) ?? Promise.resolve(new Set()),
+      canRun: (job) => this.#dispatcher.canRun(job),
       ...(options.standbyCheckDelayMs === undefined
         ? {}
         : { checkDelayMs: options.standbyCheckDelayMs }),

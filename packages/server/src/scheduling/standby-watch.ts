@@ -31,11 +31,21 @@ export interface StandbyWatchOptions {
   readonly retryMs?: number;
   /** A fire is watched at most this long after its instant. Default 10,000 ms. */
   readonly watchForMs?: number;
+  /**
+   * Whether a client connected to this server could run the job. A standby without one rescues
+   * the job's fires (claims a missing row, adopts a gone owner's) only `deferMs` later, so that
+   * a standby with a client gets them first. Default: always.
+   */
+  readonly canRun?: (job: Job) => boolean;
+  /** How much later a standby without a client for the job rescues its fires. Default 1,000 ms. */
+  readonly deferMs?: number;
 }
 
 interface Watched {
   readonly jobId: number;
   readonly scheduledAt: number;
+  /** Rescue was put off once already (no client here): now it is done whatever the clients. */
+  readonly deferred?: boolean;
 }
 
 /**
@@ -62,6 +72,8 @@ export class StandbyWatch {
       recheckMs: 100,
       retryMs: 400,
       watchForMs: 10_000,
+      canRun: () => true,
+      deferMs: 1_000,
       ...options,
     };
   }
@@ -175,9 +187,12 @@ export class StandbyWatch {
       const rows = await this.#o.executions.findFires(fires);
       const byFire = new Map(rows.map((r) => [`${r.jobId}:${r.scheduledAt}`, r]));
       const missing = fires.filter((f) => !byFire.has(`${f.jobId}:${f.scheduledAt}`));
-      const pending = rows.filter(
-        (r) => r.state === ExecutionState.Claimed && r.ownerServerId !== this.#o.serverId,
+      const deferred = new Set(
+        fires.filter((f) => f.deferred === true).map((f) => `${f.jobId}:${f.scheduledAt}`),
       );
+      const pending = rows
+        .filter((r) => r.state === ExecutionState.Claimed && r.ownerServerId !== this.#o.serverId)
+        .map((r) => (deferred.has(`${r.jobId}:${r.scheduledAt}`) ? { ...r, deferred: true } : r));
       await this.#claimMissing(missing);
       await this.#adoptOrWatch(pending);
     } catch (error) {
@@ -190,13 +205,25 @@ export class StandbyWatch {
     }
   }
 
+  /**
+   * True when this server should leave the fire to a standby with a client for a while: it has
+   * none for the job, and has not put the fire off already. The fire is then looked at again
+   * `deferMs` later, and rescued then if no one else has (a standby with a client may be gone,
+   * or have none either: the fire must not be left unclaimed).
+   */
+  #putOff(fire: Watched, job: Job): boolean {
+    if (fire.deferred === true || this.#o.canRun(job)) return false;
+    this.#keep({ ...fire, deferred: true }, this.#o.clock.now() + this.#o.deferMs);
+    return true;
+  }
+
   async #claimMissing(missing: readonly Watched[]): Promise<void> {
     if (missing.length === 0 || this.#paused) return;
     const now = this.#o.clock.now();
     const claims: FireClaim[] = [];
     for (const f of missing) {
       const job = this.#o.jobOf(f.jobId);
-      if (job === undefined) continue;
+      if (job === undefined || this.#putOff(f, job)) continue;
       claims.push({
         id: newExecutionId(now),
         jobId: job.id,
@@ -229,7 +256,9 @@ export class StandbyWatch {
     this.#o.events.emit('fires:claimed', { executions });
   }
 
-  async #adoptOrWatch(pending: readonly Execution[]): Promise<void> {
+  async #adoptOrWatch(
+    pending: readonly (Execution & { readonly deferred?: boolean })[],
+  ): Promise<void> {
     if (pending.length === 0 || this.#paused) return;
     const owners = [...new Set(pending.flatMap((e) => e.ownerServerId ?? []))];
     const gone = await this.#o.ownersGone(owners);
@@ -244,13 +273,19 @@ export class StandbyWatch {
         for (const e of stuck) this.#keep(e, now + this.#o.recheckMs);
         continue;
       }
-      const jobIds = [...new Set(stuck.map((e) => e.jobId))];
+      // A gone owner's fires go first to a standby that has a client for them (see #putOff).
+      const ours = stuck.filter((e) => {
+        const job = this.#o.jobOf(e.jobId);
+        return job !== undefined && !this.#putOff(e, job);
+      });
+      if (ours.length === 0) continue;
+      const jobIds = [...new Set(ours.map((e) => e.jobId))];
       // Only these fires, and only while still `claimed`: what the owner sent stays its own.
       const adopted = await this.#o.executions.adoptOrphans(
         owner,
         this.#o.serverId,
         jobIds,
-        stuck.map((e) => e.id),
+        ours.map((e) => e.id),
       );
       if (adopted.length === 0) continue;
       this.#counts.adopted += adopted.length;
@@ -264,6 +299,10 @@ export class StandbyWatch {
 
   #keep(fire: Watched, checkAt: number): void {
     if (checkAt - fire.scheduledAt > this.#o.watchForMs) return;
-    this.#add({ jobId: fire.jobId, scheduledAt: fire.scheduledAt }, checkAt);
+    const { jobId, scheduledAt, deferred } = fire;
+    this.#add(
+      deferred === true ? { jobId, scheduledAt, deferred } : { jobId, scheduledAt },
+      checkAt,
+    );
   }
 }
