@@ -103,6 +103,16 @@ describe('holders with no client for a job', () => {
         lateP99: percentile(lateTwo, 99),
         owners: count(two.rows.map((r) => r.ownerServerId ?? 'none')),
         states: count(two.rows.map((r: Execution) => r.state)),
+        // Rows not succeeded: when due and claimed, from the kill.
+        others: two.rows
+          .filter((r) => r.state !== 'succeeded')
+          .map((r) => ({
+            owner: r.ownerServerId,
+            attempt: r.attempt,
+            cause: r.cause,
+            dueAfterKill: r.scheduledAt - killedAt,
+            claimedAfterKill: r.createdAt - killedAt,
+          })),
       })}`,
     );
     expect(two.report.duplicates).toEqual([]);

@@ -61,4 +61,16 @@ describe('Membership: the preferred holder', () => {
     m.update([member('s1'), member('s2'), member('s3')], 2);
     expect(m.preferredHolder(job)).toBe('s2');
   });
+
+  it('tells whether another live holder than the one that failed has a client for the job', () => {
+    const m = new Membership('s3', () => false);
+    m.update([member('s1'), member('s2'), member('s3')], 0);
+    // Not read yet: no other holder is known to have one.
+    expect(m.canRunElsewhere(job, undefined)).toBe(false);
+    m.setClients(job.groupId, [client('c', 's1')]);
+    expect(m.canRunElsewhere(job, undefined)).toBe(true);
+    expect(m.canRunElsewhere(job, 's1')).toBe(false);
+    m.setClients(job.groupId, [client('c', 's1'), client('d', 's2')]);
+    expect(m.canRunElsewhere(job, 's1')).toBe(true);
+  });
 });

@@ -94,6 +94,18 @@ export class Membership {
     return this.preferredHolder(job) === this.#serverId;
   }
 
+  /**
+   * True when a live holder of the job other than this server and `except` (a gone owner) has
+   * a registered client that can run it, by the last read. False while the group's clients
+   * were not read yet.
+   */
+  canRunElsewhere(job: Job, except: string | undefined): boolean {
+    if (!this.#clients.has(job.groupId)) return false;
+    return job.holders.some(
+      (id) => id !== this.#serverId && id !== except && this.isLive(id) && this.#canRun(id, job),
+    );
+  }
+
   #canRun(serverId: string, job: Job): boolean {
     if (serverId === this.#serverId) return this.#canRunHere(job);
     const clients = this.#clients.get(job.groupId);

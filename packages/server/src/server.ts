@@ -111,7 +111,8 @@ export class CarillonServer {
       executions: this.#executions,
       jobOf: (id) => this.#held.get(id),
       ownersGone: (ids) => this.#liveness?.gone(ids) ?? Promise.resolve(new Set()),
-      canRun: (job) => this.#dispatcher.canRun(job),
+      rescueLater: (job, failed) =>
+        !this.#dispatcher.canRun(job) && this.#membership.canRunElsewhere(job, failed),
       ...(options.standbyCheckDelayMs === undefined
         ? {}
         : { checkDelayMs: options.standbyCheckDelayMs }),

@@ -32,11 +32,14 @@ export interface StandbyWatchOptions {
   /** A fire is watched at most this long after its instant. Default 10,000 ms. */
   readonly watchForMs?: number;
   /**
-   * Whether a client connected to this server could run the job. A standby without one rescues
-   * the job's fires (claims a missing row, adopts a gone owner's) only `deferMs` later, so that
-   * a standby with a client gets them first. Default: always.
+   * True when this server should leave the job's fire to another standby for a while: it has
+   * no client that could run the job, and another live holder than `failed` (the gone owner
+   * whose fire is to be adopted) has. It then rescues the fire (claims a missing row, adopts a
+   * gone owner's) only `deferMs` later, so that a standby with a client gets it first. For a
+   * missing row no holder is left out: which one failed to claim is not known for sure (views
+   * of who is preferred differ while membership changes). Default: never.
    */
-  readonly canRun?: (job: Job) => boolean;
+  readonly rescueLater?: (job: Job, failed: string | undefined) => boolean;
   /** How much later a standby without a client for the job rescues its fires. Default 1,000 ms. */
   readonly deferMs?: number;
 }
@@ -72,7 +75,7 @@ export class StandbyWatch {
       recheckMs: 100,
       retryMs: 400,
       watchForMs: 10_000,
-      canRun: () => true,
+      rescueLater: () => false,
       deferMs: 1_000,
       ...options,
     };
@@ -206,13 +209,13 @@ export class StandbyWatch {
   }
 
   /**
-   * True when this server should leave the fire to a standby with a client for a while: it has
-   * none for the job, and has not put the fire off already. The fire is then looked at again
-   * `deferMs` later, and rescued then if no one else has (a standby with a client may be gone,
-   * or have none either: the fire must not be left unclaimed).
+   * True when this server should leave the fire to a standby with a client for a while (see
+   * `rescueLater`), and has not put it off already. The fire is then looked at again `deferMs`
+   * later, and rescued then if no one else has (that standby may have died or lost its
+   * clients meanwhile: the fire must not be left unclaimed).
    */
-  #putOff(fire: Watched, job: Job): boolean {
-    if (fire.deferred === true || this.#o.canRun(job)) return false;
+  #putOff(fire: Watched, job: Job, failed: string | undefined): boolean {
+    if (fire.deferred === true || !this.#o.rescueLater(job, failed)) return false;
     this.#keep({ ...fire, deferred: true }, this.#o.clock.now() + this.#o.deferMs);
     return true;
   }
@@ -223,7 +226,7 @@ export class StandbyWatch {
     const claims: FireClaim[] = [];
     for (const f of missing) {
       const job = this.#o.jobOf(f.jobId);
-      if (job === undefined || this.#putOff(f, job)) continue;
+      if (job === undefined || this.#putOff(f, job, undefined)) continue;
       claims.push({
         id: newExecutionId(now),
         jobId: job.id,
@@ -276,7 +279,7 @@ export class StandbyWatch {
       // A gone owner's fires go first to a standby that has a client for them (see #putOff).
       const ours = stuck.filter((e) => {
         const job = this.#o.jobOf(e.jobId);
-        return job !== undefined && !this.#putOff(e, job);
+        return job !== undefined && !this.#putOff(e, job, owner);
       });
       if (ours.length === 0) continue;
       const jobIds = [...new Set(ours.map((e) => e.jobId))];
