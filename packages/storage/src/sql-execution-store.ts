@@ -25,7 +25,8 @@ import {
   applyExecutionChanges,
   alreadyApplied as alreadyAppliedTo,
 } from './execution-transitions.js';
-import { adoptOrphanRows, takeUnownedRows } from './execution-ownership.js';
+import { adoptInFlightRows, adoptOrphanRows, takeUnownedRows } from './execution-ownership.js';
+import type { AdoptionSeen } from './execution-ownership.js';
 import { decodeCursor, encodeCursor, toExecution } from './execution-rows.js';
 import { withRetry } from './retry.js';
 import {
@@ -207,12 +208,29 @@ export class SqlExecutionStore implements ExecutionStore {
     const groups = jobIds === undefined ? [undefined] : chunk(jobIds, IDS_PER_STATEMENT);
     const adopted: Execution[] = [];
     for (const some of groups) {
+      // Shared by the tries: a retry after a takeover whose reply was lost returns its rows.
+      const seen: AdoptionSeen = new Map();
       const rows = await withRetry(this.#db, this.#profile, () =>
-        adoptOrphanRows(this.#db, this.#profile, deadServerId, newServerId, some, claimedIds),
+        adoptOrphanRows(this.#db, this.#profile, deadServerId, newServerId, some, claimedIds, seen),
       );
       adopted.push(...rows.map(toExecution));
     }
     return adopted.sort(byScheduleThenId);
+  }
+  async adoptInFlight(
+    deadServerId: string,
+    newServerId: string,
+    ids: readonly string[],
+  ): Promise<readonly Execution[]> {
+    checkText('deadServerId', deadServerId, STORE_LIMITS.serverIdMax);
+    checkText('newServerId', newServerId, STORE_LIMITS.serverIdMax);
+    ids.forEach((id) => checkUuid('ids', id));
+    if (ids.length > IDS_PER_STATEMENT)
+      throw invalid('ids', `at most ${IDS_PER_STATEMENT} at once`);
+    const rows = await withRetry(this.#db, this.#profile, () =>
+      adoptInFlightRows(this.#db, deadServerId, newServerId, ids),
+    );
+    return rows.map(toExecution).sort(byScheduleThenId);
   }
 
   async get(id: string): Promise<Execution | undefined> {

@@ -67,6 +67,12 @@ export class StandbyWatch {
   readonly #timers = new Map<number, () => void>();
   #paused = false;
   readonly #counts = { reads: 0, fires: 0, claimed: 0, adopted: 0 };
+  /**
+   * Fires an adoption was to move when it failed, by id, at the attempt read: its takeover may
+   * have committed with its reply lost, and the row, now this server's, is no longer a gone
+   * owner's to adopt. Looked for when the fire is checked again.
+   */
+  readonly #unconfirmed = new Map<string, number>();
 
   constructor(options: StandbyWatchOptions) {
     this.#o = {
@@ -196,6 +202,7 @@ export class StandbyWatch {
       const pending = rows
         .filter((r) => r.state === ExecutionState.Claimed && r.ownerServerId !== this.#o.serverId)
         .map((r) => (deferred.has(`${r.jobId}:${r.scheduledAt}`) ? { ...r, deferred: true } : r));
+      this.#takeUnconfirmed(rows);
       await this.#claimMissing(missing);
       await this.#adoptOrWatch(pending);
     } catch (error) {
@@ -284,12 +291,18 @@ export class StandbyWatch {
       if (ours.length === 0) continue;
       const jobIds = [...new Set(ours.map((e) => e.jobId))];
       // Only these fires, and only while still `claimed`: what the owner sent stays its own.
-      const adopted = await this.#o.executions.adoptOrphans(
-        owner,
-        this.#o.serverId,
-        jobIds,
-        ours.map((e) => e.id),
-      );
+      let adopted: readonly Execution[];
+      try {
+        adopted = await this.#o.executions.adoptOrphans(
+          owner,
+          this.#o.serverId,
+          jobIds,
+          ours.map((e) => e.id),
+        );
+      } catch (error) {
+        for (const e of ours) this.#unconfirmed.set(e.id, e.attempt);
+        throw error;
+      }
       if (adopted.length === 0) continue;
       this.#counts.adopted += adopted.length;
       this.#o.logger.warn(
@@ -298,6 +311,33 @@ export class StandbyWatch {
       );
       this.#o.events.emit('fires:claimed', { executions: adopted });
     }
+  }
+
+  /**
+   * Routes the fires of a failed adoption that it did move: this server's now, still `claimed`,
+   * one attempt on from the one read. The dispatcher routes an execution at an attempt once.
+   */
+  #takeUnconfirmed(rows: readonly Execution[]): void {
+    if (this.#unconfirmed.size === 0) return;
+    const moved: Execution[] = [];
+    for (const row of rows) {
+      const before = this.#unconfirmed.get(row.id);
+      if (before === undefined) continue;
+      this.#unconfirmed.delete(row.id);
+      if (
+        row.ownerServerId === this.#o.serverId &&
+        row.state === ExecutionState.Claimed &&
+        row.attempt === before + 1
+      )
+        moved.push(row);
+    }
+    if (moved.length === 0) return;
+    this.#counts.adopted += moved.length;
+    this.#o.logger.warn(
+      { adopted: moved.length },
+      'fires an adoption moved though its call failed (reply lost) are routed now',
+    );
+    this.#o.events.emit('fires:claimed', { executions: moved });
   }
 
   #keep(fire: Watched, checkAt: number): void {
