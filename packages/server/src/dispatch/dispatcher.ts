@@ -1,4 +1,4 @@
-import type { Execution } from '@carillon/core';
+import type { Execution, Job } from '@carillon/core';
 import type { CancelReason, ClientReport, DispatchOrder } from '@carillon/protocol';
 import type { Active, ReportingClient } from './active-executions.js';
 import { ActiveExecutions } from './active-executions.js';
@@ -119,6 +119,11 @@ export class Dispatcher {
   /** Free slots of the connected clients, all handlers together. */
   get freeClientSlots(): number {
     return this.#p.pool.freeSlots;
+  }
+
+  /** True when a connected client could run the job's fires (see `ClientPool.canRun`). */
+  canRun(job: Job): boolean {
+    return this.#p.pool.canRun(job);
   }
 
   /** Fires waiting for a client. */
