@@ -124,6 +124,14 @@ export class Dispatcher {
   }
 
   /**
+   * True when this server awaits a Result about `id`: an execution it routed, or a subtask (or
+   * reduce step) of a parallel run it drives.
+   */
+  awaitsResult(id: string): boolean {
+    return this.#active.get(id) !== undefined || this.#parallel.owns(id);
+  }
+
+  /**
    * A reconnecting client names executions it still runs: those this server owns at that
    * attempt become active on it again (after a server restart, say), instead of being re-run.
    * What this server routed to the client and the client does not name is sent to it again.

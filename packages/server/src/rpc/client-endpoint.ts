@@ -269,9 +269,11 @@ export class ClientEndpoint {
       case 'subtaskChunk':
         // A result for an execution another server owns came here because the stream to the
         // owner broke: written under the owner's fence, not dropped (see recordForeignResult).
+        // Not looked up when this server awaits it: a subtask's Result cost a read of the
+        // executions table (where subtasks are not) on its way to the batched writer.
         if (
           message.kind === 'result' &&
-          !this.#o.dispatcher.isActive(message.executionId) &&
+          !this.#o.dispatcher.awaitsResult(message.executionId) &&
           (await recordForeignResult(this.#foreign, link, message))
         )
           return;
