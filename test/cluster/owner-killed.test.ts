@@ -67,6 +67,21 @@ describe('server failover', () => {
     const runGaps: number[] = [];
     // From the later of the adoption and the client being ready: routing on the adopter.
     const routeGaps: number[] = [];
+    const readopted = finished.filter((e) => e?.attempt !== 2);
+    if (readopted.length > 0) {
+      // Which path moved them past the adoption's attempt: the rows' last reason and what the
+      // servers logged of them.
+      const ids = readopted.map((e) => e!.id);
+      console.log(`owner-killed past attempt 2 ${JSON.stringify(readopted)}`);
+      for (const s of cluster.servers)
+        console.log(
+          `${s.id}: ${s.process
+            .output()
+            .split('\n')
+            .filter((l) => ids.some((id) => l.includes(id)))
+            .join('\n')}`,
+        );
+    }
     for (const e of finished) {
       expect(e?.ownerServerId).not.toBe(owner.id);
       expect(e?.attempt).toBe(2);

@@ -98,6 +98,8 @@ export async function startParallelScenario(options: {
   group: string;
   clientIds: readonly string[];
   concurrency: number;
+  /** Labels of some clients, by client id (for routing pins). */
+  labels?: Readonly<Record<string, readonly string[]>>;
   db?: TestDatabase;
   server?: StackOptions['server'];
 }): Promise<ParallelScenario> {
@@ -127,6 +129,7 @@ export async function startParallelScenario(options: {
           clientId,
           concurrency: options.concurrency,
           ledger,
+          ...(options.labels?.[clientId] === undefined ? {} : { labels: options.labels[clientId] }),
         }),
       );
     }

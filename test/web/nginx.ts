@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitFor } from '@carillon/testkit';
+import { dieWithThisProcess, freePort, waitFor } from '@carillon/testkit';
 
 const NGINX = process.env['CARILLON_TEST_NGINX'] ?? '/usr/sbin/nginx';
 const SHIPPED_CONF = fileURLToPath(new URL('../../deploy/nginx/carillon.conf', import.meta.url));
@@ -56,10 +56,10 @@ export async function startNginx(upstreams: readonly string[]): Promise<Nginx> {
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(
-    NGINX,
-    ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+  const child: ChildProcess = dieWithThisProcess(
+    spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -136,7 +136,9 @@ export class Executor {
     for (const order of orders) {
       const pool = this.#pools.get(order.handler);
       const ref = { executionId: order.executionId, attempt: order.attempt };
-      if (pool?.get(ref) !== undefined) {
+      const running = pool?.get(ref);
+      if (running !== undefined) {
+        running.origin = origin;
         this.#deps.send({ kind: 'accepted', ...ref }, origin);
         continue;
       }

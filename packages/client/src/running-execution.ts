@@ -30,8 +30,13 @@ export function executionKey(ref: ExecutionRef): string {
  */
 export class RunningExecution {
   readonly order: DispatchOrder;
-  /** The address of the server that dispatched it; its reports go there first. */
-  readonly origin: string;
+  /**
+   * The address of the server that dispatched it last; its reports go there first. A server
+   * that adopted the execution from a departed owner sends the order again at the same attempt:
+   * from then on the reports go to it, not to the old owner (which, frozen and back, could no
+   * longer record them).
+   */
+  origin: string;
   readonly ref: ExecutionRef;
   readonly #send: (report: ClientReport) => void;
   readonly #controller = new AbortController();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientMessage, RefusedReport, ResultReport } from '@carillon/protocol';
 import { gate, nextEvent } from './support/events.js';
-import { harness } from './support/harness.js';
+import { harness, onCleanup } from './support/harness.js';
+import { TestDispatchServer } from './support/test-dispatch-server.js';
 
 const refusalOf =
   (executionId: string) =>
@@ -100,5 +101,36 @@ describe('admission', () => {
     server.dispatch({ ...order!, attempt: 2 });
     await server.waitFor((m) => m.kind === 'result' && m.attempt === 2);
     expect(runs).toBe(2);
+  });
+
+  it('an order sent again at the same attempt by another server moves its reports there', async () => {
+    const { server, console, client } = await harness();
+    // The adopter of a departed owner's executions asks the client about them again.
+    const adopter = await TestDispatchServer.start('test-server-2');
+    onCleanup(() => adopter.stop());
+    console.servers = [
+      ...console.servers,
+      { serverId: adopter.serverId, address: adopter.address, room: 'room-b' },
+    ];
+    const release = gate();
+    let runs = 0;
+    client.register('simple-test', {
+      execute: async () => {
+        runs += 1;
+        await release.promise;
+        return 'once';
+      },
+    });
+    await client.start();
+    await adopter.waitFor((m) => m.kind === 'hello' || m.kind === 'heartbeat', 10_000);
+    const [order] = server.dispatch({});
+    await server.waitFor((m) => m.kind === 'started');
+    adopter.dispatch(order!);
+    await adopter.waitFor((m) => m.kind === 'accepted' && m.executionId === order!.executionId);
+    release.open();
+    const { message } = await adopter.waitFor(resultOf(order!.executionId));
+    expect(message).toMatchObject({ attempt: 1, result: 'once' });
+    expect(runs).toBe(1);
+    expect(server.messages('result')).toEqual([]);
   });
 });

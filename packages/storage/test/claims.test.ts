@@ -220,6 +220,67 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
     expect(await rival.executions.adoptOrphans('gone', 's2', [job(11).id], [])).toEqual([]);
   });
 
+  it('adoptInFlight moves in-flight executions at the same attempt, once, and again after a lost reply', async () => {
+    const at = T0 + 62_000_000;
+    const [dispatched, running, claimed] = [0, 1000, 2000].map((d) => claimOf(job(11), at + d));
+    await stores.executions.claimFires('gone', [dispatched!, running!, claimed!], T0);
+    for (const c of [dispatched!, running!])
+      await stores.executions.transition(
+        { id: c.id, from: [ExecutionState.Claimed], ownerServerId: 'gone', attempt: 1 },
+        ExecutionState.Dispatched,
+        { clientId: 'c1', dispatchedAt: at },
+      );
+    await stores.executions.transition(
+      { id: running!.id, from: [ExecutionState.Dispatched], ownerServerId: 'gone', attempt: 1 },
+      ExecutionState.Running,
+      { startedAt: at },
+    );
+    const ids = [dispatched!.id, running!.id, claimed!.id];
+    // Two adopters at once: each in-flight row goes to one of them; a claimed one to neither.
+    const [a, b] = await Promise.all([
+      stores.executions.adoptInFlight('gone', 's1', ids),
+      rival.executions.adoptInFlight('gone', 's2', ids),
+    ]);
+    const moved = [...a, ...b];
+    expect(moved.map((e) => e.id).sort()).toEqual([dispatched!.id, running!.id].sort());
+    expect(moved.map((e) => [e.attempt, e.clientId])).toEqual([
+      [1, 'c1'],
+      [1, 'c1'],
+    ]);
+    expect(moved.map((e) => e.state).sort()).toEqual(['dispatched', 'running']);
+    expect((await stores.executions.get(claimed!.id))?.ownerServerId).toBe('gone');
+    // The winner asks again (its reply was lost): the same rows; the loser still gets none.
+    const winner = a.length > 0 ? 's1' : 's2';
+    const again = await stores.executions.adoptInFlight('gone', winner, ids);
+    expect(again.map((e) => e.id).sort()).toEqual(moved.map((e) => e.id).sort());
+    const loser = winner === 's1' ? 's2' : 's1';
+    expect(
+      (await rival.executions.adoptInFlight('gone', loser, ids)).filter((e) =>
+        moved.some((m) => m.id === e.id),
+      ),
+    ).toEqual([]);
+    // The old owner is fenced out; the new one records the Result at the same attempt.
+    const stale = {
+      id: running!.id,
+      from: [ExecutionState.Running],
+      ownerServerId: 'gone',
+      attempt: 1,
+    };
+    expect(
+      await stores.executions.transition(stale, ExecutionState.Succeeded, { finishedAt: at + 5 }),
+    ).toBe(false);
+    expect(
+      await stores.executions.transition(
+        { ...stale, ownerServerId: winner },
+        ExecutionState.Succeeded,
+        { finishedAt: at + 5 },
+      ),
+    ).toBe(true);
+    await expect(stores.executions.adoptInFlight('gone', 's1', ['not-a-uuid'])).rejects.toThrow(
+      withCode('CARILLON_INVALID_ARGUMENT'),
+    );
+  });
+
   it('a stale owner is fenced out after adoptOrphans', async () => {
     const claim = claimOf(job(7), T0 + 60_000_000);
     await stores.executions.claimFires('s1', [claim], T0);

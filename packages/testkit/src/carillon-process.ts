@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { dieWithThisProcess } from './reaper.js';
 
 /** A `carillon` command (server, console, migrate) running in its own process. */
 export interface CarillonProcess {
@@ -27,13 +28,11 @@ export function startCarillonProcess(
   args: readonly string[],
   env: Readonly<Record<string, string>>,
 ): CarillonProcess {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', ENTRY, ...args],
-    {
+  const child = dieWithThisProcess(
+    spawn(process.execPath, ['--conditions=source', '--import', 'tsx', ENTRY, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    }),
   );
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { dieWithThisProcess } from './reaper.js';
 
 /** An event a test client process printed. */
 export interface ClientProcessEvent {
@@ -53,10 +54,12 @@ export async function startClientProcess(settings: {
   labels?: readonly string[];
   room?: string;
 }): Promise<ClientProcess> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN], {
-    env: { ...process.env, CARILLON_TEST_CLIENT: JSON.stringify(settings) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = dieWithThisProcess(
+    spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN], {
+      env: { ...process.env, CARILLON_TEST_CLIENT: JSON.stringify(settings) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const events: ClientProcessEvent[] = [];
   const waiters = new Set<() => void>();
   let stderr = '';

@@ -3,6 +3,7 @@ export type { CarillonProcess } from './carillon-process.js';
 export { startClientProcess } from './client-process.js';
 export type { ClientProcess, ClientProcessEvent } from './client-process.js';
 export { freePort } from './free-port.js';
+export { dieWithThisProcess } from './reaper.js';
 export {
   listAllSubtasks,
   triggerParallelJob,

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createConnection } from 'mysql2/promise';
 import { freePort } from './free-port.js';
+import { dieWithThisProcess } from './reaper.js';
 
 /** A MariaDB server process on a free loopback port with its own data directory. */
 export interface MariaDbServer {
@@ -94,7 +95,7 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
   let output = '';
 
   const spawnServer = async (): Promise<void> => {
-    const started = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const started = dieWithThisProcess(spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     child = started;
     started.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     started.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

@@ -12,6 +12,13 @@ export interface TcpProxy {
   partition(): void;
   /** Ends the partition: the connections held through it are reset, new ones pass again. */
   heal(): void;
+  /**
+   * Arms a lost reply: the next chunk a client sends that contains `marker` (e.g. `commit`)
+   * reaches the server, but nothing the server answers on that connection reaches the client,
+   * and the client's side is closed `afterMs` later (default 200), so the statement completes
+   * and the client sees its connection lost. Resolves when the cut is made.
+   */
+  cutReplyTo(marker: string, afterMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -20,6 +27,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const [host = '127.0.0.1', port = '0'] = target.split(':');
   const links = new Set<{ down: Socket; up: Socket | undefined }>();
   let partitioned = false;
+  let cut: { marker: string; afterMs: number; done: () => void } | undefined;
   const server: Server = createServer((down) => {
     const link: { down: Socket; up: Socket | undefined } = { down, up: undefined };
     links.add(link);
@@ -41,6 +49,18 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     });
     down.pipe(up);
     up.pipe(down);
+    down.on('data', (data: Buffer) => {
+      if (cut === undefined || !data.toString('latin1').toLowerCase().includes(cut.marker)) return;
+      const { afterMs, done } = cut;
+      cut = undefined;
+      // The chunk goes on to the server (piped); its answer is read and thrown away.
+      up.unpipe(down);
+      up.resume();
+      setTimeout(() => {
+        down.destroy();
+        done();
+      }, afterMs);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -55,6 +75,11 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
         down.pause();
         up?.pause();
       }
+    },
+    cutReplyTo(marker, afterMs = 200) {
+      return new Promise<void>((resolve) => {
+        cut = { marker: marker.toLowerCase(), afterMs, done: resolve };
+      });
     },
     heal() {
       partitioned = false;

@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
+import { dieWithThisProcess } from './reaper.js';
 
 /** One ZooKeeper server process of a throwaway standalone server or ensemble. */
 export interface ZooKeeperNode {
@@ -149,20 +150,22 @@ class ManagedNode implements ZooKeeperNode {
   }
 
   spawn(): void {
-    const child = spawn(
-      'java',
-      [
-        '-Xms32m',
-        '-Xmx256m',
-        '-XX:+UseSerialGC',
-        '-XX:TieredStopAtLevel=1',
-        '-Dzookeeper.admin.enableServer=false',
-        '-cp',
-        JAR,
-        'org.apache.zookeeper.server.quorum.QuorumPeerMain',
-        this.#configPath,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+    const child = dieWithThisProcess(
+      spawn(
+        'java',
+        [
+          '-Xms32m',
+          '-Xmx256m',
+          '-XX:+UseSerialGC',
+          '-XX:TieredStopAtLevel=1',
+          '-Dzookeeper.admin.enableServer=false',
+          '-cp',
+          JAR,
+          'org.apache.zookeeper.server.quorum.QuorumPeerMain',
+          this.#configPath,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
     );
     this.#output = '';
     const keep = (chunk: Buffer): void => {
@@ -186,7 +189,9 @@ class ManagedNode implements ZooKeeperNode {
         throw new Error(`ZooKeeper node ${this.id} exited while starting: ${this.#output}`);
       }
       if (Date.now() > deadline) {
-        throw new Error(`ZooKeeper node ${this.id} not serving after ${READY_TIMEOUT_MS} ms`);
+        throw new Error(
+          `ZooKeeper node ${this.id} not serving after ${READY_TIMEOUT_MS} ms: ${this.#output}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }

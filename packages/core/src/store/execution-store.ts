@@ -145,13 +145,30 @@ export interface ExecutionStore {
    * the given jobs (all of its jobs when omitted): owner becomes `newServerId`, state `claimed`,
    * attempt + 1. Returns the executions as they are after the takeover. With `claimedIds`, only
    * those executions, and only while still `claimed` (never sent to a client): a standby takes
-   * fires a gone server claimed without touching what it dispatched.
+   * fires a gone server claimed without touching what it dispatched. A takeover tried again
+   * within the call after it committed (its reply lost to a dropped connection) returns the rows
+   * it moved, still `claimed` at `newServerId` at the attempt it set; a concurrent adoption by
+   * `newServerId` itself may then return some of the same rows, so the caller must route an
+   * execution at an attempt once.
    */
   adoptOrphans(
     deadServerId: string,
     newServerId: string,
     jobIds?: readonly number[],
     claimedIds?: readonly string[],
+  ): Promise<readonly Execution[]>;
+
+  /**
+   * Moves `ids`, executions of `deadServerId` in flight on a client (dispatched or running),
+   * to `newServerId` at the same attempt and state. Their client is alive and connected to the
+   * new owner: it still runs them, or holds their Result, and must not run them a second time
+   * at a new attempt. Returns those moved, and those of `ids` the new owner already holds in
+   * flight (a call whose reply was lost), as they are after it.
+   */
+  adoptInFlight(
+    deadServerId: string,
+    newServerId: string,
+    ids: readonly string[],
   ): Promise<readonly Execution[]>;
 
   get(id: string): Promise<Execution | undefined>;

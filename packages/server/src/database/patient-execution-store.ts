@@ -82,6 +82,14 @@ export class PatientExecutionStore implements ExecutionStore {
     );
   }
 
+  adoptInFlight(
+    deadServerId: string,
+    newServerId: string,
+    ids: readonly string[],
+  ): Promise<readonly Execution[]> {
+    return this.#health.watch(() => this.#store.adoptInFlight(deadServerId, newServerId, ids));
+  }
+
   /** Retried like the writes: a client's late result waits on it, and must not be lost. */
   get(id: string): Promise<Execution | undefined> {
     return this.#patiently(() => this.#store.get(id));

@@ -152,6 +152,11 @@ export class Admission {
       ...(cause === undefined ? {} : { cause }),
     };
     if (!(await this.#active.cas(active.execution, IN_FLIGHT, 'claimed', patch, active))) return;
+    // Rare, and each costs an attempt: an operator asking why a fire ran at attempt 3 finds it.
+    o.logger.info(
+      { executionId: active.execution.id, attempt: patch.attempt, reason },
+      'execution routed again',
+    );
     // Busy-over tries each client at most once per fire: every client that refused it stays
     // out. Other strategies leave out only the one that refused last.
     const exclude = !excludeClient

@@ -1,18 +1,20 @@
-import type { Execution } from '@carillon/core';
+import type { Execution, Job } from '@carillon/core';
 import type { CancelReason, ClientReport, DispatchOrder } from '@carillon/protocol';
 import type { Active, ReportingClient } from './active-executions.js';
-import { ActiveExecutions, isDispatchedTo } from './active-executions.js';
-import { Admission, orderOf } from './admission.js';
+import { ActiveExecutions } from './active-executions.js';
+import { Admission } from './admission.js';
 import type { ClientLink } from './client-link.js';
 import { ClientPool } from './client-pool.js';
+import { ClientReturn } from './client-return.js';
 import type { ClientLoad } from './client-pool.js';
 import type { DispatchParts, DispatcherOptions } from './dispatch-parts.js';
-import { ExecutionRecorder, IN_FLIGHT } from './execution-recorder.js';
+import { ExecutionRecorder } from './execution-recorder.js';
 import { OverlapGuard } from './overlap-guard.js';
 import { ParallelRuns } from './parallel-runs.js';
 import { ReportHandler } from './report-handler.js';
+import { RetakenExecutions } from './retaken-executions.js';
 import { SendQueue } from './send-queue.js';
-import { ShareStarter, shareKindOf } from './share-runs.js';
+import { ShareStarter, runsAsSubtasks } from './share-runs.js';
 
 export type { DispatcherOptions } from './dispatch-parts.js';
 export type { ReportingClient } from './active-executions.js';
@@ -36,7 +38,9 @@ export class Dispatcher {
   readonly #admission: Admission;
   readonly #reports: ReportHandler;
   readonly #parallel: ParallelRuns;
+  readonly #return: ClientReturn;
   #suspended: Execution[] | undefined;
+  readonly #retaken = new RetakenExecutions();
 
   constructor(options: DispatcherOptions) {
     const o = {
@@ -80,6 +84,10 @@ export class Dispatcher {
     );
     this.#admission.onShares = (execution, job, kind) => shares.start(execution, job, kind);
     this.#reports = new ReportHandler(this.#p, this.#active, this.#admission, this.#parallel);
+    this.#return = new ClientReturn(this.#p, this.#active, this.#parallel, {
+      orphan: (active, reason) => this.#orphan(active, reason),
+      timeOut: (active) => void this.#timeOut(active),
+    });
   }
 
   /**
@@ -113,6 +121,11 @@ export class Dispatcher {
     return this.#p.pool.freeSlots;
   }
 
+  /** True when a connected client could run the job's fires (see `ClientPool.canRun`). */
+  canRun(job: Job): boolean {
+    return this.#p.pool.canRun(job);
+  }
+
   /** Fires waiting for a client. */
   get waitingForClient(): number {
     return this.#admission.waiting.size;
@@ -131,60 +144,43 @@ export class Dispatcher {
     return this.#active.get(id) !== undefined || this.#parallel.owns(id);
   }
 
-  /**
-   * A reconnecting client names executions it still runs: those this server owns at that
-   * attempt become active on it again (after a server restart, say), instead of being re-run.
-   * What this server routed to the client and the client does not name is sent to it again.
-   */
-  async reattach(
+  /** See {@link ClientReturn.resumeInPlace}. */
+  resumeInPlace(executions: readonly Execution[]): void {
+    this.#return.resumeInPlace(executions);
+  }
+
+  /** See {@link ClientReturn.reattach}. */
+  reattach(
     client: ReportingClient,
     running: ReadonlyArray<{ executionId: string; attempt: number }>,
   ): Promise<void> {
-    const { o, pool } = this.#p;
-    const { clientId, groupId } = client;
-    await this.#resendUnnamed(client, running);
-    this.#parallel.clientBack(client, running);
-    for (const ref of running) {
-      if (this.#parallel.owns(ref.executionId)) continue;
-      if (this.#active.reattachHeld(client, ref.executionId, ref.attempt)) continue;
-      const known = this.#active.get(ref.executionId);
-      if (known !== undefined) {
-        if (
-          isDispatchedTo(known, client) &&
-          known.execution.attempt === ref.attempt &&
-          known.orphaned !== undefined
-        ) {
-          known.orphaned();
-          known.orphaned = undefined;
-          known.slotGone = false;
-          pool.reserveOn(clientId, known.job.handler);
-        }
-        continue;
-      }
-      const stored = await o.executions.get(ref.executionId);
-      const job = stored === undefined ? undefined : o.jobOf(stored.jobId);
-      if (stored === undefined || job === undefined || stored.ownerServerId !== o.serverId)
-        continue;
-      // Only what was dispatched to this very client: a hello cannot adopt others' work.
-      if (stored.clientId !== clientId || stored.groupId !== groupId) continue;
-      if (
-        stored.attempt !== ref.attempt ||
-        !IN_FLIGHT.includes(stored.state) ||
-        pool.get(clientId) === undefined
-      )
-        continue;
-      pool.reserveOn(clientId, job.handler);
-      this.#active.begin(stored, job, clientId);
-    }
+    return this.#return.reattach(client, running);
   }
 
-  /** Takes claimed executions owned by this server and routes them (held while suspended). */
+  /** True while `clientId` has a stream to this server. */
+  holdsClient(clientId: string): boolean {
+    return this.#p.pool.get(clientId) !== undefined;
+  }
+
+  /**
+   * Takes claimed executions owned by this server and routes them (held while suspended). An
+   * execution at an attempt is routed once: one given again at the same attempt is dropped.
+   */
   take(executions: readonly Execution[]): void {
     if (this.#suspended !== undefined) {
       this.#suspended.push(...executions);
       return;
     }
-    for (const execution of executions) void this.#admit(execution);
+    for (const execution of executions) if (this.#firstTake(execution)) void this.#admit(execution);
+  }
+
+  #firstTake(execution: Execution): boolean {
+    if (this.#retaken.first(execution, this.#p.o.clock.now())) return true;
+    this.#p.o.logger.warn(
+      { executionId: execution.id, attempt: execution.attempt },
+      'execution taken again at the same attempt (a retried adoption); routed once',
+    );
+    return false;
   }
 
   /**
@@ -239,17 +235,23 @@ export class Dispatcher {
         void this.#admission.redispatchOrFail(active, reason, false);
         continue;
       }
-      // A dropped stream is not a dead client: it may be reconnecting, its handler still
-      // running. Only after the fence interval, when a cut-off client has aborted its
-      // handlers, is the work dispatched again or failed; a client back in time names it in
-      // its hello and keeps it.
-      active.slotGone = true;
-      active.orphaned = o.clock.after(o.fenceMs, () => {
-        active.orphaned = undefined;
-        if (this.#active.get(active.execution.id) === active)
-          void this.#admission.redispatchOrFail(active, reason, true);
-      });
+      this.#orphan(active, reason);
     }
+  }
+
+  /**
+   * A dropped stream is not a dead client: it may be reconnecting, its handler still running.
+   * Only after the fence interval, when a cut-off client has aborted its handlers, is the work
+   * dispatched again or failed; a client back in time names it in its hello and keeps it.
+   */
+  #orphan(active: Active, reason: string): void {
+    const { o } = this.#p;
+    active.slotGone = true;
+    active.orphaned = o.clock.after(o.fenceMs, () => {
+      active.orphaned = undefined;
+      if (this.#active.get(active.execution.id) === active)
+        void this.#admission.redispatchOrFail(active, reason, true);
+    });
   }
 
   /**
@@ -301,82 +303,14 @@ export class Dispatcher {
   }
 
   /**
-   * Orders written to a stream that broke may never have left this process (a server frozen
-   * past the client's keepalive, say); the client's hello then does not name them, nor those it
-   * finished meanwhile. Sent again at the same attempt, each ends with its real outcome: a
-   * client runs an order it never got, and answers one it has finished with its Result, not a
-   * second run. Waiting out the fence interval instead would fail them as lost.
-   *
-   * Each is read back first and sent only if this server still owns it at that attempt, in
-   * flight on this client: while the stream was down a peer may have adopted it (this server
-   * looked gone), and the client would run it at both attempts (`test/resend-fence.test.ts`).
-   * One that is no longer ours is not sent; the fence interval or its new owner deals with it.
-   */
-  async #resendUnnamed(
-    client: ReportingClient,
-    running: ReadonlyArray<{ executionId: string; attempt: number }>,
-  ): Promise<void> {
-    const { o, pool, sends } = this.#p;
-    if (pool.get(client.clientId) === undefined) return;
-    const named = new Set(running.map((ref) => ref.executionId));
-    // Orders still queued go out on this link anyway; one whose dispatch is still being
-    // recorded is sent once the fence held, and not at all if a peer adopted it.
-    const unnamed = [...this.#active.values()].filter(
-      (active) =>
-        isDispatchedTo(active, client) &&
-        // A parallel execution's first level is its runs' to resume (see ParallelRuns).
-        !this.#parallel.owns(active.execution.id) &&
-        !named.has(active.execution.id) &&
-        !sends.has(active.execution.id) &&
-        active.recording !== true,
-    );
-    if (unnamed.length === 0) return;
-    let stored: readonly (Execution | undefined)[];
-    try {
-      stored = await Promise.all(unnamed.map((a) => o.executions.get(a.execution.id)));
-    } catch (error) {
-      // Not known to be ours: nothing is resent; the fence interval deals with them as lost.
-      o.logger.warn({ err: error }, 'could not check executions to resend; none resent');
-      return;
-    }
-    const link = pool.get(client.clientId);
-    if (link === undefined) return;
-    const now = o.clock.now();
-    const orders: DispatchOrder[] = [];
-    for (const [i, active] of unnamed.entries()) {
-      if (this.#active.get(active.execution.id) !== active) continue;
-      const row = stored[i];
-      if (
-        row === undefined ||
-        row.ownerServerId !== o.serverId ||
-        row.attempt !== active.execution.attempt ||
-        row.clientId !== client.clientId ||
-        !IN_FLIGHT.includes(row.state)
-      )
-        continue;
-      if (active.orphaned !== undefined) {
-        active.orphaned();
-        active.orphaned = undefined;
-        active.slotGone = false;
-        pool.reserveOn(client.clientId, active.job.handler);
-      }
-      const order = orderOf(active.execution, active.job);
-      const startAt = Math.max(active.execution.scheduledAt, now);
-      orders.push(startAt > now ? { ...order, startAt } : order);
-    }
-    if (orders.length > 0) link.send(orders);
-  }
-
-  /**
    * A parallel execution adopted after its first level ended (a sharded or broadcast one after
    * its shares were stored) resumes its subtasks; any other
    * fire is admitted (routed to a client).
    */
   async #admit(execution: Execution): Promise<void> {
     const job = this.#p.o.jobOf(execution.jobId);
-    const resumable =
-      job !== undefined && (job.kind === 'parallel' || shareKindOf(job) !== undefined);
-    if (resumable && (await this.#parallel.resume(execution, job))) return;
+    if (job !== undefined && runsAsSubtasks(job) && (await this.#parallel.resume(execution, job)))
+      return;
     await this.#admission.admit(execution);
   }
 

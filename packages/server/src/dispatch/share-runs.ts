@@ -19,6 +19,15 @@ export function shareKindOf(job: Job): ShareKind | undefined {
   return undefined;
 }
 
+/**
+ * True when the job's fires run as subtasks that the owning server drives (a parallel job's
+ * second level, a sharded job's shards, a broadcast job's shares): a fire adopted after its
+ * subtasks were stored resumes them rather than running anything again.
+ */
+export function runsAsSubtasks(job: Job): boolean {
+  return job.kind === JobKind.Parallel || shareKindOf(job) !== undefined;
+}
+
 /** What a share's subtask keeps as its payload (JSON): its index, and its param or its client. */
 interface SharePayload {
   readonly index: number;

@@ -1,4 +1,5 @@
 import type { Subtask } from '@carillon/core';
+import { matchesPins } from '@carillon/core';
 import type { DispatchOrder } from '@carillon/protocol';
 import type { DispatchParts } from './dispatch-parts.js';
 import { orderOf } from './run-book.js';
@@ -53,6 +54,8 @@ export class SubtaskPlacer {
     const { handler, groupId } = run.job;
     const free = new Map<string, number>();
     for (const { link } of pool.listByGroup(groupId)) {
+      // Pinned by label or room: subtasks wait for a matching client, as a pinned fire does.
+      if (!matchesPins(run.job, link)) continue;
       const n = pool.freeFor(link.clientId, handler);
       if (n > 0) free.set(link.clientId, n);
     }
