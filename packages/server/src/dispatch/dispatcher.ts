@@ -136,6 +136,14 @@ export class Dispatcher {
     return this.#active.get(executionId) !== undefined;
   }
 
+  /**
+   * True when this server awaits a Result about `id`: an execution it routed, or a subtask (or
+   * reduce step) of a parallel run it drives.
+   */
+  awaitsResult(id: string): boolean {
+    return this.#active.get(id) !== undefined || this.#parallel.owns(id);
+  }
+
   /** See {@link ClientReturn.resumeInPlace}. */
   resumeInPlace(executions: readonly Execution[]): void {
     this.#return.resumeInPlace(executions);
