@@ -138,6 +138,7 @@ export class CarillonServer {
       executions: this.#executions,
       subtasks: this.#subtasks,
       jobOf: (id) => this.#held.get(id),
+      jobs: stores.jobs,
       fenceMs: options.fenceMs ?? 10_000,
       notifyGroupChanged: (groupId) => options.coordinator.notifyGroupChanged(groupId),
     });

@@ -121,6 +121,10 @@ export function patchColumns(
   }
   if (patch.cause !== undefined)
     set.cause = checkOneOf('patch.cause', patch.cause, EXECUTION_CAUSES);
+  if (patch.ownerServerId !== undefined) {
+    if (patch.ownerServerId !== null) throw invalid('patch.ownerServerId', 'can only be null');
+    set.owner_server_id = null;
+  }
   if (patch.attempt !== undefined) {
     if (patch.attempt !== fenceAttempt + 1)
       throw invalid('patch.attempt', `must be the fence's attempt + 1 (${fenceAttempt + 1})`);

@@ -15,7 +15,7 @@ type Columns = Updateable<ExecutionsTable>;
 interface Current {
   state: string;
   attempt: number;
-  readonly owner: string | null;
+  owner: string | null;
 }
 
 /**
@@ -66,6 +66,7 @@ export async function applyExecutionChanges(
     const set = sets[i]!;
     row.state = change.state;
     if (set.attempt !== undefined) row.attempt = Number(set.attempt);
+    if (set.owner_server_id !== undefined) row.owner = set.owner_server_id;
     finals.set(fence.id, { ...finals.get(fence.id), ...set });
   });
   await writeRowsById(trx, 'executions', finals);

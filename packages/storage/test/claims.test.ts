@@ -281,6 +281,31 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
     );
   });
 
+  it('a claimed execution given up (owner null) is taken by a holder; a batch sees the change', async () => {
+    const claim = claimOf(job(11), T0 + 63_000_000);
+    await stores.executions.claimFires('s1', [claim], T0);
+    const fence = { id: claim.id, from: [ExecutionState.Claimed], ownerServerId: 's1', attempt: 1 };
+    await expect(
+      stores.executions.transition(fence, ExecutionState.Claimed, {
+        ownerServerId: 's2' as unknown as null,
+      }),
+    ).rejects.toThrow(withCode('CARILLON_INVALID_ARGUMENT'));
+    // In one batch: the give-up, then a change under the old owner's fence, which must fail.
+    expect(
+      await stores.executions.transitionMany([
+        { fence, state: ExecutionState.Claimed, patch: { ownerServerId: null, reason: 'moved' } },
+        { fence, state: ExecutionState.Dispatched, patch: { clientId: 'c1' } },
+      ]),
+    ).toEqual([true, false]);
+    expect(await stores.executions.get(claim.id)).toMatchObject({
+      ownerServerId: null,
+      state: 'claimed',
+      reason: 'moved',
+    });
+    const taken = await rival.executions.takeUnowned('s2', [job(11).id]);
+    expect(taken.map((e) => [e.id, e.ownerServerId])).toEqual([[claim.id, 's2']]);
+  });
+
   it('a stale owner is fenced out after adoptOrphans', async () => {
     const claim = claimOf(job(7), T0 + 60_000_000);
     await stores.executions.claimFires('s1', [claim], T0);

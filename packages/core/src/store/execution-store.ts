@@ -40,6 +40,11 @@ export interface ExecutionPatch {
   readonly attempt?: number;
   /** Set when a re-dispatch changes why the execution runs (`retry`, `failover`). */
   readonly cause?: ExecutionCause;
+  /**
+   * Null gives a `claimed` execution up: it becomes unowned, and a holder of its job takes it
+   * ({@link ExecutionStore.takeUnowned}), as it does a manual fire.
+   */
+  readonly ownerServerId?: null;
 }
 
 /** One fenced transition, for {@link ExecutionStore.transitionMany}. */

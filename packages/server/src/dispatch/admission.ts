@@ -3,6 +3,7 @@ import {
   CLIENT_LOST_MAX_ATTEMPTS,
   ClientLostPolicy,
   ExecutionCause,
+  JobStatus,
   RoutingStrategy,
   executionRetryPolicy,
   retryDelay,
@@ -47,6 +48,7 @@ export class Admission {
     const { o, guard } = this.#p;
     const job = o.jobOf(execution.jobId);
     if (job === undefined) {
+      if (await this.#giveUp(execution)) return;
       await this.#active.cas(execution, ['claimed'], 'failed', {
         reason: `job ${execution.jobId} is not held by server ${o.serverId} (deleted or moved)`,
         finishedAt: o.clock.now(),
@@ -100,6 +102,26 @@ export class Admission {
     }
     // The dispatch timeout counts from the instant: a fire claimed ahead waits no longer for it.
     await this.route(execution, job, NO_ONE, execution.scheduledAt + job.dispatchTimeoutMs);
+  }
+
+  /**
+   * A claimed fire of a job that other servers hold now (this one was away past the holder
+   * grace, and the leader moved the job): given up to them, unowned, as a manual fire is; one
+   * of them takes it (this server too, if it holds the job and has not loaded it yet). Failing it instead lost the fire (seen in the soak after a 21 s restart).
+   * False when the job is gone, disabled or held by no one: the fire is failed then.
+   */
+  async #giveUp(execution: Execution): Promise<boolean> {
+    const { o } = this.#p;
+    const job = await o.jobs.get(execution.jobId).catch(() => undefined);
+    if (job === undefined || job.status !== JobStatus.Enabled || job.holders.length === 0)
+      return false;
+    await this.#active.cas(execution, ['claimed'], 'claimed', {
+      ownerServerId: null,
+      reason: `given up by server ${o.serverId}: its job is held by ${job.holders.join(', ')} now`,
+    });
+    // The holders look for unowned fires at this notice, else at their next poll.
+    o.notifyGroupChanged(execution.groupId).catch(() => undefined);
+    return true;
   }
 
   /** Set by the dispatcher: starts the shares of a sharded or broadcast fire. */

@@ -1,4 +1,4 @@
-import type { Clock, ExecutionStore, Job, Logger, SubtaskStore } from '@carillon/core';
+import type { Clock, ExecutionStore, Job, JobStore, Logger, SubtaskStore } from '@carillon/core';
 import type { ServerEventBus } from '../events.js';
 import type { ClientPool } from './client-pool.js';
 import type { ExecutionRecorder } from './execution-recorder.js';
@@ -13,6 +13,11 @@ export interface DispatcherOptions {
   readonly subtasks: SubtaskStore;
   /** The job of an execution, if this server holds it. */
   readonly jobOf: (jobId: number) => Job | undefined;
+  /**
+   * Every job as stored: a claimed fire of a job this server holds no longer is given up to its
+   * current holders, not failed. Default: none (such a fire is failed).
+   */
+  readonly jobs?: Pick<JobStore, 'get'>;
   readonly clock: Clock;
   readonly events: ServerEventBus;
   readonly logger: Logger;

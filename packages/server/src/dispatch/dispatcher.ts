@@ -47,6 +47,7 @@ export class Dispatcher {
       fenceMs: 10_000,
       notifyGroupChanged: () => Promise.resolve(),
       cancelWaitMs: 5_000,
+      jobs: { get: () => Promise.resolve(undefined) },
       ...options,
     };
     this.#p = {
