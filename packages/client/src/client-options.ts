@@ -41,7 +41,10 @@ export interface ClientOptions {
   readonly logger?: ClientLogger;
   /** TLS for the streams to servers. Default: plaintext. */
   readonly tls?: ClientTls;
-  /** How often to ask the console for the servers again (ms). Default 30,000. */
+  /**
+   * How often to ask the console for the servers again (ms). Default 30,000. For a minute after
+   * a server left the list, every `reconnectMaxMs` instead (it is likely restarting).
+   */
   readonly discoveryIntervalMs?: number;
   /** How long `start()` waits for a first server (ms). Default 15,000. */
   readonly startTimeoutMs?: number;

@@ -7,6 +7,9 @@ import type { ServerLinkHandlers } from './server-link.js';
 /** How long closing a link waits for the server to end its side of the stream. */
 export const LINK_CLOSE_TIMEOUT_MS = 2_000;
 
+/** How long after a server left the list discovery is asked more often (a restart's length). */
+const SOON_FOR_MS = 60_000;
+
 /**
  * The client's links to the servers of its task group: the addresses come from a static list
  * or from the console's discovery endpoint, asked again every `discoveryIntervalMs`; new
@@ -21,6 +24,12 @@ export class ServerFleet {
   readonly #links = new Map<string, ServerLink>();
   readonly #closing = new Set<Promise<void>>();
   #refreshTimer: NodeJS.Timeout | undefined;
+  /**
+   * Until then (ms epoch) discovery is asked every `reconnectMaxMs` instead: a server that left
+   * the list (killed, restarting) is found again as soon as it is back, not up to
+   * `discoveryIntervalMs` later with no client, its share of the work on its peers.
+   */
+  #soonUntil = 0;
   #refreshAbort: AbortController | null = null;
   #closed = false;
 
@@ -69,6 +78,7 @@ export class ServerFleet {
     }
     for (const [address, link] of this.#links) {
       if (wanted.has(address)) continue;
+      this.#soonUntil = Date.now() + SOON_FOR_MS;
       this.#links.delete(address);
       this.#logger.info({ address }, 'a server left the group');
       this.#track(link.close(LINK_CLOSE_TIMEOUT_MS).then(() => this.#onRemoved(address)));
@@ -78,10 +88,15 @@ export class ServerFleet {
   /** Asks the console for the servers every `discoveryIntervalMs` (no-op with a static list). */
   startRefresh(): void {
     if (this.#discovery === null || this.#closed) return;
-    this.#refreshTimer = setTimeout(() => {
-      this.#refreshTimer = undefined;
-      this.#track(this.#refresh());
-    }, this.#options.discoveryIntervalMs);
+    const { discoveryIntervalMs, reconnectMaxMs } = this.#options;
+    const soon = Date.now() < this.#soonUntil;
+    this.#refreshTimer = setTimeout(
+      () => {
+        this.#refreshTimer = undefined;
+        this.#track(this.#refresh());
+      },
+      soon ? Math.min(reconnectMaxMs, discoveryIntervalMs) : discoveryIntervalMs,
+    );
   }
 
   /** Stops asking the console. */

@@ -70,6 +70,35 @@ describe('discovery and hello', () => {
     expect(second.hellos).toHaveLength(1);
   });
 
+  it('asks the console more often for a while after a server left the list, and finds it back', async () => {
+    // Asked every 4 s normally; every reconnectMaxMs (200 ms here) for a minute after a server
+    // left: a restarted server gets its clients back at once, not up to 4 s (30 s by default)
+    // later.
+    const { server, console, client } = await harness({ discoveryIntervalMs: 4_000 });
+    client.register('simple-test', noop);
+    const second = await TestDispatchServer.start('test-server-2');
+    onCleanup(() => second.stop());
+    const both = [
+      ...console.servers,
+      { serverId: second.serverId, address: second.address, room: '' },
+    ];
+    console.servers = both;
+    await client.start();
+    await second.waitFor((m) => m.kind === 'hello');
+    const left = new Promise((resolve) => second.once('closed', resolve));
+    console.servers = both.filter((s) => s.address !== second.address);
+    await left;
+    const askedAtLeft = console.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // At the normal pace, no request in these 1.5 s.
+    expect(console.requests.length - askedAtLeft).toBeGreaterThanOrEqual(2);
+    const back = nextEvent(client, 'server:connected', (e) => e.address === second.address);
+    console.servers = both;
+    await back;
+    expect(second.hellos).toHaveLength(2);
+    expect(server.hellos).toHaveLength(1);
+  });
+
   it('tries the next console URL when one does not answer', async () => {
     const dead = createServer();
     await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
