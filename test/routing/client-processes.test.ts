@@ -50,14 +50,16 @@ describe('first, last and failover with client processes', () => {
     const failover = await kit.createJob({ name: 'failover', routing: 'failover' });
     expect(await fire(first, 8, 'first')).toEqual({ 'rp-1': 8 });
     expect(await fire(last, 8, 'last')).toEqual({ 'rp-3': 8 });
-    expect(await fire(failover, 8, 'failover')).toEqual({ 'rp-1': 8 });
+    // Failover moves on while its client is full: at most `concurrency` (4) fires at once keep
+    // every one on it, however slowly their echoes end (8 spilled 3 to rp-3 once in CI).
+    expect(await fire(failover, 4, 'failover')).toEqual({ 'rp-1': 4 });
 
     await processes.get('rp-1')!.kill();
     processes.delete('rp-1');
     // The server sees the stream end; until then a fire may still go to rp-1 and be moved
     // (client lost, same execution), so the assertion is on where they ran in the end.
     expect(await fire(first, 8, 'first after rp-1 died')).toEqual({ 'rp-2': 8 });
-    expect(await fire(failover, 8, 'failover after rp-1 died')).toEqual({ 'rp-2': 8 });
+    expect(await fire(failover, 4, 'failover after rp-1 died')).toEqual({ 'rp-2': 4 });
     expect(await fire(last, 8, 'last after rp-1 died')).toEqual({ 'rp-3': 8 });
   });
 });
