@@ -110,6 +110,12 @@ describe('a subtask Result that reaches a server other than its execution owner'
           endedWellTwice: twice.length,
           adopter: e.ownerServerId,
           killed: owner.id,
+          // The servers' own word for each Result they recorded for another server's subtask.
+          recordedElsewhere: cluster
+            .logs()
+            .split('\n')
+            .filter((l) => l.includes('subtask result sent here'))
+            .map((l) => /"serverId":"([^"]*)"/.exec(l)?.[1] ?? '?'),
         })}`,
       );
       if (twice.length > 0) console.log(`shards ended well twice: ${JSON.stringify(twice)}`);

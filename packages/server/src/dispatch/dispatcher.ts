@@ -131,6 +131,11 @@ export class Dispatcher {
     return this.#active.get(executionId) !== undefined;
   }
 
+  /** True when this server drives `id`: an execution it runs, or a subtask it has sent. */
+  drives(id: string): boolean {
+    return this.isActive(id) || this.#parallel.owns(id);
+  }
+
   /** See {@link ClientReturn.resumeInPlace}. */
   resumeInPlace(executions: readonly Execution[]): void {
     this.#return.resumeInPlace(executions);

@@ -180,7 +180,13 @@ export class SubtaskResults {
       state: 'pending',
       patch: { clientId: null, reason: why, ...(bump ? { attempt } : {}) },
     });
-    if (!ok) return;
+    // Refused: the subtask changed elsewhere. Its Result may have been recorded by another
+    // server (its client's stream to this one broke; see recordForeignSubtaskResult), and then
+    // it was the last this run waited for: the end check must follow, or the run never ends.
+    if (!ok) {
+      await this.#maybeEnd(run);
+      return;
+    }
     const requeue = (): void => {
       run.pending.push({ ...subtask, state: 'pending', attempt, clientId: null });
       this.#placer.place(run);

@@ -1,6 +1,8 @@
 import type { Clock, Coordinator, Logger, Stores } from '@carillon/core';
 import { recordForeignResult } from '../failover/foreign-result.js';
 import type { ForeignResultOptions } from '../failover/foreign-result.js';
+import { recordForeignSubtaskResult } from '../failover/foreign-subtask-result.js';
+import type { ForeignSubtaskResultOptions } from '../failover/foreign-subtask-result.js';
 import { hashTokenSecret } from '@carillon/core';
 import type {
   ClientConnection,
@@ -72,13 +74,14 @@ export class ClientEndpoint {
   readonly #tokens: TokenWatch;
   #unwatchGroups: (() => void) | undefined;
   #address = '';
-  readonly #foreign: ForeignResultOptions;
+  readonly #foreign: ForeignResultOptions & ForeignSubtaskResultOptions;
 
   private constructor(options: ClientEndpointOptions) {
     this.#o = options;
     this.#foreign = {
       serverId: options.serverId,
       executions: options.stores.executions,
+      subtasks: options.stores.subtasks,
       jobs: options.stores.jobs,
       logger: options.logger,
     };
@@ -252,12 +255,14 @@ export class ClientEndpoint {
       case 'progress':
       case 'result':
       case 'subtaskChunk':
-        // A result for an execution another server owns came here because the stream to the
-        // owner broke: written under the owner's fence, not dropped (see recordForeignResult).
+        // A result for an execution, or a subtask, another server owns came here because the
+        // stream to the owner broke: written under the owner's fence, not dropped (see
+        // recordForeignResult and recordForeignSubtaskResult).
         if (
           message.kind === 'result' &&
-          !this.#o.dispatcher.isActive(message.executionId) &&
-          (await recordForeignResult(this.#foreign, link, message))
+          !this.#o.dispatcher.drives(message.executionId) &&
+          ((await recordForeignResult(this.#foreign, link, message)) ||
+            (await recordForeignSubtaskResult(this.#foreign, link, message)))
         )
           return;
         if (!(await this.#o.dispatcher.report(link, message))) this.#refused(link, message);
