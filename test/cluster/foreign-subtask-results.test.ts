@@ -122,7 +122,7 @@ async function ownerKilledMidFire(name: string, shardMs: number, shards: number)
       recordedElsewhere: cluster
         .logs()
         .split('\n')
-        .filter((l) => l.includes('subtask result sent here'))
+        .filter((l) => l.includes('recorded a subtask result sent here'))
         .map((l) => /"serverId":"([^"]*)"/.exec(l)?.[1] ?? '?'),
     })}`,
   );

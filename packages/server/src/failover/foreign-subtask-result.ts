@@ -4,7 +4,7 @@ import type { ResultReport } from '@carillon/protocol';
 
 /** What {@link recordForeignSubtaskResult} works with. */
 export interface ForeignSubtaskResultOptions {
-  /** This server: subtasks of executions it owns are its dispatcher's. */
+  /** This server, for the log. */
   readonly serverId: string;
   readonly executions: Pick<ExecutionStore, 'get'>;
   readonly subtasks: Pick<SubtaskStore, 'get' | 'transition'>;
@@ -13,6 +13,11 @@ export interface ForeignSubtaskResultOptions {
 }
 
 const IN_FLIGHT = [SubtaskState.Dispatched, SubtaskState.Running] as const;
+const UNFINISHED = [
+  ExecutionState.Claimed,
+  ExecutionState.Dispatched,
+  ExecutionState.Running,
+] as const;
 // One more read and try when the execution changed owner between the read and the write (the
 // adoption landed meanwhile): the Result is then recorded under the adopter's fence.
 const TRIES = 2;
@@ -20,12 +25,13 @@ const TRIES = 2;
 /**
  * The subtask counterpart of `recordForeignResult`: a client whose stream to the server that
  * dispatched a subtask broke (that server died, say) sends the subtask's Result to another
- * server of the group, which may not drive the execution (not yet adopted, or adopted by a third
- * server). This server records the outcome under the subtask's fence: the execution's owner as
- * stored, the subtask's attempt, still dispatched or running on this very client. The owner, or
- * the server adopting the execution, then finds the subtask done instead of running it again.
- * A failure the job would retry, and a cancelled subtask, are left to the owner's policy.
- * Returns whether the outcome was written.
+ * server of the group, which does not drive the subtask: the execution is not adopted yet, or
+ * was adopted by a third server, or by this one, which has not resumed it yet. Call it only for
+ * a subtask this server's dispatcher has not sent (it handles its own). The outcome is recorded
+ * under the subtask's fence: the execution's owner as stored, the subtask's attempt, still
+ * dispatched or running on this very client. The owner, or the server adopting the execution,
+ * then finds the subtask done instead of running it again. A failure the job would retry, and a
+ * cancelled subtask, are left to the owner's policy. Returns whether the outcome was written.
  */
 export async function recordForeignSubtaskResult(
   o: ForeignSubtaskResultOptions,
@@ -46,10 +52,9 @@ export async function recordForeignSubtaskResult(
     if (
       execution === undefined ||
       execution.ownerServerId === null ||
-      execution.ownerServerId === o.serverId ||
       execution.groupId !== client.groupId ||
-      // Claimed: its adopter took it and has not resumed it yet; the subtask is still its own.
-      (execution.state !== ExecutionState.Running && execution.state !== ExecutionState.Claimed)
+      // Claimed or dispatched: its adopter took it and is resuming it; the subtask is its own.
+      !UNFINISHED.includes(execution.state as (typeof UNFINISHED)[number])
     )
       return false;
     const job = await o.jobs.get(execution.jobId);
@@ -83,7 +88,7 @@ export async function recordForeignSubtaskResult(
           ownerServerId: execution.ownerServerId,
           outcome: report.outcome,
         },
-        'recorded a subtask result sent here for an execution another server owns',
+        'recorded a subtask result sent here for a subtask this server did not send',
       );
       return true;
     }

@@ -255,9 +255,9 @@ export class ClientEndpoint {
       case 'progress':
       case 'result':
       case 'subtaskChunk':
-        // A result for an execution, or a subtask, another server owns came here because the
-        // stream to the owner broke: written under the owner's fence, not dropped (see
-        // recordForeignResult and recordForeignSubtaskResult).
+        // A result for an execution another server owns, or for a subtask this server did not
+        // send, came here because the stream to the server that sent it broke: written under
+        // the owner's fence, not dropped (see recordForeignResult, recordForeignSubtaskResult).
         if (
           message.kind === 'result' &&
           !this.#o.dispatcher.drives(message.executionId) &&
