@@ -10,6 +10,7 @@
 // third server is recorded under the adopter's fence, and the adopter, whose put-back of that
 // shard after the fence interval is refused, must still end the execution.
 import { readLedgerLines, waitFor, waitForExecutionEnd } from '@carillon/testkit';
+import type { Execution } from '@carillon/core';
 import type { LedgerLine } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from './cluster-kit.js';
@@ -50,22 +51,31 @@ async function everyServerUp(): Promise<void> {
 const linesOf = async (executionId: string): Promise<LedgerLine[]> =>
   (await readLedgerLines(cluster.ledger)).filter((l) => l.parentId === executionId);
 
+/** A sharded job of `shards` shards, each sleeping `shardMs`. */
+const sharded = (shardMs: number, shards: number): Record<string, unknown> => ({
+  handler: 'sleep',
+  param: String(shardMs),
+  kind: 'sharded',
+  shardCount: shards,
+});
+
 /**
- * Fires a sharded job of `shards` shards sleeping `shardMs`, kills its owner once six have
- * started, and checks that each shard ended well once and the execution succeeded.
+ * Fires `job` (its subtasks `shards` in number), kills its owner once six subtasks have started,
+ * and checks that each ended well once and the execution succeeded; resolves with it.
  */
-async function ownerKilledMidFire(name: string, shardMs: number, shards: number): Promise<void> {
+async function ownerKilledMidFire(
+  name: string,
+  job: Record<string, unknown>,
+  shards: number,
+): Promise<Execution> {
   await everyServerUp();
   const { id } = await cluster.api<{ id: number }>('POST', '/api/v1/jobs', {
     groupId: group.groupId,
     name,
     description: 'foreign subtask results',
     trigger: { type: 'api' },
-    handler: 'sleep',
-    param: String(shardMs),
-    kind: 'sharded',
-    shardCount: shards,
     maxRetries: 0,
+    ...job,
   });
   const { executionId } = await cluster.api<{ executionId: string }>(
     'POST',
@@ -111,7 +121,6 @@ async function ownerKilledMidFire(name: string, shardMs: number, shards: number)
   console.log(
     `foreign-subtask-results figures ${JSON.stringify({
       name,
-      shardMs,
       adoptionMs: adoptedAt - killedAt,
       endedMsAfterKill: (e.finishedAt ?? 0) - killedAt,
       state: e.state,
@@ -142,6 +151,7 @@ async function ownerKilledMidFire(name: string, shardMs: number, shards: number)
     expect(end?.attempt, s.id).toBe(s.attempt);
     expect(end?.clientId, s.id).toBe(s.clientId);
   }
+  return e;
 }
 
 describe('a subtask Result that reaches a server other than its execution owner', () => {
@@ -149,13 +159,34 @@ describe('a subtask Result that reaches a server other than its execution owner'
     'is recorded there before the adoption: no shard ends well twice, the execution succeeds',
     { timeout: 240_000 },
     // Shorter than kill to adoption: the shards under way at the kill end before it.
-    () => ownerKilledMidFire('short shards, owner dies', 1_500, 18),
+    async () => {
+      await ownerKilledMidFire('short shards, owner dies', sharded(1_500, 18), 18);
+    },
   );
 
   it(
     'is recorded there after the adoption, and the adopter still ends the execution',
     { timeout: 240_000 },
     // Six shards, all started at the kill, ending a little after the adoption.
-    () => ownerKilledMidFire('shards ending after the adoption', 6_000, 6),
+    async () => {
+      await ownerKilledMidFire('shards ending after the adoption', sharded(6_000, 6), 6);
+    },
+  );
+
+  it(
+    'a parallel job with a reduce: no subtask ends well twice, the reduce sees each result once',
+    { timeout: 240_000 },
+    async () => {
+      const e = await ownerKilledMidFire(
+        'short subtasks with a reduce, owner dies',
+        {
+          handler: 'parallel-reduce',
+          kind: 'parallel',
+          param: JSON.stringify({ items: 18, sleepMs: 1_500, quiet: true }),
+        },
+        18,
+      );
+      expect(e.result).toBe('18 done, 18 succeeded');
+    },
   );
 });
