@@ -9,9 +9,13 @@
 //
 // Where the CPU goes, per step: CPU ms per fire of every process (each server, the console,
 // each client, ZooKeeper, this script, and MariaDB with --own-mariadb), from /proc over the
-// window. With backups = 3 each server's share of a fire is what shows that the work spreads:
-// one server does all of it alone; by design three should do about a third each plus their
-// standby reads (not yet shown: see docs/cluster.md).
+// window. Before the first step, each server count measures the cluster with no job for
+// --seconds (one `"jobs":0` line, `idleCpuMsPerSecond`: heartbeats, polls, keepalives), and
+// every step also prints `cpuMsPerFireAboveIdle`, the CPU per fire above that fixed cost. With
+// backups = 3 each server's share of a fire above idle is what shows whether the work spreads:
+// one server does all of it alone; three each own a third of the fires and stand by for the
+// rest (docs/cluster.md, "What standing by costs"; bench/standby-cost.ts measures a standby
+// alone).
 // With --own-mariadb the database is a throwaway mariadbd of this bench, so its CPU and its
 // statement counts per fire (`Com_*`) are this cluster's alone; the machine's shared MariaDB
 // serves other work too.
@@ -24,10 +28,12 @@
 // Findings and figures: docs/cluster.md, "What capped the bench".
 //
 // Prints one JSON line per step and per server count, and a last summary line:
+// {"bench":"cluster-throughput","servers":1,"jobs":0,"idleCpuMsPerSecond":{"s1":..,..}}
 // {"bench":"cluster-throughput","servers":1,"jobs":..,"fires":..,"ran":..,"ranPct":..,
 //  "lateP50Ms":..,"lateP99Ms":..,"sentLatePct":..,"unrecordedPct":..,"zkWritesPerSecond":..,
 //  "cpuMsPerFire":{"s1":..,"console":..,"client1":..,"zk1":..,"bench":..,"mariadb":..},
-//  "serversCpuMsPerFire":..,"statementsPerFire":{..},"held":true}
+//  "serversCpuMsPerFire":..,"cpuMsPerFireAboveIdle":{..},"serversCpuMsPerFireAboveIdle":..,
+//  "statementsPerFire":{..},"held":true}
 // {"bench":"cluster-throughput","servers":1,"highestHeldFiresPerSecond":..}
 // {"bench":"cluster-throughput","summary":true,"oneServer":..,"threeServers":..,"ratio":..,"cores":..}
 // Lateness is the handler's start (client ledger) minus the scheduled instant, one clock.
@@ -42,6 +48,9 @@
 // --cpu-prof DIR: every process started by the bench writes DIR/<args>.<pid>.cpuprofile at its
 // (then graceful) stop; with CARILLON_BENCH_VERBOSE=1 the window's bounds on the profiles'
 // monotonic clock (µs) go to stderr, to cut the profiles to the window.
+// CARILLON_BENCH_LOGS=PATH writes every server's and console's output to PATH.<servers> at the
+// end (the standby watch logs its reads, fires looked up, claims and adoptions every ~10 s).
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createConnection } from 'mysql2/promise';
@@ -131,6 +140,25 @@ async function measure(servers: number): Promise<number> {
     for (const [i, c] of clients.entries()) meter.add(`client${i + 1}`, c.child.pid);
     for (const [i, pid] of (await childrenNamed('java')).entries()) meter.add(`zk${i + 1}`, pid);
     for (const pid of await childrenNamed('mariadbd')) meter.add('mariadb', pid);
+    // The fixed cost, before any job exists (heartbeats, polls, keepalives, timers): what a
+    // step spends above it is what its fires cost, and with backups = 3 each server's share
+    // of that says whether the per-fire work spreads.
+    await sleep(WARM_UP_MS);
+    const idleBefore = await meter.sample();
+    await sleep(SECONDS * 1000);
+    const idleMsPerSecond = Object.fromEntries(
+      Object.entries(cpuSpent(idleBefore, await meter.sample())).map(([k, v]) => [k, v / SECONDS]),
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'cluster-throughput',
+        servers,
+        jobs: 0,
+        idleCpuMsPerSecond: Object.fromEntries(
+          Object.entries(idleMsPerSecond).map(([k, v]) => [k, Math.round(v * 10) / 10]),
+        ),
+      }),
+    );
     const jobIds: number[] = [];
     let highest = 0;
     let stepsRun = 0;
@@ -169,6 +197,11 @@ async function measure(servers: number): Promise<number> {
             Math.round((v / (jobs * SECONDS)) * 1000) / 1000,
           ]),
         );
+      const aboveIdle = perFire(
+        Object.fromEntries(
+          Object.entries(cpu).map(([k, v]) => [k, v - (idleMsPerSecond[k] ?? 0) * SECONDS]),
+        ),
+      );
       const until = from + (SECONDS - 1) * 1000;
       // Fires due at the window's end get a few seconds to start before the count.
       await sleep(3_000);
@@ -188,6 +221,10 @@ async function measure(servers: number): Promise<number> {
             Math.round(
               cluster.servers.reduce((sum, s) => sum + (perFire(cpu)[s.id] ?? 0), 0) * 1000,
             ) / 1000,
+          cpuMsPerFireAboveIdle: aboveIdle,
+          serversCpuMsPerFireAboveIdle:
+            Math.round(cluster.servers.reduce((sum, s) => sum + (aboveIdle[s.id] ?? 0), 0) * 1000) /
+            1000,
           ...(ownDb === undefined ? {} : { statementsPerFire: perFire(statements) }),
           held,
         }),
@@ -202,6 +239,8 @@ async function measure(servers: number): Promise<number> {
     );
     return highest;
   } finally {
+    const logsTo = process.env['CARILLON_BENCH_LOGS'];
+    if (logsTo !== undefined) writeFileSync(`${logsTo}.${servers}`, cluster.logs());
     // A CPU profile is written at a clean exit only: SIGTERM first.
     if (values['cpu-prof'] !== undefined) {
       for (const c of clients) await c.stop().catch(() => undefined);

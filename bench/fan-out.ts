@@ -6,13 +6,18 @@
 //  "persistedPerS":..,"dispatchedPerS":..,"completedPerS":..,"totalMs":..,"state":..}
 // persistedPerS: subtasks stored / time from the first stored to the last; dispatchedPerS:
 // subtasks past pending / time from the first to the last; completedPerS: subtasks succeeded /
-// time from the first to the last; totalMs: from the trigger to the execution's end.
+// time from the first to the last; totalMs: from the trigger to the execution's end;
+// cpuUsPerSubtask: CPU (user + system, from /proc) from the trigger to the end, per subtask, of
+// this process (server, console and the sampling) and of the client processes together;
+// loadAvg: the machine's 1-minute load average at the trigger (other work on it shows there).
 // Usage: npm run bench:fan-out -- [--subtasks 100000] [--clients 4] [--concurrency 256]
 //        [--db sqlite|mariadb]
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Execution } from '@carillon/core';
 import type { ClientProcess } from '@carillon/testkit';
 import { startClientProcess, startStack, testDatabases } from '@carillon/testkit';
+import { CpuMeter, cpuSpent } from './process-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -53,6 +58,10 @@ try {
     param: JSON.stringify({ items: N, quiet: true }),
     maxRetries: 0,
   });
+  const meter = new CpuMeter();
+  for (const [i, c] of clients.entries()) meter.add(`client${i + 1}`, c.child.pid);
+  const cpuBefore = await meter.sample();
+  const loadAvg = loadavg()[0] ?? 0;
   const triggeredAt = Date.now();
   const { executionId } = await stack.api<{ executionId: string }>(
     'POST',
@@ -89,6 +98,10 @@ try {
     if (at - triggeredAt > 600_000) throw new Error('no end after 10 minutes');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  const cpu = cpuSpent(cpuBefore, await meter.sample());
+  let clientsMs = 0;
+  for (const [name, ms] of Object.entries(cpu)) if (name.startsWith('client')) clientsMs += ms;
+  const perSubtask = (ms: number): number => Math.round((ms * 1000) / Math.max(1, N));
   const rate = (s: { first: number; last: number; n: number }): number =>
     Math.round(s.n / Math.max(0.1, (s.last - s.first) / 1000));
   console.log(
@@ -104,6 +117,8 @@ try {
       totalMs: (execution.finishedAt ?? Date.now()) - triggeredAt,
       state: execution.state,
       ...(execution.reason === null ? {} : { reason: execution.reason }),
+      cpuUsPerSubtask: { server: perSubtask(cpu['bench'] ?? 0), clients: perSubtask(clientsMs) },
+      loadAvg: Math.round(loadAvg * 10) / 10,
     }),
   );
 } finally {

@@ -92,12 +92,15 @@ export class RunningExecution {
   }
 
   /**
-   * Sends Started, runs the handler, and resolves to its Result once it really ends. Never
+   * Sends Started (not for a subtask), runs the handler, and resolves to its Result once it really ends. Never
    * rejects: whatever the handler does becomes the outcome.
    */
   async run(handler: JobHandler): Promise<ResultReport> {
     this.#startedAt = Date.now();
-    this.#report({ kind: 'started', ...this.ref, at: this.#startedAt });
+    // A parallel job's subtask stays `dispatched` on the server until it ends (its Started
+    // changes nothing there): not sent, which halves a fan-out's reports.
+    if (this.order.subtask === undefined)
+      this.#report({ kind: 'started', ...this.ref, at: this.#startedAt });
     if (this.order.timeoutMs > 0) {
       this.#timeout = setTimeout(
         () =>

@@ -92,7 +92,8 @@ export class CarillonServer {
     const stores = options.stores;
     this.#clock = options.clock ?? new SystemClock();
     this.#logger = (options.logger ?? silentLogger).child({ serverId: options.serverId });
-    this.#membership = new Membership(options.serverId);
+    // Read when a fire is due, by then the dispatcher exists.
+    this.#membership = new Membership(options.serverId, (job) => this.#dispatcher.canRun(job));
     const common = { clock: this.#clock, events: this.events, logger: this.#logger };
     this.#health = new DatabaseHealth({
       ...common,
@@ -110,6 +111,8 @@ export class CarillonServer {
       executions: this.#executions,
       jobOf: (id) => this.#held.get(id),
       ownersGone: (ids) => this.#liveness?.gone(ids) ?? Promise.resolve(new Set()),
+      rescueLater: (job, failed) =>
+        !this.#dispatcher.canRun(job) && this.#membership.canRunElsewhere(job, failed),
       ...(options.standbyCheckDelayMs === undefined
         ? {}
         : { checkDelayMs: options.standbyCheckDelayMs }),
@@ -285,6 +288,7 @@ export class CarillonServer {
     );
     // Loaded before watching: every notice then finds a change sequence to follow from.
     await this.#jobs.load();
+    await this.#readClients();
     this.#unsubscribe.push(
       o.coordinator.watchServers(
         o.cluster,
@@ -400,8 +404,27 @@ export class CarillonServer {
         this.#logger.debug({ err: error }, 'checking executions of other owners failed'),
       );
     await this.#jobs.follow();
+    await this.#readClients();
     await this.#requests.pickUp();
     if (!this.#suspended) await this.#adoptFromDeparted();
+  }
+
+  /**
+   * Which peers hold streams of clients of the held jobs' groups (their registrations in the
+   * coordinator): a holder with none for a job is not its preferred holder (see Membership).
+   * Reads only; a read that fails keeps the last one.
+   */
+  async #readClients(): Promise<void> {
+    const groupIds = new Set([...this.#held.values()].map((job) => job.groupId));
+    this.#membership.keepClientsOf(groupIds);
+    for (const groupId of groupIds) {
+      try {
+        this.#membership.setClients(groupId, await this.#o.coordinator.listClients(groupId));
+      } catch (error) {
+        this.#logger.debug({ err: error, groupId }, 'reading the group’s clients failed');
+        return;
+      }
+    }
   }
 
   /** A line every ten polls or so when the standby watch did anything: its cost, measured. */

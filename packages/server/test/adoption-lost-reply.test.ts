@@ -1,25 +1,16 @@
 import type { DispatchOrder } from '@carillon/protocol';
 import type { Execution, ExecutionStore, Job, Stores } from '@carillon/core';
-import {
-  ExecutionCause,
-  JobKind,
-  ManualClock,
-  MisfirePolicy,
-  OverlapPolicy,
-  RoutingStrategy,
-  newExecutionId,
-  silentLogger,
-} from '@carillon/core';
+import { ExecutionCause, ManualClock, newExecutionId, silentLogger } from '@carillon/core';
 import { ServerEventBus } from '@carillon/server';
 import { openStores } from '@carillon/storage';
 import { waitFor } from '@carillon/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ClientLink } from '../src/dispatch/client-link.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import { OrphanAdoption } from '../src/failover/orphan-adoption.js';
 import { Membership } from '../src/membership.js';
 import { HeldJobs } from '../src/scheduling/held-jobs.js';
 import { StandbyWatch } from '../src/scheduling/standby-watch.js';
+import { perSecondEchoJob, recordingLink } from './support/per-second-job.js';
 
 // An adoption call that fails after its takeover committed (its reply lost, every retry of the
 // store's failing too): the departed server lists those executions no more, so the next
@@ -30,24 +21,6 @@ import { StandbyWatch } from '../src/scheduling/standby-watch.js';
 // returns, as a dropped connection would lose its reply.
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
-
-function link(
-  clientId: string,
-  groupId: string,
-  sent: DispatchOrder[],
-  cancelled: string[],
-): ClientLink {
-  return {
-    clientId,
-    groupId,
-    room: 'r1',
-    labels: [],
-    handlers: new Map([['echo', 8]]),
-    capacity: 8,
-    send: (orders) => sent.push(...orders),
-    cancel: (executionId) => cancelled.push(executionId),
-  };
-}
 
 /** The store, whose first `adoptOrphans` commits and then throws as if its reply were lost. */
 function losingFirstReply(store: ExecutionStore): { store: ExecutionStore; lost: () => number } {
@@ -81,30 +54,11 @@ describe('an adoption whose call failed after it committed', () => {
 
   beforeEach(async () => {
     stores = await openStores({ url: 'sqlite::memory:' });
-    const group = await stores.groups.create(
-      { cluster: 103, serverGroup: 1, backups: 2, name: 'lost reply' },
-      T0,
-    );
-    job = await stores.jobs.create(
-      {
-        groupId: group.id,
-        name: 'every second',
-        description: '',
-        trigger: { type: 'cron', cron: '* * * * * ?', timeZone: 'UTC' },
-        handler: 'echo',
-        kind: JobKind.Simple,
-        param: null,
-        routing: RoutingStrategy.LeastLoaded,
-        overlap: OverlapPolicy.Allow,
-        misfire: MisfirePolicy.FireOnce,
-        timeoutMs: 0,
-        maxRetries: 0,
-      },
-      // The leader has replaced the departed holder already: the sole holder sends a fire
-      // before it records it, so a fire taken twice would go out twice.
-      ['s2'],
-      T0,
-    );
+    // The leader has replaced the departed holder already: the sole holder sends a fire
+    // before it records it, so a fire taken twice would go out twice.
+    job = await perSecondEchoJob(stores, T0, { cluster: 103, backups: 2, name: 'lost reply' }, [
+      's2',
+    ]);
   });
 
   afterEach(async () => {
@@ -134,7 +88,7 @@ describe('an adoption whose call failed after it committed', () => {
     });
     const sent: DispatchOrder[] = [];
     const cancelled: string[] = [];
-    dispatcher.attach(link('c1', job.groupId, sent, cancelled));
+    dispatcher.attach(recordingLink('c1', job.groupId, sent, cancelled));
     const held = new HeldJobs();
     held.replaceAll([job]);
     const membership = new Membership('s2');

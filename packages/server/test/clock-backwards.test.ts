@@ -1,12 +1,5 @@
 import type { Execution, Job, Stores } from '@carillon/core';
-import {
-  JobKind,
-  ManualClock,
-  MisfirePolicy,
-  OverlapPolicy,
-  RoutingStrategy,
-  silentLogger,
-} from '@carillon/core';
+import { ManualClock, silentLogger } from '@carillon/core';
 import { ServerEventBus } from '@carillon/server';
 import { openStores } from '@carillon/storage';
 import type { Stack } from '@carillon/testkit';
@@ -14,6 +7,7 @@ import { startClientProcess, startStack, testDatabases, waitFor } from '@carillo
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Scheduler } from '../src/scheduling/scheduler.js';
 import { nextServerEvent } from './support/fire-ledger.js';
+import { perSecondEchoJob } from './support/per-second-job.js';
 
 // The wall clock can be stepped (NTP, an operator, a VM resumed): a schedule follows it, but
 // waits (timeouts, fence intervals, retry delays) are lengths of time and must not stretch or
@@ -33,28 +27,7 @@ describe('the scheduler under a wall clock stepped backwards and forwards', () =
   beforeEach(async () => {
     stores = await openStores({ url: 'sqlite::memory:' });
     clock = new ManualClock(T0);
-    const group = await stores.groups.create(
-      { cluster: 101, serverGroup: 1, backups: 1, name: 'clock' },
-      T0,
-    );
-    job = await stores.jobs.create(
-      {
-        groupId: group.id,
-        name: 'every second',
-        description: '',
-        trigger: { type: 'cron', cron: '* * * * * ?', timeZone: 'UTC' },
-        handler: 'echo',
-        kind: JobKind.Simple,
-        param: null,
-        routing: RoutingStrategy.LeastLoaded,
-        overlap: OverlapPolicy.Allow,
-        misfire: MisfirePolicy.FireOnce,
-        timeoutMs: 0,
-        maxRetries: 0,
-      },
-      ['s1'],
-      T0,
-    );
+    job = await perSecondEchoJob(stores, T0, { cluster: 101, backups: 1, name: 'clock' }, ['s1']);
     const events = new ServerEventBus();
     events.on('fires:claimed', ({ executions }) => claimed.push(...executions));
     events.on('fires:missed', ({ instants }) => missed.push(...instants));

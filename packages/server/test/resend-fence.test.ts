@@ -2,11 +2,8 @@ import type { DispatchOrder } from '@carillon/protocol';
 import type { Job, Stores } from '@carillon/core';
 import {
   ExecutionCause,
-  JobKind,
   ManualClock,
-  MisfirePolicy,
   OverlapPolicy,
-  RoutingStrategy,
   newExecutionId,
   silentLogger,
 } from '@carillon/core';
@@ -14,9 +11,9 @@ import { ServerEventBus } from '@carillon/server';
 import { openStores } from '@carillon/storage';
 import { waitFor } from '@carillon/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ClientLink } from '../src/dispatch/client-link.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import { claimedExecution } from '../src/scheduling/claimed-execution.js';
+import { perSecondEchoJob, recordingLink } from './support/per-second-job.js';
 
 // A client whose stream broke comes back with a hello that does not name an execution this
 // server sent it: the order may have been lost with the stream, so it is sent again at the
@@ -25,19 +22,6 @@ import { claimedExecution } from '../src/scheduling/claimed-execution.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
-function link(clientId: string, groupId: string, sent: DispatchOrder[]): ClientLink {
-  return {
-    clientId,
-    groupId,
-    room: 'r1',
-    labels: [],
-    handlers: new Map([['echo', 8]]),
-    capacity: 8,
-    send: (orders) => sent.push(...orders),
-    cancel: () => undefined,
-  };
-}
-
 describe('the resend to a reconnecting client', () => {
   let stores: Stores;
   let job: Job;
@@ -45,27 +29,12 @@ describe('the resend to a reconnecting client', () => {
 
   beforeEach(async () => {
     stores = await openStores({ url: 'sqlite::memory:' });
-    const group = await stores.groups.create(
-      { cluster: 103, serverGroup: 1, backups: 2, name: 'resend' },
+    job = await perSecondEchoJob(
+      stores,
       T0,
-    );
-    job = await stores.jobs.create(
-      {
-        groupId: group.id,
-        name: 'every second',
-        description: '',
-        trigger: { type: 'cron', cron: '* * * * * ?', timeZone: 'UTC' },
-        handler: 'echo',
-        kind: JobKind.Simple,
-        param: null,
-        routing: RoutingStrategy.LeastLoaded,
-        overlap: OverlapPolicy.Skip,
-        misfire: MisfirePolicy.FireOnce,
-        timeoutMs: 0,
-        maxRetries: 0,
-      },
+      { cluster: 103, backups: 2, name: 'resend' },
       ['s1', 's2'],
-      T0,
+      OverlapPolicy.Skip,
     );
     dispatcher = new Dispatcher({
       serverId: 's1',
@@ -94,7 +63,7 @@ describe('the resend to a reconnecting client', () => {
     };
     expect((await stores.executions.claimFires('s1', [claim], T0)).has(claim.id)).toBe(true);
     const first: DispatchOrder[] = [];
-    dispatcher.attach(link('c1', job.groupId, first));
+    dispatcher.attach(recordingLink('c1', job.groupId, first));
     dispatcher.take([claimedExecution(claim, 's1', T0)]);
     await waitFor('the order to go out', () => first.some((o) => o.executionId === claim.id));
     // The stream breaks; a peer takes the execution over (attempt 2) before the client is back.
@@ -102,7 +71,7 @@ describe('the resend to a reconnecting client', () => {
     const adopted = await stores.executions.adoptOrphans('s1', 's2', [job.id]);
     expect(adopted.map((e) => e.attempt)).toEqual([2]);
     const second: DispatchOrder[] = [];
-    dispatcher.attach(link('c1', job.groupId, second));
+    dispatcher.attach(recordingLink('c1', job.groupId, second));
     await dispatcher.reattach({ clientId: 'c1', groupId: job.groupId }, []);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(second.filter((o) => o.executionId === claim.id)).toEqual([]);
@@ -119,12 +88,12 @@ describe('the resend to a reconnecting client', () => {
     };
     await stores.executions.claimFires('s1', [claim], T0);
     const first: DispatchOrder[] = [];
-    dispatcher.attach(link('c1', job.groupId, first));
+    dispatcher.attach(recordingLink('c1', job.groupId, first));
     dispatcher.take([claimedExecution(claim, 's1', T0)]);
     await waitFor('the order to go out', () => first.some((o) => o.executionId === claim.id));
     dispatcher.detach('c1', 'stream broke');
     const second: DispatchOrder[] = [];
-    dispatcher.attach(link('c1', job.groupId, second));
+    dispatcher.attach(recordingLink('c1', job.groupId, second));
     await dispatcher.reattach({ clientId: 'c1', groupId: job.groupId }, []);
     await waitFor('the order to go out again', () =>
       second.some((o) => o.executionId === claim.id && o.attempt === 1),

@@ -1,10 +1,4 @@
-import {
-  CarillonError,
-  CoreErrorCode,
-  EXECUTION_STATES,
-  ExecutionState,
-  UNFINISHED_STATES,
-} from '@carillon/core';
+import { CarillonError, CoreErrorCode, ExecutionState, UNFINISHED_STATES } from '@carillon/core';
 import type {
   ExecutionChange,
   Execution,
@@ -19,15 +13,16 @@ import type {
 } from '@carillon/core';
 import type { Updateable } from 'kysely';
 import type { DatabaseProfile } from './database-profile.js';
-import { MAX_ID, checkFence, claimRow, patchColumns } from './execution-checks.js';
+import { checkFence, claimRow, patchColumns } from './execution-checks.js';
 import { appendLogs, listLogs } from './execution-logs.js';
+import { findFireRows, lastScheduledOf, pageExecutions } from './execution-queries.js';
 import {
   applyExecutionChanges,
   alreadyApplied as alreadyAppliedTo,
 } from './execution-transitions.js';
 import { adoptInFlightRows, adoptOrphanRows, takeUnownedRows } from './execution-ownership.js';
 import type { AdoptionSeen } from './execution-ownership.js';
-import { decodeCursor, encodeCursor, toExecution } from './execution-rows.js';
+import { toExecution } from './execution-rows.js';
 import { withRetry } from './retry.js';
 import {
   affected,
@@ -42,7 +37,6 @@ import type { ExecutionsTable } from './schema.js';
 import {
   STORE_LIMITS,
   checkInt,
-  checkOneOf,
   checkText,
   checkUuid,
   invalid,
@@ -300,110 +294,21 @@ export class SqlExecutionStore implements ExecutionStore {
     return rows.map(toExecution);
   }
 
-  /** Jobs with no scheduled or misfire execution are absent from the map. */
-  async findFires(
+  /** See {@link findFireRows}. */
+  findFires(
     fires: ReadonlyArray<{ readonly jobId: number; readonly scheduledAt: number }>,
   ): Promise<readonly Execution[]> {
-    if (fires.length === 0) return [];
-    const wanted = new Set(fires.map((f) => `${f.jobId}:${f.scheduledAt}`));
-    const instants = fires.map((f) => f.scheduledAt);
-    const from = Math.min(...instants);
-    const to = Math.max(...instants);
-    const found: Execution[] = [];
-    for (const some of chunk([...new Set(fires.map((f) => f.jobId))], IDS_PER_STATEMENT)) {
-      // A range per job on the unique (job_id, scheduled_fire) index; a time slot is narrow, so
-      // the few rows in range but not asked for are dropped here rather than listed in SQL.
-      const rows = await this.#db
-        .selectFrom('executions')
-        .selectAll()
-        .where('job_id', 'in', some)
-        .where('scheduled_fire', '>=', from)
-        .where('scheduled_fire', '<=', to)
-        .execute();
-      for (const row of rows) {
-        const execution = toExecution(row);
-        if (wanted.has(`${execution.jobId}:${execution.scheduledAt}`)) found.push(execution);
-      }
-    }
-    return found;
+    return findFireRows(this.#db, fires);
   }
 
-  async lastScheduledAt(jobIds: readonly number[]): Promise<ReadonlyMap<number, number>> {
-    const last = new Map<number, number>();
-    for (const some of chunk(jobIds, IDS_PER_STATEMENT)) {
-      // A correlated MAX per job is one seek on the unique (job_id, scheduled_fire) index on
-      // both databases, where GROUP BY would scan every execution of the jobs.
-      const rows = await this.#db
-        .selectFrom('jobs')
-        .select((eb) => [
-          'jobs.id',
-          eb
-            .selectFrom('executions')
-            .select((e) => e.fn.max('executions.scheduled_fire').as('m'))
-            .whereRef('executions.job_id', '=', 'jobs.id')
-            .as('last'),
-        ])
-        .where('jobs.id', 'in', some)
-        .execute();
-      for (const row of rows) {
-        if (row.last !== null && row.last !== undefined) last.set(toInt(row.id), toInt(row.last));
-      }
-    }
-    return last;
+  /** See {@link lastScheduledOf}. */
+  lastScheduledAt(jobIds: readonly number[]): Promise<ReadonlyMap<number, number>> {
+    return lastScheduledOf(this.#db, jobIds);
   }
 
-  /**
-   * Newest scheduled first, ties by id (descending); the cursor is the last item's
-   * (scheduledAt, id). `states: []` matches nothing.
-   *
-   * @throws CarillonError `CARILLON_INVALID_ARGUMENT` for a limit outside 1..500 or a bad cursor.
-   */
-  async page(query: ExecutionQuery): Promise<ExecutionPage> {
-    const limit = checkInt('limit', query.limit ?? 50, 1, 500);
-    if (query.states !== undefined) {
-      if (query.states.length === 0) return { items: [], nextCursor: null };
-      for (const s of query.states) checkOneOf('states', s, EXECUTION_STATES);
-    }
-    const after =
-      query.cursor === undefined || query.cursor === null ? undefined : decodeCursor(query.cursor);
-    let select = this.#db.selectFrom('executions').selectAll();
-    if (query.jobId !== undefined)
-      select = select.where('job_id', '=', checkInt('jobId', query.jobId, 1, MAX_ID));
-    if (query.groupId !== undefined) select = select.where('group_id', '=', query.groupId);
-    if (query.states !== undefined) select = select.where('state', 'in', query.states);
-    if (query.from !== undefined) {
-      select = select.where(
-        'scheduled_at',
-        '>=',
-        checkInt('from', query.from, 0, STORE_LIMITS.instantMax),
-      );
-    }
-    if (query.to !== undefined) {
-      select = select.where(
-        'scheduled_at',
-        '<',
-        checkInt('to', query.to, 0, STORE_LIMITS.instantMax),
-      );
-    }
-    if (after !== undefined) {
-      select = select.where((eb) =>
-        eb.or([
-          eb('scheduled_at', '<', after.scheduledAt),
-          eb.and([eb('scheduled_at', '=', after.scheduledAt), eb('id', '<', after.id)]),
-        ]),
-      );
-    }
-    const rows = await select
-      .orderBy('scheduled_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit + 1)
-      .execute();
-    const items = rows.slice(0, limit).map(toExecution);
-    const last = items[items.length - 1];
-    return {
-      items,
-      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
-    };
+  /** See {@link pageExecutions}. */
+  page(query: ExecutionQuery): Promise<ExecutionPage> {
+    return pageExecutions(this.#db, query);
   }
 
   /** See {@link appendLogs}: `seq` per execution in order; all refused if one is missing. */

@@ -144,6 +144,10 @@ export class SqlSubtaskStore implements SubtaskStore {
     this.#profile = profile;
   }
 
+  get batchesSideBySide(): boolean {
+    return this.#profile.supportsRowLocks && !this.#profile.singleConnection;
+  }
+
   /**
    * @throws CarillonError `CARILLON_INVALID_ARGUMENT` for a malformed or repeated id or a payload
    *   over 1 MiB, `CARILLON_NOT_FOUND` if the execution does not exist.

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Updateable } from 'kysely';
 import type { SubtaskChange } from '@carillon/core';
 import type { DatabaseProfile } from './database-profile.js';
@@ -22,9 +23,9 @@ interface Current {
 /**
  * Applies fenced subtask changes inside the caller's transaction with a few statements for the
  * whole batch instead of one fenced UPDATE per change (each of which Kysely builds and compiles
- * anew, and MySQL answers in a round trip): one read of the subtasks and their executions'
- * owners, locked where rows lock (SQLite's immediate transaction holds the whole database), the
- * fences checked here in the order given (a change sees the ones before it), then one UPDATE
+ * anew, and MySQL answers in a round trip): a read of the subtasks and their executions'
+ * owners (two where rows lock, see {@link readLocked}; SQLite's immediate transaction holds the
+ * whole database), the fences checked here in the order given (a change sees the ones before it), then one UPDATE
  * per group of rows that set the same columns, a value that differs by row given per id.
  * Returns, per change, whether it applied. `sets` are the checked columns of each change.
  */
@@ -37,7 +38,12 @@ export async function applySubtaskChanges(
   const ids = [...new Set(changes.map((c) => c.fence.id))];
   const current = new Map<string, Current>();
   for (const some of chunk(ids, IDS_PER_READ)) {
-    let read = trx
+    if (profile.supportsRowLocks) {
+      for (const [id, row] of await readLocked(trx, some)) current.set(id, row);
+      continue;
+    }
+    // SQLite: its immediate transaction holds the whole database, so a plain read is enough.
+    const rows = await trx
       .selectFrom('subtasks')
       .innerJoin('executions', 'executions.id', 'subtasks.execution_id')
       .select([
@@ -47,10 +53,9 @@ export async function applySubtaskChanges(
         'subtasks.client_id as clientId',
         'executions.owner_server_id as owner',
       ])
-      .where('subtasks.id', 'in', some);
-    // The fences hold until commit: an adoption (the owner's compare-and-set) waits for it.
-    if (profile.supportsRowLocks) read = read.forUpdate();
-    for (const row of await read.execute())
+      .where('subtasks.id', 'in', some)
+      .execute();
+    for (const row of rows)
       current.set(row.id, {
         state: row.state,
         attempt: toInt(row.attempt),
@@ -98,4 +103,43 @@ function alreadyApplied(change: SubtaskChange, set: Columns, row: Current): bool
     row.attempt === (set.attempt === undefined ? fence.attempt : Number(set.attempt)) &&
     (set.client_id === undefined || row.clientId === set.client_id)
   );
+}
+
+/**
+ * Reads the subtasks `ids` locked for update, and their executions' owners under a shared
+ * lock: the fences hold until commit (an adoption, the owner's compare-and-set on the
+ * execution, waits for it), while batches of other subtasks of the same execution run side by
+ * side (one read that locked both, `FOR UPDATE` over the join, took the execution's row
+ * exclusively and made every batch of a fan-out wait for the one before). The subtasks are
+ * locked first, then the executions; nothing locks them the other way round in one
+ * transaction (an adoption locks only the execution).
+ */
+async function readLocked(trx: Db, ids: readonly string[]): Promise<Map<string, Current>> {
+  const subtasks = await trx
+    .selectFrom('subtasks')
+    .select(['id', 'state', 'attempt', 'client_id as clientId', 'execution_id as executionId'])
+    .where('id', 'in', ids)
+    .forUpdate()
+    .execute();
+  const executionIds = [...new Set(subtasks.map((row) => row.executionId))];
+  const owners = new Map<string, string | null>();
+  if (executionIds.length > 0) {
+    const executions = await trx
+      .selectFrom('executions')
+      .select(['id', 'owner_server_id as owner'])
+      .where('id', 'in', executionIds)
+      // MariaDB and MySQL both spell it so (MariaDB has no `FOR SHARE`).
+      .modifyEnd(sql`lock in share mode`)
+      .execute();
+    for (const row of executions) owners.set(row.id, row.owner);
+  }
+  const current = new Map<string, Current>();
+  for (const row of subtasks)
+    current.set(row.id, {
+      state: row.state,
+      attempt: toInt(row.attempt),
+      clientId: row.clientId,
+      owner: owners.get(row.executionId) ?? null,
+    });
+  return current;
 }

@@ -81,6 +81,13 @@ export interface SubtaskStore {
    */
   transitionMany(changes: readonly SubtaskChange[]): Promise<boolean[]>;
 
+  /**
+   * True when `transitionMany` calls about different subtasks can run side by side and commit
+   * together (row locks and a pool of connections); false where the database takes one writer
+   * at a time (they would only queue).
+   */
+  readonly batchesSideBySide: boolean;
+
   /** Subtasks of an execution by position. */
   listByExecution(executionId: string, query?: SubtaskQuery): Promise<readonly Subtask[]>;
 

@@ -18,8 +18,8 @@ import { Patience } from './patience.js';
  * subtasks that exist, fenced changes that an earlier try committed count as applied (the store
  * checks), the rest are reads. So a `false` from a transition means the fence no longer held,
  * never that the database was unreachable: the subtask writer no longer takes an outage for
- * lost subtasks (which then ran twice). The writer sends one batch at a time, so the changes
- * behind a retried batch keep their order. After {@link stopRetrying} a failing call fails.
+ * lost subtasks (which then ran twice). A subtask's later changes wait in the writer while a
+ * batch with an earlier one is under way (retried or not), so they keep their order. After {@link stopRetrying} a failing call fails.
  */
 export class PatientSubtaskStore implements SubtaskStore {
   readonly #store: SubtaskStore;
@@ -49,6 +49,10 @@ export class PatientSubtaskStore implements SubtaskStore {
 
   transition(fence: SubtaskFence, state: SubtaskState, patch?: SubtaskPatch): Promise<boolean> {
     return this.#patiently(() => this.#store.transition(fence, state, patch));
+  }
+
+  get batchesSideBySide(): boolean {
+    return this.#store.batchesSideBySide;
   }
 
   transitionMany(changes: readonly SubtaskChange[]): Promise<boolean[]> {

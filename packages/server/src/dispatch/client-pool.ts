@@ -124,6 +124,19 @@ export class ClientPool {
     );
   }
 
+  /**
+   * True when a connected client could ever run the job's fires (its group, its handler, its
+   * pins), free slots or not: a full client is still one to wait for, no client is not.
+   */
+  canRun(job: Job): boolean {
+    for (const slot of this.#byClient.values()) {
+      const link = slot.link;
+      if (link.groupId === job.groupId && link.handlers.has(job.handler) && matchesPins(job, link))
+        return true;
+    }
+    return false;
+  }
+
   /** True when some client of `groupId` could take a fire for `handler` now. */
   hasRoomFor(groupId: string, handler: string): boolean {
     for (const slot of this.#byClient.values()) {

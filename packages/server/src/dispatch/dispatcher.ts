@@ -1,4 +1,4 @@
-import type { Execution } from '@carillon/core';
+import type { Execution, Job } from '@carillon/core';
 import type { CancelReason, ClientReport, DispatchOrder } from '@carillon/protocol';
 import type { Active, ReportingClient } from './active-executions.js';
 import { ActiveExecutions } from './active-executions.js';
@@ -121,6 +121,11 @@ export class Dispatcher {
     return this.#p.pool.freeSlots;
   }
 
+  /** True when a connected client could run the job's fires (see `ClientPool.canRun`). */
+  canRun(job: Job): boolean {
+    return this.#p.pool.canRun(job);
+  }
+
   /** Fires waiting for a client. */
   get waitingForClient(): number {
     return this.#admission.waiting.size;
@@ -131,9 +136,12 @@ export class Dispatcher {
     return this.#active.get(executionId) !== undefined;
   }
 
-  /** True when this server drives `id`: an execution it runs, or a subtask it has sent. */
-  drives(id: string): boolean {
-    return this.isActive(id) || this.#parallel.owns(id);
+  /**
+   * True when this server awaits a Result about `id`: an execution it routed, or a subtask (or
+   * reduce step) of a parallel run it drives.
+   */
+  awaitsResult(id: string): boolean {
+    return this.#active.get(id) !== undefined || this.#parallel.owns(id);
   }
 
   /** See {@link ClientReturn.resumeInPlace}. */

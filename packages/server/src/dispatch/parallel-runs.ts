@@ -260,6 +260,7 @@ export class ParallelRuns {
       done: false,
       rechecking: false,
       waiting: 0,
+      recording: 0,
     };
     this.#runs.set(execution.id, run);
     await this.#results.load(run, 'an earlier owner lost');

@@ -1,4 +1,11 @@
-import type { Execution, Job, Subtask, SubtaskState, SubtaskStore } from '@carillon/core';
+import type {
+  Execution,
+  Job,
+  Subtask,
+  SubtaskChange,
+  SubtaskState,
+  SubtaskStore,
+} from '@carillon/core';
 import type { DispatchOrder } from '@carillon/protocol';
 import type { ActiveExecutions } from './active-executions.js';
 import type { DispatchParts } from './dispatch-parts.js';
@@ -42,6 +49,12 @@ export interface Run {
   rechecking: boolean;
   /** Subtasks waiting out their retry backoff before they go back in the queue. */
   waiting: number;
+  /**
+   * Changes of subtasks no longer sent (ends, returns to pending) not yet written: the end
+   * check waits for them. Batches commit side by side, so the last Result's write may land
+   * before an earlier one's, and the store would show that one still in flight.
+   */
+  recording: number;
 }
 
 export const PAGE = 1000;
@@ -73,6 +86,15 @@ export class RunBook {
     work.catch((error: unknown) =>
       this.p.o.logger.warn({ err: error }, 'a subtask report could not be recorded'),
     );
+  }
+
+  /** Writes a change of a subtask no longer sent, counted in `run.recording` until written. */
+  async record(run: Run, change: SubtaskChange): Promise<boolean> {
+    run.recording++;
+    // `write` never rejects (a change it cannot write resolves false).
+    const applied = await this.writer.write(change);
+    run.recording--;
+    return applied;
   }
 
   /** Frees the client slot a sent subtask held. */

@@ -34,7 +34,14 @@ export class RunEnder {
 
   /** When nothing is pending or in flight: the reduce step, or the execution's end. */
   async maybeEnd(run: Run): Promise<void> {
-    if (run.done || run.ending || run.pending.length > 0 || run.sent.size > 0 || run.waiting > 0)
+    if (
+      run.done ||
+      run.ending ||
+      run.pending.length > 0 ||
+      run.sent.size > 0 ||
+      run.waiting > 0 ||
+      run.recording > 0
+    )
       return;
     if (run.reduce !== undefined) return;
     run.ending = true;

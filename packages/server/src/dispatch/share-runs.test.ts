@@ -43,6 +43,7 @@ function run(j: Job, shares: 'sharded' | 'broadcast', subtasks: Subtask[]): Run 
     ending: false,
     done: false,
     rechecking: false,
+    recording: 0,
     waiting: 0,
   };
 }

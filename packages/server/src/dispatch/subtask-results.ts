@@ -9,7 +9,6 @@ import type { Run, RunBook, Sent } from './run-book.js';
 import { pinOf } from './share-runs.js';
 import { reduceId } from './subtask-ids.js';
 import type { SubtaskPlacer } from './subtask-placer.js';
-import type { SubtaskWriter } from './subtask-writer.js';
 
 /**
  * What happens to a sent subtask: its Result is recorded or retried, a lost client's subtasks go
@@ -21,7 +20,6 @@ export class SubtaskResults {
   readonly #p: DispatchParts;
   readonly #store: SubtaskStore;
   readonly #sent: Map<string, Sent>;
-  readonly #writer: SubtaskWriter;
   readonly #placer: SubtaskPlacer;
   /** The run's end check (in `RunEnder`, which takes up subtasks through this). */
   readonly #maybeEnd: (run: Run) => Promise<void>;
@@ -31,7 +29,6 @@ export class SubtaskResults {
     this.#p = book.p;
     this.#store = book.store;
     this.#sent = book.sent;
-    this.#writer = book.writer;
     this.#placer = placer;
     this.#maybeEnd = maybeEnd;
   }
@@ -130,19 +127,23 @@ export class SubtaskResults {
       await this.back(sent, true, reason ?? report.outcome, true, delayMs);
       return;
     }
-    await this.#writer.write({
+    const written = this.#b.record(run, {
       fence: this.#b.fence(run, subtask, IN_FLIGHT),
       state: report.outcome,
       patch: { result: report.result, reason, finishedAt: report.at },
     });
+    // The slot is free now (the client freed it when it sent the Result): the next subtask is
+    // placed without waiting for this write, so that its `dispatched` goes in the same batch
+    // rather than the one after. Only the end check needs the Result recorded.
     this.#placer.place(run);
+    await written;
     await this.#maybeEnd(run);
   }
 
   /** A sent broadcast share whose client is lost: recorded failed. */
   async #lost(sent: Sent, why: string): Promise<void> {
     this.#b.free(sent);
-    await this.#writer.write({
+    await this.#b.record(sent.run, {
       fence: this.#b.fence(sent.run, sent.subtask, IN_FLIGHT),
       state: 'failed',
       patch: { reason: why, finishedAt: this.#p.o.clock.now() },
@@ -155,7 +156,7 @@ export class SubtaskResults {
     const now = this.#p.o.clock.now();
     await Promise.all(
       subtasks.map((subtask) =>
-        this.#writer.write({
+        this.#b.record(run, {
           fence: this.#b.fence(run, subtask, ['pending']),
           state: 'failed',
           patch: { reason: `client ${pinOf(subtask) ?? '?'} lost`, finishedAt: now },
@@ -175,11 +176,15 @@ export class SubtaskResults {
       return;
     }
     const attempt = bump ? subtask.attempt + 1 : subtask.attempt;
-    const ok = await this.#writer.write({
+    // Counted until it is back in the queue (or waiting), not only until written: in between,
+    // the store shows it pending while this server tracks it nowhere.
+    run.recording++;
+    const ok = await this.#b.writer.write({
       fence: this.#b.fence(run, subtask, IN_FLIGHT),
       state: 'pending',
       patch: { clientId: null, reason: why, ...(bump ? { attempt } : {}) },
     });
+    run.recording--;
     // Refused: the subtask changed elsewhere. Its Result may have been recorded by another
     // server (its client's stream to this one broke; see recordForeignSubtaskResult), and then
     // it was the last this run waited for: the end check must follow, or the run never ends.

@@ -71,6 +71,12 @@ export class ClientEndpoint {
   readonly #o: ClientEndpointOptions;
   readonly #server: DispatcherServer;
   readonly #links = new Map<string, StreamLink>();
+  /**
+   * The reports about one execution from one client, handled one after the other across its
+   * streams: a client that reconnects sends on its new stream while the server still works
+   * through what the old one delivered. Keyed by group, client and execution.
+   */
+  readonly #reportChains = new Map<string, Promise<void>>();
   readonly #tokens: TokenWatch;
   #unwatchGroups: (() => void) | undefined;
   #address = '';
@@ -154,7 +160,6 @@ export class ClientEndpoint {
     };
     let link: StreamLink | undefined;
     let handshake: Promise<void> | undefined;
-    const chains = new Map<string, Promise<void>>();
     const limits = this.#o.limits;
     const rate = new MessageRate(limits.maxMessagesPerSecond);
     const helloTimer = setTimeout(() => {
@@ -191,13 +196,23 @@ export class ClientEndpoint {
         });
         return;
       }
-      // Reports wait for the hello's check; after it, reports about one execution keep their
-      // order while different executions proceed side by side (their writes share a batch).
-      const key = 'executionId' in message ? message.executionId : '';
-      const next = (chains.get(key) ?? handshake).then(() => this.#onMessage(link, message));
-      chains.set(key, next);
-      void next.finally(() => {
-        if (chains.get(key) === next) chains.delete(key);
+      // Reports wait for the hello's check (queued in the order they came); after it, reports
+      // about one execution keep their order, also behind those of the client's earlier stream,
+      // while different executions proceed side by side (their writes share a batch). Without
+      // that, a first level's Result on a new stream was checked before the item chunks still
+      // queued from the old one ("it produced 100000 items but 25000 arrived").
+      const about = 'executionId' in message ? message.executionId : '';
+      void handshake.then(() => {
+        if (link === undefined) return;
+        const key = `${link.groupId}\n${link.clientId}\n${about}`;
+        const made = link;
+        const next = (this.#reportChains.get(key) ?? Promise.resolve()).then(() =>
+          this.#onMessage(made, message),
+        );
+        this.#reportChains.set(key, next);
+        void next.finally(() => {
+          if (this.#reportChains.get(key) === next) this.#reportChains.delete(key);
+        });
       });
     });
     connection.on('malformed', (error) => {
@@ -258,9 +273,11 @@ export class ClientEndpoint {
         // A result for an execution another server owns, or for a subtask this server did not
         // send, came here because the stream to the server that sent it broke: written under
         // the owner's fence, not dropped (see recordForeignResult, recordForeignSubtaskResult).
+        // Not looked up when this server awaits it: a subtask's Result cost a read of the
+        // executions table (where subtasks are not) on its way to the batched writer.
         if (
           message.kind === 'result' &&
-          !this.#o.dispatcher.drives(message.executionId) &&
+          !this.#o.dispatcher.awaitsResult(message.executionId) &&
           ((await recordForeignResult(this.#foreign, link, message)) ||
             (await recordForeignSubtaskResult(this.#foreign, link, message)))
         )

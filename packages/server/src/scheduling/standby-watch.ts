@@ -31,11 +31,24 @@ export interface StandbyWatchOptions {
   readonly retryMs?: number;
   /** A fire is watched at most this long after its instant. Default 10,000 ms. */
   readonly watchForMs?: number;
+  /**
+   * True when this server should leave the job's fire to another standby for a while: it has
+   * no client that could run the job, and another live holder than `failed` (the gone owner
+   * whose fire is to be adopted) has. It then rescues the fire (claims a missing row, adopts a
+   * gone owner's) only `deferMs` later, so that a standby with a client gets it first. For a
+   * missing row no holder is left out: which one failed to claim is not known for sure (views
+   * of who is preferred differ while membership changes). Default: never.
+   */
+  readonly rescueLater?: (job: Job, failed: string | undefined) => boolean;
+  /** How much later a standby without a client for the job rescues its fires. Default 1,000 ms. */
+  readonly deferMs?: number;
 }
 
 interface Watched {
   readonly jobId: number;
   readonly scheduledAt: number;
+  /** Rescue was put off once already (no client here): now it is done whatever the clients. */
+  readonly deferred?: boolean;
 }
 
 /**
@@ -68,6 +81,8 @@ export class StandbyWatch {
       recheckMs: 100,
       retryMs: 400,
       watchForMs: 10_000,
+      rescueLater: () => false,
+      deferMs: 1_000,
       ...options,
     };
   }
@@ -181,9 +196,12 @@ export class StandbyWatch {
       const rows = await this.#o.executions.findFires(fires);
       const byFire = new Map(rows.map((r) => [`${r.jobId}:${r.scheduledAt}`, r]));
       const missing = fires.filter((f) => !byFire.has(`${f.jobId}:${f.scheduledAt}`));
-      const pending = rows.filter(
-        (r) => r.state === ExecutionState.Claimed && r.ownerServerId !== this.#o.serverId,
+      const deferred = new Set(
+        fires.filter((f) => f.deferred === true).map((f) => `${f.jobId}:${f.scheduledAt}`),
       );
+      const pending = rows
+        .filter((r) => r.state === ExecutionState.Claimed && r.ownerServerId !== this.#o.serverId)
+        .map((r) => (deferred.has(`${r.jobId}:${r.scheduledAt}`) ? { ...r, deferred: true } : r));
       this.#takeUnconfirmed(rows);
       await this.#claimMissing(missing);
       await this.#adoptOrWatch(pending);
@@ -197,13 +215,25 @@ export class StandbyWatch {
     }
   }
 
+  /**
+   * True when this server should leave the fire to a standby with a client for a while (see
+   * `rescueLater`), and has not put it off already. The fire is then looked at again `deferMs`
+   * later, and rescued then if no one else has (that standby may have died or lost its
+   * clients meanwhile: the fire must not be left unclaimed).
+   */
+  #putOff(fire: Watched, job: Job, failed: string | undefined): boolean {
+    if (fire.deferred === true || !this.#o.rescueLater(job, failed)) return false;
+    this.#keep({ ...fire, deferred: true }, this.#o.clock.now() + this.#o.deferMs);
+    return true;
+  }
+
   async #claimMissing(missing: readonly Watched[]): Promise<void> {
     if (missing.length === 0 || this.#paused) return;
     const now = this.#o.clock.now();
     const claims: FireClaim[] = [];
     for (const f of missing) {
       const job = this.#o.jobOf(f.jobId);
-      if (job === undefined) continue;
+      if (job === undefined || this.#putOff(f, job, undefined)) continue;
       claims.push({
         id: newExecutionId(now),
         jobId: job.id,
@@ -236,7 +266,9 @@ export class StandbyWatch {
     this.#o.events.emit('fires:claimed', { executions });
   }
 
-  async #adoptOrWatch(pending: readonly Execution[]): Promise<void> {
+  async #adoptOrWatch(
+    pending: readonly (Execution & { readonly deferred?: boolean })[],
+  ): Promise<void> {
     if (pending.length === 0 || this.#paused) return;
     const owners = [...new Set(pending.flatMap((e) => e.ownerServerId ?? []))];
     const gone = await this.#o.ownersGone(owners);
@@ -251,7 +283,13 @@ export class StandbyWatch {
         for (const e of stuck) this.#keep(e, now + this.#o.recheckMs);
         continue;
       }
-      const jobIds = [...new Set(stuck.map((e) => e.jobId))];
+      // A gone owner's fires go first to a standby that has a client for them (see #putOff).
+      const ours = stuck.filter((e) => {
+        const job = this.#o.jobOf(e.jobId);
+        return job !== undefined && !this.#putOff(e, job, owner);
+      });
+      if (ours.length === 0) continue;
+      const jobIds = [...new Set(ours.map((e) => e.jobId))];
       // Only these fires, and only while still `claimed`: what the owner sent stays its own.
       let adopted: readonly Execution[];
       try {
@@ -259,10 +297,10 @@ export class StandbyWatch {
           owner,
           this.#o.serverId,
           jobIds,
-          stuck.map((e) => e.id),
+          ours.map((e) => e.id),
         );
       } catch (error) {
-        for (const e of stuck) this.#unconfirmed.set(e.id, e.attempt);
+        for (const e of ours) this.#unconfirmed.set(e.id, e.attempt);
         throw error;
       }
       if (adopted.length === 0) continue;
@@ -304,6 +342,10 @@ export class StandbyWatch {
 
   #keep(fire: Watched, checkAt: number): void {
     if (checkAt - fire.scheduledAt > this.#o.watchForMs) return;
-    this.#add({ jobId: fire.jobId, scheduledAt: fire.scheduledAt }, checkAt);
+    const { jobId, scheduledAt, deferred } = fire;
+    this.#add(
+      deferred === true ? { jobId, scheduledAt, deferred } : { jobId, scheduledAt },
+      checkAt,
+    );
   }
 }

@@ -1,0 +1,132 @@
+import type { DispatchOrder, ServerMessage } from '@carillon/protocol';
+import type { Stack } from '@carillon/testkit';
+import { startStack, testDatabases } from '@carillon/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { helloOf, openRawStream } from './hostile-client.js';
+import type { RawStream } from './hostile-client.js';
+
+// A client whose stream looks dead to it (a server held up by synchronous SQLite writes misses
+// its keepalive) reconnects while the server still works through the item chunks the old
+// stream delivered: each chunk is an insert, handled one after the other. The first level's
+// Result then comes on the new stream. Seen in `npm run bench:fan-out` under load as "it
+// produced 100000 items but 73000 arrived": no item was lost (the rest were stored moments
+// later), but the Result was checked before the old stream's chunks, and the execution failed.
+
+const CHUNKS = 100;
+const ITEMS_PER_CHUNK = 1000;
+
+function orders(stream: RawStream): DispatchOrder[] {
+  return stream.received.flatMap((m: ServerMessage) =>
+    m.kind === 'dispatchBatch' ? [...m.dispatches] : [],
+  );
+}
+
+async function until<T>(what: () => T | undefined, stream: RawStream): Promise<T> {
+  for (;;) {
+    const value = what();
+    if (value !== undefined) return value;
+    const count = stream.received.length;
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (stream.received.length > count) resolve();
+        else setImmediate(check);
+      };
+      check();
+    });
+  }
+}
+
+describe('a parallel job’s items on a stream the client replaced', () => {
+  // MariaDB: its inserts do not hold up the event loop, so the old stream's chunks have all
+  // been read off the socket (and wait their turn) by the time the first one is stored.
+  const database = testDatabases().find((d) => d.label === 'mariadb');
+  if (database === undefined) throw new Error('no mariadb');
+  let stack: Stack;
+  const streams: RawStream[] = [];
+
+  beforeAll(async () => {
+    stack = await startStack({ dbUrl: await database.create() });
+  });
+
+  afterAll(async () => {
+    for (const s of streams) s.close();
+    await stack?.stop();
+    await database.drop();
+  });
+
+  it('the Result on the new stream is checked after the old stream’s chunks', async () => {
+    const { groupId, clientToken } = await stack.createGroup('chunks-reconnect');
+    const hello = helloOf(groupId, clientToken, 'chunk-client', ['parallel-test']);
+    const old = openRawStream(stack.server.rpcAddress);
+    streams.push(old);
+    old.send(hello);
+    await old.next('welcome');
+    const { id } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
+      groupId,
+      name: 'chunks-reconnect',
+      description: 'test',
+      trigger: { type: 'api' },
+      handler: 'parallel-test',
+      kind: 'parallel',
+      maxRetries: 0,
+    });
+    const { executionId } = await stack.api<{ executionId: string }>(
+      'POST',
+      `/api/v1/jobs/${id}/trigger`,
+      {},
+    );
+    const first = await until(() => orders(old).find((o) => o.executionId === executionId), old);
+    const ref = { executionId, attempt: first.attempt };
+    for (let c = 0; c < CHUNKS; c++) {
+      const payloads = Array.from({ length: ITEMS_PER_CHUNK }, (_, i) =>
+        JSON.stringify(`item-${c * ITEMS_PER_CHUNK + i}`),
+      );
+      old.send({ kind: 'subtaskChunk', ...ref, firstPosition: c * ITEMS_PER_CHUNK + 1, payloads });
+    }
+    // The server is storing the old stream's chunks (the first is in).
+    for (;;) {
+      const counts = await stack.stores.subtasks.countByState(executionId);
+      if ((counts.get('pending') ?? 0) > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+
+    const ended = new Promise<{ state: string; reason: string | null }>((resolve) => {
+      const off = stack.server.events.on('execution:finished', ({ execution }) => {
+        if (execution.id !== executionId) return;
+        off();
+        resolve(execution);
+      });
+    });
+    // The client reconnects (the server ends the old stream) and reports the first level's end.
+    const fresh = openRawStream(stack.server.rpcAddress);
+    streams.push(fresh);
+    fresh.send({ ...hello, running: [ref] } as typeof hello);
+    await fresh.next('welcome');
+    fresh.send({
+      kind: 'result',
+      ...ref,
+      at: Date.now(),
+      outcome: 'succeeded',
+      result: JSON.stringify({ subtasks: CHUNKS * ITEMS_PER_CHUNK, reduce: false }),
+      error: null,
+    });
+
+    // Either the subtasks go out (the check passed) or the execution ends (it failed).
+    const outcome = await Promise.race([
+      ended.then((e) => `ended ${e.state}: ${e.reason ?? ''}`),
+      until(
+        () =>
+          orders(fresh).some((o) => o.subtask?.parentExecutionId === executionId)
+            ? 'subtasks sent'
+            : undefined,
+        fresh,
+      ),
+    ]);
+    expect(outcome).toBe('subtasks sent');
+    const counts = await stack.stores.subtasks.countByState(executionId);
+    let stored = 0;
+    for (const n of counts.values()) stored += n;
+    expect(stored).toBe(CHUNKS * ITEMS_PER_CHUNK);
+    expect((await stack.stores.executions.get(executionId))?.state).toBe('running');
+  }, 120_000);
+});
