@@ -5,10 +5,11 @@
 // client's Result for the fence interval as it does a sent simple fire (issue 9). Every share
 // ends well exactly once in the ledger, and the execution succeeds.
 //
-// The shares under way at the kill outlast the adoption on purpose: a client sends the Result of
-// a share whose stream broke to another server, and one that does not run the execution (yet)
-// drops it, so a share ending before the adoption runs again after the fence interval. Two
-// servers, so that the one other server is the adopter; the killed one is started again
+// The shares under way at the kill outlast the adoption: written when a server that did not run
+// the execution (yet) dropped the Result a client sent it for a share whose stream broke, so a
+// share ending before the adoption ran again. Such Results are recorded now (see
+// foreign-subtask-results.test.ts, which kills the owner of short shards among three servers).
+// Two servers, so that the one other server is the adopter; the killed one is started again
 // between the tests.
 import { readLedgerLines, waitFor, waitForExecutionEnd } from '@carillon/testkit';
 import type { LedgerLine } from '@carillon/testkit';

@@ -89,6 +89,8 @@ function checkChange(
   checkUuid('fence.id', fence.id);
   checkText('fence.ownerServerId', fence.ownerServerId, STORE_LIMITS.serverIdMax);
   checkInt('fence.attempt', fence.attempt, 1, MAX_ID);
+  if (fence.clientId !== undefined)
+    checkText('fence.clientId', fence.clientId, STORE_LIMITS.clientIdMax);
   checkOneOf('state', state, SUBTASK_STATES);
   if (fence.from.length === 0) throw invalid('fence.from', 'must name at least one state');
   for (const from of fence.from) {
@@ -104,14 +106,16 @@ function checkChange(
   return { ...patchColumns(patch, fence.attempt), state };
 }
 
-/** The compare-and-set of one subtask: state, attempt, and its execution's owner. */
+/** The compare-and-set of one subtask: state, attempt (client), and its execution's owner. */
 function fencedUpdate(db: Db, fence: SubtaskFence, set: Updateable<SubtasksTable>) {
-  return db
+  let update = db
     .updateTable('subtasks')
     .set(set)
     .where('id', '=', fence.id)
     .where('state', 'in', fence.from)
-    .where('attempt', '=', fence.attempt)
+    .where('attempt', '=', fence.attempt);
+  if (fence.clientId !== undefined) update = update.where('client_id', '=', fence.clientId);
+  return update
     .where((eb) =>
       eb.exists(
         eb

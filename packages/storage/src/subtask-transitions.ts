@@ -72,6 +72,7 @@ export async function applySubtaskChanges(
       row !== undefined &&
       fence.from.includes(row.state as never) &&
       row.attempt === fence.attempt &&
+      (fence.clientId === undefined || row.clientId === fence.clientId) &&
       row.owner === fence.ownerServerId;
     const set = sets[i]!;
     applied.push(ok || (row !== undefined && alreadyApplied(change, set, row)));

@@ -162,6 +162,42 @@ describe.each(testDatabases())('subtasks on $label', (database) => {
     });
   });
 
+  it('fences by client when the fence names one, in one change and in a batch', async () => {
+    const execution = await claimed('s1');
+    const [one, two] = await stores.subtasks.insertBatch(execution.id, news(2, 'k'), T0);
+    if (one === undefined || two === undefined) throw new Error('no subtasks');
+    for (const s of [one, two]) {
+      const fence = { id: s.id, from: [SubtaskState.Pending], ownerServerId: 's1', attempt: 1 };
+      expect(
+        await stores.subtasks.transition(fence, SubtaskState.Dispatched, { clientId: 'c1' }),
+      ).toBe(true);
+    }
+    // Another server records a Result for s1's subtask: only if it is still on that client.
+    const sent = { from: [SubtaskState.Dispatched], ownerServerId: 's1', attempt: 1 };
+    expect(
+      await rival.subtasks.transition(
+        { ...sent, id: one.id, clientId: 'c2' },
+        SubtaskState.Succeeded,
+        { result: 'no' },
+      ),
+    ).toBe(false);
+    expect(
+      await rival.subtasks.transition(
+        { ...sent, id: one.id, clientId: 'c1' },
+        SubtaskState.Succeeded,
+        { result: 'yes' },
+      ),
+    ).toBe(true);
+    expect(
+      await rival.subtasks.transitionMany([
+        { fence: { ...sent, id: two.id, clientId: 'c2' }, state: SubtaskState.Succeeded },
+        { fence: { ...sent, id: two.id, clientId: 'c1' }, state: SubtaskState.Failed },
+      ]),
+    ).toEqual([false, true]);
+    expect((await stores.subtasks.get(one.id))?.result).toBe('yes');
+    expect((await stores.subtasks.get(two.id))?.state).toBe('failed');
+  });
+
   it('applies many fenced changes in one call, each by its own fence; a malformed one writes nothing', async () => {
     const execution = await claimed('s1');
     const rows = await stores.subtasks.insertBatch(execution.id, news(3, 'm'), T0);

@@ -9,7 +9,8 @@ export interface NewSubtask {
 
 /**
  * The expected current values of a fenced subtask change: it applies only if the subtask is in
- * one of `from` at `attempt` and its execution is still owned by `ownerServerId`.
+ * one of `from` at `attempt` (on `clientId`, when given) and its execution is still owned by
+ * `ownerServerId`.
  */
 export interface SubtaskFence {
   readonly id: string;
@@ -17,6 +18,11 @@ export interface SubtaskFence {
   /** Compared with the owner of the subtask's execution: a server that lost it loses its subtasks. */
   readonly ownerServerId: string;
   readonly attempt: number;
+  /**
+   * When set, the subtask must be on this client: a server recording a Result for a subtask
+   * whose execution another server owns checks that the client reporting it still holds it.
+   */
+  readonly clientId?: string;
 }
 
 /** The columns a subtask transition may set besides `state`. */

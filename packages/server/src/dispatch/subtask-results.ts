@@ -185,6 +185,9 @@ export class SubtaskResults {
       patch: { clientId: null, reason: why, ...(bump ? { attempt } : {}) },
     });
     run.recording--;
+    // Refused: the subtask changed elsewhere. Its Result may have been recorded by another
+    // server (its client's stream to this one broke; see recordForeignSubtaskResult), and then
+    // it was the last this run waited for: the end check must follow, or the run never ends.
     if (!ok) {
       await this.#maybeEnd(run);
       return;

@@ -1,6 +1,8 @@
 import type { Clock, Coordinator, Logger, Stores } from '@carillon/core';
 import { recordForeignResult } from '../failover/foreign-result.js';
 import type { ForeignResultOptions } from '../failover/foreign-result.js';
+import { recordForeignSubtaskResult } from '../failover/foreign-subtask-result.js';
+import type { ForeignSubtaskResultOptions } from '../failover/foreign-subtask-result.js';
 import { hashTokenSecret } from '@carillon/core';
 import type {
   ClientConnection,
@@ -78,13 +80,14 @@ export class ClientEndpoint {
   readonly #tokens: TokenWatch;
   #unwatchGroups: (() => void) | undefined;
   #address = '';
-  readonly #foreign: ForeignResultOptions;
+  readonly #foreign: ForeignResultOptions & ForeignSubtaskResultOptions;
 
   private constructor(options: ClientEndpointOptions) {
     this.#o = options;
     this.#foreign = {
       serverId: options.serverId,
       executions: options.stores.executions,
+      subtasks: options.stores.subtasks,
       jobs: options.stores.jobs,
       logger: options.logger,
     };
@@ -267,14 +270,16 @@ export class ClientEndpoint {
       case 'progress':
       case 'result':
       case 'subtaskChunk':
-        // A result for an execution another server owns came here because the stream to the
-        // owner broke: written under the owner's fence, not dropped (see recordForeignResult).
+        // A result for an execution another server owns, or for a subtask this server did not
+        // send, came here because the stream to the server that sent it broke: written under
+        // the owner's fence, not dropped (see recordForeignResult, recordForeignSubtaskResult).
         // Not looked up when this server awaits it: a subtask's Result cost a read of the
         // executions table (where subtasks are not) on its way to the batched writer.
         if (
           message.kind === 'result' &&
           !this.#o.dispatcher.awaitsResult(message.executionId) &&
-          (await recordForeignResult(this.#foreign, link, message))
+          ((await recordForeignResult(this.#foreign, link, message)) ||
+            (await recordForeignSubtaskResult(this.#foreign, link, message)))
         )
           return;
         if (!(await this.#o.dispatcher.report(link, message))) this.#refused(link, message);
