@@ -5,12 +5,12 @@ import { ServerEventBus } from '@carillon/server';
 import { openStores } from '@carillon/storage';
 import { waitFor } from '@carillon/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Dispatcher } from '../src/dispatch/dispatcher.js';
+import type { Dispatcher } from '../src/dispatch/dispatcher.js';
 import { OrphanAdoption } from '../src/failover/orphan-adoption.js';
 import { Membership } from '../src/membership.js';
 import { HeldJobs } from '../src/scheduling/held-jobs.js';
 import { StandbyWatch } from '../src/scheduling/standby-watch.js';
-import { perSecondEchoJob, recordingLink } from './support/per-second-job.js';
+import { dispatcherOf, perSecondEchoJob, recordingLink } from './support/dispatch-set-up.js';
 
 // An adoption call that fails after its takeover committed (its reply lost, every retry of the
 // store's failing too): the departed server lists those executions no more, so the next
@@ -77,15 +77,7 @@ describe('an adoption whose call failed after it committed', () => {
     }));
     await stores.executions.claimFires('dead', claims, T0);
     const clock = new ManualClock(T0);
-    dispatcher = new Dispatcher({
-      serverId: 's2',
-      executions: stores.executions,
-      subtasks: stores.subtasks,
-      jobOf: (id) => (id === job.id ? job : undefined),
-      clock,
-      events: new ServerEventBus(),
-      logger: silentLogger,
-    });
+    dispatcher = dispatcherOf(stores, 's2', job, T0, { clock });
     const sent: DispatchOrder[] = [];
     const cancelled: string[] = [];
     dispatcher.attach(recordingLink('c1', job.groupId, sent, cancelled));

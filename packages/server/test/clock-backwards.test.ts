@@ -7,7 +7,7 @@ import { startClientProcess, startStack, testDatabases, waitFor } from '@carillo
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Scheduler } from '../src/scheduling/scheduler.js';
 import { nextServerEvent } from './support/fire-ledger.js';
-import { perSecondEchoJob } from './support/per-second-job.js';
+import { perSecondEchoJob } from './support/dispatch-set-up.js';
 
 // The wall clock can be stepped (NTP, an operator, a VM resumed): a schedule follows it, but
 // waits (timeouts, fence intervals, retry delays) are lengths of time and must not stretch or

@@ -1,18 +1,11 @@
 import type { Job, Stores } from '@carillon/core';
-import {
-  ExecutionCause,
-  JobStatus,
-  ManualClock,
-  newExecutionId,
-  silentLogger,
-} from '@carillon/core';
-import { ServerEventBus } from '@carillon/server';
+import { ExecutionCause, JobStatus, newExecutionId } from '@carillon/core';
 import { openStores } from '@carillon/storage';
 import { waitFor } from '@carillon/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Dispatcher } from '../src/dispatch/dispatcher.js';
+import type { Dispatcher } from '../src/dispatch/dispatcher.js';
 import { claimedExecution } from '../src/scheduling/claimed-execution.js';
-import { perSecondEchoJob } from './support/per-second-job.js';
+import { dispatcherOf, perSecondEchoJob } from './support/dispatch-set-up.js';
 
 // A server back from a long absence (a restart past the holder grace) finds fires it claimed of
 // a job the leader has moved to other servers meanwhile. Failed, such a fire was lost (nine of
@@ -33,16 +26,7 @@ describe('a claimed fire of a job this server holds no longer', () => {
       's2',
       's3',
     ]);
-    dispatcher = new Dispatcher({
-      serverId: 's1',
-      executions: stores.executions,
-      subtasks: stores.subtasks,
-      jobOf: () => undefined,
-      jobs: stores.jobs,
-      clock: new ManualClock(T0),
-      events: new ServerEventBus(),
-      logger: silentLogger,
-    });
+    dispatcher = dispatcherOf(stores, 's1', undefined, T0, { jobs: stores.jobs });
   });
 
   afterEach(async () => {

@@ -1,19 +1,12 @@
 import type { DispatchOrder } from '@carillon/protocol';
 import type { Job, Stores } from '@carillon/core';
-import {
-  ExecutionCause,
-  ManualClock,
-  OverlapPolicy,
-  newExecutionId,
-  silentLogger,
-} from '@carillon/core';
-import { ServerEventBus } from '@carillon/server';
+import { ExecutionCause, OverlapPolicy, newExecutionId } from '@carillon/core';
 import { openStores } from '@carillon/storage';
 import { waitFor } from '@carillon/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Dispatcher } from '../src/dispatch/dispatcher.js';
+import type { Dispatcher } from '../src/dispatch/dispatcher.js';
 import { claimedExecution } from '../src/scheduling/claimed-execution.js';
-import { perSecondEchoJob, recordingLink } from './support/per-second-job.js';
+import { dispatcherOf, perSecondEchoJob, recordingLink } from './support/dispatch-set-up.js';
 
 // A client whose stream broke comes back with a hello that does not name an execution this
 // server sent it: the order may have been lost with the stream, so it is sent again at the
@@ -36,15 +29,7 @@ describe('the resend to a reconnecting client', () => {
       ['s1', 's2'],
       OverlapPolicy.Skip,
     );
-    dispatcher = new Dispatcher({
-      serverId: 's1',
-      executions: stores.executions,
-      subtasks: stores.subtasks,
-      jobOf: (id) => (id === job.id ? job : undefined),
-      clock: new ManualClock(T0),
-      events: new ServerEventBus(),
-      logger: silentLogger,
-    });
+    dispatcher = dispatcherOf(stores, 's1', job, T0);
   });
 
   afterEach(async () => {

@@ -1,7 +1,17 @@
 import type { DispatchOrder } from '@carillon/protocol';
-import type { Job, Stores } from '@carillon/core';
-import { JobKind, MisfirePolicy, OverlapPolicy, RoutingStrategy } from '@carillon/core';
+import type { Clock, Job, Stores } from '@carillon/core';
+import {
+  JobKind,
+  ManualClock,
+  MisfirePolicy,
+  OverlapPolicy,
+  RoutingStrategy,
+  silentLogger,
+} from '@carillon/core';
+import { ServerEventBus } from '../../src/events.js';
 import type { ClientLink } from '../../src/dispatch/client-link.js';
+import { Dispatcher } from '../../src/dispatch/dispatcher.js';
+import type { DispatcherOptions } from '../../src/dispatch/dispatcher.js';
 
 /**
  * A task group and, in it, a job firing every second with the `echo` handler, held by
@@ -52,4 +62,27 @@ export function recordingLink(
     send: (orders) => sent.push(...orders),
     cancel: (executionId) => cancelled.push(executionId),
   };
+}
+
+/**
+ * A dispatcher of server `serverId` on the test's store that holds `job` only, on a manual
+ * clock at `at` unless `more` says otherwise.
+ */
+export function dispatcherOf(
+  stores: Stores,
+  serverId: string,
+  job: Job | undefined,
+  at: number,
+  more: Partial<DispatcherOptions> & { readonly clock?: Clock } = {},
+): Dispatcher {
+  return new Dispatcher({
+    serverId,
+    executions: stores.executions,
+    subtasks: stores.subtasks,
+    jobOf: (id) => (id === job?.id ? job : undefined),
+    clock: new ManualClock(at),
+    events: new ServerEventBus(),
+    logger: silentLogger,
+    ...more,
+  });
 }
