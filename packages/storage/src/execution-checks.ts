@@ -77,6 +77,8 @@ export function checkFence(fence: Fence, state: ExecutionState): void {
   checkUuid('fence.id', fence.id);
   checkText('fence.ownerServerId', fence.ownerServerId, STORE_LIMITS.serverIdMax);
   checkInt('fence.attempt', fence.attempt, 1, MAX_ID);
+  if (fence.clientId !== undefined)
+    checkText('fence.clientId', fence.clientId, STORE_LIMITS.clientIdMax);
   checkOneOf('state', state, EXECUTION_STATES);
   if (fence.from.length === 0) throw invalid('fence.from', 'must name at least one state');
   for (const from of fence.from) {

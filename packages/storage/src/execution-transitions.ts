@@ -16,6 +16,7 @@ interface Current {
   state: string;
   attempt: number;
   owner: string | null;
+  clientId: string | null;
 }
 
 /**
@@ -39,7 +40,7 @@ export async function applyExecutionChanges(
   for (const some of chunk(ids, IDS_PER_READ)) {
     let read = trx
       .selectFrom('executions')
-      .select(['id', 'state', 'attempt', 'owner_server_id'])
+      .select(['id', 'state', 'attempt', 'owner_server_id', 'client_id'])
       .where('id', 'in', some)
       .orderBy('id');
     // The fences hold until commit: an adoption (a compare-and-set on the owner) waits for it.
@@ -49,6 +50,7 @@ export async function applyExecutionChanges(
         state: row.state,
         attempt: toInt(row.attempt),
         owner: row.owner_server_id,
+        clientId: row.client_id,
       });
   }
   const applied: boolean[] = [];
@@ -60,13 +62,15 @@ export async function applyExecutionChanges(
       row !== undefined &&
       fence.from.includes(row.state as never) &&
       row.attempt === fence.attempt &&
-      row.owner === fence.ownerServerId;
+      row.owner === fence.ownerServerId &&
+      (fence.clientId === undefined || row.clientId === fence.clientId);
     applied.push(ok || (row !== undefined && alreadyApplied(change, row)));
     if (!ok) return;
     const set = sets[i]!;
     row.state = change.state;
     if (set.attempt !== undefined) row.attempt = Number(set.attempt);
     if (set.owner_server_id !== undefined) row.owner = set.owner_server_id;
+    if (set.client_id !== undefined) row.clientId = set.client_id;
     finals.set(fence.id, { ...finals.get(fence.id), ...set });
   });
   await writeRowsById(trx, 'executions', finals);
@@ -80,7 +84,7 @@ export async function applyExecutionChanges(
  * was lost (a connection killed during the commit); the caller trying it again must not take
  * that for a lost fence. A change that keeps the state is never taken as applied.
  */
-export function alreadyApplied(change: ExecutionChange, row: Current): boolean {
+export function alreadyApplied(change: ExecutionChange, row: Omit<Current, 'clientId'>): boolean {
   const { fence, state, patch } = change;
   if (fence.from.includes(state)) return false;
   return (

@@ -350,12 +350,13 @@ async function alreadyApplied(db: Db, change: ExecutionChange): Promise<boolean>
 }
 
 function fencedUpdate(db: Db, fence: Fence, set: Updateable<ExecutionsTable>) {
-  return db
+  let update = db
     .updateTable('executions')
     .set(set)
     .where('id', '=', fence.id)
     .where('state', 'in', fence.from)
     .where('owner_server_id', '=', fence.ownerServerId)
-    .where('attempt', '=', fence.attempt)
-    .executeTakeFirst();
+    .where('attempt', '=', fence.attempt);
+  if (fence.clientId !== undefined) update = update.where('client_id', '=', fence.clientId);
+  return update.executeTakeFirst();
 }

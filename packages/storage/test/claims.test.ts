@@ -306,6 +306,54 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
     expect(taken.map((e) => [e.id, e.ownerServerId])).toEqual([[claim.id, 's2']]);
   });
 
+  it('a fence that names a client holds only while the execution is on that client', async () => {
+    const [a, b] = [0, 1000].map((d) => claimOf(job(11), T0 + 64_000_000 + d));
+    await stores.executions.claimFires('s1', [a!, b!], T0);
+    const fenceOf = (id: string, from: ExecutionState) => ({
+      id,
+      from: [from],
+      ownerServerId: 's1',
+      attempt: 1,
+    });
+    for (const c of [a!, b!])
+      await stores.executions.transition(
+        fenceOf(c.id, ExecutionState.Claimed),
+        ExecutionState.Dispatched,
+        { clientId: 'c1', dispatchedAt: T0 },
+      );
+    const done = { finishedAt: T0 + 5 };
+    // One at a time, then in a batch: another client's Result is refused, this client's taken.
+    expect(
+      await stores.executions.transition(
+        { ...fenceOf(a!.id, ExecutionState.Dispatched), clientId: 'c2' },
+        ExecutionState.Succeeded,
+        done,
+      ),
+    ).toBe(false);
+    expect(
+      await stores.executions.transition(
+        { ...fenceOf(a!.id, ExecutionState.Dispatched), clientId: 'c1' },
+        ExecutionState.Succeeded,
+        done,
+      ),
+    ).toBe(true);
+    expect(
+      await stores.executions.transitionMany([
+        {
+          fence: { ...fenceOf(b!.id, ExecutionState.Dispatched), clientId: 'c2' },
+          state: ExecutionState.Succeeded,
+          patch: done,
+        },
+        {
+          fence: { ...fenceOf(b!.id, ExecutionState.Dispatched), clientId: 'c1' },
+          state: ExecutionState.Succeeded,
+          patch: done,
+        },
+      ]),
+    ).toEqual([false, true]);
+    expect((await stores.executions.get(b!.id))?.state).toBe('succeeded');
+  });
+
   it('a stale owner is fenced out after adoptOrphans', async () => {
     const claim = claimOf(job(7), T0 + 60_000_000);
     await stores.executions.claimFires('s1', [claim], T0);

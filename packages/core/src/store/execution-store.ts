@@ -25,6 +25,8 @@ export interface Fence {
   readonly from: readonly ExecutionState[];
   readonly ownerServerId: string;
   readonly attempt: number;
+  /** When given, the execution must also be on this client (a Result another server records). */
+  readonly clientId?: string;
 }
 
 /** The columns a transition may set besides `state`. */

@@ -54,6 +54,10 @@ export async function recordForeignResult(
       from: [ExecutionState.Dispatched, ExecutionState.Running],
       ownerServerId: stored.ownerServerId,
       attempt: stored.attempt,
+      // The client is checked in the write too, not only in the read above: the Result is this
+      // client's to record only while the execution is on it (every reroute today also moves
+      // the attempt, so this guards the rule, not a path seen to break it).
+      clientId: client.clientId,
     },
     report.outcome,
     {
