@@ -281,3 +281,27 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
+
+/**
+ * Every server of the cluster up (one killed by an earlier test started again) and each of
+ * the group's `clients` connected to each of them, as the console lists them.
+ */
+export async function everyServerUp(
+  cluster: TestCluster,
+  groupId: string,
+  clients: number,
+): Promise<void> {
+  for (const s of cluster.servers) if (s.killedAt !== undefined) await s.restart();
+  const links = cluster.servers.length * clients;
+  await waitFor(
+    'each client connected to each server',
+    async () => {
+      const { items } = await cluster.api<{ items: { clientId: string; serverId: string }[] }>(
+        'GET',
+        `/api/v1/clients?groupId=${groupId}`,
+      );
+      return new Set(items.map((c) => `${c.clientId}@${c.serverId}`)).size === links || undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 200 },
+  );
+}

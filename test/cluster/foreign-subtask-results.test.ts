@@ -13,7 +13,7 @@ import { readLedgerLines, waitFor, waitForExecutionEnd } from '@carillon/testkit
 import type { Execution } from '@carillon/core';
 import type { LedgerLine } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from './cluster-kit.js';
+import { everyServerUp, startCluster } from './cluster-kit.js';
 import type { TestCluster } from './cluster-kit.js';
 
 // The default fence interval, said out loud: a dropped Result costs its shard this much and a
@@ -31,22 +31,6 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => cluster?.stop());
-
-/** Every server up (one killed by an earlier test started again) and each client on each. */
-async function everyServerUp(): Promise<void> {
-  for (const s of cluster.servers) if (s.killedAt !== undefined) await s.restart();
-  await waitFor(
-    'each client connected to each server',
-    async () => {
-      const { items } = await cluster.api<{ items: { clientId: string; serverId: string }[] }>(
-        'GET',
-        `/api/v1/clients?groupId=${group.groupId}`,
-      );
-      return new Set(items.map((c) => `${c.clientId}@${c.serverId}`)).size === 9 || undefined;
-    },
-    { timeoutMs: 90_000, intervalMs: 200 },
-  );
-}
 
 const linesOf = async (executionId: string): Promise<LedgerLine[]> =>
   (await readLedgerLines(cluster.ledger)).filter((l) => l.parentId === executionId);
@@ -68,7 +52,7 @@ async function ownerKilledMidFire(
   job: Record<string, unknown>,
   shards: number,
 ): Promise<Execution> {
-  await everyServerUp();
+  await everyServerUp(cluster, group.groupId, 3);
   const { id } = await cluster.api<{ id: number }>('POST', '/api/v1/jobs', {
     groupId: group.groupId,
     name,

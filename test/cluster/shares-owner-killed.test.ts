@@ -14,7 +14,7 @@
 import { readLedgerLines, waitFor, waitForExecutionEnd } from '@carillon/testkit';
 import type { LedgerLine } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from './cluster-kit.js';
+import { everyServerUp, startCluster } from './cluster-kit.js';
 import type { ClusterServer, TestCluster } from './cluster-kit.js';
 
 // The default fence interval, said out loud: the wait a sent simple fire is given, which a
@@ -38,27 +38,8 @@ beforeAll(async () => {
 
 afterAll(() => cluster?.stop());
 
-/**
- * Every server up (one killed by an earlier test started again) and every client connected to
- * each: a broadcast fire goes to the clients its owner sees.
- */
-async function everyServerUp(): Promise<void> {
-  for (const s of cluster.servers) if (s.killedAt !== undefined) await s.restart();
-  await waitFor(
-    'each client connected to each server',
-    async () => {
-      const { items } = await cluster.api<{ items: { clientId: string; serverId: string }[] }>(
-        'GET',
-        `/api/v1/clients?groupId=${group.groupId}`,
-      );
-      return new Set(items.map((c) => `${c.clientId}@${c.serverId}`)).size === 6 || undefined;
-    },
-    { timeoutMs: 90_000, intervalMs: 200 },
-  );
-}
-
 async function trigger(job: Record<string, unknown>): Promise<string> {
-  await everyServerUp();
+  await everyServerUp(cluster, group.groupId, 3);
   const { id } = await cluster.api<{ id: number }>('POST', '/api/v1/jobs', {
     groupId: group.groupId,
     description: 'shares failover',
