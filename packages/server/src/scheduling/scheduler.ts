@@ -1,12 +1,11 @@
 import type { Clock, ExecutionStore, FireClaim, Job, Logger } from '@carillon/core';
-import { ExecutionCause, ExecutionState, newExecutionId } from '@carillon/core';
+import { ExecutionCause, ExecutionState } from '@carillon/core';
 import type { ServerEventBus } from '../events.js';
 import { claimedExecution } from './claimed-execution.js';
-import { FireHeap } from './fire-heap.js';
+import { fireClaimOf } from './fire-claim.js';
 import { HandOff } from './hand-off.js';
-import { planMisfires } from './misfire-plan.js';
-import type { NextFire } from './next-fire.js';
-import { nextFireOf } from './next-fire.js';
+import { MissedFires } from './missed-fires.js';
+import { ScheduledJobs } from './scheduled-jobs.js';
 
 /** Settings of the {@link Scheduler}. */
 export interface SchedulerOptions {
@@ -54,35 +53,18 @@ export interface SchedulerOptions {
 /** Wait before retrying a claim statement that failed (the database is down or unreachable). */
 const CLAIM_RETRY_MS = 500;
 
-interface Entry {
-  job: Job;
-  next: NextFire;
-  generation: number;
-  /** The last instant handled (claimed, skipped or missed). */
-  cursor: number;
-  /** When this scheduler put the job under schedule (its clock). */
-  readonly since: number;
-}
-
 /**
  * Decides that fires are due and claims them. Keeps each held cron job's next instant in a
  * heap, wakes `leadMs + claimAheadMs` before the earliest, claims every fire due by then in one
  * batch, and hands the fires it won to the dispatcher through the `fires:claimed` event,
- * `leadMs` before their instant.
+ * `leadMs` before their instant. The instants come from {@link ScheduledJobs}; those missed
+ * go to {@link MissedFires}.
  */
 export class Scheduler {
   readonly #o: Required<Omit<SchedulerOptions, 'shouldClaim' | 'databaseTrouble' | 'standBy'>> &
     Pick<SchedulerOptions, 'shouldClaim' | 'databaseTrouble' | 'standBy'>;
-  /**
-   * The instants that came due while this scheduler was busy claiming (a statement that took
-   * long, failed and was retried): those were delayed, not missed, and are claimed as scheduled
-   * fires however late. A pass that starts within the misfire threshold of the previous one's
-   * end extends it; after a longer gap (the process stalled, the clock jumped) it starts afresh.
-   */
-  #busy: { from: number; to: number } | undefined;
-  readonly #entries = new Map<number, Entry>();
-  readonly #heap = new FireHeap();
-  #generation = 0;
+  readonly #scheduled: ScheduledJobs;
+  readonly #missed: MissedFires;
   #cancelTimer: (() => void) | undefined;
   #armedAt = Infinity;
   #running = false;
@@ -107,6 +89,8 @@ export class Scheduler {
       isTransient: () => true,
       ...options,
     };
+    this.#scheduled = new ScheduledJobs(this.#o.clock);
+    this.#missed = new MissedFires(this.#o);
     this.#handOff = new HandOff({
       ...this.#o,
       emit: (executions) => this.#o.events.emit('fires:claimed', { executions }),
@@ -115,7 +99,7 @@ export class Scheduler {
 
   /** Number of cron jobs under schedule. */
   get scheduledJobs(): number {
-    return this.#entries.size;
+    return this.#scheduled.size;
   }
 
   start(): void {
@@ -166,46 +150,14 @@ export class Scheduler {
     removed: readonly number[],
     lastFired: ReadonlyMap<number, number>,
   ): void {
-    for (const id of removed) this.#entries.delete(id);
-    for (const job of changed) {
-      const next = job.status === 'enabled' ? nextFireOf(job) : undefined;
-      if (next === undefined) {
-        this.#entries.delete(job.id);
-        continue;
-      }
-      const previous = this.#entries.get(job.id);
-      // An edit or an enable starts the schedule afresh at the change: instants before it
-      // belong to the old schedule and are not misfires of the new one.
-      const cursor = Math.max(
-        previous?.cursor ?? lastFired.get(job.id) ?? job.updatedAt,
-        job.updatedAt,
-      );
-      const entry: Entry = {
-        job,
-        next,
-        generation: ++this.#generation,
-        cursor,
-        since: this.#o.clock.now(),
-      };
-      this.#entries.set(job.id, entry);
-      this.#push(entry);
-    }
-    // Replaced entries stay in the heap until they come up; a job edited again and again (by a
-    // script, say) would pile them up, so the heap is rebuilt once they outnumber the live ones.
-    if (this.#heap.size > 2 * this.#entries.size + 1_000)
-      this.#heap.retain((e) => this.#entries.get(e.jobId)?.generation === e.generation);
+    this.#scheduled.update(changed, removed, lastFired);
     this.#arm();
-  }
-
-  #push(entry: Entry): void {
-    const at = entry.next(entry.cursor);
-    if (at !== null) this.#heap.push({ at, jobId: entry.job.id, generation: entry.generation });
   }
 
   #arm(): void {
     if (this.#stopped || this.#paused || this.#running) return;
-    const top = this.#heap.peek();
-    const wakeAt = top === undefined ? Infinity : top.at - this.#o.leadMs - this.#o.claimAheadMs;
+    const top = this.#scheduled.nextAt;
+    const wakeAt = top === undefined ? Infinity : top - this.#o.leadMs - this.#o.claimAheadMs;
     if (wakeAt === this.#armedAt) return;
     this.#cancelTimer?.();
     this.#armedAt = wakeAt;
@@ -264,49 +216,8 @@ export class Scheduler {
     try {
       await this.#claimDueAt(now);
     } finally {
-      this.#markBusy(now, this.#o.clock.now());
+      this.#missed.markBusy(now, this.#o.clock.now());
     }
-  }
-
-  #markBusy(from: number, to: number): void {
-    const busy = this.#busy;
-    if (busy !== undefined && from - this.#o.misfireThresholdMs <= busy.to && from >= busy.from)
-      busy.to = Math.max(busy.to, to);
-    else this.#busy = { from, to: Math.max(from, to) };
-  }
-
-  /**
-   * True when the job's instant `at` is past the misfire threshold and was not merely delayed
-   * while this scheduler, holding the job, was busy claiming or held up by the database.
-   */
-  #isMissed(entry: Entry, at: number, now: number): boolean {
-    if (at >= now - this.#o.misfireThresholdMs) return false;
-    return (
-      !this.#delayed(entry, at, this.#busy) &&
-      !this.#delayed(entry, at, this.#o.databaseTrouble?.())
-    );
-  }
-
-  #delayed(
-    entry: Entry,
-    at: number,
-    window: { readonly from: number; readonly to: number } | undefined,
-  ): boolean {
-    if (window === undefined) return false;
-    // Instants not yet missed when the spell began were due during it.
-    const from = Math.max(window.from, entry.since) - this.#o.misfireThresholdMs;
-    return at >= from && at <= window.to;
-  }
-
-  /** Where a run of missed instants starting after `last` reaches delayed ones, if it does. */
-  #delayedFrom(entry: Entry, last: number): number {
-    let first = Infinity;
-    for (const w of [this.#busy, this.#o.databaseTrouble?.()]) {
-      if (w === undefined) continue;
-      const from = Math.max(w.from, entry.since) - this.#o.misfireThresholdMs;
-      if (from > last && from < first) first = from;
-    }
-    return first;
   }
 
   async #claimDueAt(now: number): Promise<void> {
@@ -314,23 +225,20 @@ export class Scheduler {
     // Retrying with the same ids is safe: a claim that did land is found as won again.
     const claims: FireClaim[] = this.#unsent.splice(0);
     while (claims.length < this.#o.maxClaimsPerTick) {
-      const top = this.#heap.peek();
-      if (top === undefined || top.at > horizon) break;
-      this.#heap.pop();
-      const entry = this.#entries.get(top.jobId);
-      if (entry === undefined || entry.generation !== top.generation) continue;
-      if (this.#isMissed(entry, top.at, now)) {
-        this.#collectMissed(entry, top.at, now, claims);
+      const due = this.#scheduled.takeDue(horizon);
+      if (due === undefined) break;
+      const { entry, at } = due;
+      if (this.#missed.isMissed(entry, at, now)) {
+        this.#missed.collect(entry, at, now, claims);
       } else {
-        entry.cursor = top.at;
+        entry.cursor = at;
         if (this.#o.shouldClaim?.(entry.job) ?? true)
-          claims.push(this.#claim(entry.job, top.at, ExecutionCause.Schedule));
-        else this.#o.standBy?.(entry.job, top.at);
+          claims.push(fireClaimOf(entry.job, at, ExecutionCause.Schedule, this.#o.clock.now()));
+        else this.#o.standBy?.(entry.job, at);
       }
-      this.#push(entry);
+      this.#scheduled.advance(entry);
     }
-    if (this.#heap.peek() !== undefined && (this.#heap.peek()?.at ?? Infinity) <= horizon)
-      this.#again = true;
+    if ((this.#scheduled.nextAt ?? Infinity) <= horizon) this.#again = true;
     if (claims.length === 0) return;
     let won: ReadonlySet<string>;
     try {
@@ -343,71 +251,5 @@ export class Scheduler {
       .filter((c) => won.has(c.id) && c.state !== ExecutionState.Skipped)
       .map((c) => claimedExecution(c, this.#o.serverId, now));
     this.#handOff.hold(executions);
-  }
-
-  /** Gathers every missed instant of a job up to now and claims them as its misfire policy says. */
-  #collectMissed(entry: Entry, first: number, now: number, claims: FireClaim[]): void {
-    const missed: number[] = [];
-    let at: number | null = first;
-    while (
-      at !== null &&
-      this.#isMissed(entry, at, now) &&
-      missed.length < this.#o.maxMissedRecorded
-    ) {
-      missed.push(at);
-      at = entry.next(at);
-    }
-    let last = missed[missed.length - 1] ?? first;
-    if (at !== null && this.#isMissed(entry, at, now)) {
-      // Past the cap, jump ahead instead of walking instants one by one (to the present, or to
-      // where instants were only delayed); the last recorded row says how far the gap reached.
-      last = Math.min(now - this.#o.misfireThresholdMs, this.#delayedFrom(entry, last) - 1);
-    }
-    entry.cursor = last;
-    const plan = planMisfires(missed, entry.job.misfire, this.#o.fireAllCap);
-    const gapNote =
-      last > (missed[missed.length - 1] ?? first)
-        ? ` (more instants missed until ${new Date(last).toISOString()} were not recorded one by one)`
-        : '';
-    for (const instant of plan.skip) {
-      claims.push(
-        this.#claim(
-          entry.job,
-          instant,
-          ExecutionCause.Misfire,
-          `missed; misfire policy ${entry.job.misfire}${gapNote}`,
-        ),
-      );
-    }
-    for (const instant of plan.fire)
-      claims.push(this.#claim(entry.job, instant, ExecutionCause.Misfire));
-    this.#o.events.emit('fires:missed', {
-      jobId: entry.job.id,
-      instants: missed,
-      fired: plan.fire.length,
-    });
-    this.#o.logger.warn(
-      {
-        jobId: entry.job.id,
-        missed: missed.length,
-        fired: plan.fire.length,
-        policy: entry.job.misfire,
-      },
-      'missed fire instants',
-    );
-  }
-
-  #claim(job: Job, scheduledAt: number, cause: ExecutionCause, skippedReason?: string): FireClaim {
-    return {
-      id: newExecutionId(this.#o.clock.now()),
-      jobId: job.id,
-      groupId: job.groupId,
-      scheduledAt,
-      cause,
-      param: job.param,
-      ...(skippedReason === undefined
-        ? {}
-        : { state: ExecutionState.Skipped, reason: skippedReason }),
-    };
   }
 }
