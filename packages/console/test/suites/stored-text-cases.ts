@@ -1,5 +1,5 @@
 import { jobBody } from '../fixtures.js';
-import type { BadCase } from './validation-cases.js';
+import type { BadCase } from './bad-case.js';
 
 const NUL = 'a\u0000b';
 const LONE_HIGH = 'x\ud800y';

@@ -5,7 +5,7 @@ import { createGroup, createJob, jobBody } from '../fixtures.js';
 
 import { storedTextCases } from './stored-text-cases.js';
 import { badRequests } from './validation-cases.js';
-import type { BadCase } from './validation-cases.js';
+import type { BadCase } from './bad-case.js';
 
 /** Bad input at the edge: a 4xx with a code and a message naming the field, and no change. */
 export function defineValidationSuite(makeDb: () => Promise<DatabaseFixture>): void {
