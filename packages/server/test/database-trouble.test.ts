@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { createConnection } from 'mysql2/promise';
 import type { Connection } from 'mysql2/promise';
-import type { RowDataPacket } from 'mysql2';
 import type { ClientProcess, Stack } from '@carillon/testkit';
 import { startClientProcess, startStack, testDatabases } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import {
   nextServerEvent,
   waitForFirstFires,
 } from './support/fire-ledger.js';
+import { killServerConnections } from './support/mariadb-admin.js';
 
 // A server whose database fails for a while must hold what it could not write and write it
 // when the database answers again: no fire lost, doubled, misfired or left running. The
@@ -63,16 +63,6 @@ describe('a server on MariaDB whose database fails mid-run', () => {
     await database.drop();
   });
 
-  /** Kills every connection to the test database but the admin's: the server's pool. */
-  async function killServerConnections(): Promise<number> {
-    const [rows] = await admin.query<Array<{ id: number } & RowDataPacket>>(
-      'select id from information_schema.processlist where db = ? and id <> connection_id()',
-      [schema],
-    );
-    for (const { id } of rows) await admin.query(`kill ${Number(id)}`).catch(() => undefined);
-    return rows.length;
-  }
-
   it('a table locked for seconds: fires wait, then all run once, none misfired', async () => {
     const failing = nextServerEvent(stack, 'database:failing');
     const recovered = nextServerEvent(stack, 'database:recovered', 60_000);
@@ -97,7 +87,7 @@ describe('a server on MariaDB whose database fails mid-run', () => {
     let killed = 0;
     for (let round = 0; round < 4; round++) {
       await sleep(600);
-      killed += await killServerConnections();
+      killed += await killServerConnections(admin, schema);
     }
     expect(killed).toBeGreaterThan(0);
     await admin.query('unlock tables');

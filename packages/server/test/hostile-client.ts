@@ -1,6 +1,7 @@
 import type { Logger } from '@carillon/core';
 import type {
   ClientMessage,
+  DispatchOrder,
   ServerConnection,
   ServerMessage,
   StreamStatus,
@@ -55,6 +56,30 @@ export function openRawStream(address: string): RawStream {
       client.close();
     },
   };
+}
+
+/** The dispatch orders received on `stream` so far, in order. */
+export function ordersOf(stream: RawStream): DispatchOrder[] {
+  return stream.received.flatMap((m: ServerMessage) =>
+    m.kind === 'dispatchBatch' ? [...m.dispatches] : [],
+  );
+}
+
+/** Waits until `what` finds something, looking again at each message `stream` receives. */
+export async function untilReceived<T>(what: () => T | undefined, stream: RawStream): Promise<T> {
+  for (;;) {
+    const value = what();
+    if (value !== undefined) return value;
+    // Every order arrives in a dispatchBatch: wait for the next message, whatever it is.
+    const count = stream.received.length;
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (stream.received.length > count) resolve();
+        else setImmediate(check);
+      };
+      check();
+    });
+  }
 }
 
 /** A hello for `groupId` with `token`, as the SDK would send it. */

@@ -1,9 +1,9 @@
-import type { DispatchOrder, ServerMessage } from '@carillon/protocol';
 import type { Stack } from '@carillon/testkit';
 import { startStack, testDatabases } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { helloOf, openRawStream } from './hostile-client.js';
+import { helloOf, openRawStream, ordersOf, untilReceived } from './hostile-client.js';
 import type { RawStream } from './hostile-client.js';
+import { triggerParallelJob } from './support/parallel-job.js';
 
 // A client whose stream looks dead to it (a server held up by synchronous SQLite writes misses
 // its keepalive) reconnects while the server still works through the item chunks the old
@@ -14,27 +14,6 @@ import type { RawStream } from './hostile-client.js';
 
 const CHUNKS = 100;
 const ITEMS_PER_CHUNK = 1000;
-
-function orders(stream: RawStream): DispatchOrder[] {
-  return stream.received.flatMap((m: ServerMessage) =>
-    m.kind === 'dispatchBatch' ? [...m.dispatches] : [],
-  );
-}
-
-async function until<T>(what: () => T | undefined, stream: RawStream): Promise<T> {
-  for (;;) {
-    const value = what();
-    if (value !== undefined) return value;
-    const count = stream.received.length;
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (stream.received.length > count) resolve();
-        else setImmediate(check);
-      };
-      check();
-    });
-  }
-}
 
 describe('a parallel job’s items on a stream the client replaced', () => {
   // MariaDB: its inserts do not hold up the event loop, so the old stream's chunks have all
@@ -61,21 +40,11 @@ describe('a parallel job’s items on a stream the client replaced', () => {
     streams.push(old);
     old.send(hello);
     await old.next('welcome');
-    const { id } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
-      groupId,
-      name: 'chunks-reconnect',
-      description: 'test',
-      trigger: { type: 'api' },
-      handler: 'parallel-test',
-      kind: 'parallel',
-      maxRetries: 0,
-    });
-    const { executionId } = await stack.api<{ executionId: string }>(
-      'POST',
-      `/api/v1/jobs/${id}/trigger`,
-      {},
+    const executionId = await triggerParallelJob(stack, groupId, 'chunks-reconnect');
+    const first = await untilReceived(
+      () => ordersOf(old).find((o) => o.executionId === executionId),
+      old,
     );
-    const first = await until(() => orders(old).find((o) => o.executionId === executionId), old);
     const ref = { executionId, attempt: first.attempt };
     for (let c = 0; c < CHUNKS; c++) {
       const payloads = Array.from({ length: ITEMS_PER_CHUNK }, (_, i) =>
@@ -114,9 +83,9 @@ describe('a parallel job’s items on a stream the client replaced', () => {
     // Either the subtasks go out (the check passed) or the execution ends (it failed).
     const outcome = await Promise.race([
       ended.then((e) => `ended ${e.state}: ${e.reason ?? ''}`),
-      until(
+      untilReceived(
         () =>
-          orders(fresh).some((o) => o.subtask?.parentExecutionId === executionId)
+          ordersOf(fresh).some((o) => o.subtask?.parentExecutionId === executionId)
             ? 'subtasks sent'
             : undefined,
         fresh,

@@ -1,38 +1,15 @@
-import type { DispatchOrder, ServerMessage } from '@carillon/protocol';
 import type { Stack } from '@carillon/testkit';
 import { startStack, testDatabases } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { helloOf, openRawStream } from './hostile-client.js';
+import { helloOf, openRawStream, ordersOf, untilReceived } from './hostile-client.js';
 import type { RawStream } from './hostile-client.js';
+import { triggerParallelJob } from './support/parallel-job.js';
 
 // A client sends a Result again when its stream broke before the Result settled (or answers a
 // repeated dispatch from its memory of Results). For a parallel job's first level, that copy
 // arrives once the execution was handed over to its subtasks: seen in `npm run bench:fan-out`,
 // where a server held up by synchronous SQLite writes lost the client's keepalive, the copy was
 // recorded as a late Result and ended the execution `succeeded` with every subtask pending.
-
-/** The dispatch orders received so far, in order. */
-function orders(stream: RawStream): DispatchOrder[] {
-  return stream.received.flatMap((m: ServerMessage) =>
-    m.kind === 'dispatchBatch' ? [...m.dispatches] : [],
-  );
-}
-
-async function until<T>(what: () => T | undefined, stream: RawStream): Promise<T> {
-  for (;;) {
-    const value = what();
-    if (value !== undefined) return value;
-    // Every order arrives in a dispatchBatch: wait for the next message, whatever it is.
-    const count = stream.received.length;
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (stream.received.length > count) resolve();
-        else setImmediate(check);
-      };
-      check();
-    });
-  }
-}
 
 describe('a parallel job’s first-level Result received twice', () => {
   const database = testDatabases().find((d) => d.label === 'sqlite');
@@ -55,22 +32,9 @@ describe('a parallel job’s first-level Result received twice', () => {
     stream = openRawStream(stack.server.rpcAddress);
     stream.send(helloOf(groupId, clientToken, 'dup-client', ['parallel-test']));
     await stream.next('welcome');
-    const { id } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
-      groupId,
-      name: 'dup-result',
-      description: 'test',
-      trigger: { type: 'api' },
-      handler: 'parallel-test',
-      kind: 'parallel',
-      maxRetries: 0,
-    });
-    const { executionId } = await stack.api<{ executionId: string }>(
-      'POST',
-      `/api/v1/jobs/${id}/trigger`,
-      {},
-    );
-    const first = await until(
-      () => orders(stream).find((o) => o.executionId === executionId),
+    const executionId = await triggerParallelJob(stack, groupId, 'dup-result');
+    const first = await untilReceived(
+      () => ordersOf(stream).find((o) => o.executionId === executionId),
       stream,
     );
     const ref = { executionId, attempt: first.attempt };
@@ -84,8 +48,8 @@ describe('a parallel job’s first-level Result received twice', () => {
       error: null,
     };
     stream.send(result);
-    const subtasks = await until(() => {
-      const sent = orders(stream).filter((o) => o.subtask?.parentExecutionId === executionId);
+    const subtasks = await untilReceived(() => {
+      const sent = ordersOf(stream).filter((o) => o.subtask?.parentExecutionId === executionId);
       return sent.length === 2 ? sent : undefined;
     }, stream);
 

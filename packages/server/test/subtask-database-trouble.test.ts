@@ -8,6 +8,8 @@ import type { RowDataPacket } from 'mysql2';
 import type { ClientProcess, Stack } from '@carillon/testkit';
 import { startClientProcess, startStack, testDatabases, waitFor } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killServerConnections } from './support/mariadb-admin.js';
+import { triggerParallelJob } from './support/parallel-job.js';
 
 // The subtask writer on a database that fails for a while (issue 9): a batch of subtask
 // changes that failed transiently used to count as not applied, read as a lost fence; a
@@ -59,33 +61,11 @@ describe('a fan-out on MariaDB whose connections are killed while the subtasks t
     await database.drop();
   });
 
-  /** Kills every connection to the test database but the admin's: the server's pool. */
-  async function killServerConnections(): Promise<number> {
-    const [rows] = await admin.query<Array<{ id: number } & RowDataPacket>>(
-      'select id from information_schema.processlist where db = ? and id <> connection_id()',
-      [schema],
-    );
-    for (const { id } of rows) await admin.query(`kill ${Number(id)}`).catch(() => undefined);
-    return rows.length;
-  }
-
   it('every subtask runs once, at its first attempt, and the execution succeeds', async () => {
-    const { id } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
-      groupId,
-      name: 'subtask-trouble',
-      description: 'test',
-      trigger: { type: 'api' },
-      handler: 'parallel-test',
-      kind: 'parallel',
+    const executionId = await triggerParallelJob(stack, groupId, 'subtask-trouble', {
       param: JSON.stringify({ items: ITEMS, quiet: true, sleepMs: 5 }),
-      maxRetries: 0,
       subtaskMaxRetries: 3,
     });
-    const { executionId } = await stack.api<{ executionId: string }>(
-      'POST',
-      `/api/v1/jobs/${id}/trigger`,
-      {},
-    );
     await waitFor('some subtasks done', async () => {
       const counts = await stack.stores.subtasks.countByState(executionId);
       return (counts.get('succeeded') ?? 0) > 100;
@@ -103,7 +83,7 @@ describe('a fan-out on MariaDB whose connections are killed while the subtasks t
         return rows.length > 0;
       });
       await sleep(100);
-      killed += await killServerConnections();
+      killed += await killServerConnections(admin, schema);
     }
     expect(killed).toBeGreaterThan(0);
     await admin.query('unlock tables');

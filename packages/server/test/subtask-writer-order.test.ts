@@ -4,6 +4,7 @@ import { startStack, testDatabases } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subtaskId } from '../src/dispatch/subtask-ids.js';
 import { SubtaskWriter } from '../src/dispatch/subtask-writer.js';
+import { triggerParallelJob } from './support/parallel-job.js';
 
 // The subtask writer has several batches under way at once where the store takes them side by
 // side (MariaDB): a subtask's later change must not go in a batch beside the one that holds
@@ -47,20 +48,7 @@ describe('SubtaskWriter with batches side by side', () => {
 
   it('holds a subtask’s later change until the batch with its earlier one is written', async () => {
     const { groupId } = await stack.createGroup('writer-order');
-    const { id } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
-      groupId,
-      name: 'writer-order',
-      description: 'test',
-      trigger: { type: 'api' },
-      handler: 'parallel-test',
-      kind: 'parallel',
-      maxRetries: 0,
-    });
-    const { executionId } = await stack.api<{ executionId: string }>(
-      'POST',
-      `/api/v1/jobs/${id}/trigger`,
-      {},
-    );
+    const executionId = await triggerParallelJob(stack, groupId, 'writer-order');
     // Claimed by the server (it then waits for a client: there is none).
     let owner: string | null | undefined;
     for (let i = 0; i < 200 && owner == null; i++) {
