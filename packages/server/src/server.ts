@@ -166,7 +166,6 @@ export class CarillonServer {
       health: this.#health,
       logger: this.#logger,
     });
-    const dispatcher = this.#dispatcher;
     this.#session = new SessionGuard({
       coordinator: options.coordinator,
       events: this.events,
@@ -176,8 +175,8 @@ export class CarillonServer {
         this.#standby,
         this.#scheduler,
         {
-          pause: () => dispatcher.setSuspended(true),
-          resume: () => dispatcher.setSuspended(false),
+          pause: () => this.#dispatcher.setSuspended(true),
+          resume: () => this.#dispatcher.setSuspended(false),
         },
       ],
       isRunning: () => this.#state === 'running',
