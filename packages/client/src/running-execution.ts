@@ -2,8 +2,12 @@ import type { ClientReport, DispatchOrder, ExecutionRef, ResultReport } from '@c
 import { ExecutionAbortedError } from './execution-aborted-error.js';
 import { runTraced } from './handler-trace.js';
 import { AbortReason } from './execution-aborted-error.js';
-import type { ExecutionContext, ExecutionLogLevel } from './execution-context.js';
-import type { JobHandler } from './job-handler.js';
+import type {
+  ContextIds,
+  DispatchRun,
+  ExecutionContext,
+  ExecutionLogLevel,
+} from './execution-context.js';
 import { ProgressThrottle } from './progress-throttle.js';
 import { MAX_TEXT_BYTES, abortedOutcome, buildResult, truncateUtf8 } from './result-report.js';
 import type { Settlement } from './result-report.js';
@@ -39,9 +43,10 @@ export class RunningExecution {
   origin: string;
   readonly ref: ExecutionRef;
   readonly #send: (report: ClientReport) => void;
-  readonly #controller = new AbortController();
+  // Made when the handler first reads `ctx.signal`: an AbortSignal costs Node 20 some 20 µs
+  // (and GC) to make, as much as the rest of a no-op subtask's run on the client.
+  #controller: AbortController | null = null;
   readonly #progress: ProgressThrottle;
-  readonly #context: ExecutionContext;
   #abort: ExecutionAbortedError | null = null;
   #timeout: NodeJS.Timeout | undefined;
   #hungTimer: NodeJS.Timeout | undefined;
@@ -61,9 +66,6 @@ export class RunningExecution {
     this.#progress = new ProgressThrottle(PROGRESS_INTERVAL_MS, ({ fraction, message }) =>
       this.#report({ kind: 'progress', ...this.ref, at: Date.now(), fraction, message }),
     );
-    // Built on admission rather than at the start: a server sends fires ahead of their
-    // instant, and the AbortSignal in particular is costly to make when many start at once.
-    this.#context = this.#makeContext();
   }
 
   /** When the handler started (ms epoch); 0 before `run`. */
@@ -95,7 +97,7 @@ export class RunningExecution {
    * Sends Started (not for a subtask), runs the handler, and resolves to its Result once it really ends. Never
    * rejects: whatever the handler does becomes the outcome.
    */
-  async run(handler: JobHandler): Promise<ResultReport> {
+  async run(handler: DispatchRun): Promise<ResultReport> {
     this.#startedAt = Date.now();
     // A parallel job's subtask stays `dispatched` on the server until it ends (its Started
     // changes nothing there): not sent, which halves a fan-out's reports.
@@ -113,7 +115,7 @@ export class RunningExecution {
     }
     let settlement: Settlement;
     try {
-      const context = this.#context;
+      const context = this.#makeContext(handler.ids);
       settlement = { ok: true, value: await runTraced(this.order, () => handler.execute(context)) };
     } catch (error) {
       settlement = { ok: false, error };
@@ -134,7 +136,7 @@ export class RunningExecution {
     if (this.#finished || this.#abort !== null) return false;
     clearTimeout(this.#timeout);
     this.#abort = new ExecutionAbortedError(reason, message);
-    this.#controller.abort(this.#abort);
+    this.#controller?.abort(this.#abort);
     if (this.#startedAt > 0) {
       this.#hungTimer = setTimeout(() => {
         if (this.#finished) return;
@@ -171,8 +173,19 @@ export class RunningExecution {
     return { kind: 'result', ...this.ref, at: Date.now(), ...abortedOutcome(abort) };
   }
 
-  #makeContext(): ExecutionContext {
+  #signal(): AbortSignal {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#abort !== null) this.#controller.abort(this.#abort);
+    }
+    return this.#controller.signal;
+  }
+
+  #makeContext(ids: ContextIds | undefined): ExecutionContext {
     const order = this.order;
+    const signal = (): AbortSignal => this.#signal();
+    // `signal` is a getter so that it is made only when read; spreading the context (`{...ctx}`)
+    // reads it, so the ids of a subtask, shard or reduce are laid over here, not by a spread.
     return Object.freeze({
       executionId: order.executionId,
       attempt: order.attempt,
@@ -183,7 +196,9 @@ export class RunningExecution {
       scheduledAt: order.scheduledAt,
       cause: order.cause,
       timeoutMs: order.timeoutMs,
-      signal: this.#controller.signal,
+      get signal() {
+        return signal();
+      },
       log: (message: string, level: ExecutionLogLevel = 'info') => {
         if (this.#finished) return;
         this.#report({
@@ -204,6 +219,7 @@ export class RunningExecution {
           message: message === undefined ? null : truncateUtf8(String(message), MAX_TEXT_BYTES),
         });
       },
+      ...ids,
     });
   }
 
