@@ -42,11 +42,14 @@ export class RunningExecution {
    */
   origin: string;
   readonly ref: ExecutionRef;
+  /** The attempt's {@link executionKey}. */
+  readonly key: string;
   readonly #send: (report: ClientReport) => void;
   // Made when the handler first reads `ctx.signal`: an AbortSignal costs Node 20 some 20 µs
   // (and GC) to make, as much as the rest of a no-op subtask's run on the client.
   #controller: AbortController | null = null;
-  readonly #progress: ProgressThrottle;
+  /** Made at the first progress report: most handlers send none. */
+  #progress: ProgressThrottle | null = null;
   #abort: ExecutionAbortedError | null = null;
   #timeout: NodeJS.Timeout | undefined;
   #hungTimer: NodeJS.Timeout | undefined;
@@ -62,10 +65,8 @@ export class RunningExecution {
     this.order = order;
     this.origin = origin;
     this.ref = { executionId: order.executionId, attempt: order.attempt };
+    this.key = executionKey(order);
     this.#send = send;
-    this.#progress = new ProgressThrottle(PROGRESS_INTERVAL_MS, ({ fraction, message }) =>
-      this.#report({ kind: 'progress', ...this.ref, at: Date.now(), fraction, message }),
-    );
   }
 
   /** When the handler started (ms epoch); 0 before `run`. */
@@ -123,7 +124,7 @@ export class RunningExecution {
     clearTimeout(this.#timeout);
     clearTimeout(this.#hungTimer);
     this.#hung = false;
-    this.#progress.flush();
+    this.#progress?.flush();
     this.#finished = true;
     return buildResult(this.ref, Date.now(), settlement, this.#abort);
   }
@@ -152,7 +153,7 @@ export class RunningExecution {
   /** The Result of an execution aborted before its handler started: it never runs. */
   endUnstarted(): ResultReport {
     this.#finished = true;
-    this.#progress.dispose();
+    this.#progress?.dispose();
     const abort =
       this.#abort ??
       new ExecutionAbortedError(AbortReason.Cancelled, 'cancelled before it started');
@@ -168,7 +169,7 @@ export class RunningExecution {
     clearTimeout(this.#hungTimer);
     this.#abandoned = true;
     this.#finished = true;
-    this.#progress.dispose();
+    this.#progress?.dispose();
     const abort = new ExecutionAbortedError(this.#abort?.reason ?? AbortReason.Stopping, message);
     return { kind: 'result', ...this.ref, at: Date.now(), ...abortedOutcome(abort) };
   }
@@ -211,6 +212,9 @@ export class RunningExecution {
       },
       progress: (fraction: number | null, message?: string) => {
         if (this.#finished) return;
+        this.#progress ??= new ProgressThrottle(PROGRESS_INTERVAL_MS, ({ fraction, message }) =>
+          this.#report({ kind: 'progress', ...this.ref, at: Date.now(), fraction, message }),
+        );
         this.#progress.report({
           fraction:
             typeof fraction === 'number' && !Number.isNaN(fraction)
