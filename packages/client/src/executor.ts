@@ -185,7 +185,8 @@ export class Executor {
     const detail = order.message.length > 0 ? `: ${order.message}` : '';
     if (execution.abort(reason, `cancelled by the server (${order.reason})${detail}`)) {
       this.#deps.emit('execution:cancelled', {
-        ...execution.ref,
+        executionId: execution.ref.executionId,
+        attempt: execution.ref.attempt,
         reason: order.reason,
         message: order.message,
       });
@@ -234,7 +235,8 @@ export class Executor {
     const ref = { executionId: order.executionId, attempt: order.attempt };
     this.#deps.send({ kind: 'refused', ...ref, reason, message: describe(reason) }, origin);
     this.#deps.emit('execution:refused', {
-      ...ref,
+      executionId: ref.executionId,
+      attempt: ref.attempt,
       handler: order.handler,
       reason,
       address: origin,
@@ -256,7 +258,8 @@ export class Executor {
     const done = execution.run(handler);
     const { order } = execution;
     this.#deps.emit('execution:started', {
-      ...execution.ref,
+      executionId: execution.ref.executionId,
+      attempt: execution.ref.attempt,
       handler: order.handler,
       jobId: order.jobId,
       jobName: order.jobName,
@@ -283,7 +286,8 @@ export class Executor {
     this.#results.set(execution.key, result);
     this.#deps.send(result, execution.origin);
     this.#deps.emit('execution:finished', {
-      ...execution.ref,
+      executionId: execution.ref.executionId,
+      attempt: execution.ref.attempt,
       handler: execution.order.handler,
       outcome: result.outcome,
       result: result.result,
@@ -299,7 +303,8 @@ export class Executor {
       'a handler ignores its aborted signal; its slot is lost until it returns',
     );
     this.#deps.emit('execution:hung', {
-      ...execution.ref,
+      executionId: execution.ref.executionId,
+      attempt: execution.ref.attempt,
       handler: order.handler,
       reason: execution.abortReason ?? AbortReason.Cancelled,
     });
