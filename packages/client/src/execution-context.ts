@@ -73,7 +73,10 @@ export interface ContextIds {
   readonly shard?: ShardContext;
 }
 
-/** What runs one dispatch: the function to call, and the ids its context carries (default the dispatch's own). */
+/**
+ * What runs one dispatch: the function to call, and the ids its context carries (by default
+ * the dispatch's own).
+ */
 export interface DispatchRun {
   readonly ids?: ContextIds;
   execute(ctx: ExecutionContext): unknown;

@@ -49,7 +49,7 @@ export class RunningExecution {
   readonly key: string;
   readonly #send: (report: ClientReport) => void;
   // Made when the handler first reads `ctx.signal`: an AbortSignal costs Node 20 some 20 µs
-  // (and GC) to make, as much as the rest of a no-op subtask's run on the client.
+  // (and GC) to make, more than the rest of a no-op subtask's run on the client.
   #controller: AbortController | null = null;
   /** Made at the first progress report: most handlers send none. */
   #progress: ProgressThrottle | null = null;
