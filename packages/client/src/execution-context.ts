@@ -61,3 +61,23 @@ export interface ExecutionContext {
    */
   progress(fraction: number | null, message?: string): void;
 }
+
+/**
+ * The ids a handler's context carries where they differ from its dispatch's: the context of a
+ * subtask, a shard or a reduce names the parent execution, and the unit's own id beside it.
+ */
+export interface ContextIds {
+  readonly executionId: string;
+  readonly subtaskId?: string;
+  readonly position?: number;
+  readonly shard?: ShardContext;
+}
+
+/**
+ * What runs one dispatch: the function to call, and the ids its context carries (by default
+ * the dispatch's own).
+ */
+export interface DispatchRun {
+  readonly ids?: ContextIds;
+  execute(ctx: ExecutionContext): unknown;
+}

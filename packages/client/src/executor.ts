@@ -19,8 +19,8 @@ import type { ParallelJobHandler } from './parallel-handler.js';
 import { JobPool } from './job-pool.js';
 import { RunningExecution, executionKey } from './running-execution.js';
 
-// Results of recently finished executions, so that a dispatch sent again after its execution
-// ended gets its Result again instead of a second run.
+// Results of recently finished executions (the last 1,000 to 2,000), so that a dispatch sent
+// again after its execution ended gets its Result again instead of a second run.
 const REMEMBERED_RESULTS = 1_000;
 
 /** What the executor needs from the client around it. */
@@ -44,7 +44,10 @@ export class Executor {
   readonly #held = new InstantQueue<[JobPool, RunningExecution]>((entries) => {
     for (const [pool, execution] of entries) this.#start(pool, execution);
   });
-  readonly #results = new Map<string, ResultReport>();
+  // Two generations, the older dropped whole when the newer fills: forgetting one Result at a
+  // time from the front of a Map left holes that each lookup of the oldest key walked over.
+  #results = new Map<string, ResultReport>();
+  #olderResults = new Map<string, ResultReport>();
   #capacity = 1;
   #accepting = true;
   #idleWaiters: (() => void)[] = [];
@@ -135,14 +138,14 @@ export class Executor {
     const admitted: [JobPool, RunningExecution][] = [];
     for (const order of orders) {
       const pool = this.#pools.get(order.handler);
-      const ref = { executionId: order.executionId, attempt: order.attempt };
-      const running = pool?.get(ref);
+      const key = executionKey(order);
+      const running = pool?.get(key);
       if (running !== undefined) {
         running.origin = origin;
-        this.#deps.send({ kind: 'accepted', ...ref }, origin);
+        this.#deps.send({ kind: 'accepted', ...running.ref }, origin);
         continue;
       }
-      const result = this.#results.get(executionKey(ref));
+      const result = this.#results.get(key) ?? this.#olderResults.get(key);
       if (result !== undefined) {
         this.#deps.send(result, origin);
         continue;
@@ -182,7 +185,8 @@ export class Executor {
     const detail = order.message.length > 0 ? `: ${order.message}` : '';
     if (execution.abort(reason, `cancelled by the server (${order.reason})${detail}`)) {
       this.#deps.emit('execution:cancelled', {
-        ...execution.ref,
+        executionId: execution.ref.executionId,
+        attempt: execution.ref.attempt,
         reason: order.reason,
         message: order.message,
       });
@@ -231,7 +235,8 @@ export class Executor {
     const ref = { executionId: order.executionId, attempt: order.attempt };
     this.#deps.send({ kind: 'refused', ...ref, reason, message: describe(reason) }, origin);
     this.#deps.emit('execution:refused', {
-      ...ref,
+      executionId: ref.executionId,
+      attempt: ref.attempt,
       handler: order.handler,
       reason,
       address: origin,
@@ -253,7 +258,8 @@ export class Executor {
     const done = execution.run(handler);
     const { order } = execution;
     this.#deps.emit('execution:started', {
-      ...execution.ref,
+      executionId: execution.ref.executionId,
+      attempt: execution.ref.attempt,
       handler: order.handler,
       jobId: order.jobId,
       jobName: order.jobName,
@@ -273,15 +279,15 @@ export class Executor {
   }
 
   #deliver(execution: RunningExecution, result: ResultReport): void {
-    const key = executionKey(result);
-    this.#results.set(key, result);
-    if (this.#results.size > REMEMBERED_RESULTS) {
-      const oldest = this.#results.keys().next();
-      if (oldest.done !== true) this.#results.delete(oldest.value);
+    if (this.#results.size >= REMEMBERED_RESULTS) {
+      this.#olderResults = this.#results;
+      this.#results = new Map();
     }
+    this.#results.set(execution.key, result);
     this.#deps.send(result, execution.origin);
     this.#deps.emit('execution:finished', {
-      ...execution.ref,
+      executionId: execution.ref.executionId,
+      attempt: execution.ref.attempt,
       handler: execution.order.handler,
       outcome: result.outcome,
       result: result.result,
@@ -297,7 +303,8 @@ export class Executor {
       'a handler ignores its aborted signal; its slot is lost until it returns',
     );
     this.#deps.emit('execution:hung', {
-      ...execution.ref,
+      executionId: execution.ref.executionId,
+      attempt: execution.ref.attempt,
       handler: order.handler,
       reason: execution.abortReason ?? AbortReason.Cancelled,
     });
@@ -305,8 +312,9 @@ export class Executor {
   }
 
   #find(ref: ExecutionRef): RunningExecution | undefined {
+    const key = executionKey(ref);
     for (const pool of this.#pools.values()) {
-      const execution = pool.get(ref);
+      const execution = pool.get(key);
       if (execution !== undefined) return execution;
     }
     return undefined;

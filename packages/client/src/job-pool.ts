@@ -1,7 +1,5 @@
-import type { ExecutionRef } from '@carillon/protocol';
 import type { JobHandler } from './job-handler.js';
 import type { ParallelJobHandler } from './parallel-handler.js';
-import { executionKey } from './running-execution.js';
 import type { RunningExecution } from './running-execution.js';
 
 /**
@@ -38,19 +36,19 @@ export class JobPool {
     return this.#running.size < this.concurrency;
   }
 
-  /** The running execution of this attempt, if the pool holds it. */
-  get(ref: ExecutionRef): RunningExecution | undefined {
-    return this.#running.get(executionKey(ref));
+  /** The running execution of this attempt (by its `executionKey`), if the pool holds it. */
+  get(key: string): RunningExecution | undefined {
+    return this.#running.get(key);
   }
 
   /** Takes a slot for `execution`. */
   add(execution: RunningExecution): void {
-    this.#running.set(executionKey(execution.ref), execution);
+    this.#running.set(execution.key, execution);
   }
 
   /** Frees the slot of `execution` (its handler ended). */
   delete(execution: RunningExecution): void {
-    this.#running.delete(executionKey(execution.ref));
+    this.#running.delete(execution.key);
   }
 
   /** The running executions. */

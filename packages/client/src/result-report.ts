@@ -26,32 +26,47 @@ export function buildResult(
   settlement: Settlement,
   abort: ExecutionAbortedError | null,
 ): ResultReport {
-  const base = { kind: 'result', executionId: ref.executionId, attempt: ref.attempt, at } as const;
-  if (abort !== null) return { ...base, ...abortedOutcome(abort) };
-  if (!settlement.ok) {
-    return {
-      ...base,
-      outcome: Outcome.Failed,
-      result: null,
-      error: handlerError(settlement.error),
-    };
-  }
+  if (abort !== null) return { kind: 'result', ...ref, at, ...abortedOutcome(abort) };
+  if (!settlement.ok) return failed(ref, at, handlerError(settlement.error));
   let text: string | null;
   try {
     text = resultText(settlement.value);
   } catch (error) {
-    return { ...base, outcome: Outcome.Failed, result: null, error: handlerError(error, false) };
+    return failed(ref, at, handlerError(error, false));
   }
-  if (text !== null && Buffer.byteLength(text) > MAX_RESULT_BYTES) {
-    const error = {
-      type: 'ResultTooLargeError',
-      message: `the result has ${Buffer.byteLength(text)} bytes; at most ${MAX_RESULT_BYTES} are sent`,
-      stack: null,
-      retryable: false,
-    };
-    return { ...base, outcome: Outcome.Failed, result: null, error };
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short texts need no measuring.
+  if (text !== null && text.length * 3 > MAX_RESULT_BYTES) {
+    const bytes = Buffer.byteLength(text);
+    if (bytes > MAX_RESULT_BYTES) {
+      return failed(ref, at, {
+        type: 'ResultTooLargeError',
+        message: `the result has ${bytes} bytes; at most ${MAX_RESULT_BYTES} are sent`,
+        stack: null,
+        retryable: false,
+      });
+    }
   }
-  return { ...base, outcome: Outcome.Succeeded, result: text, error: null };
+  return {
+    kind: 'result',
+    executionId: ref.executionId,
+    attempt: ref.attempt,
+    at,
+    outcome: Outcome.Succeeded,
+    result: text,
+    error: null,
+  };
+}
+
+function failed(ref: ExecutionRef, at: number, error: HandlerError): ResultReport {
+  return {
+    kind: 'result',
+    executionId: ref.executionId,
+    attempt: ref.attempt,
+    at,
+    outcome: Outcome.Failed,
+    result: null,
+    error,
+  };
 }
 
 /** The outcome and error of an execution the SDK aborted. */

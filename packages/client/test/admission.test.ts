@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ClientMessage, RefusedReport, ResultReport } from '@carillon/protocol';
+import type { ClientMessage, DispatchOrder, RefusedReport, ResultReport } from '@carillon/protocol';
 import { gate, nextEvent } from './support/events.js';
 import { harness, onCleanup } from './support/harness.js';
 import { TestDispatchServer } from './support/test-dispatch-server.js';
@@ -101,6 +101,33 @@ describe('admission', () => {
     server.dispatch({ ...order!, attempt: 2 });
     await server.waitFor((m) => m.kind === 'result' && m.attempt === 2);
     expect(runs).toBe(2);
+  });
+
+  it('answers an order sent again with its Result for at least the last 1,000 executions', async () => {
+    const { server, client } = await harness();
+    let runs = 0;
+    client.register('simple-test', {
+      concurrency: 500,
+      execute: (ctx) => {
+        runs += 1;
+        return `done ${ctx.executionId}`;
+      },
+    });
+    await client.start();
+    const orders: DispatchOrder[] = [];
+    for (let batch = 0; batch < 3; batch++) {
+      orders.push(...server.dispatch(...Array.from({ length: 500 }, () => ({}))));
+      await server.waitFor(() => server.messages('result').length === orders.length);
+    }
+    // The 600th is among the last 1,000 of 1,500.
+    const again = orders[599]!;
+    server.dispatch(again);
+    await server.waitFor(() => server.messages('result').length === orders.length + 1);
+    expect(runs).toBe(1_500);
+    expect(server.messages('result').at(-1)).toMatchObject({
+      executionId: again.executionId,
+      result: `done ${again.executionId}`,
+    });
   });
 
   it('an order sent again at the same attempt by another server moves its reports there', async () => {

@@ -157,6 +157,33 @@ describe('running a dispatch', () => {
     );
   });
 
+  it('shows a handler that reads its signal only after a Cancel that it is aborted, and why', async () => {
+    const { server, client } = await harness();
+    const cancelledSeen = gate();
+    let signal: AbortSignal | undefined;
+    client.register('simple-test', {
+      async execute(ctx) {
+        // The signal is made when first read: here only after the abort.
+        await cancelledSeen.promise;
+        signal = ctx.signal;
+        signal.throwIfAborted();
+        return 'not aborted';
+      },
+    });
+    await client.start();
+    const [order] = server.dispatch({});
+    await server.waitFor((m) => m.kind === 'started' && m.executionId === order!.executionId);
+    const cancelled = nextEvent(client, 'execution:cancelled');
+    server.cancel(order!, CancelReason.Requested);
+    await cancelled;
+    cancelledSeen.open();
+    const { message: result } = await server.waitFor(resultOf(order!.executionId));
+    expect(result.outcome).toBe('cancelled');
+    expect(signal?.aborted).toBe(true);
+    expect(signal?.reason).toBeInstanceOf(ExecutionAbortedError);
+    expect((signal?.reason as ExecutionAbortedError).reason).toBe(AbortReason.Cancelled);
+  });
+
   it('ignores a Cancel for an execution it does not hold, and reports in-flight load', async () => {
     const { server, client } = await harness();
     server.helloAnswer = { welcome: { heartbeatIntervalMs: 30 } };
