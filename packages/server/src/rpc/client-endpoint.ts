@@ -203,8 +203,10 @@ export class ClientEndpoint {
       // queued from the old one ("it produced 100000 items but 25000 arrived").
       // Once the hello was accepted, every message queued behind its check has been handled
       // (those ran as soon as it resolved, before any later message arrived), so the next
-      // ones go straight on: a promise less per report.
-      if (link !== undefined) this.#inOrder(link, message);
+      // ones go straight on: a promise less per report. Still on a microtask, not at once:
+      // the messages a read delivers are all counted (rate limit) before any is handled.
+      const made = link;
+      if (made !== undefined) queueMicrotask(() => this.#inOrder(made, message));
       else
         void handshake.then(() => {
           if (link !== undefined) this.#inOrder(link, message);
