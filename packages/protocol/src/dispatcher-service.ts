@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ClientMessage } from './client-message.js';
 import { decodeClientMessage, encodeClientMessage } from './client-message-codec.js';
+import { writeDispatchBatch } from './dispatch-batch-bytes.js';
 import { ProtocolErrorCode, protocolError } from './errors.js';
 import type { Decoded } from './errors.js';
 import type { ServerMessage } from './server-message.js';
@@ -42,6 +43,7 @@ export const LOADER_OPTIONS = {
 
 type DispatchPackage = ProtoGrpcType['carillon']['v1'];
 let loaded: DispatchPackage | undefined;
+let service: DispatcherDefinition | undefined;
 
 /**
  * The loaded `carillon.v1` package: the service definition and the raw client constructor.
@@ -77,7 +79,25 @@ export function loadDispatcherProto(): DispatchPackage {
  * the encode/decode functions.
  */
 export function dispatcherServiceDefinition(): DispatcherDefinition {
-  return loadDispatcherProto().Dispatcher.service;
+  if (service === undefined) {
+    const proto = loadDispatcherProto();
+    const loadedService = proto.Dispatcher.service;
+    // An enum's descriptor (proto-loader types it only as `object`).
+    const causeType = proto.ExecutionCause.type as {
+      readonly value: ReadonlyArray<{ readonly name: string; readonly number: number }>;
+    };
+    const causes = new Map(causeType.value.map((v) => [v.name, v.number]));
+    const serialize = loadedService.Connect.responseSerialize;
+    service = {
+      ...loadedService,
+      Connect: {
+        ...loadedService.Connect,
+        // Dispatch batches, one per placement of subtasks, are most of what a server sends.
+        responseSerialize: (wire) => writeDispatchBatch(wire, causes) ?? serialize(wire),
+      },
+    };
+  }
+  return service;
 }
 
 /**

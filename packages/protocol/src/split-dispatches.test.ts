@@ -35,6 +35,16 @@ describe('splitDispatches', () => {
     }
   });
 
+  it('keeps whole a batch that fits by the bound on its string lengths, and it fits', () => {
+    // 🔔 is two UTF-16 units and four UTF-8 bytes, é one unit and two bytes: the bound of
+    // three bytes a unit holds for both.
+    const orders = Array.from({ length: 40 }, (_, i) => order(i, '🔔é'.repeat(300)));
+    const encoded = serializeServerMessage({ kind: 'dispatchBatch', dispatches: orders }).length;
+    const batches = splitDispatches(orders, encoded + 40 * 1_000);
+    expect(batches).toEqual([orders]);
+    expect(splitDispatches(orders, encoded).flat()).toEqual(orders);
+  });
+
   it('sends an order larger than the limit alone', () => {
     const big = order(1, 'x'.repeat(5_000));
     const batches = splitDispatches([order(0, null), big, order(2, null)], 1_000);

@@ -19,6 +19,12 @@ export function splitDispatches(
   orders: readonly DispatchOrder[],
   maxBytes: number = PROTOCOL_LIMITS.dispatchBatchMaxBytes,
 ): DispatchOrder[][] {
+  // Most batches are far under the limit: a bound from string lengths (UTF-8 takes at most 3
+  // bytes per UTF-16 unit) settles them without measuring each string's bytes, which was a
+  // visible share of sending a fan-out's subtasks.
+  let bound = BATCH_OVERHEAD_BYTES;
+  for (const order of orders) bound += boundOf(order, (text) => text.length * 3);
+  if (bound <= maxBytes) return orders.length === 0 ? [] : [[...orders]];
   const batches: DispatchOrder[][] = [];
   let batch: DispatchOrder[] = [];
   let size = BATCH_OVERHEAD_BYTES;
@@ -38,21 +44,22 @@ export function splitDispatches(
 
 /** An upper bound of the encoded size of one Dispatch inside a batch, in bytes. */
 export function estimateDispatchBytes(order: DispatchOrder): number {
+  return boundOf(order, (text) => Buffer.byteLength(text));
+}
+
+/** {@link estimateDispatchBytes} with `bytes` telling (or bounding) each string's bytes. */
+function boundOf(order: DispatchOrder, bytes: (text: string) => number): number {
   return (
     DISPATCH_OVERHEAD_BYTES +
-    Buffer.byteLength(order.executionId) +
-    Buffer.byteLength(order.jobName) +
-    Buffer.byteLength(order.handler) +
-    (order.param === null ? 0 : Buffer.byteLength(order.param)) +
+    bytes(order.executionId) +
+    bytes(order.jobName) +
+    bytes(order.handler) +
+    (order.param === null ? 0 : bytes(order.param)) +
     (order.subtask === undefined
       ? 0
-      : 32 +
-        Buffer.byteLength(order.subtask.parentExecutionId) +
-        Buffer.byteLength(order.subtask.payload)) +
+      : 32 + bytes(order.subtask.parentExecutionId) + bytes(order.subtask.payload)) +
     (order.reduce === undefined
       ? 0
-      : 32 +
-        Buffer.byteLength(order.reduce.parentExecutionId) +
-        Buffer.byteLength(order.reduce.results))
+      : 32 + bytes(order.reduce.parentExecutionId) + bytes(order.reduce.results))
   );
 }

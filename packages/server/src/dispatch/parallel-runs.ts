@@ -167,7 +167,7 @@ export class ParallelRuns {
         this.#b.unsend(sent);
         if (run.reduce !== undefined && sent.subtask.id === reduceId(run.execution.id))
           this.#b.settle(this.#ender.reduced(run, report));
-        else this.#b.settle(this.#results.ended(sent, report));
+        else this.#results.ended(sent, report);
         return true;
       case 'accepted':
       case 'started':

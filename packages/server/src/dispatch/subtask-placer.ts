@@ -1,4 +1,4 @@
-import type { Subtask } from '@carillon/core';
+import type { Subtask, SubtaskState } from '@carillon/core';
 import { matchesPins } from '@carillon/core';
 import type { DispatchOrder } from '@carillon/protocol';
 import type { DispatchParts } from './dispatch-parts.js';
@@ -6,6 +6,8 @@ import { orderOf } from './run-book.js';
 import { planShares } from './share-runs.js';
 import type { Run, RunBook, Sent } from './run-book.js';
 import type { SubtaskWriter } from './subtask-writer.js';
+
+const PENDING: readonly SubtaskState[] = ['pending'];
 
 /**
  * Spreads a parallel run's pending subtasks over the clients of its group by their free slots,
@@ -87,14 +89,12 @@ export class SubtaskPlacer {
       return sent;
     });
     // Recorded before it leaves: whoever adopts the execution knows where each subtask went.
-    const written = await Promise.all(
-      sents.map((sent) =>
-        this.#writer.write({
-          fence: this.#b.fence(run, sent.subtask, ['pending']),
-          state: 'dispatched',
-          patch: { clientId, dispatchedAt: now },
-        }),
-      ),
+    const written = await this.#writer.writeAll(
+      sents.map((sent) => ({
+        fence: this.#b.fence(run, sent.subtask, PENDING),
+        state: 'dispatched' as const,
+        patch: { clientId, dispatchedAt: now },
+      })),
     );
     const orders: DispatchOrder[] = [];
     sents.forEach((sent, i) => {

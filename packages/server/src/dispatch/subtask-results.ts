@@ -111,33 +111,42 @@ export class SubtaskResults {
     });
   }
 
-  /** A subtask's Result: recorded, retried, or its slot freed; then the run may end. */
-  async ended(sent: Sent, report: ResultReport): Promise<void> {
+  /**
+   * A subtask's Result: recorded, retried, or its slot freed; then the run may end. Recording
+   * takes no promise: a fan-out records thousands a second, and the end check needs to run only
+   * once the last write under way landed (before that, it finds `run.recording` above zero).
+   */
+  ended(sent: Sent, report: ResultReport): void {
     const { run, subtask } = sent;
     this.#b.free(sent);
     const reason = describeError(report);
-    const failed = report.outcome === 'failed' || report.outcome === 'timed_out';
     if (report.outcome === 'cancelled') {
-      await this.back(sent, true, reason ?? report.outcome, true);
+      this.#b.settle(this.back(sent, true, reason ?? report.outcome, true));
       return;
     }
-    const policy = subtaskRetryPolicy(run.job);
-    if (failed && shouldRetry(policy, subtask.attempt, report.error?.retryable !== false)) {
-      const delayMs = retryDelay(policy, subtask.attempt);
-      await this.back(sent, true, reason ?? report.outcome, true, delayMs);
-      return;
+    if (report.outcome === 'failed' || report.outcome === 'timed_out') {
+      const policy = subtaskRetryPolicy(run.job);
+      if (shouldRetry(policy, subtask.attempt, report.error?.retryable !== false)) {
+        const delayMs = retryDelay(policy, subtask.attempt);
+        this.#b.settle(this.back(sent, true, reason ?? report.outcome, true, delayMs));
+        return;
+      }
     }
-    const written = this.#b.record(run, {
-      fence: this.#b.fence(run, subtask, IN_FLIGHT),
-      state: report.outcome,
-      patch: { result: report.result, reason, finishedAt: report.at },
-    });
+    run.recording++;
+    this.#b.writer.enqueue(
+      {
+        fence: this.#b.fence(run, subtask, IN_FLIGHT),
+        state: report.outcome,
+        patch: { result: report.result, reason, finishedAt: report.at },
+      },
+      () => {
+        if (--run.recording === 0) this.#b.settle(this.#maybeEnd(run));
+      },
+    );
     // The slot is free now (the client freed it when it sent the Result): the next subtask is
     // placed without waiting for this write, so that its `dispatched` goes in the same batch
     // rather than the one after. Only the end check needs the Result recorded.
     this.#placer.place(run);
-    await written;
-    await this.#maybeEnd(run);
   }
 
   /** A sent broadcast share whose client is lost: recorded failed. */
