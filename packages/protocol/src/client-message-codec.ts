@@ -89,6 +89,9 @@ export function encodeClientMessage(message: ClientMessage): WireClientMessage {
  * @throws CarillonError `CARILLON_PROTOCOL_INVALID_OUTGOING` when a field breaks the contract.
  */
 export function encodeClientReport(message: ClientReport): WireReport {
+  // The reference fields are written out rather than spread (`{ ...checkRef(…), atMs }`): on
+  // Node 20, V8 takes a slow path for a spread followed by properties the spread object lacks,
+  // about 3 µs a report, paid by the client for every subtask's Result.
   const c = outgoing;
   switch (message.kind) {
     case 'accepted':
@@ -96,7 +99,8 @@ export function encodeClientReport(message: ClientReport): WireReport {
     case 'refused':
       return {
         refused: {
-          ...checkRef(c, message, 'refused'),
+          executionId: c.id('refused.execution_id', message.executionId),
+          attempt: c.attempt('refused.attempt', message.attempt),
           reason: c.member('refused.reason', message.reason, REFUSE_REASONS.toWire),
           message: c.text('refused.message', message.message),
         },
@@ -104,14 +108,16 @@ export function encodeClientReport(message: ClientReport): WireReport {
     case 'started':
       return {
         started: {
-          ...checkRef(c, message, 'started'),
+          executionId: c.id('started.execution_id', message.executionId),
+          attempt: c.attempt('started.attempt', message.attempt),
           atMs: c.instant('started.at_ms', message.at),
         },
       };
     case 'log':
       return {
         log: {
-          ...checkRef(c, message, 'log'),
+          executionId: c.id('log.execution_id', message.executionId),
+          attempt: c.attempt('log.attempt', message.attempt),
           atMs: c.instant('log.at_ms', message.at),
           level: c.member('log.level', message.level, LOG_LEVELS.toWire),
           message: c.text('log.message', message.message),
@@ -122,7 +128,8 @@ export function encodeClientReport(message: ClientReport): WireReport {
       const text = c.optionalText('progress.message', message.message);
       return {
         progress: {
-          ...checkRef(c, message, 'progress'),
+          executionId: c.id('progress.execution_id', message.executionId),
+          attempt: c.attempt('progress.attempt', message.attempt),
           atMs: c.instant('progress.at_ms', message.at),
           ...(fraction === null ? {} : { fraction }),
           ...(text === null ? {} : { message: text }),
@@ -135,7 +142,8 @@ export function encodeClientReport(message: ClientReport): WireReport {
       const error = message.error ?? null;
       return {
         result: {
-          ...checkRef(c, message, 'result'),
+          executionId: c.id('result.execution_id', message.executionId),
+          attempt: c.attempt('result.attempt', message.attempt),
           atMs: c.instant('result.at_ms', message.at),
           outcome: c.member('result.outcome', message.outcome, OUTCOMES.toWire),
           ...(result === null ? {} : { result }),
@@ -146,7 +154,8 @@ export function encodeClientReport(message: ClientReport): WireReport {
     case 'subtaskChunk':
       return {
         subtaskChunk: {
-          ...checkRef(c, message, 'subtask_chunk'),
+          executionId: c.id('subtask_chunk.execution_id', message.executionId),
+          attempt: c.attempt('subtask_chunk.attempt', message.attempt),
           firstPosition: c.int64('subtask_chunk.first_position', message.firstPosition, 1),
           payloads: c.list('subtask_chunk.payloads', message.payloads, (p, f) => c.text(f, p), 1),
         },

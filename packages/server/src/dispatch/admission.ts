@@ -307,8 +307,7 @@ export class Admission {
     }
     // With the instant to start at: encoding, the wire and the client's decoding then happen
     // in the lead time instead of after the instant.
-    const order = orderOf(active.execution, job);
-    sends.add(link, startAt > now ? { ...order, startAt } : order);
+    sends.add(link, orderOf(active.execution, job, startAt > now ? startAt : undefined));
     if (startAt <= now) {
       // Only fires already due count against the window: a fire sent ahead waits in the
       // client for its instant and delays no other.
@@ -335,9 +334,13 @@ export class Admission {
   }
 }
 
-/** The dispatch message of an execution. */
-export function orderOf(execution: Execution, job: Job): DispatchOrder {
-  return {
+/**
+ * The dispatch message of an execution; with `startAt` when it is sent ahead of its instant.
+ * Built whole rather than copied as `{ ...order, startAt }`: on Node 20, V8 takes a slow path
+ * for a spread followed by a property the spread object lacks (about 3 µs against 0.03).
+ */
+export function orderOf(execution: Execution, job: Job, startAt?: number): DispatchOrder {
+  const order: { -readonly [K in keyof DispatchOrder]: DispatchOrder[K] } = {
     executionId: execution.id,
     attempt: execution.attempt,
     jobId: job.id,
@@ -348,4 +351,6 @@ export function orderOf(execution: Execution, job: Job): DispatchOrder {
     timeoutMs: job.timeoutMs,
     cause: execution.cause,
   };
+  if (startAt !== undefined) order.startAt = startAt;
+  return order;
 }

@@ -181,9 +181,8 @@ export class ClientReturn {
         active.slotGone = false;
         pool.reserveOn(client.clientId, active.job.handler);
       }
-      const order = orderOf(active.execution, active.job);
       const startAt = Math.max(active.execution.scheduledAt, now);
-      orders.push(startAt > now ? { ...order, startAt } : order);
+      orders.push(orderOf(active.execution, active.job, startAt > now ? startAt : undefined));
     }
     if (orders.length > 0) link.send(orders);
   }
