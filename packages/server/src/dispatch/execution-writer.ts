@@ -18,7 +18,7 @@ const AWAITED: ReadonlySet<ExecutionState> = new Set<ExecutionState>(['claimed',
  * Writes fenced execution changes in batches: one transaction per flush instead of one commit
  * per change, which is what lets one server record a thousand fires a second. A change that
  * directly follows another of the same execution still waiting is folded into it (started and
- * finished within one flush cost one row write). Batches go out one at a time, in order.
+ * finished within one flush cost one row write). Batches go out one at a time.
  *
  * A change something waits for goes out on the next turn of the event loop, with everything
  * queued by then; the others gather for `flushMs`. A batch costs the database four statements
@@ -117,8 +117,35 @@ export class ExecutionWriter {
     if (this.#flushing === undefined) void this.#drain();
   }
 
+  /**
+   * The next batch: while some change is awaited, those changes alone, so that a send waits
+   * neither for results queued beside it nor for the log write before them; else the queue's
+   * head. An awaited change queued after another change of its execution stays behind it.
+   */
+  #take(): Pending[] {
+    if (this.#awaited) {
+      const batch: Pending[] = [];
+      const rest: Pending[] = [];
+      const behind = new Set<string>();
+      for (const p of this.#queue) {
+        const id = p.change.fence.id;
+        if (batch.length < this.#maxBatch && AWAITED.has(p.change.state) && !behind.has(id)) {
+          batch.push(p);
+        } else {
+          rest.push(p);
+          behind.add(id);
+        }
+      }
+      if (batch.length > 0) {
+        this.#queue = rest;
+        return batch;
+      }
+    }
+    return this.#queue.splice(0, this.#maxBatch);
+  }
+
   #drain(): Promise<void> {
-    const batch = this.#queue.splice(0, this.#maxBatch);
+    const batch = this.#take();
     this.#awaited = this.#queue.some((p) => AWAITED.has(p.change.state));
     for (const p of batch)
       if (this.#lastById.get(p.change.fence.id) === p) this.#lastById.delete(p.change.fence.id);
