@@ -20,8 +20,8 @@ const AWAITED: ReadonlySet<ExecutionState> = new Set<ExecutionState>(['claimed',
  * directly follows another of the same execution still waiting is folded into it (started and
  * finished within one flush cost one row write). Batches go out one at a time.
  *
- * A change something waits for goes out on the next turn of the event loop, with everything
- * queued by then; the others gather for `flushMs`. A batch costs the database four statements
+ * A change something waits for goes out on the next turn of the event loop, in a batch of such
+ * changes alone (see `#take`); the others gather for `flushMs`. A batch costs the database four statements
  * or more (begin, the locked read, the updates, commit) however few its rows, so the flushes,
  * not the fires, set the statement count: with 5 ms for every change and 100 changes a batch,
  * each server of a ServerGroup wrote about four batches per instant of per-second jobs however
