@@ -69,6 +69,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '4000' },
     'own-mariadb': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    'statement-kinds': { type: 'boolean', default: false },
   },
 });
 const STEPS = values.steps.split(',').map(Number);
@@ -107,6 +108,56 @@ async function statementCounts(db: MariaDbServer | undefined): Promise<Map<strin
     await connection.end();
   }
   return counts;
+}
+
+/**
+ * With --statement-kinds, MariaDB's general log (to its table) during the window: the
+ * statements of each kind, literals blanked. The log costs MariaDB CPU, so a run with it says
+ * what is sent, not what it costs.
+ */
+async function statementLog(db: MariaDbServer | undefined, on: boolean): Promise<void> {
+  if (db === undefined || !values['statement-kinds']) return;
+  const connection = await createConnection({ uri: db.serverUrl });
+  try {
+    if (on) {
+      await connection.query("SET GLOBAL log_output = 'TABLE'");
+      await connection.query('TRUNCATE mysql.general_log');
+    }
+    await connection.query(`SET GLOBAL general_log = ${on ? 1 : 0}`);
+  } finally {
+    await connection.end();
+  }
+}
+
+/** Statements of the window by kind (see {@link statementLog}), per fire. */
+async function statementKinds(
+  db: MariaDbServer | undefined,
+  fires: number,
+): Promise<Record<string, number> | undefined> {
+  if (db === undefined || !values['statement-kinds']) return undefined;
+  const connection = await createConnection({ uri: db.serverUrl });
+  try {
+    const [rows] = await connection.query(
+      "SELECT CONVERT(argument USING utf8mb4) AS text FROM mysql.general_log WHERE command_type IN ('Query', 'Execute')",
+    );
+    const kinds = new Map<string, number>();
+    for (const { text } of rows as { text: string }[]) {
+      const kind = text
+        .replace(/'(?:[^'\\]|\\.)*'/g, '?')
+        .replace(/\b\d+\b/g, '?')
+        .replace(/\(\?(?:, ?\?)*\)/g, '(…)')
+        .replace(/\s+/g, ' ')
+        .slice(0, 110);
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    return Object.fromEntries(
+      [...kinds]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => [k, Math.round((n / fires) * 1000) / 1000]),
+    );
+  } finally {
+    await connection.end();
+  }
 }
 
 async function measure(servers: number): Promise<number> {
@@ -180,6 +231,7 @@ async function measure(servers: number): Promise<number> {
       const zkBefore = await zkTransactions(cluster);
       const cpuBefore = await meter.sample();
       const statementsBefore = await statementCounts(ownDb);
+      await statementLog(ownDb, true);
       const zkFrom = Date.now();
       // The window on the monotonic clock that CPU profiles use (µs), to cut them to it.
       const monotonicFrom = process.hrtime.bigint() / 1000n;
@@ -189,6 +241,8 @@ async function measure(servers: number): Promise<number> {
       progress(`window (monotonic µs): ${monotonicFrom} ${process.hrtime.bigint() / 1000n}`);
       const cpu = cpuSpent(cpuBefore, await meter.sample());
       const statements = cpuSpent(statementsBefore, await statementCounts(ownDb));
+      await statementLog(ownDb, false);
+      const kinds = await statementKinds(ownDb, jobs * SECONDS);
       // Per fire of the window: CPU ms of each process, statements of each kind.
       const perFire = (spent: Record<string, number>): Record<string, number> =>
         Object.fromEntries(
@@ -226,6 +280,7 @@ async function measure(servers: number): Promise<number> {
             Math.round(cluster.servers.reduce((sum, s) => sum + (aboveIdle[s.id] ?? 0), 0) * 1000) /
             1000,
           ...(ownDb === undefined ? {} : { statementsPerFire: perFire(statements) }),
+          ...(kinds === undefined ? {} : { statementKindsPerFire: kinds }),
           held,
         }),
       );

@@ -28,8 +28,9 @@ export class ExecutionRecorder {
     this.#serverId = serverId;
     this.#store = store;
     this.#logger = logger;
-    this.#writer = new ExecutionWriter(store, logger);
     this.#logs = new LogBuffer(store, logger);
+    // An execution's lines land before its final state: the writer flushes them first.
+    this.#writer = new ExecutionWriter(store, logger, () => this.#logs.flush());
   }
 
   /**
@@ -84,11 +85,6 @@ export class ExecutionRecorder {
 
   log(line: LogLine): void {
     this.#logs.add(line);
-  }
-
-  /** Writes the execution's buffered log lines, so that they land before its final state. */
-  async flushLogsOf(executionId: string): Promise<void> {
-    if (this.#logs.holds(executionId)) await this.#logs.flush();
   }
 
   async flush(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { ExecutionChange, ExecutionStore, Logger } from '@carillon/core';
+import type { ExecutionChange, ExecutionState, ExecutionStore, Logger } from '@carillon/core';
 import { canTransition } from '@carillon/core';
 
 interface Pending {
@@ -7,10 +7,27 @@ interface Pending {
 }
 
 /**
+ * Changes a send or a re-route waits for: the fence written before a fire leaves (`claimed →
+ * dispatched`) and a fire put back to `claimed` to be routed again. The others (a run started
+ * or ended, a fire skipped or failed) hold nothing up: the slot and the overlap hold are let go
+ * before they are written.
+ */
+const AWAITED: ReadonlySet<ExecutionState> = new Set<ExecutionState>(['claimed', 'dispatched']);
+
+/**
  * Writes fenced execution changes in batches: one transaction per flush instead of one commit
  * per change, which is what lets one server record a thousand fires a second. A change that
  * directly follows another of the same execution still waiting is folded into it (started and
- * finished within one flush cost one row write). Batches go out one at a time, in order.
+ * finished within one flush cost one row write). Batches go out one at a time.
+ *
+ * A change something waits for goes out on the next turn of the event loop, in a batch of such
+ * changes alone (see `#take`); the others gather for `flushMs`. A batch costs the database four statements
+ * or more (begin, the locked read, the updates, commit) however few its rows, so the flushes,
+ * not the fires, set the statement count: with 5 ms for every change and 100 changes a batch,
+ * each server of a ServerGroup wrote about four batches per instant of per-second jobs however
+ * many fires it owned (one to two `dispatched`, two to three of results), so three servers
+ * sent MariaDB about three times the transactions per fire of one (bench/cluster-throughput.ts,
+ * docs/cluster.md).
  */
 export class ExecutionWriter {
   readonly #store: ExecutionStore;
@@ -20,11 +37,27 @@ export class ExecutionWriter {
   #queue: Pending[] = [];
   readonly #lastById = new Map<string, Pending>();
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+  /** A change something waits for is queued: the next flush is on the next turn. */
+  #awaited = false;
   #flushing: Promise<void> | undefined;
+  readonly #beforeEnds: () => Promise<void>;
 
-  constructor(store: ExecutionStore, logger: Logger, flushMs = 5, maxBatch = 100) {
+  /**
+   * `beforeEnds` runs before each batch that starts or ends a run (the log buffer's flush, so
+   * that an execution's lines land before its final state): one log write per batch rather
+   * than one per Result received.
+   */
+  constructor(
+    store: ExecutionStore,
+    logger: Logger,
+    beforeEnds: () => Promise<void> = () => Promise.resolve(),
+    flushMs = 25,
+    maxBatch = 500,
+  ) {
     this.#store = store;
     this.#logger = logger;
+    this.#beforeEnds = beforeEnds;
     this.#flushMs = flushMs;
     this.#maxBatch = maxBatch;
   }
@@ -39,11 +72,16 @@ export class ExecutionWriter {
       if (last !== undefined && foldable(last.change, change)) {
         last.change = fold(last.change, change);
         last.waiters.push(resolve);
+        if (AWAITED.has(change.state)) {
+          this.#awaited = true;
+          this.#schedule();
+        }
         return;
       }
       const pending: Pending = { change, waiters: [resolve] };
       this.#queue.push(pending);
       this.#lastById.set(change.fence.id, pending);
+      if (AWAITED.has(change.state)) this.#awaited = true;
       this.#schedule();
     });
   }
@@ -58,19 +96,57 @@ export class ExecutionWriter {
   #schedule(): void {
     if (this.#flushing !== undefined) return;
     if (this.#queue.length >= this.#maxBatch) {
-      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#flush();
+    } else if (this.#awaited) {
+      clearTimeout(this.#timer);
       this.#timer = undefined;
-      void this.#drain();
+      // On the next turn: the changes this one makes (a hand-off routes all of an instant's
+      // fires in one) go together.
+      this.#immediate ??= setImmediate(() => this.#flush());
     } else {
-      this.#timer ??= setTimeout(() => {
-        this.#timer = undefined;
-        void this.#drain();
-      }, this.#flushMs);
+      this.#timer ??= setTimeout(() => this.#flush(), this.#flushMs);
     }
   }
 
+  #flush(): void {
+    clearTimeout(this.#timer);
+    clearImmediate(this.#immediate);
+    this.#timer = undefined;
+    this.#immediate = undefined;
+    // A batch under way (`flush()` drains without the timers) schedules the next when done.
+    if (this.#flushing === undefined) void this.#drain();
+  }
+
+  /**
+   * The next batch: while some change is awaited, those changes alone, so that a send waits
+   * neither for results queued beside it nor for the log write before them; else the queue's
+   * head. An awaited change queued after another change of its execution stays behind it.
+   */
+  #take(): Pending[] {
+    if (this.#awaited) {
+      const batch: Pending[] = [];
+      const rest: Pending[] = [];
+      const behind = new Set<string>();
+      for (const p of this.#queue) {
+        const id = p.change.fence.id;
+        if (batch.length < this.#maxBatch && AWAITED.has(p.change.state) && !behind.has(id)) {
+          batch.push(p);
+        } else {
+          rest.push(p);
+          behind.add(id);
+        }
+      }
+      if (batch.length > 0) {
+        this.#queue = rest;
+        return batch;
+      }
+    }
+    return this.#queue.splice(0, this.#maxBatch);
+  }
+
   #drain(): Promise<void> {
-    const batch = this.#queue.splice(0, this.#maxBatch);
+    const batch = this.#take();
+    this.#awaited = this.#queue.some((p) => AWAITED.has(p.change.state));
     for (const p of batch)
       if (this.#lastById.get(p.change.fence.id) === p) this.#lastById.delete(p.change.fence.id);
     this.#flushing = this.#write(batch).finally(() => {
@@ -87,6 +163,7 @@ export class ExecutionWriter {
    * cost the others their answer; a change that still fails answers false.
    */
   async #write(batch: readonly Pending[]): Promise<void> {
+    if (batch.some((p) => !AWAITED.has(p.change.state))) await this.#beforeEnds();
     try {
       const applied = await this.#store.transitionMany(batch.map((p) => p.change));
       batch.forEach((p, i) => settle(p, applied[i] ?? false));

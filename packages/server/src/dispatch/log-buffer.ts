@@ -26,11 +26,6 @@ export class LogBuffer {
     else this.#timer ??= setTimeout(() => void this.flush(), this.#flushMs);
   }
 
-  /** True when lines of the execution wait to be written. */
-  holds(executionId: string): boolean {
-    return this.#lines.some((l) => l.executionId === executionId);
-  }
-
   /** Writes what is buffered; resolves when every earlier flush has landed too. */
   flush(): Promise<void> {
     if (this.#timer !== undefined) clearTimeout(this.#timer);

@@ -106,8 +106,8 @@ export class ReportHandler {
           await this.#active.move(active, ['running'], 'running', { progress: report.fraction });
         return;
       case 'result': {
-        // Its logs land before its final state, so a finished execution shows every line.
-        await recorder.flushLogsOf(report.executionId);
+        // Its logs land before its final state (the recorder writes them first), so a
+        // finished execution shows every line.
         let failed = report.outcome === 'failed';
         let reason = describeError(report);
         if (active.job.kind === 'parallel' && report.outcome === 'succeeded') {

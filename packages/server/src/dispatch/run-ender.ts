@@ -138,7 +138,6 @@ export class RunEnder {
     run.done = true;
     this.#runs.delete(run.execution.id);
     const { recorder, o } = this.#p;
-    await recorder.flushLogsOf(run.execution.id);
     const finished = { ...patch, finishedAt: o.clock.now() };
     if (await recorder.change(run.execution, ['running'], state, finished)) {
       run.execution = { ...run.execution, ...finished, state };
