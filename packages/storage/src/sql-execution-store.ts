@@ -176,7 +176,7 @@ export class SqlExecutionStore implements ExecutionStore {
     patch: ExecutionPatch = {},
   ): Promise<boolean> {
     checkFence(fence, state);
-    const set = { ...patchColumns(patch, fence.attempt), state };
+    const set = patchColumns(patch, fence.attempt, state);
     const result = await withRetry(this.#db, this.#profile, () =>
       fencedUpdate(this.#db, fence, set),
     );
@@ -188,7 +188,7 @@ export class SqlExecutionStore implements ExecutionStore {
     // Checked before the transaction, so a malformed change fails the batch with nothing written.
     const sets = changes.map((c) => {
       checkFence(c.fence, c.state);
-      return { ...patchColumns(c.patch ?? {}, c.fence.attempt), state: c.state };
+      return patchColumns(c.patch ?? {}, c.fence.attempt, c.state);
     });
     // The whole batch is retried after a deadlock: it rolled back, so nothing applied twice.
     return withRetry(this.#db, this.#profile, () =>

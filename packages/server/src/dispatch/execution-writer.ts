@@ -197,5 +197,8 @@ function foldable(first: ExecutionChange, next: ExecutionChange): boolean {
 }
 
 function fold(first: ExecutionChange, next: ExecutionChange): ExecutionChange {
-  return { fence: first.fence, state: next.state, patch: { ...first.patch, ...next.patch } };
+  // Object.assign, not `{ ...first.patch, ...next.patch }`: V8 on Node 20 takes a slow path
+  // (over a µs) for a spread that adds properties the first object lacks.
+  const patch = Object.assign({}, first.patch, next.patch);
+  return { fence: first.fence, state: next.state, patch };
 }
