@@ -8,7 +8,8 @@
 // subtasks past pending / time from the first to the last; completedPerS: subtasks succeeded /
 // time from the first to the last; totalMs: from the trigger to the execution's end;
 // cpuUsPerSubtask: CPU (user + system, from /proc) from the trigger to the end, per subtask, of
-// this process (server, console and the sampling) and of the client processes together;
+// this process (server, console and the sampling), of the client processes together, and on
+// MariaDB of mariadbd (an upper bound: the service is shared with whatever else runs);
 // loadAvg: the machine's 1-minute load average at the trigger (other work on it shows there).
 // Usage: npm run bench:fan-out -- [--subtasks 100000] [--clients 4] [--concurrency 256]
 //        [--db sqlite|mariadb]
@@ -17,7 +18,7 @@ import { parseArgs } from 'node:util';
 import type { Execution } from '@carillon/core';
 import type { ClientProcess } from '@carillon/testkit';
 import { startClientProcess, startStack, testDatabases } from '@carillon/testkit';
-import { CpuMeter, cpuSpent } from './process-cpu.js';
+import { CpuMeter, cpuSpent, processesNamed } from './process-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -60,6 +61,7 @@ try {
   });
   const meter = new CpuMeter();
   for (const [i, c] of clients.entries()) meter.add(`client${i + 1}`, c.child.pid);
+  if (db.label === 'mariadb') meter.add('mariadbd', (await processesNamed('mariadbd'))[0]);
   const cpuBefore = await meter.sample();
   const loadAvg = loadavg()[0] ?? 0;
   const triggeredAt = Date.now();
@@ -117,7 +119,11 @@ try {
       totalMs: (execution.finishedAt ?? Date.now()) - triggeredAt,
       state: execution.state,
       ...(execution.reason === null ? {} : { reason: execution.reason }),
-      cpuUsPerSubtask: { server: perSubtask(cpu['bench'] ?? 0), clients: perSubtask(clientsMs) },
+      cpuUsPerSubtask: {
+        server: perSubtask(cpu['bench'] ?? 0),
+        clients: perSubtask(clientsMs),
+        ...(cpu['mariadbd'] === undefined ? {} : { mariadbd: perSubtask(cpu['mariadbd']) }),
+      },
       loadAvg: Math.round(loadAvg * 10) / 10,
     }),
   );

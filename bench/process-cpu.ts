@@ -36,6 +36,25 @@ export async function childrenNamed(comm: string): Promise<number[]> {
   return found;
 }
 
+/**
+ * The pids of every process whose command name is `comm`, whoever started it: a database
+ * service (`mariadbd`) runs beside the bench, not under it.
+ */
+export async function processesNamed(comm: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === comm)
+        found.push(Number(entry));
+    } catch {
+      continue;
+    }
+  }
+  return found;
+}
+
 /** Named processes whose CPU is sampled together; `self` is the bench's own process. */
 export class CpuMeter {
   readonly #pids = new Map<string, number>();
