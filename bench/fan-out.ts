@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import type { Execution } from '@carillon/core';
 import type { ClientProcess } from '@carillon/testkit';
 import { startClientProcess, startStack, testDatabases } from '@carillon/testkit';
-import { CpuMeter, cpuSpent, processesNamed } from './process-cpu.js';
+import { CpuMeter, cpuSpent, mysqlServerPid } from './process-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,7 +34,8 @@ const CONCURRENCY = Number(values.concurrency);
 const db = testDatabases().find((d) => d.label === values.db);
 if (db === undefined) throw new Error(`no test database ${values.db ?? ''}`);
 
-const stack = await startStack({ dbUrl: await db.create() });
+const dbUrl = await db.create();
+const stack = await startStack({ dbUrl });
 const clients: ClientProcess[] = [];
 try {
   const { groupId, clientToken } = await stack.createGroup('fan-out');
@@ -61,7 +62,7 @@ try {
   });
   const meter = new CpuMeter();
   for (const [i, c] of clients.entries()) meter.add(`client${i + 1}`, c.child.pid);
-  if (db.label === 'mariadb') meter.add('mariadbd', (await processesNamed('mariadbd'))[0]);
+  if (db.label === 'mariadb') meter.add('mariadbd', await mysqlServerPid(dbUrl));
   const cpuBefore = await meter.sample();
   const loadAvg = loadavg()[0] ?? 0;
   const triggeredAt = Date.now();

@@ -3,6 +3,8 @@
 // bench itself. A sample is user + system time in ms; the difference of two samples over a
 // window, divided by the fires of that window, is the CPU per fire of each process.
 import { readFile, readdir } from 'node:fs/promises';
+import { createConnection } from 'mysql2/promise';
+import type { RowDataPacket } from 'mysql2/promise';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux (`getconf CLK_TCK`).
 
@@ -37,22 +39,21 @@ export async function childrenNamed(comm: string): Promise<number[]> {
 }
 
 /**
- * The pids of every process whose command name is `comm`, whoever started it: a database
- * service (`mariadbd`) runs beside the bench, not under it.
+ * The pid of the MySQL-family server at `url` when it runs on this machine (its pid file, which
+ * the server names), else undefined. Not by process name: other work may run its own mariadbd.
  */
-export async function processesNamed(comm: string): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === comm)
-        found.push(Number(entry));
-    } catch {
-      continue;
-    }
+export async function mysqlServerPid(url: string): Promise<number | undefined> {
+  const connection = await createConnection({ uri: url });
+  try {
+    const [rows] = await connection.query<RowDataPacket[]>('select @@pid_file as f');
+    const file: unknown = rows[0]?.['f'];
+    if (typeof file !== 'string') return undefined;
+    return Number((await readFile(file, 'utf8')).trim());
+  } catch {
+    return undefined;
+  } finally {
+    await connection.end();
   }
-  return found;
 }
 
 /** Named processes whose CPU is sampled together; `self` is the bench's own process. */
