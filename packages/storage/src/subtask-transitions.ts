@@ -82,7 +82,7 @@ export async function applySubtaskChanges(
     if (set.client_id !== undefined) row.clientId = set.client_id;
     finals.set(fence.id, { ...finals.get(fence.id), ...set });
   });
-  await writeRowsById(trx, 'subtasks', finals);
+  await writeRowsById(trx, profile, 'subtasks', finals);
   return applied;
 }
 
