@@ -2,7 +2,7 @@ import { CompiledQuery } from 'kysely';
 import type { Updateable } from 'kysely';
 import type { DatabaseProfile } from './database-profile.js';
 import type { Database } from './schema.js';
-import { chunkBySize } from './sql-helpers.js';
+import { chunkBySize, placeholders } from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
 
 /** Rows written per UPDATE, and bytes of values at most (under MySQL's packet limit). */
@@ -74,11 +74,11 @@ function updateOf(profile: DatabaseProfile, table: Table, columns: string[], run
   if (differing.length === 0) {
     const assigned = same.map((column) => `${column} = ?`).join(', ');
     return CompiledQuery.raw(
-      `update ${table} set ${assigned} where id in (${ids.map(() => '?').join(', ')})`,
+      `update ${table} set ${assigned} where id in (${placeholders(ids.length)})`,
       [...fixed, ...ids],
     );
   }
-  const tuple = `${profile.valuesRow ? 'row' : ''}(${['id', ...differing].map(() => '?').join(', ')})`;
+  const tuple = `${profile.valuesRow ? 'row' : ''}(${placeholders(differing.length + 1)})`;
   const values = `(with v (id, ${differing.join(', ')}) as (values ${run.map(() => tuple).join(', ')}) select * from v)`;
   const byRow = run.flatMap(([id, set]) => [id, ...differing.map((column) => at(set, column))]);
   if (profile.updateFrom === 'join') {
