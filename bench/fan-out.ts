@@ -9,7 +9,9 @@
 // time from the first to the last; totalMs: from the trigger to the execution's end;
 // cpuUsPerSubtask: CPU (user + system, from /proc) from the trigger to the end, per subtask, of
 // this process (server, console and the sampling), of the client processes together, and on
-// MariaDB of mariadbd (an upper bound: the service is shared with whatever else runs);
+// MariaDB of mariadbd: `mariadbd` the whole process (an upper bound: the service is shared with
+// whatever else runs), `mariadbdConnections` its threads serving this database's connections
+// (a lower bound: without the background threads, purge and flushing, that serve everyone);
 // loadAvg: the machine's 1-minute load average at the trigger (other work on it shows there).
 // Usage: npm run bench:fan-out -- [--subtasks 100000] [--clients 4] [--concurrency 256]
 //        [--db sqlite|mariadb]
@@ -18,7 +20,7 @@ import { parseArgs } from 'node:util';
 import type { Execution } from '@carillon/core';
 import type { ClientProcess } from '@carillon/testkit';
 import { startClientProcess, startStack, testDatabases } from '@carillon/testkit';
-import { CpuMeter, cpuSpent, mysqlServerPid } from './process-cpu.js';
+import { CpuMeter, MysqlCpuMeter, cpuSpent } from './process-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -62,8 +64,9 @@ try {
   });
   const meter = new CpuMeter();
   for (const [i, c] of clients.entries()) meter.add(`client${i + 1}`, c.child.pid);
-  if (db.label === 'mariadb') meter.add('mariadbd', await mysqlServerPid(dbUrl));
+  const database = db.label === 'mariadb' ? await MysqlCpuMeter.create(dbUrl) : undefined;
   const cpuBefore = await meter.sample();
+  const databaseBefore = await database?.sample();
   const loadAvg = loadavg()[0] ?? 0;
   const triggeredAt = Date.now();
   const { executionId } = await stack.api<{ executionId: string }>(
@@ -102,6 +105,8 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const cpu = cpuSpent(cpuBefore, await meter.sample());
+  const databaseCpu =
+    databaseBefore === undefined ? undefined : await database?.spent(databaseBefore);
   let clientsMs = 0;
   for (const [name, ms] of Object.entries(cpu)) if (name.startsWith('client')) clientsMs += ms;
   const perSubtask = (ms: number): number => Math.round((ms * 1000) / Math.max(1, N));
@@ -123,7 +128,12 @@ try {
       cpuUsPerSubtask: {
         server: perSubtask(cpu['bench'] ?? 0),
         clients: perSubtask(clientsMs),
-        ...(cpu['mariadbd'] === undefined ? {} : { mariadbd: perSubtask(cpu['mariadbd']) }),
+        ...(databaseCpu === undefined
+          ? {}
+          : {
+              mariadbd: perSubtask(databaseCpu.all),
+              mariadbdConnections: perSubtask(databaseCpu.connections),
+            }),
       },
       loadAvg: Math.round(loadAvg * 10) / 10,
     }),

@@ -3,10 +3,10 @@
 // dispatched → succeeded with a result), in batches of 500 as the server's writer makes them,
 // one batch at a time. Prints one JSON line per database and step:
 //   {"bench":"subtask-writes","db":"mariadb","step":"dispatch","rows":N,"batch":500,
-//    "wallUsPerRow":x,"cpuUsPerRow":{"bench":y,"mariadbd":z},"load1":0.4}
-// wallUsPerRow is the median over the batches; cpuUsPerRow (from /proc: this process, which
-// builds the statements and, on SQLite, runs them; and mariadbd, shared with whatever else
-// uses it) is over the whole step.
+//    "wallUsPerRow":x,"cpuUsPerRow":{"bench":y,"mariadbd":z,"mariadbdConnections":w},"load1":0.4}
+// wallUsPerRow is the median over the batches; cpuUsPerRow is over the whole step, from /proc:
+// this process (which builds the statements and, on SQLite, runs them), mariadbd (the whole
+// service, shared with whatever else uses it) and its threads serving this bench's connections.
 // Usage: node --conditions=source --import tsx bench/subtask-writes.ts [--db sqlite|mariadb|all]
 //        [--subtasks 20000]
 import { loadavg } from 'node:os';
@@ -17,7 +17,7 @@ import type { NewSubtask, SubtaskChange } from '@carillon/core';
 import { openStores } from '@carillon/storage';
 import type { SqlStores } from '@carillon/storage';
 import { testDatabases } from '@carillon/testkit';
-import { CpuMeter, cpuSpent, mysqlServerPid } from './process-cpu.js';
+import { CpuMeter, MysqlCpuMeter, cpuSpent } from './process-cpu.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,12 +40,14 @@ async function step<T>(
   label: string,
   name: string,
   meter: CpuMeter,
+  database: MysqlCpuMeter | undefined,
   items: readonly T[],
   batch: number,
   work: (some: T[]) => Promise<void>,
 ): Promise<void> {
   const perRow: number[] = [];
   const before = await meter.sample();
+  const databaseBefore = await database?.sample();
   for (let i = 0; i < items.length; i += batch) {
     const some = items.slice(i, i + batch);
     const start = performance.now();
@@ -53,6 +55,8 @@ async function step<T>(
     perRow.push(((performance.now() - start) * 1000) / some.length);
   }
   const cpu = cpuSpent(before, await meter.sample());
+  const databaseCpu =
+    databaseBefore === undefined ? undefined : await database?.spent(databaseBefore);
   const us = (ms: number | undefined): number =>
     Math.round(((ms ?? 0) * 10_000) / items.length) / 10;
   const line = {
@@ -64,7 +68,9 @@ async function step<T>(
     wallUsPerRow: Math.round(median(perRow) * 10) / 10,
     cpuUsPerRow: {
       bench: us(cpu['bench']),
-      ...(cpu['mariadbd'] === undefined ? {} : { mariadbd: us(cpu['mariadbd']) }),
+      ...(databaseCpu === undefined
+        ? {}
+        : { mariadbd: us(databaseCpu.all), mariadbdConnections: us(databaseCpu.connections) }),
     },
     load1: Math.round((loadavg()[0] ?? 0) * 10) / 10,
   };
@@ -110,12 +116,12 @@ async function run(label: string, url: string, stores: SqlStores): Promise<void>
     T0,
   );
   const meter = new CpuMeter();
-  if (label === 'mariadb') meter.add('mariadbd', await mysqlServerPid(url));
+  const database = label === 'mariadb' ? await MysqlCpuMeter.create(url) : undefined;
   const subtasks: NewSubtask[] = Array.from({ length: N }, (_, i) => ({
     id: newExecutionId(T0 + i),
     payload: `"item-${i}"`,
   }));
-  await step(label, 'insert', meter, subtasks, 1000, async (some) => {
+  await step(label, 'insert', meter, database, subtasks, 1000, async (some) => {
     await stores.subtasks.insertBatch(executionId, some, T0);
   });
   const changes = async (some: SubtaskChange[]): Promise<void> => {
@@ -132,6 +138,7 @@ async function run(label: string, url: string, stores: SqlStores): Promise<void>
     label,
     'dispatch',
     meter,
+    database,
     subtasks.map((s, i): SubtaskChange => ({
       fence: fence(s.id, 'pending'),
       state: 'dispatched',
@@ -144,6 +151,7 @@ async function run(label: string, url: string, stores: SqlStores): Promise<void>
     label,
     'succeed',
     meter,
+    database,
     subtasks.map((s, i): SubtaskChange => ({
       fence: fence(s.id, 'dispatched'),
       state: 'succeeded',
