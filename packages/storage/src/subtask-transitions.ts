@@ -33,9 +33,9 @@ interface Current {
  * whole batch instead of one fenced UPDATE per change (each of which Kysely builds and compiles
  * anew, and MySQL answers in a round trip): a read of the subtasks and their executions'
  * owners (two where rows lock, see {@link readLocked}; SQLite's immediate transaction holds the
- * whole database), the fences checked here in the order given (a change sees the ones before it), then one
- * UPDATE per group of rows that set the same columns (see {@link writeRowsById}). The reads are
- * SQL written here, as the writes are: Kysely's compiler walked a node per id.
+ * whole database), the fences checked here in the order given (a change sees the ones before
+ * it), then one UPDATE per group of rows that set the same columns (see {@link writeRowsById}).
+ * The reads are SQL written here, as the writes are: Kysely's compiler walked a node per id.
  * Returns, per change, whether it applied. `sets` are the checked columns of each change.
  */
 export async function applySubtaskChanges(
