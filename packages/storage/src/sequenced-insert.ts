@@ -60,14 +60,21 @@ export async function insertSequenced(
     target.skipDuplicates && profile.insertIgnore === 'on-conflict'
       ? ' on conflict do nothing'
       : '';
-  const maxima = `select ${parent} as p, max(seq) as max_seq from ${table}
-    where ${parent} in (${placeholders(parents.length)}) group by ${parent}`;
 
   if (profile.supportsRowLocks) {
-    const { rows: found } = await db.executeQuery<{ p: string; max_seq: unknown }>(
-      CompiledQuery.raw(`${maxima} for update`, parents),
-    );
-    const base = new Map(found.map((m) => [m.p, toInt(m.max_seq ?? 0)]));
+    // The highest entry of each parent's (parent, seq) index, one parent at a time: a locking
+    // `max(seq) … group by` reads (and locks) every row of the parent, so each batch of a
+    // 100,000-subtask fan-out read all the batches before it (most of mariadbd's CPU there).
+    const base = new Map<string, number>();
+    for (const p of parents) {
+      const { rows: found } = await db.executeQuery<{ seq: unknown }>(
+        CompiledQuery.raw(
+          `select seq from ${table} where ${parent} = ? order by seq desc limit 1 for update`,
+          [p],
+        ),
+      );
+      base.set(p, found[0] === undefined ? 0 : toInt(found[0].seq));
+    }
     const tuple = `(${placeholders(target.columns.length + 2)})`;
     const params = rows.flatMap((row, i) => [
       row.parentId,
@@ -83,6 +90,8 @@ export async function insertSequenced(
     return;
   }
 
+  const maxima = `select ${parent} as p, max(seq) as max_seq from ${table}
+    where ${parent} in (${placeholders(parents.length)}) group by ${parent}`;
   const cells = ['? as p', '? as ord', ...target.columns.map((_, c) => `? as c${c}`)].join(', ');
   const picked = target.columns.map((_, c) => `v.c${c}`).join(', ');
   const params = rows.flatMap((row, i) => [row.parentId, ords[i] ?? 0, ...row.values]);
