@@ -23,6 +23,13 @@ export interface DatabaseProfile {
   readonly upsert: 'on-duplicate-key' | 'on-conflict';
   /** `UPDATE … RETURNING` works (one statement both changes rows and says which). */
   readonly supportsUpdateReturning: boolean;
+  /**
+   * How an UPDATE takes each row's values from a table of rows: MySQL's `UPDATE t JOIN v ON …
+   * SET …`, or `UPDATE t SET … FROM v WHERE …` (SQLite 3.33 and later).
+   */
+  readonly updateFrom: 'join' | 'from';
+  /** How rows of values are written: `VALUES (…), (…)`, or MySQL 8's `VALUES ROW(…), ROW(…)`. */
+  readonly valuesRow: boolean;
   /** `SELECT … FOR UPDATE` locks rows until the transaction ends. */
   readonly supportsRowLocks: boolean;
   /** `FOR UPDATE SKIP LOCKED` works. */
@@ -129,6 +136,8 @@ export function mysqlFamilyProfile(serverVersion: string): DatabaseProfile {
     insertIgnore: 'ignore',
     upsert: 'on-duplicate-key',
     supportsUpdateReturning: false,
+    updateFrom: 'join',
+    valuesRow: !isMaria,
     supportsRowLocks: true,
     supportsSkipLocked: isMaria ? atLeast(10, 6) : atLeast(8, 0),
     singleConnection: false,
@@ -148,6 +157,8 @@ export const SQLITE_PROFILE: DatabaseProfile = Object.freeze({
   insertIgnore: 'on-conflict',
   upsert: 'on-conflict',
   supportsUpdateReturning: true,
+  updateFrom: 'from',
+  valuesRow: false,
   supportsRowLocks: false,
   supportsSkipLocked: false,
   singleConnection: true,

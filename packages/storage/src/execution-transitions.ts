@@ -73,7 +73,7 @@ export async function applyExecutionChanges(
     if (set.client_id !== undefined) row.clientId = set.client_id;
     finals.set(fence.id, { ...finals.get(fence.id), ...set });
   });
-  await writeRowsById(trx, 'executions', finals);
+  await writeRowsById(trx, profile, 'executions', finals);
   return applied;
 }
 

@@ -1,7 +1,8 @@
-import { sql } from 'kysely';
-import type { RawBuilder, Updateable } from 'kysely';
+import { CompiledQuery } from 'kysely';
+import type { Updateable } from 'kysely';
+import type { DatabaseProfile } from './database-profile.js';
 import type { Database } from './schema.js';
-import { chunkBySize } from './sql-helpers.js';
+import { chunkBySize, placeholders } from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
 
 /** Rows written per UPDATE, and bytes of values at most (under MySQL's packet limit). */
@@ -10,15 +11,23 @@ const BYTES_PER_WRITE = 4 * 1024 * 1024;
 
 type Table = 'executions' | 'subtasks';
 type Columns<T extends Table> = Updateable<Database[T]>;
+type Run = ReadonlyArray<[string, object]>;
 
 /**
  * Writes each row's final columns, already decided by the caller (fences checked on rows it
  * read and locked in the same transaction): one UPDATE per group of rows that set the same
- * columns, a value that differs by row given per id (`CASE id WHEN … THEN … END`). A batch of
- * a few hundred changes costs a few statements instead of one round trip each.
+ * columns, joined by id to a table of those rows' values. A batch of a few hundred changes
+ * costs a few statements instead of one round trip each.
+ *
+ * Not `SET col = CASE id WHEN … THEN … END`, as before: that looks each row up in a list of
+ * every id of the statement, and cost per row as much as the rest of the batch (SQLite: 8.5 µs
+ * a row against 3.3 µs for a one-row UPDATE; MariaDB: the connection's thread spent ~25 µs a
+ * row on it against ~15 µs joined to a `VALUES` table). The SQL is written here, not built by
+ * Kysely: its compiler walked a node per value, thousands per statement.
  */
 export async function writeRowsById<T extends Table>(
   trx: Db,
+  profile: DatabaseProfile,
   table: T,
   finals: ReadonlyMap<string, Columns<T>>,
 ): Promise<void> {
@@ -36,19 +45,7 @@ export async function writeRowsById<T extends Table>(
       for (const c of columns) bytes += sizeOf((set as Record<string, unknown>)[c]);
       return bytes;
     });
-    for (const run of runs) {
-      const values: Record<string, unknown> = {};
-      for (const column of columns) values[column] = valueOf(column, run);
-      await trx
-        .updateTable(table as 'executions')
-        .set(values as Columns<'executions'>)
-        .where(
-          'id',
-          'in',
-          run.map(([id]) => id),
-        )
-        .execute();
-    }
+    for (const run of runs) await trx.executeQuery(updateOf(profile, table, columns, run));
   }
 }
 
@@ -58,13 +55,48 @@ function sizeOf(value: unknown): number {
   return 16;
 }
 
-/** One value for every row of the run when they agree, else `CASE id WHEN … THEN … END`. */
-function valueOf(column: string, run: ReadonlyArray<[string, object]>): unknown {
-  const at = (set: object): unknown => (set as Record<string, unknown>)[column];
-  const first = at(run[0]![1]);
-  if (run.every(([, set]) => at(set) === first)) return first;
-  const whens: RawBuilder<unknown>[] = run.map(
-    ([id, set]) => sql`when ${id} then ${at(set) ?? null}`,
+/**
+ * The UPDATE of one run. A column whose value is the same for every row of the run is set to
+ * that value; the others come from the table of values, `v`, one row per id. Column names are
+ * the schema's own (keys of the checked sets), never input.
+ */
+function updateOf(profile: DatabaseProfile, table: Table, columns: string[], run: Run) {
+  const at = (set: object, column: string): unknown =>
+    (set as Record<string, unknown>)[column] ?? null;
+  const same: string[] = [];
+  const differing: string[] = [];
+  for (const column of columns) {
+    const first = at(run[0]![1], column);
+    (run.every(([, set]) => at(set, column) === first) ? same : differing).push(column);
+  }
+  const fixed = same.map((column) => at(run[0]![1], column));
+  const ids = run.map(([id]) => id);
+  if (differing.length === 0) {
+    const assigned = same.map((column) => `${column} = ?`).join(', ');
+    return CompiledQuery.raw(
+      `update ${table} set ${assigned} where id in (${placeholders(ids.length)})`,
+      [...fixed, ...ids],
+    );
+  }
+  const tuple = `${profile.valuesRow ? 'row' : ''}(${placeholders(differing.length + 1)})`;
+  const values = `(with v (id, ${differing.join(', ')}) as (values ${run.map(() => tuple).join(', ')}) select * from v)`;
+  const byRow = run.flatMap(([id, set]) => [id, ...differing.map((column) => at(set, column))]);
+  if (profile.updateFrom === 'join') {
+    const assigned = [
+      ...same.map((column) => `t.${column} = ?`),
+      ...differing.map((column) => `t.${column} = v.${column}`),
+    ].join(', ');
+    return CompiledQuery.raw(`update ${table} t join ${values} v on t.id = v.id set ${assigned}`, [
+      ...byRow,
+      ...fixed,
+    ]);
+  }
+  const assigned = [
+    ...same.map((column) => `${column} = ?`),
+    ...differing.map((column) => `${column} = v.${column}`),
+  ].join(', ');
+  return CompiledQuery.raw(
+    `update ${table} set ${assigned} from ${values} as v where ${table}.id = v.id`,
+    [...fixed, ...byRow],
   );
-  return sql`case ${sql.ref('id')} ${sql.join(whens, sql` `)} end`;
 }

@@ -1,7 +1,6 @@
-import { sql } from 'kysely';
-import type { RawBuilder } from 'kysely';
+import { CompiledQuery } from 'kysely';
 import type { DatabaseProfile } from './database-profile.js';
-import { toInt } from './sql-helpers.js';
+import { placeholders, toInt } from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
 
 /** A row to insert under a parent; its `seq` is given by {@link insertSequenced}. */
@@ -52,46 +51,59 @@ export async function insertSequenced(
   if (rows.length === 0) return;
   const ords = ordinals(rows);
   const parents = [...new Set(rows.map((r) => r.parentId))];
-  const table = sql.raw(target.table);
-  const parent = sql.raw(target.parentColumn);
-  const columns = sql.raw([target.parentColumn, 'seq', ...target.columns].join(', '));
-  const ignore = target.skipDuplicates && profile.insertIgnore === 'ignore' ? sql`ignore ` : sql``;
+  // Written here rather than compiled by Kysely, which walked a node per value (thousands per
+  // statement) and cost more than the insert. Names come from the target, never from input.
+  const { table, parentColumn: parent } = target;
+  const columns = [parent, 'seq', ...target.columns].join(', ');
+  const ignore = target.skipDuplicates && profile.insertIgnore === 'ignore' ? 'ignore ' : '';
   const onConflict =
     target.skipDuplicates && profile.insertIgnore === 'on-conflict'
-      ? sql` on conflict do nothing`
-      : sql``;
+      ? ' on conflict do nothing'
+      : '';
 
   if (profile.supportsRowLocks) {
-    const { rows: maxima } = await sql<{ p: string; max_seq: unknown }>`
-      select ${parent} as p, max(seq) as max_seq from ${table}
-      where ${parent} in (${sql.join(parents)}) group by ${parent} for update`.execute(db);
-    const base = new Map(maxima.map((m) => [m.p, toInt(m.max_seq ?? 0)]));
-    const tuples: RawBuilder<unknown>[] = rows.map(
-      (row, i) =>
-        sql`(${sql.join([row.parentId, (base.get(row.parentId) ?? 0) + (ords[i] ?? 0), ...row.values])})`,
-    );
-    await sql`insert ${ignore}into ${table} (${columns}) values ${sql.join(tuples)}${onConflict}`.execute(
-      db,
+    // The highest entry of each parent's (parent, seq) index, one parent at a time: a locking
+    // `max(seq) … group by` reads (and locks) every row of the parent, so each batch of a
+    // 100,000-subtask fan-out read all the batches before it (most of mariadbd's CPU there).
+    const base = new Map<string, number>();
+    for (const p of parents) {
+      const { rows: found } = await db.executeQuery<{ seq: unknown }>(
+        CompiledQuery.raw(
+          `select seq from ${table} where ${parent} = ? order by seq desc limit 1 for update`,
+          [p],
+        ),
+      );
+      base.set(p, found[0] === undefined ? 0 : toInt(found[0].seq));
+    }
+    const tuple = `(${placeholders(target.columns.length + 2)})`;
+    const params = rows.flatMap((row, i) => [
+      row.parentId,
+      (base.get(row.parentId) ?? 0) + (ords[i] ?? 0),
+      ...row.values,
+    ]);
+    await db.executeQuery(
+      CompiledQuery.raw(
+        `insert ${ignore}into ${table} (${columns}) values ${rows.map(() => tuple).join(', ')}${onConflict}`,
+        params,
+      ),
     );
     return;
   }
 
-  const selects: RawBuilder<unknown>[] = rows.map((row, i) => {
-    const cells = [
-      sql`${row.parentId} as p`,
-      sql`${ords[i] ?? 0} as ord`,
-      ...row.values.map((value, c) => sql`${value} as ${sql.raw(`c${c}`)}`),
-    ];
-    return sql`select ${sql.join(cells)}`;
-  });
-  const picked = sql.raw(target.columns.map((_, c) => `v.c${c}`).join(', '));
+  const maxima = `select ${parent} as p, max(seq) as max_seq from ${table}
+    where ${parent} in (${placeholders(parents.length)}) group by ${parent}`;
+  const cells = ['? as p', '? as ord', ...target.columns.map((_, c) => `? as c${c}`)].join(', ');
+  const picked = target.columns.map((_, c) => `v.c${c}`).join(', ');
+  const params = rows.flatMap((row, i) => [row.parentId, ords[i] ?? 0, ...row.values]);
   // `where 1 = 1` is needed by SQLite's parser before an upsert clause of INSERT … SELECT.
-  await sql`insert ${ignore}into ${table} (${columns})
+  await db.executeQuery(
+    CompiledQuery.raw(
+      `insert ${ignore}into ${table} (${columns})
     select v.p, coalesce(m.max_seq, 0) + v.ord, ${picked}
-    from (${sql.join(selects, sql` union all `)}) v
-    left join (
-      select ${parent} as p, max(seq) as max_seq from ${table}
-      where ${parent} in (${sql.join(parents)}) group by ${parent}
-    ) m on m.p = v.p
-    where 1 = 1${onConflict}`.execute(db);
+    from (${rows.map(() => `select ${cells}`).join(' union all ')}) v
+    left join (${maxima}) m on m.p = v.p
+    where 1 = 1${onConflict}`,
+      [...params, ...parents],
+    ),
+  );
 }

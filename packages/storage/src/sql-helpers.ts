@@ -24,6 +24,11 @@ export function skipDuplicates<DB, TB extends keyof DB, O>(
     : query.onConflict((oc) => oc.doNothing());
 }
 
+/** `?, ?, …`: `n` bind placeholders, for SQL written without Kysely's builder. */
+export function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
 /** Splits `items` into runs of at most `size`. */
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const runs: T[][] = [];

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { Selectable, Updateable } from 'kysely';
 import {
   CarillonError,
@@ -23,7 +23,15 @@ import { withRetry } from './retry.js';
 import { insertSequenced } from './sequenced-insert.js';
 import { applySubtaskChanges } from './subtask-transitions.js';
 import type { SubtasksTable } from './schema.js';
-import { affected, chunk, chunkBySize, inTransaction, toInt, toIntOrNull } from './sql-helpers.js';
+import {
+  affected,
+  chunk,
+  chunkBySize,
+  inTransaction,
+  placeholders,
+  toInt,
+  toIntOrNull,
+} from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
 import {
   STORE_LIMITS,
@@ -182,11 +190,12 @@ export class SqlSubtaskStore implements SubtaskStore {
       // Subtasks inserted before (a repeated call) keep their positions and take no new ones.
       const known = new Set<string>();
       for (const some of chunk(ids, 1000)) {
-        const found = await trx
-          .selectFrom('subtasks')
-          .select('id')
-          .where('id', 'in', some)
-          .execute();
+        const { rows: found } = await trx.executeQuery<{ id: string }>(
+          CompiledQuery.raw(
+            `select id from subtasks where id in (${placeholders(some.length)})`,
+            some,
+          ),
+        );
         for (const row of found) known.add(row.id);
       }
       const fresh = rows.filter((r) => !known.has(String(r.values[0])));
@@ -216,11 +225,12 @@ export class SqlSubtaskStore implements SubtaskStore {
     );
     const stored = new Map<string, Subtask>();
     for (const some of chunk(ids, 1000)) {
-      const found = await this.#db
-        .selectFrom('subtasks')
-        .selectAll()
-        .where('id', 'in', some)
-        .execute();
+      const { rows: found } = await this.#db.executeQuery<Selectable<SubtasksTable>>(
+        CompiledQuery.raw(
+          `select * from subtasks where id in (${placeholders(some.length)})`,
+          some,
+        ),
+      );
       for (const row of found) stored.set(row.id, toSubtask(row));
     }
     return ids.flatMap((id) => stored.get(id) ?? []);

@@ -1,16 +1,24 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { Updateable } from 'kysely';
 import type { SubtaskChange } from '@carillon/core';
 import type { DatabaseProfile } from './database-profile.js';
 import type { SubtasksTable } from './schema.js';
 import { writeRowsById } from './grouped-update.js';
-import { chunk, toInt } from './sql-helpers.js';
+import { chunk, placeholders, toInt } from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
 
 /** Subtasks read (and locked) per statement. */
 const IDS_PER_READ = 1000;
 
 type Columns = Updateable<SubtasksTable>;
+
+/** A subtask as read for its fence. */
+interface Row {
+  readonly id: string;
+  readonly state: string;
+  readonly attempt: unknown;
+  readonly clientId: string | null;
+}
 
 /** What a fence is checked against: a subtask's state and attempt, and its execution's owner. */
 interface Current {
@@ -25,8 +33,9 @@ interface Current {
  * whole batch instead of one fenced UPDATE per change (each of which Kysely builds and compiles
  * anew, and MySQL answers in a round trip): a read of the subtasks and their executions'
  * owners (two where rows lock, see {@link readLocked}; SQLite's immediate transaction holds the
- * whole database), the fences checked here in the order given (a change sees the ones before it), then one UPDATE
- * per group of rows that set the same columns, a value that differs by row given per id.
+ * whole database), the fences checked here in the order given (a change sees the ones before
+ * it), then one UPDATE per group of rows that set the same columns (see {@link writeRowsById}).
+ * The reads are SQL written here, as the writes are: Kysely's compiler walked a node per id.
  * Returns, per change, whether it applied. `sets` are the checked columns of each change.
  */
 export async function applySubtaskChanges(
@@ -43,18 +52,14 @@ export async function applySubtaskChanges(
       continue;
     }
     // SQLite: its immediate transaction holds the whole database, so a plain read is enough.
-    const rows = await trx
-      .selectFrom('subtasks')
-      .innerJoin('executions', 'executions.id', 'subtasks.execution_id')
-      .select([
-        'subtasks.id as id',
-        'subtasks.state as state',
-        'subtasks.attempt as attempt',
-        'subtasks.client_id as clientId',
-        'executions.owner_server_id as owner',
-      ])
-      .where('subtasks.id', 'in', some)
-      .execute();
+    const { rows } = await trx.executeQuery<Row & { owner: string | null }>(
+      CompiledQuery.raw(
+        `select s.id, s.state, s.attempt, s.client_id as clientId, e.owner_server_id as owner
+        from subtasks s join executions e on e.id = s.execution_id
+        where s.id in (${placeholders(some.length)})`,
+        some,
+      ),
+    );
     for (const row of rows)
       current.set(row.id, {
         state: row.state,
@@ -82,7 +87,7 @@ export async function applySubtaskChanges(
     if (set.client_id !== undefined) row.clientId = set.client_id;
     finals.set(fence.id, { ...finals.get(fence.id), ...set });
   });
-  await writeRowsById(trx, 'subtasks', finals);
+  await writeRowsById(trx, profile, 'subtasks', finals);
   return applied;
 }
 
@@ -115,12 +120,13 @@ function alreadyApplied(change: SubtaskChange, set: Columns, row: Current): bool
  * transaction (an adoption locks only the execution).
  */
 async function readLocked(trx: Db, ids: readonly string[]): Promise<Map<string, Current>> {
-  const subtasks = await trx
-    .selectFrom('subtasks')
-    .select(['id', 'state', 'attempt', 'client_id as clientId', 'execution_id as executionId'])
-    .where('id', 'in', ids)
-    .forUpdate()
-    .execute();
+  const { rows: subtasks } = await trx.executeQuery<Row & { executionId: string }>(
+    CompiledQuery.raw(
+      `select id, state, attempt, client_id as clientId, execution_id as executionId
+      from subtasks where id in (${placeholders(ids.length)}) for update`,
+      [...ids],
+    ),
+  );
   const executionIds = [...new Set(subtasks.map((row) => row.executionId))];
   const owners = new Map<string, string | null>();
   if (executionIds.length > 0) {
