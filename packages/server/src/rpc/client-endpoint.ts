@@ -3,26 +3,20 @@ import { recordForeignResult } from '../failover/foreign-result.js';
 import type { ForeignResultOptions } from '../failover/foreign-result.js';
 import { recordForeignSubtaskResult } from '../failover/foreign-subtask-result.js';
 import type { ForeignSubtaskResultOptions } from '../failover/foreign-subtask-result.js';
-import { hashTokenSecret } from '@carillon/core';
 import type {
   ClientConnection,
   ClientMessage,
   ClientReport,
   DispatcherServer,
-  Hello,
   HelloRejectCode,
   ServerMessage,
   ServerTls,
   StreamStatus,
 } from '@carillon/protocol';
-import {
-  GrpcStatus,
-  PROTOCOL_VERSION,
-  createDispatcherServer,
-  negotiateProtocolVersion,
-} from '@carillon/protocol';
+import { GrpcStatus, createDispatcherServer } from '@carillon/protocol';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { ServerEventBus } from '../events.js';
+import { checkHello } from './hello-check.js';
 import { MessageRate } from './message-rate.js';
 import { StreamLink } from './stream-link.js';
 import { TokenWatch } from './token-watch.js';
@@ -321,7 +315,7 @@ export class ClientEndpoint {
   }
 
   async #hello(
-    message: ClientMessage,
+    first: ClientMessage,
     write: (message: ServerMessage) => boolean,
     connection: ClientConnection,
   ): Promise<StreamLink | undefined> {
@@ -331,17 +325,9 @@ export class ClientEndpoint {
       connection.end();
       return undefined;
     };
-    if (message.kind !== 'hello')
-      return reject('invalid_hello', 'the first message must be a hello');
-    const version = negotiateProtocolVersion(message.protocolVersion);
-    if (version === undefined)
-      return reject(
-        'unsupported_protocol',
-        `protocol ${message.protocolVersion} is not supported; this server speaks ${PROTOCOL_VERSION}`,
-      );
-    const tokenHash = hashTokenSecret(message.token);
-    const problem = await this.#authenticate(message, tokenHash);
-    if (problem !== undefined) return reject(problem.code, problem.text);
+    const checked = await checkHello(first, this.#o.stores, this.#o);
+    if ('code' in checked) return reject(checked.code, checked.text);
+    const message = checked.hello;
     if (connection.state !== 'open') return undefined;
     // A client id names one client of one group: a hello of another group with the id of a
     // connected client would take its place. (Reports are checked against the group too, so
@@ -352,7 +338,7 @@ export class ClientEndpoint {
         'unauthenticated',
         `client id ${message.clientId} belongs to another task group; give each client its own id`,
       );
-    const link = new StreamLink(message, tokenHash, write, (status?: StreamStatus) =>
+    const link = new StreamLink(message, checked.tokenHash, write, (status?: StreamStatus) =>
       connection.end(status),
     );
     const previous = this.#links.get(link.clientId);
@@ -365,7 +351,7 @@ export class ClientEndpoint {
       serverId: this.#o.serverId,
       heartbeatIntervalMs: this.#o.heartbeatIntervalMs,
       fenceMs: this.#o.fenceMs,
-      protocolVersion: version,
+      protocolVersion: checked.version,
       serverTime: this.#o.clock.now(),
     });
     this.#o.dispatcher.attach(link);
@@ -385,28 +371,5 @@ export class ClientEndpoint {
       ...(link.labels.length === 0 ? {} : { labels: link.labels }),
       ...(link.hungSlots.size === 0 ? {} : { hungSlots: Object.fromEntries(link.hungSlots) }),
     });
-  }
-
-  async #authenticate(
-    hello: Hello,
-    tokenHash: string,
-  ): Promise<{ code: HelloRejectCode; text: string } | undefined> {
-    const token = await this.#o.stores.users.findToken(tokenHash);
-    if (token === undefined || token.kind !== 'client' || token.groupId !== hello.groupId) {
-      return {
-        code: 'unauthenticated',
-        text: 'the token is not a valid client token of this task group',
-      };
-    }
-    const group = await this.#o.stores.groups.get(hello.groupId);
-    if (group === undefined)
-      return { code: 'unknown_group', text: `no task group ${hello.groupId}` };
-    if (group.cluster !== this.#o.cluster || group.serverGroup !== this.#o.serverGroup) {
-      return {
-        code: 'wrong_server_group',
-        text: `task group ${hello.groupId} is scheduled by ServerGroup ${group.serverGroup} of cluster ${group.cluster}`,
-      };
-    }
-    return undefined;
   }
 }
