@@ -20,7 +20,7 @@ describe.each(withConnections)('an adoption whose reply was lost, on $label', (d
   /** The adopter's stores, through the proxy. */
   let adopter: SqlStores;
   let proxy: TcpProxy;
-  let jobs: Job[];
+  let job: (i: number) => Job;
 
   beforeAll(async () => {
     const url = await database.create();
@@ -30,7 +30,7 @@ describe.each(withConnections)('an adoption whose reply was lost, on $label', (d
     const proxied = new URL(url);
     [proxied.hostname, proxied.port] = proxy.address.split(':') as [string, string];
     adopter = await openStores({ url: proxied.toString(), migrate: false });
-    ({ jobs } = await seedJobs(stores, 3));
+    ({ job } = await seedJobs(stores, 3));
   });
 
   afterAll(async () => {
@@ -39,12 +39,6 @@ describe.each(withConnections)('an adoption whose reply was lost, on $label', (d
     await stores?.close();
     await database.drop();
   });
-
-  const job = (i: number): Job => {
-    const found = jobs[i];
-    if (found === undefined) throw new Error(`no job ${i}`);
-    return found;
-  };
 
   it('the retry returns the rows the lost try moved, at the attempt it set, once', async () => {
     const claims = Array.from({ length: 5 }, (_, i) => claimOf(job(0), T0 + i * 1000));

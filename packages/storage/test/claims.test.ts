@@ -7,9 +7,9 @@ import {
   newExecutionId,
 } from '@carillon/core';
 import type { FireClaim, Job } from '@carillon/core';
-import { openStores } from '@carillon/storage';
+import { openRivalStores } from './rival-stores.js';
 import type { SqlStores } from '@carillon/storage';
-import { T0, claimOf, seedJobs, withCode } from './fixtures.js';
+import { T0, claimOf, withCode } from './fixtures.js';
 import { testDatabases } from '@carillon/testkit';
 
 function batches<T>(items: readonly T[], size: number): T[][] {
@@ -19,30 +19,17 @@ function batches<T>(items: readonly T[], size: number): T[][] {
 }
 
 describe.each(testDatabases())('claims and fencing on $label', (database) => {
-  let url: string;
   let stores: SqlStores;
   /** A second instance: its own pool (MariaDB) or its own Database handle (SQLite). */
   let rival: SqlStores;
-  let jobs: Job[];
+  let job: (i: number) => Job;
+  let close: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    url = await database.create();
-    stores = await openStores({ url });
-    rival = await openStores({ url, migrate: false });
-    ({ jobs } = await seedJobs(stores, 12));
+    ({ stores, rival, job, close } = await openRivalStores(database, 12));
   });
 
-  afterAll(async () => {
-    await rival?.close();
-    await stores?.close();
-    await database.drop();
-  });
-
-  const job = (i: number): Job => {
-    const found = jobs[i];
-    if (found === undefined) throw new Error(`no job ${i}`);
-    return found;
-  };
+  afterAll(() => close?.());
 
   it('claims a batch larger than one statement, owned by the claimer at attempt 1', async () => {
     const claims = Array.from({ length: 1200 }, (_, i) => claimOf(job(0), T0 + i * 1000));

@@ -31,12 +31,19 @@ export function jobSpec(groupId: string, overrides: Partial<JobSpec> = {}): JobS
   };
 }
 
+/** What {@link seedJobs} made; `job(i)` is `jobs[i]`, or throws if there is none. */
+export interface SeededJobs {
+  readonly group: TaskGroup;
+  readonly jobs: Job[];
+  readonly job: (i: number) => Job;
+}
+
 /** A new group of cluster 101 and `count` jobs in it, held by `holders`. */
 export async function seedJobs(
   stores: Pick<Stores, 'groups' | 'jobs'>,
   count: number,
   holders: readonly string[] = ['s1', 's2'],
-): Promise<{ group: TaskGroup; jobs: Job[] }> {
+): Promise<SeededJobs> {
   const group = await stores.groups.create(
     { cluster: 101, serverGroup: 1, backups: 2, name: 'seed' },
     T0,
@@ -45,7 +52,12 @@ export async function seedJobs(
   for (let i = 0; i < count; i++) {
     jobs.push(await stores.jobs.create(jobSpec(group.id, { name: `job ${i}` }), holders, T0));
   }
-  return { group, jobs };
+  const job = (i: number): Job => {
+    const found = jobs[i];
+    if (found === undefined) throw new Error(`no job ${i}`);
+    return found;
+  };
+  return { group, jobs, job };
 }
 
 /** A scheduled claim of `job` at `scheduledAt`, with a fresh id. */

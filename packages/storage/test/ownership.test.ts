@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecutionCause, ExecutionState } from '@carillon/core';
 import type { Job } from '@carillon/core';
-import { openStores } from '@carillon/storage';
+import { openRivalStores } from './rival-stores.js';
 import type { SqlStores } from '@carillon/storage';
-import { T0, claimOf, seedJobs, withCode } from './fixtures.js';
+import { T0, claimOf, withCode } from './fixtures.js';
 import { testDatabases } from '@carillon/testkit';
 
 // Who owns an execution, and how that changes: unowned fires taken, a departed server's
@@ -11,30 +11,17 @@ import { testDatabases } from '@carillon/testkit';
 // a claimed one given up, and the fences that keep a stale owner or another client out.
 
 describe.each(testDatabases())('ownership of executions on $label', (database) => {
-  let url: string;
   let stores: SqlStores;
   /** A second instance: its own pool (MariaDB) or its own Database handle (SQLite). */
   let rival: SqlStores;
-  let jobs: Job[];
+  let job: (i: number) => Job;
+  let close: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    url = await database.create();
-    stores = await openStores({ url });
-    rival = await openStores({ url, migrate: false });
-    ({ jobs } = await seedJobs(stores, 12));
+    ({ stores, rival, job, close } = await openRivalStores(database, 12));
   });
 
-  afterAll(async () => {
-    await rival?.close();
-    await stores?.close();
-    await database.drop();
-  });
-
-  const job = (i: number): Job => {
-    const found = jobs[i];
-    if (found === undefined) throw new Error(`no job ${i}`);
-    return found;
-  };
+  afterAll(() => close?.());
 
   it('RACE: two takeUnowned calls take each unowned execution exactly once', async () => {
     const manual = await Promise.all(
