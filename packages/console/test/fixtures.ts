@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { Job } from '@carillon/core';
+import { ADMIN } from './harness.js';
 import type { Harness } from './harness.js';
 
 /** Creates a task group as `token`'s user and returns its id. */
@@ -61,4 +62,30 @@ export async function grant(
     body: { role },
   });
   expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+}
+
+/** The admin's token and the user alice, signed in on a harness by {@link signIn}. */
+export interface SignedIn {
+  readonly admin: string;
+  readonly alice: { id: number; token: string };
+}
+
+/** Signs the admin in and creates the user alice (no rights on any group yet). */
+export async function signIn(h: Harness): Promise<SignedIn> {
+  const admin = await h.login(ADMIN.username, ADMIN.password);
+  return { admin, alice: await h.user(admin, 'alice') };
+}
+
+/**
+ * Collects the task group change notices of `h`'s coordinator. The function returned waits
+ * for notices in flight (the in-process coordinator delivers them on a microtask, like
+ * ZooKeeper watches) and returns the ids noticed since its last call.
+ */
+export function watchGroupNotices(h: Harness): () => Promise<string[]> {
+  const changed: string[] = [];
+  h.coordinator.watchGroupChanges((groupId) => changed.push(groupId));
+  return async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    return changed.splice(0);
+  };
 }

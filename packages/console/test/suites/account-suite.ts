@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskGroup } from '@carillon/core';
 import { ensureAdmin } from '../../src/index.js';
-import { ADMIN, Harness } from '../harness.js';
+import { Harness } from '../harness.js';
 import type { DatabaseFixture } from '../harness.js';
-import { createGroup, createJob } from '../fixtures.js';
+import { createGroup, createJob, signIn } from '../fixtures.js';
 
 type Fired = { executionId: string };
 
@@ -16,8 +16,7 @@ export function defineAccountSuite(makeDb: () => Promise<DatabaseFixture>): void
 
     beforeAll(async () => {
       h = await Harness.start(await makeDb());
-      admin = await h.login(ADMIN.username, ADMIN.password);
-      alice = await h.user(admin, 'alice');
+      ({ admin, alice } = await signIn(h));
     });
     afterAll(async () => {
       await h?.close();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, Harness } from '../harness.js';
+import { Harness } from '../harness.js';
 import type { DatabaseFixture } from '../harness.js';
-import { createGroup, createJob } from '../fixtures.js';
+import { createGroup, createJob, signIn } from '../fixtures.js';
 
 const SERVER_ID = /^s-/;
 
@@ -14,8 +14,7 @@ export function defineClusterSuite(makeDb: () => Promise<DatabaseFixture>): void
 
     beforeAll(async () => {
       h = await Harness.start(await makeDb());
-      admin = await h.login(ADMIN.username, ADMIN.password);
-      alice = await h.user(admin, 'alice');
+      ({ admin, alice } = await signIn(h));
     });
     afterAll(async () => {
       await h?.close();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, Harness, START_MS } from '../harness.js';
+import { Harness, START_MS } from '../harness.js';
 import type { DatabaseFixture } from '../harness.js';
-import { createGroup, createJob } from '../fixtures.js';
+import { createGroup, createJob, signIn, watchGroupNotices } from '../fixtures.js';
 
 /** Job create, read, update, enable, disable, delete and next fire instants. */
 export function defineJobSuite(makeDb: () => Promise<DatabaseFixture>): void {
@@ -9,23 +9,16 @@ export function defineJobSuite(makeDb: () => Promise<DatabaseFixture>): void {
     let h: Harness;
     let admin: string;
     let alice: { id: number; token: string };
-    const changed: string[] = [];
+    let notices: () => Promise<string[]>;
 
     beforeAll(async () => {
       h = await Harness.start(await makeDb());
-      h.coordinator.watchGroupChanges((groupId) => changed.push(groupId));
-      admin = await h.login(ADMIN.username, ADMIN.password);
-      alice = await h.user(admin, 'alice');
+      notices = watchGroupNotices(h);
+      ({ admin, alice } = await signIn(h));
     });
     afterAll(async () => {
       await h?.close();
     });
-
-    // The in-process coordinator delivers change notices on a microtask, like ZooKeeper watches.
-    const notices = async (): Promise<string[]> => {
-      await new Promise((resolve) => setImmediate(resolve));
-      return changed.splice(0);
-    };
 
     describe('jobs', () => {
       let groupId: string;
