@@ -14,17 +14,15 @@
 //        [--mysql-url mysql://root@127.0.0.1:3306/]
 // Each run uses its own database: carillon_bench_<random> on MariaDB (dropped after), a temp
 // directory for SQLite (removed after).
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { createConnection } from 'mysql2/promise';
 import { ExecutionCause, ExecutionState, newExecutionId } from '@carillon/core';
 import type { FireClaim, Job } from '@carillon/core';
 import { openStores } from '@carillon/storage';
 import type { SqlStores } from '@carillon/storage';
+import { onEachBenchDatabase } from './bench-databases.js';
+import type { BenchDatabase } from './bench-databases.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,35 +34,6 @@ const { values: args } = parseArgs({
 const ROUNDS = Math.max(1, Number(args.rounds));
 const T0 = Date.UTC(2026, 0, 1);
 const JOBS = 100;
-
-interface BenchDatabase {
-  readonly label: string;
-  readonly url: string;
-  cleanup(): Promise<void>;
-}
-
-async function mariadb(serverUrl: string): Promise<BenchDatabase> {
-  const name = `carillon_bench_${randomBytes(6).toString('hex')}`;
-  const admin = await createConnection({ uri: serverUrl });
-  await admin.query(`create database ${name}`);
-  return {
-    label: 'mariadb',
-    url: new URL(name, serverUrl).toString(),
-    async cleanup() {
-      await admin.query(`drop database if exists ${name}`);
-      await admin.end();
-    },
-  };
-}
-
-async function sqlite(): Promise<BenchDatabase> {
-  const dir = await mkdtemp(join(tmpdir(), 'carillon-bench-'));
-  return {
-    label: 'sqlite',
-    url: `sqlite://${join(dir, 'bench.db')}`,
-    cleanup: () => rm(dir, { recursive: true, force: true }),
-  };
-}
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -298,12 +267,4 @@ async function run(database: BenchDatabase): Promise<void> {
   }
 }
 
-const wanted = args.db === 'all' ? ['mariadb', 'sqlite'] : [args.db];
-for (const kind of wanted) {
-  const database = kind === 'mariadb' ? await mariadb(args['mysql-url']) : await sqlite();
-  try {
-    await run(database);
-  } finally {
-    await database.cleanup();
-  }
-}
+await onEachBenchDatabase(args.db, args['mysql-url'], run);

@@ -15,16 +15,15 @@
 //        [--calls 40] [--mysql-url mysql://root@127.0.0.1:3306/]
 // Each run uses its own database: carillon_bench_<random> on MariaDB (dropped after), a temp
 // directory for SQLite (removed after).
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { createConnection } from 'mysql2/promise';
 import { InProcessCoordinator } from '@carillon/coordination';
 import { createConsole, ensureAdmin } from '@carillon/console';
 import { openStores } from '@carillon/storage';
+import { onEachBenchDatabase } from './bench-databases.js';
+import type { BenchDatabase } from './bench-databases.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,35 +37,6 @@ const SUBTASKS = Math.max(1000, Number(args.subtasks));
 const CALLS = Math.max(5, Number(args.calls));
 const PASSWORD = 'bench-password-1';
 const SERVER = 'bench-server';
-
-interface BenchDatabase {
-  readonly label: string;
-  readonly url: string;
-  cleanup(): Promise<void>;
-}
-
-async function mariadb(serverUrl: string): Promise<BenchDatabase> {
-  const name = `carillon_bench_${randomBytes(6).toString('hex')}`;
-  const admin = await createConnection({ uri: serverUrl });
-  await admin.query(`create database ${name}`);
-  return {
-    label: 'mariadb',
-    url: new URL(name, serverUrl).toString(),
-    async cleanup() {
-      await admin.query(`drop database if exists ${name}`);
-      await admin.end();
-    },
-  };
-}
-
-async function sqlite(): Promise<BenchDatabase> {
-  const dir = await mkdtemp(join(tmpdir(), 'carillon-bench-'));
-  return {
-    label: 'sqlite',
-    url: `sqlite://${join(dir, 'bench.db')}`,
-    cleanup: () => rm(dir, { recursive: true, force: true }),
-  };
-}
 
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -171,12 +141,4 @@ async function run(db: BenchDatabase): Promise<void> {
   }
 }
 
-const wanted = args.db === 'all' ? ['mariadb', 'sqlite'] : [args.db];
-for (const label of wanted) {
-  const db = label === 'mariadb' ? await mariadb(args['mysql-url']) : await sqlite();
-  try {
-    await run(db);
-  } finally {
-    await db.cleanup();
-  }
-}
+await onEachBenchDatabase(args.db, args['mysql-url'], run);
