@@ -2,10 +2,11 @@
 // dispatching (no client runs anything while it is down), and when it returns they claim again
 // and the misfire policy accounts for every instant of the gap: each has exactly one row (run
 // or recorded skipped), and nothing ran twice.
-import { checkLedger, readLedger, waitFor } from '@carillon/testkit';
+import { waitFor } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from './cluster-kit.js';
 import type { TestCluster } from './cluster-kit.js';
+import { readFireWindow, startPerSecondJobs } from './per-second-window.js';
 
 let cluster: TestCluster;
 
@@ -19,13 +20,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the whole ZooKeeper ensemble down past the session', () => {
   it('stops dispatching, then accounts for every instant by the misfire policy', async () => {
-    const { groupId, token } = await cluster.createGroup('zk-down', 2);
-    await cluster.startClient(groupId, token, 'c1');
-    const jobIds = await cluster.createPerSecondJobs(groupId, 4);
-    await waitFor('every job to run', async () => {
-      const runs = await readLedger(cluster.ledger);
-      return jobIds.every((id) => runs.some((r) => r.jobId === id));
-    });
+    const jobIds = await startPerSecondJobs(cluster, 'zk-down', 4);
     const from = Math.ceil(Date.now() / 1000) * 1000 + 1000;
     await sleep(2_000);
     for (const node of cluster.zk.nodes) await node.kill();
@@ -55,24 +50,17 @@ describe('the whole ZooKeeper ensemble down past the session', () => {
     for (const id of jobIds) await cluster.api('POST', `/api/v1/jobs/${id}/disable`);
     await sleep(1_500);
 
-    const runs = (await readLedger(cluster.ledger)).filter(
-      (r) => r.scheduledAt !== null && r.scheduledAt >= from && r.scheduledAt <= until,
+    const { runs, report, ranTwice, fires, rows } = await readFireWindow(
+      cluster,
+      jobIds,
+      from,
+      until,
     );
-    const report = checkLedger(runs);
     expect(report.duplicates).toEqual([]);
     // One run per fire, whatever its attempt.
-    const perFire = new Map<string, number>();
-    for (const r of runs) {
-      const key = `${r.jobId}@${r.scheduledAt}`;
-      perFire.set(key, (perFire.get(key) ?? 0) + 1);
-    }
-    expect([...perFire.entries()].filter(([, n]) => n > 1)).toEqual([]);
+    expect(ranTwice).toEqual([]);
     // Nothing started while every server was cut off.
     expect(runs.filter((r) => r.startedAt > quietFrom && r.startedAt < quietTo)).toEqual([]);
-    const fires = [...Array((until - from) / 1000 + 1).keys()].map((i) => from + i * 1000);
-    const rows = await cluster.stores.executions.findFires(
-      jobIds.flatMap((jobId) => fires.map((scheduledAt) => ({ jobId, scheduledAt }))),
-    );
     const skipped = rows.filter((r) => r.state === 'skipped');
     console.log(
       `ensemble-down figures ${JSON.stringify({ downMs: quietTo - downAt, instants: fires.length * jobIds.length, rows: rows.length, ran: runs.length, skipped: skipped.length })}`,

@@ -1,17 +1,22 @@
 // Per-second jobs on a test cluster, and what became of each of their instants in a window:
-// the set-up and the accounting that the outage tests (database cut, MariaDB restarted) share.
+// the set-up and the accounting that the outage and failover tests (database cut, MariaDB
+// restarted, ZooKeeper leader killed, ensemble down, owner killed) share.
 import type { Execution } from '@carillon/core';
 import type { LedgerReport, LedgerRun } from '@carillon/testkit';
 import { checkLedger, readLedger, waitFor } from '@carillon/testkit';
 import type { TestCluster } from './cluster-kit.js';
 
-/** A group with one client process (`c1`) and `count` per-second echo jobs that have all run. */
+/**
+ * A group whose jobs are held by `backups` servers, with one client process (`c1`) and `count`
+ * per-second echo jobs that have all run.
+ */
 export async function startPerSecondJobs(
   cluster: TestCluster,
   group: string,
   count: number,
+  backups = 2,
 ): Promise<number[]> {
-  const { groupId, token } = await cluster.createGroup(group, 2);
+  const { groupId, token } = await cluster.createGroup(group, backups);
   await cluster.startClient(groupId, token, 'c1');
   const jobIds = await cluster.createPerSecondJobs(groupId, count);
   await waitFor('every job to run', async () => {
@@ -25,7 +30,7 @@ export async function startPerSecondJobs(
 export interface FireWindow {
   /** The ledger's runs of instants in the window. */
   readonly runs: LedgerRun[];
-  /** {@link checkLedger} of those runs. */
+  /** {@link checkLedger} of those runs; its misses are the window's instants that never ran. */
   readonly report: LedgerReport;
   /** `job@instant` keys that started more than once, with how many times. */
   readonly ranTwice: [string, number][];
@@ -56,7 +61,7 @@ export async function readFireWindow(
   );
   return {
     runs,
-    report: checkLedger(runs),
+    report: checkLedger(runs, { expected: new Map(jobIds.map((id) => [id, fires])) }),
     ranTwice: [...perFire.entries()].filter(([, n]) => n > 1),
     fires,
     rows,
