@@ -1,9 +1,10 @@
 import { checkGrpcHealth } from '@carillon/protocol';
 import type { ServerObservability } from '@carillon/server';
-import { observeServer } from '@carillon/server';
-import type { ClientProcess, Stack, TestDatabase } from '@carillon/testkit';
-import { startClientProcess, startStack, testDatabases, waitFor } from '@carillon/testkit';
+import type { Stack, TestDatabase } from '@carillon/testkit';
+import { waitFor } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startObservedStack } from './observed-stack.js';
+import type { ObservedStack } from './observed-stack.js';
 
 /** The value of one sample of a Prometheus text exposition, or undefined. */
 function sample(
@@ -24,44 +25,22 @@ function sample(
 }
 
 describe('server metrics, and health over HTTP and gRPC (MariaDB)', () => {
+  let observed: ObservedStack | undefined;
   let db: TestDatabase;
   let stack: Stack;
   let observe: ServerObservability;
-  let client: ClientProcess | undefined;
   let groupId: string;
   let base: string;
   let rpc: string;
 
   beforeAll(async () => {
-    const found = testDatabases().find((d) => d.label === 'mariadb');
-    if (found === undefined) throw new Error('no MariaDB test database');
-    db = found;
-    stack = await startStack({ dbUrl: await db.create() });
-    observe = await observeServer({
-      server: stack.server,
-      stores: stack.stores,
-      coordinator: stack.coordinator,
-      port: 0,
-    });
+    observed = await startObservedStack('mariadb', 'observed', { port: 0 });
+    ({ db, stack, observe, groupId } = observed);
     base = observe.listener?.url ?? '';
     rpc = stack.server.rpcAddress;
-    observe.serveOnGrpcPort(Number(rpc.slice(rpc.lastIndexOf(':') + 1)));
-    const group = await stack.createGroup('observed');
-    groupId = group.groupId;
-    client = await startClientProcess({
-      console: stack.consoleUrl,
-      group: groupId,
-      token: group.clientToken,
-      clientId: 'observed-client',
-    });
   });
 
-  afterAll(async () => {
-    await client?.stop();
-    await observe?.close();
-    await stack?.stop();
-    await db?.drop();
-  });
+  afterAll(() => observed?.close());
 
   it('a fire moves the counters and the lateness histogram', async () => {
     const scrape = async () => (await fetch(`${base}/metrics`)).text();

@@ -7,21 +7,19 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import type { ServerObservability } from '@carillon/server';
-import { observeServer } from '@carillon/server';
-import type { ClientProcess, Stack, TestDatabase } from '@carillon/testkit';
-import { startClientProcess, startStack, testDatabases, waitFor } from '@carillon/testkit';
+import type { Stack } from '@carillon/testkit';
+import { waitFor } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startObservedStack } from './observed-stack.js';
+import type { ObservedStack } from './observed-stack.js';
 
 const hrMs = (t: [number, number]): number => t[0] * 1000 + t[1] / 1e6;
 
 describe('a span per fire, from claim to result (in-memory exporter)', () => {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  let db: TestDatabase;
+  let observed: ObservedStack | undefined;
   let stack: Stack;
-  let observe: ServerObservability;
-  let client: ClientProcess | undefined;
   let groupId: string;
 
   const contextManager = new AsyncLocalStorageContextManager();
@@ -29,33 +27,12 @@ describe('a span per fire, from claim to result (in-memory exporter)', () => {
   beforeAll(async () => {
     trace.setGlobalTracerProvider(provider);
     context.setGlobalContextManager(contextManager.enable());
-    const found = testDatabases().find((d) => d.label === 'sqlite');
-    if (found === undefined) throw new Error('no SQLite test database');
-    db = found;
-    stack = await startStack({ dbUrl: await db.create() });
-    observe = await observeServer({
-      server: stack.server,
-      stores: stack.stores,
-      coordinator: stack.coordinator,
-      processMetrics: false,
-    });
-    const rpc = stack.server.rpcAddress;
-    observe.serveOnGrpcPort(Number(rpc.slice(rpc.lastIndexOf(':') + 1)));
-    const group = await stack.createGroup('traced');
-    groupId = group.groupId;
-    client = await startClientProcess({
-      console: stack.consoleUrl,
-      group: groupId,
-      token: group.clientToken,
-      clientId: 'traced-client',
-    });
+    observed = await startObservedStack('sqlite', 'traced', { processMetrics: false });
+    ({ stack, groupId } = observed);
   });
 
   afterAll(async () => {
-    await client?.stop();
-    await observe?.close();
-    await stack?.stop();
-    await db?.drop();
+    await observed?.close();
     await provider.shutdown();
     trace.disable();
     context.disable();
