@@ -3,13 +3,9 @@ import type { Browser, Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FireClaim, Stores } from '@carillon/core';
 import { newExecutionId } from '@carillon/core';
-import { InProcessCoordinator } from '@carillon/coordination';
-import type { ConsoleApp } from '@carillon/console';
-import { createConsole, ensureAdmin } from '@carillon/console';
-import { openStores } from '@carillon/storage';
-import type { TestDatabase } from '@carillon/testkit';
-import { testDatabases } from '@carillon/testkit';
 import { launchBrowser, newPage, signIn } from './browser.js';
+import { startSqliteConsole } from './sqlite-console.js';
+import type { SqliteConsole } from './sqlite-console.js';
 
 const EXECUTIONS = 10_000;
 const PASSWORD = 'perf-password-1';
@@ -17,10 +13,8 @@ const PASSWORD = 'perf-password-1';
 // Figures of the page, measured in Chromium and printed; the assertions are generous bounds
 // (the 300 KB budget is the issue's, and exact).
 describe('the page under load', () => {
-  let db: TestDatabase;
+  let site: SqliteConsole | undefined;
   let stores: Stores;
-  let coordinator: InProcessCoordinator;
-  let app: ConsoleApp;
   let url: string;
   let browser: Browser;
   let page: Page;
@@ -29,40 +23,18 @@ describe('the page under load', () => {
   let baseMs: number;
 
   beforeAll(async () => {
-    const sqlite = testDatabases().find((d) => d.label === 'sqlite');
-    if (sqlite === undefined) throw new Error('no SQLite test database');
-    db = sqlite;
-    stores = await openStores({ url: await db.create() });
-    coordinator = new InProcessCoordinator();
-    await coordinator.start();
-    await ensureAdmin(stores, 'admin', PASSWORD);
-    app = await createConsole({ stores, coordinator, cluster: 101, serverGroups: [1] });
-    url = await app.listen();
+    site = await startSqliteConsole(PASSWORD);
+    ({ stores, url } = site);
     const now = Date.now();
-    const api = async <T>(path: string, body: unknown, token?: string): Promise<T> => {
-      const answer = await fetch(`${url}/api/v1${path}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-        },
-        body: JSON.stringify(body),
-      });
-      if (!answer.ok) throw new Error(`${path}: ${answer.status} ${await answer.text()}`);
-      return (await answer.json()) as T;
-    };
-    const { token } = await api<{ token: string }>('/auth/login', {
-      username: 'admin',
-      password: PASSWORD,
-    });
-    groupId = (await api<{ id: string }>('/groups', { name: 'perf' }, token)).id;
+    groupId = (await site.post<{ id: string }>('/groups', { name: 'perf' })).id;
     jobIds = [];
     for (const name of ['reports', 'cleanup']) {
-      const job = await api<{ id: number }>(
-        '/jobs',
-        { groupId, name, trigger: { type: 'api' }, handler: 'echo' },
-        token,
-      );
+      const job = await site.post<{ id: number }>('/jobs', {
+        groupId,
+        name,
+        trigger: { type: 'api' },
+        handler: 'echo',
+      });
       jobIds.push(job.id);
     }
     baseMs = now - EXECUTIONS * 1000;
@@ -88,10 +60,7 @@ describe('the page under load', () => {
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
-    await app?.close();
-    await coordinator?.stop();
-    await stores?.close();
-    await db?.drop();
+    await site?.close();
   });
 
   it('the first load stays under 300 KB of compressed JavaScript', async () => {

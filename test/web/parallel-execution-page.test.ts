@@ -3,13 +3,9 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stores, SubtaskState } from '@carillon/core';
-import { InProcessCoordinator } from '@carillon/coordination';
-import type { ConsoleApp } from '@carillon/console';
-import { createConsole, ensureAdmin } from '@carillon/console';
-import { openStores } from '@carillon/storage';
-import type { TestDatabase } from '@carillon/testkit';
-import { testDatabases } from '@carillon/testkit';
 import { SCREENSHOTS, cspViolations, launchBrowser, newPage, signIn } from './browser.js';
+import { startSqliteConsole } from './sqlite-console.js';
+import type { SqliteConsole } from './sqlite-console.js';
 
 const PASSWORD = 'parallel-password-1';
 const SERVER = 'page-server';
@@ -18,10 +14,8 @@ const SUBTASKS = 120;
 // A parallel execution's page in Chromium against a real console over SQLite. No server runs:
 // the test writes the subtasks and moves them through the store, as the owning server would.
 describe("a parallel execution's page", () => {
-  let db: TestDatabase;
+  let site: SqliteConsole | undefined;
   let stores: Stores;
-  let coordinator: InProcessCoordinator;
-  let app: ConsoleApp;
   let url: string;
   let browser: Browser;
   let page: Page;
@@ -58,51 +52,29 @@ describe("a parallel execution's page", () => {
   const rows = () => page.getByRole('table', { name: 'Subtasks' }).locator('tbody tr');
 
   beforeAll(async () => {
-    const sqlite = testDatabases().find((d) => d.label === 'sqlite');
-    if (sqlite === undefined) throw new Error('no SQLite test database');
-    db = sqlite;
-    stores = await openStores({ url: await db.create() });
-    coordinator = new InProcessCoordinator();
-    await coordinator.start();
-    await ensureAdmin(stores, 'admin', PASSWORD);
-    app = await createConsole({ stores, coordinator, cluster: 101, serverGroups: [1] });
-    url = await app.listen();
-    const api = async <T>(path: string, body: unknown, token?: string): Promise<T> => {
-      const answer = await fetch(`${url}/api/v1${path}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-        },
-        body: JSON.stringify(body),
-      });
-      if (!answer.ok) throw new Error(`${path}: ${answer.status} ${await answer.text()}`);
-      return (await answer.json()) as T;
-    };
-    const { token } = await api<{ token: string }>('/auth/login', {
-      username: 'admin',
-      password: PASSWORD,
+    site = await startSqliteConsole(PASSWORD);
+    ({ stores, url } = site);
+    const groupId = (await site.post<{ id: string }>('/groups', { name: 'fan-out' })).id;
+    const job = await site.post<{ id: number; version: number }>('/jobs', {
+      groupId,
+      name: 'parallel task test',
+      trigger: { type: 'api' },
+      handler: 'fan',
     });
-    const groupId = (await api<{ id: string }>('/groups', { name: 'fan-out' }, token)).id;
-    const job = await api<{ id: number; version: number }>(
-      '/jobs',
-      { groupId, name: 'parallel task test', trigger: { type: 'api' }, handler: 'fan' },
-      token,
-    );
     // The console refuses kind parallel until servers run it; the store takes it.
     await stores.jobs.update(job.id, job.version, { kind: 'parallel' }, Date.now());
-    executionId = (await api<{ executionId: string }>(`/jobs/${job.id}/trigger`, {}, token))
+    executionId = (await site.post<{ executionId: string }>(`/jobs/${job.id}/trigger`, {}))
       .executionId;
-    emptyExecutionId = (await api<{ executionId: string }>(`/jobs/${job.id}/trigger`, {}, token))
+    emptyExecutionId = (await site.post<{ executionId: string }>(`/jobs/${job.id}/trigger`, {}))
       .executionId;
-    const simple = await api<{ id: number }>(
-      '/jobs',
-      { groupId, name: 'simple task test', trigger: { type: 'api' }, handler: 'echo' },
-      token,
-    );
-    simpleExecutionId = (
-      await api<{ executionId: string }>(`/jobs/${simple.id}/trigger`, {}, token)
-    ).executionId;
+    const simple = await site.post<{ id: number }>('/jobs', {
+      groupId,
+      name: 'simple task test',
+      trigger: { type: 'api' },
+      handler: 'echo',
+    });
+    simpleExecutionId = (await site.post<{ executionId: string }>(`/jobs/${simple.id}/trigger`, {}))
+      .executionId;
     const made = await stores.subtasks.insertBatch(
       executionId,
       Array.from({ length: SUBTASKS }, (_, i) => ({ id: randomUUID(), payload: `item-${i + 1}` })),
@@ -137,10 +109,7 @@ describe("a parallel execution's page", () => {
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
-    await app?.close();
-    await coordinator?.stop();
-    await stores?.close();
-    await db?.drop();
+    await site?.close();
   });
 
   it('shows the progress figures and the subtasks, a page at a time, filtered by state', async () => {
