@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Coordinator, Logger, ServerMember } from '@carillon/core';
+import type { Coordinator, ServerMember } from '@carillon/core';
 import { SessionEvent, SessionState } from '@carillon/core';
 import { startTcpProxy, startZooKeeper, waitFor } from '@carillon/testkit';
 import type { TcpProxy, ZooKeeperCluster } from '@carillon/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InProcessCoordinator, InProcessHub, ZooKeeperCoordinator } from '../src/index.js';
+import { testLogging } from './test-logging.js';
 
 /** Makes `n` coordinators that share one coordination service (hub / ensemble). */
 interface CoordinatorFactory {
@@ -54,7 +55,7 @@ const factories: CoordinatorFactory[] = [
           connection: `${proxy.address}${chroot}`,
           cluster: 101,
           sessionTimeoutMs: 4_000,
-          ...(process.env['CARILLON_TEST_LOG'] === undefined ? {} : { logger: consoleLogger(i) }),
+          ...testLogging(i),
         });
         proxies.set(c, proxy);
         made.push(c);
@@ -78,21 +79,6 @@ const factories: CoordinatorFactory[] = [
     },
   },
 ];
-
-function consoleLogger(i: number): Logger {
-  const line =
-    (level: string) =>
-    (fields: object, message?: string): void =>
-      console.log(Date.now() % 100_000, i, level, message, JSON.stringify(fields));
-  const logger: Logger = {
-    debug: line('debug'),
-    info: line('info'),
-    warn: line('warn'),
-    error: line('error'),
-    child: () => logger,
-  };
-  return logger;
-}
 
 const member = (serverId: string, serverGroup = 1): ServerMember => ({
   serverId,

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Logger, ServerMember } from '@carillon/core';
+import type { ServerMember } from '@carillon/core';
 import { hasErrorCode, SessionEvent, SessionState } from '@carillon/core';
 import { startTcpProxy, startZooKeeper } from '@carillon/testkit';
 import type { ZooKeeperCluster } from '@carillon/testkit';
@@ -13,6 +13,7 @@ import {
   parseConnectionString,
   ZooKeeperCoordinator,
 } from '../src/index.js';
+import { testLogging } from './test-logging.js';
 
 const MEMBER = fileURLToPath(new URL('./member-process.ts', import.meta.url));
 
@@ -53,22 +54,6 @@ function serversBecome(
   });
 }
 
-function consoleLogger(): Logger {
-  const id = started.length;
-  const line =
-    (level: string) =>
-    (fields: object, message?: string): void =>
-      console.log(Date.now() % 100_000, id, level, message, JSON.stringify(fields));
-  const logger: Logger = {
-    debug: line('debug'),
-    info: line('info'),
-    warn: line('warn'),
-    error: line('error'),
-    child: () => logger,
-  };
-  return logger;
-}
-
 const chroot = (): string => `/t${randomBytes(4).toString('hex')}/carillon`;
 const started: ZooKeeperCoordinator[] = [];
 async function coordinator(
@@ -79,7 +64,7 @@ async function coordinator(
     connection,
     cluster: 101,
     sessionTimeoutMs,
-    ...(process.env['CARILLON_TEST_LOG'] === undefined ? {} : { logger: consoleLogger() }),
+    ...testLogging(started.length),
   });
   started.push(c);
   await c.start();
