@@ -99,3 +99,34 @@ export function Header(props: { title: ComponentChildren; children?: ComponentCh
     </header>
   );
 }
+
+/**
+ * The two buttons under a paged table, labelled `back` and `forward` (with their arrows), and
+ * the page number between them when `page` is given.
+ */
+export function Pager(props: {
+  back: string;
+  forward: string;
+  page?: number;
+  backDisabled: boolean;
+  forwardDisabled: boolean;
+  onBack: () => void;
+  onForward: () => void;
+}) {
+  return (
+    <div class="pager">
+      <button type="button" class="secondary" disabled={props.backDisabled} onClick={props.onBack}>
+        {props.back}
+      </button>
+      {props.page === undefined ? null : <span class="muted">Page {props.page}</span>}
+      <button
+        type="button"
+        class="secondary"
+        disabled={props.forwardDisabled}
+        onClick={props.onForward}
+      >
+        {props.forward}
+      </button>
+    </div>
+  );
+}

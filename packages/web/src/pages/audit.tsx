@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api';
 import type { Page } from '../types';
-import { Empty, ErrorBox, Header, useLoad, when } from '../ui';
+import { Empty, ErrorBox, Header, Pager, useLoad, when } from '../ui';
 
 interface AuditEvent {
   id: number;
@@ -54,24 +54,14 @@ export function AuditPage() {
           </tbody>
         </table>
       )}
-      <div class="pager">
-        <button
-          type="button"
-          class="secondary"
-          disabled={before.length === 0}
-          onClick={() => setBefore(before.slice(0, -1))}
-        >
-          ← Newer
-        </button>
-        <button
-          type="button"
-          class="secondary"
-          disabled={oldest === undefined || items.length < 100}
-          onClick={() => oldest !== undefined && setBefore([...before, oldest.id])}
-        >
-          Older →
-        </button>
-      </div>
+      <Pager
+        back="← Newer"
+        forward="Older →"
+        backDisabled={before.length === 0}
+        forwardDisabled={oldest === undefined || items.length < 100}
+        onBack={() => setBefore(before.slice(0, -1))}
+        onForward={() => oldest !== undefined && setBefore([...before, oldest.id])}
+      />
     </>
   );
 }

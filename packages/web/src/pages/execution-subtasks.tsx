@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api';
 import type { Subtask, SubtaskPage, SubtaskProgress } from '../types';
-import { Empty, ErrorBox, StateBadge, duration, useLoad, when } from '../ui';
+import { Empty, ErrorBox, Pager, StateBadge, duration, useLoad, when } from '../ui';
 
 const STATES = [
   'pending',
@@ -176,25 +176,15 @@ export function SubtasksTable({ executionId, live }: { executionId: string; live
           </tbody>
         </table>
       )}
-      <div class="pager">
-        <button
-          type="button"
-          class="secondary"
-          disabled={afters.length === 1}
-          onClick={() => setAfters(afters.slice(0, -1))}
-        >
-          ← Earlier
-        </button>
-        <span class="muted">Page {afters.length}</span>
-        <button
-          type="button"
-          class="secondary"
-          disabled={nextAfter === null}
-          onClick={() => nextAfter !== null && setAfters([...afters, nextAfter])}
-        >
-          Later →
-        </button>
-      </div>
+      <Pager
+        back="← Earlier"
+        forward="Later →"
+        page={afters.length}
+        backDisabled={afters.length === 1}
+        forwardDisabled={nextAfter === null}
+        onBack={() => setAfters(afters.slice(0, -1))}
+        onForward={() => nextAfter !== null && setAfters([...afters, nextAfter])}
+      />
     </>
   );
 }

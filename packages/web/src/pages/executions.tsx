@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, query } from '../api';
 import { navigate, useLocation } from '../router';
 import type { Execution, Page } from '../types';
-import { Empty, ErrorBox, Header, Link, StateBadge, duration, useLoad, when } from '../ui';
+import { Empty, ErrorBox, Header, Link, Pager, StateBadge, duration, useLoad, when } from '../ui';
 
 const STATES = [
   'claimed',
@@ -159,25 +159,15 @@ export function ExecutionsPage() {
           </tbody>
         </table>
       )}
-      <div class="pager">
-        <button
-          type="button"
-          class="secondary"
-          disabled={cursors.length === 1}
-          onClick={() => setCursors(cursors.slice(0, -1))}
-        >
-          ← Newer
-        </button>
-        <span class="muted">Page {cursors.length}</span>
-        <button
-          type="button"
-          class="secondary"
-          disabled={page.data?.nextCursor == null}
-          onClick={() => setCursors([...cursors, page.data?.nextCursor ?? undefined])}
-        >
-          Older →
-        </button>
-      </div>
+      <Pager
+        back="← Newer"
+        forward="Older →"
+        page={cursors.length}
+        backDisabled={cursors.length === 1}
+        forwardDisabled={page.data?.nextCursor == null}
+        onBack={() => setCursors(cursors.slice(0, -1))}
+        onForward={() => setCursors([...cursors, page.data?.nextCursor ?? undefined])}
+      />
     </>
   );
 }
