@@ -61,7 +61,9 @@ export class Liveness {
       watch: (work) => work(),
       ...options,
     };
-    this.#breakMs = Math.max(this.#o.goneAfterMs / 2, this.#o.goneAfterMs - this.#o.writeMs);
+    this.#breakMs = Math.floor(
+      Math.max(this.#o.goneAfterMs / 2, this.#o.goneAfterMs - this.#o.writeMs),
+    );
   }
 
   /** Writes the heartbeat now, then every `writeMs` until {@link pause}. */
