@@ -53,6 +53,8 @@ export class Liveness {
   #recorded = false;
   /** The read in flight, shared by the callers that ask meanwhile. */
   #reading: Promise<readonly ServerBeat[]> | undefined;
+  /** The run of beats (its start) for which a withheld judgement was last logged. */
+  #withheldRun: number | undefined;
 
   constructor(options: LivenessOptions) {
     this.#o = {
@@ -107,6 +109,7 @@ export class Liveness {
       if (gone.has(id)) continue;
       const peer = beats.find((b) => b.id === id);
       if (heartbeatSilence(own, peer, o.goneAfterMs) >= o.goneAfterMs) gone.add(id);
+      else if (peer !== undefined) this.#noteWithheld(own, peer);
     }
     return gone;
   }
@@ -131,6 +134,25 @@ export class Liveness {
           own.lastSeenAt - peer.lastSeenAt < forgetAfterMs,
       )
       .map((peer) => peer.id);
+  }
+
+  /**
+   * Logs, once per run of this server's beats, a peer that would be gone but for a gap in this
+   * server's own beats: the judgement waits for the run to last `goneAfterMs`, which delays an
+   * adoption (a loaded machine whose beats land over `#breakMs` apart).
+   */
+  #noteWithheld(own: ServerBeat, peer: ServerBeat): void {
+    if (own.lastSeenAt - peer.lastSeenAt < this.#o.goneAfterMs) return;
+    if (this.#withheldRun === own.beatingSince) return;
+    this.#withheldRun = own.beatingSince;
+    this.#o.logger.info(
+      {
+        peer: peer.id,
+        silentMs: own.lastSeenAt - peer.lastSeenAt,
+        ownRunMs: own.lastSeenAt - own.beatingSince,
+      },
+      'a peer is silent, but this server’s own heartbeats had a gap: not judged gone yet',
+    );
   }
 
   #read(): Promise<readonly ServerBeat[]> {
