@@ -67,7 +67,7 @@ export type { AuditStore } from './store/audit-store.js';
 export type { AlertStore } from './store/alert-store.js';
 export { ALERT_TRIGGERS, AlertChannel, AlertDeliveryState, AlertTrigger } from './alert.js';
 export type { AlertDelivery, AlertMessage, AlertRule, NewAlertRule } from './alert.js';
-export type { ServerStore } from './store/server-store.js';
+export type { ServerBeat, ServerStore } from './store/server-store.js';
 export type { NewSession, Session, SessionStore, SignInFailures } from './store/session-store.js';
 export type { Stores } from './store/stores.js';
 export { SessionEvent, SessionState } from './coordination/coordinator.js';

@@ -61,14 +61,15 @@ export interface ServerOptions {
    */
   readonly holderGraceMs?: number;
   /**
-   * How often the server writes its heartbeat (`servers.lastSeenAt`) and reads its peers'.
-   * Default 100 ms.
+   * How often the server writes its heartbeat (`servers.lastSeenAt`, stamped by the database's
+   * clock). Its peers' are read only when a standby asks about one. Default 100 ms.
    */
   readonly livenessWriteMs?: number;
   /**
-   * A peer whose heartbeat has not changed for this long, timed on this server's own clock,
-   * counts as gone: its claimed fires that were not dispatched are adopted by a standby
-   * holder. Default 600 ms.
+   * A peer whose last heartbeat is this much older than this server's own (both stamped by the
+   * database's clock, and counted only over this server's own unbroken run of beats) counts as
+   * gone: its claimed fires that were not dispatched are adopted by a standby holder. Default
+   * 600 ms.
    */
   readonly goneAfterMs?: number;
   /** How long after an instant a standby holder checks that the fire was claimed. Default 200 ms. */

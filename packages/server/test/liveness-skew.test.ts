@@ -1,8 +1,8 @@
-// Liveness does not compare clocks: two servers on one real database (SQLite and MariaDB),
-// one of them with its clock an hour behind or ahead. Judged by whether its heartbeat changes,
-// timed on the observer's own clock, the skewed peer is live while it writes and gone once it
-// stops. (Comparing its `lastSeenAt` with our clock, an hour behind looked gone at once and an
-// hour ahead never did.)
+// Liveness does not compare server hosts' clocks: two servers on one real database (SQLite and
+// MariaDB), one of them with its clock an hour behind or ahead. Each beat is stamped by the
+// database's clock and compared with the observer's own last beat, so the skewed peer is live
+// while it beats and gone once it stops. (Comparing its `lastSeenAt`, written from its own
+// clock, with ours, an hour behind looked gone at once and an hour ahead never did.)
 import type { Clock, Stores } from '@carillon/core';
 import { SystemClock, silentLogger } from '@carillon/core';
 import { openStores } from '@carillon/storage';

@@ -47,6 +47,11 @@ export interface DatabaseProfile {
   readonly largeTextType: 'mediumtext' | 'text';
   /** Appended to every `CREATE TABLE` (character set and collation). */
   readonly tableOptions: string;
+  /**
+   * An SQL expression for the database's clock in ms since the epoch (UTC), constant within a
+   * statement: heartbeats are stamped with it, so that servers' beats compare on one clock.
+   */
+  readonly nowMsSql: string;
   /** Most bind parameters one statement may carry. */
   readonly maxBindParameters: number;
   /** Classifies an error thrown by the driver. */
@@ -146,6 +151,8 @@ export function mysqlFamilyProfile(serverVersion: string): DatabaseProfile {
     largeTextType: 'mediumtext',
     // Binary collation: identifiers and names compare byte for byte, as they do on SQLite.
     tableOptions: 'default character set utf8mb4 collate utf8mb4_bin',
+    // UTC_TIMESTAMP, not NOW: no session time zone (nor its daylight saving hour) involved.
+    nowMsSql: "(timestampdiff(microsecond, '1970-01-01 00:00:00', utc_timestamp(3)) div 1000)",
     maxBindParameters: 65_535,
     classifyError: classifyMysqlError,
   });
@@ -166,6 +173,8 @@ export const SQLITE_PROFILE: DatabaseProfile = Object.freeze({
   supportsCreateIndexIfNotExists: true,
   largeTextType: 'text',
   tableOptions: '',
+  // 'now' is fixed for the whole statement, to the millisecond.
+  nowMsSql: "cast(round((julianday('now') - 2440587.5) * 86400000.0) as integer)",
   maxBindParameters: 32_766,
   classifyError: classifySqliteError,
 });

@@ -11,6 +11,7 @@ import {
   usernameKeys,
 } from './migrations/later-steps.js';
 import { routingRetries } from './migrations/routing-retries.js';
+import { serverBeats } from './migrations/server-beats.js';
 import { sharding } from './migrations/sharding.js';
 import type { AnyDb } from './migrations/schema-builders.js';
 
@@ -40,6 +41,7 @@ export function carillonMigrations(profile: DatabaseProfile): Readonly<Record<st
     '0011_on_client_lost': onClientLost(profile),
     '0012_routing_retries': routingRetries(profile),
     '0013_sharding': sharding(profile),
+    '0014_server_beats': serverBeats(profile),
   };
 }
 

@@ -28,6 +28,8 @@ export interface ServersTable {
   room: string;
   rpc_address: string;
   last_seen_at: number;
+  /** When the current unbroken run of heartbeats began, on the database's clock. */
+  beating_since: Generated<number>;
 }
 
 /** Task groups; `id` is the four-segment text id, unique (cluster, number). */

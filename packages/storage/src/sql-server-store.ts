@@ -1,5 +1,6 @@
+import { sql } from 'kysely';
 import type { Selectable } from 'kysely';
-import type { ServerRecord, ServerStore } from '@carillon/core';
+import type { ServerBeat, ServerRecord, ServerStore } from '@carillon/core';
 import { registerServerGroup } from './cluster-registry.js';
 import type { DatabaseProfile } from './database-profile.js';
 import { withRetry } from './retry.js';
@@ -37,7 +38,9 @@ export class SqlServerStore implements ServerStore {
   }
 
   /**
-   * Inserts or replaces the server's record, recording its cluster and ServerGroup if new.
+   * Inserts or replaces the server's record, recording its cluster and ServerGroup if new. The
+   * record's `lastSeenAt` (the caller's clock) also starts a run of beats; the next
+   * {@link beat} restamps both on the database's clock if they are far from it.
    *
    * @throws CarillonError `CARILLON_INVALID_ARGUMENT` for an id over 128, a room over 64 or an
    *   address over 255 characters.
@@ -50,6 +53,7 @@ export class SqlServerStore implements ServerStore {
       room: checkText('room', server.room, STORE_LIMITS.roomMax, 0),
       rpc_address: checkText('rpcAddress', server.rpcAddress, STORE_LIMITS.rpcAddressMax, 0),
       last_seen_at: checkInt('lastSeenAt', server.lastSeenAt, 0, STORE_LIMITS.instantMax),
+      beating_since: server.lastSeenAt,
     };
     const group = `${row.cluster}/${row.server_group}`;
     if (!this.#registered.has(group)) {
@@ -68,6 +72,7 @@ export class SqlServerStore implements ServerStore {
       room: row.room,
       rpc_address: row.rpc_address,
       last_seen_at: row.last_seen_at,
+      beating_since: row.beating_since,
     };
     const insert = this.#db.insertInto('servers').values(row);
     const upsert =
@@ -75,6 +80,38 @@ export class SqlServerStore implements ServerStore {
         ? insert.onDuplicateKeyUpdate(changes)
         : insert.onConflict((oc) => oc.column('id').doUpdateSet(changes));
     await withRetry(this.#db, this.#profile, () => upsert.execute());
+  }
+
+  async beat(id: string, breakMs: number): Promise<boolean> {
+    const now = sql.raw<number>(this.#profile.nowMsSql);
+    const gap = checkInt('breakMs', breakMs, 0, STORE_LIMITS.instantMax);
+    // `beating_since` first: MySQL evaluates the assignments in order, each seeing the ones
+    // before it, so it must read the previous `last_seen_at` (SQLite reads the old row for all).
+    const result = await withRetry(this.#db, this.#profile, () =>
+      this.#db
+        .updateTable('servers')
+        .set({
+          beating_since: sql<number>`case when ${now} - last_seen_at > ${gap} or last_seen_at > ${now} then ${now} else beating_since end`,
+          last_seen_at: now,
+        })
+        .where('id', '=', id)
+        .executeTakeFirst(),
+    );
+    return result.numUpdatedRows > 0n;
+  }
+
+  async beats(cluster: number, serverGroup: number): Promise<readonly ServerBeat[]> {
+    const rows = await this.#db
+      .selectFrom('servers')
+      .select(['id', 'last_seen_at', 'beating_since'])
+      .where('cluster', '=', cluster)
+      .where('server_group', '=', serverGroup)
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      lastSeenAt: toInt(row.last_seen_at),
+      beatingSince: toInt(row.beating_since),
+    }));
   }
 
   /** By id. */

@@ -33,8 +33,9 @@ ${COMMON}
   CARILLON_HOLDER_GRACE_MS
                           how long a holder gone from the cluster keeps its jobs before the
                           leader gives them to another server (default 10000)
-  CARILLON_GONE_AFTER_MS  a peer whose heartbeat has not changed this long counts as gone:
-                          its claimed, unsent fires are adopted (default 600, 300 to 60000)
+  CARILLON_GONE_AFTER_MS  a peer whose heartbeat is this much older than this server's own
+                          (both stamped by the database) counts as gone: its claimed, unsent
+                          fires are adopted (default 600, 300 to 60000)
   CARILLON_TLS_CERT_FILE, CARILLON_TLS_KEY_FILE
                           PEM certificate chain and key: serve gRPC over TLS
   CARILLON_TLS_CLIENT_CA_FILE
