@@ -44,10 +44,16 @@
 // cluster does.
 // Usage: node --conditions=source --import tsx bench/cluster-throughput.ts \
 //   [--steps 25,50,100,200,400] [--seconds 10] [--servers 1,3] [--clients 2]
-//   [--concurrency 4000] [--own-mariadb] [--cpu-prof DIR]
+//   [--concurrency 4000] [--own-mariadb] [--cpu-prof DIR] [--server-cpu CORES]
 // --cpu-prof DIR: every process started by the bench writes DIR/<args>.<pid>.cpuprofile at its
 // (then graceful) stop; with CARILLON_BENCH_VERBOSE=1 the window's bounds on the profiles'
 // monotonic clock (µs) go to stderr, to cut the profiles to the window.
+// --server-cpu CORES (e.g. 0.2): one small machine per server, emulated: each server process
+// runs in a CPU cgroup of its own capped at CORES (bench/server-cpu-cap.ts; root and a cgroup
+// cpu controller needed), the other processes uncapped, so that the servers and not the shared
+// machine are the limit. Every line then carries `serverCpu` (the cap), and each step
+// `throttled`: per server, the share of 10 ms periods in which it used up its quota and the ms
+// a second it waited for the next (the cap biting).
 // CARILLON_BENCH_LOGS=PATH writes every server's and console's output to PATH.<servers> at the
 // end (the standby watch logs its reads, fires looked up, claims and adoptions every ~10 s).
 import { writeFileSync } from 'node:fs';
@@ -59,6 +65,8 @@ import type { ClientProcess, MariaDbServer } from '@carillon/testkit';
 import { percentile, startCluster } from '../test/cluster/cluster-kit.js';
 import type { TestCluster } from '../test/cluster/cluster-kit.js';
 import { CpuMeter, childrenNamed, cpuSpent } from './process-cpu.js';
+import { createCpuCap, throttledSince } from './server-cpu-cap.js';
+import type { CpuCap, Throttling } from './server-cpu-cap.js';
 
 const { values } = parseArgs({
   options: {
@@ -70,6 +78,7 @@ const { values } = parseArgs({
     'own-mariadb': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     'statement-kinds': { type: 'boolean', default: false },
+    'server-cpu': { type: 'string' },
   },
 });
 const STEPS = values.steps.split(',').map(Number);
@@ -79,6 +88,9 @@ const CLIENTS = Number(values.clients);
 const WARM_UP_MS = 5_000;
 const P99_LIMIT_MS = 50;
 const RAN_LIMIT = 0.999;
+const SERVER_CPU = values['server-cpu'] === undefined ? undefined : Number(values['server-cpu']);
+/** On every line: the cap of each server, when there is one. */
+const CAP = SERVER_CPU === undefined ? {} : { serverCpu: SERVER_CPU };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const progress = (what: string): void => {
@@ -177,7 +189,18 @@ async function measure(servers: number): Promise<number> {
     throw error;
   });
   const clients: ClientProcess[] = [];
+  const caps = new Map<string, CpuCap>();
   try {
+    // Capped once started (the start itself runs free): a server is one process, every thread
+    // of it moves with it.
+    if (SERVER_CPU !== undefined)
+      for (const s of cluster.servers) {
+        const cap = createCpuCap(s.id, SERVER_CPU);
+        caps.set(s.id, cap);
+        if (s.process.child.pid !== undefined) cap.add(s.process.child.pid);
+      }
+    const throttling = (): Map<string, Throttling> =>
+      new Map([...caps].map(([id, cap]) => [id, cap.throttling()]));
     const { groupId, token } = await cluster.createGroup(`bench-${servers}`, servers);
     for (let i = 1; i <= CLIENTS; i++)
       clients.push(
@@ -196,7 +219,14 @@ async function measure(servers: number): Promise<number> {
     // of that says whether the per-fire work spreads.
     await sleep(WARM_UP_MS);
     const idleBefore = await meter.sample();
+    const idleThrottledBefore = throttling();
     await sleep(SECONDS * 1000);
+    const idleThrottled = Object.fromEntries(
+      [...throttling()].map(([id, after]) => [
+        id,
+        throttledSince(idleThrottledBefore.get(id) ?? after, after, SECONDS),
+      ]),
+    );
     const idleMsPerSecond = Object.fromEntries(
       Object.entries(cpuSpent(idleBefore, await meter.sample())).map(([k, v]) => [k, v / SECONDS]),
     );
@@ -204,10 +234,12 @@ async function measure(servers: number): Promise<number> {
       JSON.stringify({
         bench: 'cluster-throughput',
         servers,
+        ...CAP,
         jobs: 0,
         idleCpuMsPerSecond: Object.fromEntries(
           Object.entries(idleMsPerSecond).map(([k, v]) => [k, Math.round(v * 10) / 10]),
         ),
+        ...(caps.size === 0 ? {} : { throttled: idleThrottled }),
       }),
     );
     const jobIds: number[] = [];
@@ -230,6 +262,7 @@ async function measure(servers: number): Promise<number> {
       const from = Math.ceil(Date.now() / 1000) * 1000;
       const zkBefore = await zkTransactions(cluster);
       const cpuBefore = await meter.sample();
+      const throttledBefore = throttling();
       const statementsBefore = await statementCounts(ownDb);
       await statementLog(ownDb, true);
       const zkFrom = Date.now();
@@ -240,6 +273,13 @@ async function measure(servers: number): Promise<number> {
       const zkSeconds = (Date.now() - zkFrom) / 1000;
       progress(`window (monotonic µs): ${monotonicFrom} ${process.hrtime.bigint() / 1000n}`);
       const cpu = cpuSpent(cpuBefore, await meter.sample());
+      const throttledAfter = throttling();
+      const throttled = Object.fromEntries(
+        [...throttledAfter].map(([id, after]) => [
+          id,
+          throttledSince(throttledBefore.get(id) ?? after, after, zkSeconds),
+        ]),
+      );
       const statements = cpuSpent(statementsBefore, await statementCounts(ownDb));
       await statementLog(ownDb, false);
       const kinds = await statementKinds(ownDb, jobs * SECONDS);
@@ -266,6 +306,7 @@ async function measure(servers: number): Promise<number> {
         JSON.stringify({
           bench: 'cluster-throughput',
           servers,
+          ...CAP,
           jobs,
           ...step,
           ...recorded,
@@ -281,6 +322,7 @@ async function measure(servers: number): Promise<number> {
             1000,
           ...(ownDb === undefined ? {} : { statementsPerFire: perFire(statements) }),
           ...(kinds === undefined ? {} : { statementKindsPerFire: kinds }),
+          ...(caps.size === 0 ? {} : { throttled }),
           held,
         }),
       );
@@ -290,7 +332,12 @@ async function measure(servers: number): Promise<number> {
       if (!held && stepsRun >= 2) break;
     }
     console.log(
-      JSON.stringify({ bench: 'cluster-throughput', servers, highestHeldFiresPerSecond: highest }),
+      JSON.stringify({
+        bench: 'cluster-throughput',
+        servers,
+        ...CAP,
+        highestHeldFiresPerSecond: highest,
+      }),
     );
     return highest;
   } finally {
@@ -303,6 +350,7 @@ async function measure(servers: number): Promise<number> {
       await cluster.console.stop('SIGTERM');
     }
     await cluster.stop();
+    for (const cap of caps.values()) cap.remove();
     await ownDb?.remove();
   }
 }
@@ -382,6 +430,7 @@ console.log(
   JSON.stringify({
     bench: 'cluster-throughput',
     summary: true,
+    ...CAP,
     oneServer: one ?? null,
     threeServers: three ?? null,
     ratio: one !== undefined && three !== undefined && one > 0 ? three / one : null,
