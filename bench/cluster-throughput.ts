@@ -30,7 +30,8 @@
 // Prints one JSON line per step and per server count, and a last summary line:
 // {"bench":"cluster-throughput","servers":1,"jobs":0,"idleCpuMsPerSecond":{"s1":..,..}}
 // {"bench":"cluster-throughput","servers":1,"jobs":..,"fires":..,"ran":..,"ranPct":..,
-//  "lateP50Ms":..,"lateP99Ms":..,"sentLatePct":..,"unrecordedPct":..,"zkWritesPerSecond":..,
+//  "lateP50Ms":..,"lateP99Ms":..,"sentLatePct":..,"unrecordedPct":..,"ownedPct":{"s1":..},
+//  "zkWritesPerSecond":..,
 //  "cpuMsPerFire":{"s1":..,"console":..,"client1":..,"zk1":..,"bench":..,"mariadb":..},
 //  "serversCpuMsPerFire":..,"cpuMsPerFireAboveIdle":{..},"serversCpuMsPerFireAboveIdle":..,
 //  "statementsPerFire":{..},"held":true}
@@ -44,10 +45,16 @@
 // cluster does.
 // Usage: node --conditions=source --import tsx bench/cluster-throughput.ts \
 //   [--steps 25,50,100,200,400] [--seconds 10] [--servers 1,3] [--clients 2]
-//   [--concurrency 4000] [--own-mariadb] [--cpu-prof DIR]
+//   [--concurrency 4000] [--own-mariadb] [--cpu-prof DIR] [--server-cpu CORES]
 // --cpu-prof DIR: every process started by the bench writes DIR/<args>.<pid>.cpuprofile at its
 // (then graceful) stop; with CARILLON_BENCH_VERBOSE=1 the window's bounds on the profiles'
 // monotonic clock (µs) go to stderr, to cut the profiles to the window.
+// --server-cpu CORES (e.g. 0.2): one small machine per server, emulated: each server process
+// runs in a CPU cgroup of its own capped at CORES (bench/server-cpu-cap.ts; root and a cgroup
+// cpu controller needed), the other processes uncapped, so that the servers and not the shared
+// machine are the limit. Every line then carries `serverCpu` (the cap), and each step
+// `throttled`: per server, the share of 10 ms periods in which it used up its quota and the ms
+// a second it waited for the next (the cap biting).
 // CARILLON_BENCH_LOGS=PATH writes every server's and console's output to PATH.<servers> at the
 // end (the standby watch logs its reads, fires looked up, claims and adoptions every ~10 s).
 import { writeFileSync } from 'node:fs';
@@ -56,9 +63,11 @@ import { parseArgs } from 'node:util';
 import { createConnection } from 'mysql2/promise';
 import { readLedger, startMariaDb, waitFor } from '@carillon/testkit';
 import type { ClientProcess, MariaDbServer } from '@carillon/testkit';
-import { percentile, startCluster } from '../test/cluster/cluster-kit.js';
+import { everyServerUp, percentile, startCluster } from '../test/cluster/cluster-kit.js';
 import type { TestCluster } from '../test/cluster/cluster-kit.js';
 import { CpuMeter, childrenNamed, cpuSpent } from './process-cpu.js';
+import { createCpuCap, throttledSince } from './server-cpu-cap.js';
+import type { CpuCap, Throttling } from './server-cpu-cap.js';
 
 const { values } = parseArgs({
   options: {
@@ -70,6 +79,7 @@ const { values } = parseArgs({
     'own-mariadb': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     'statement-kinds': { type: 'boolean', default: false },
+    'server-cpu': { type: 'string' },
   },
 });
 const STEPS = values.steps.split(',').map(Number);
@@ -79,6 +89,9 @@ const CLIENTS = Number(values.clients);
 const WARM_UP_MS = 5_000;
 const P99_LIMIT_MS = 50;
 const RAN_LIMIT = 0.999;
+const SERVER_CPU = values['server-cpu'] === undefined ? undefined : Number(values['server-cpu']);
+/** On every line: the cap of each server, when there is one. */
+const CAP = SERVER_CPU === undefined ? {} : { serverCpu: SERVER_CPU };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const progress = (what: string): void => {
@@ -177,7 +190,18 @@ async function measure(servers: number): Promise<number> {
     throw error;
   });
   const clients: ClientProcess[] = [];
+  const caps = new Map<string, CpuCap>();
   try {
+    // Capped once started (the start itself runs free): a server is one process, every thread
+    // of it moves with it.
+    if (SERVER_CPU !== undefined)
+      for (const s of cluster.servers) {
+        const cap = createCpuCap(s.id, SERVER_CPU);
+        caps.set(s.id, cap);
+        if (s.process.child.pid !== undefined) cap.add(s.process.child.pid);
+      }
+    const throttling = (): Map<string, Throttling> =>
+      new Map([...caps].map(([id, cap]) => [id, cap.throttling()]));
     const { groupId, token } = await cluster.createGroup(`bench-${servers}`, servers);
     for (let i = 1; i <= CLIENTS; i++)
       clients.push(
@@ -185,6 +209,12 @@ async function measure(servers: number): Promise<number> {
           concurrency: Number(values.concurrency),
         }),
       );
+    // Each client on each server before anything is measured: a server that no client has
+    // reached yet is nobody's preferred holder (a job's preferred holder is its first live
+    // holder with a client that can run it), so its share of the fires would go to the others.
+    // Under --server-cpu a capped server takes seconds to accept its streams; in one run at
+    // 0.1 cores s1 owned no fire at all (its CPU stayed at idle while s2 and s3 ran them).
+    await everyServerUp(cluster, groupId, CLIENTS);
     const meter = new CpuMeter();
     for (const s of cluster.servers) meter.add(s.id, s.process.child.pid);
     meter.add('console', cluster.console.child.pid);
@@ -196,7 +226,14 @@ async function measure(servers: number): Promise<number> {
     // of that says whether the per-fire work spreads.
     await sleep(WARM_UP_MS);
     const idleBefore = await meter.sample();
+    const idleThrottledBefore = throttling();
     await sleep(SECONDS * 1000);
+    const idleThrottled = Object.fromEntries(
+      [...throttling()].map(([id, after]) => [
+        id,
+        throttledSince(idleThrottledBefore.get(id) ?? after, after, SECONDS),
+      ]),
+    );
     const idleMsPerSecond = Object.fromEntries(
       Object.entries(cpuSpent(idleBefore, await meter.sample())).map(([k, v]) => [k, v / SECONDS]),
     );
@@ -204,10 +241,12 @@ async function measure(servers: number): Promise<number> {
       JSON.stringify({
         bench: 'cluster-throughput',
         servers,
+        ...CAP,
         jobs: 0,
         idleCpuMsPerSecond: Object.fromEntries(
           Object.entries(idleMsPerSecond).map(([k, v]) => [k, Math.round(v * 10) / 10]),
         ),
+        ...(caps.size === 0 ? {} : { throttled: idleThrottled }),
       }),
     );
     const jobIds: number[] = [];
@@ -226,10 +265,13 @@ async function measure(servers: number): Promise<number> {
         },
         { timeoutMs: 120_000, intervalMs: 1_000 },
       );
-      await sleep(WARM_UP_MS);
+      // A capped server compiles its hot code within its cap: at 0.1 cores the first step's
+      // CPU per fire above idle was 2.5-3.5 times the next step's after the usual warm-up.
+      await sleep(stepsRun === 1 && SERVER_CPU !== undefined ? 4 * WARM_UP_MS : WARM_UP_MS);
       const from = Math.ceil(Date.now() / 1000) * 1000;
       const zkBefore = await zkTransactions(cluster);
       const cpuBefore = await meter.sample();
+      const throttledBefore = throttling();
       const statementsBefore = await statementCounts(ownDb);
       await statementLog(ownDb, true);
       const zkFrom = Date.now();
@@ -240,6 +282,13 @@ async function measure(servers: number): Promise<number> {
       const zkSeconds = (Date.now() - zkFrom) / 1000;
       progress(`window (monotonic µs): ${monotonicFrom} ${process.hrtime.bigint() / 1000n}`);
       const cpu = cpuSpent(cpuBefore, await meter.sample());
+      const throttledAfter = throttling();
+      const throttled = Object.fromEntries(
+        [...throttledAfter].map(([id, after]) => [
+          id,
+          throttledSince(throttledBefore.get(id) ?? after, after, zkSeconds),
+        ]),
+      );
       const statements = cpuSpent(statementsBefore, await statementCounts(ownDb));
       await statementLog(ownDb, false);
       const kinds = await statementKinds(ownDb, jobs * SECONDS);
@@ -266,6 +315,7 @@ async function measure(servers: number): Promise<number> {
         JSON.stringify({
           bench: 'cluster-throughput',
           servers,
+          ...CAP,
           jobs,
           ...step,
           ...recorded,
@@ -281,6 +331,7 @@ async function measure(servers: number): Promise<number> {
             1000,
           ...(ownDb === undefined ? {} : { statementsPerFire: perFire(statements) }),
           ...(kinds === undefined ? {} : { statementKindsPerFire: kinds }),
+          ...(caps.size === 0 ? {} : { throttled }),
           held,
         }),
       );
@@ -290,7 +341,12 @@ async function measure(servers: number): Promise<number> {
       if (!held && stepsRun >= 2) break;
     }
     console.log(
-      JSON.stringify({ bench: 'cluster-throughput', servers, highestHeldFiresPerSecond: highest }),
+      JSON.stringify({
+        bench: 'cluster-throughput',
+        servers,
+        ...CAP,
+        highestHeldFiresPerSecond: highest,
+      }),
     );
     return highest;
   } finally {
@@ -303,6 +359,7 @@ async function measure(servers: number): Promise<number> {
       await cluster.console.stop('SIGTERM');
     }
     await cluster.stop();
+    for (const cap of caps.values()) cap.remove();
     await ownDb?.remove();
   }
 }
@@ -318,9 +375,25 @@ async function fromDatabase(
   dbUrl: string,
   from: number,
   until: number,
-): Promise<{ sentLatePct: number; unrecordedPct: number; openStates?: Record<string, number> }> {
+): Promise<{
+  sentLatePct: number;
+  unrecordedPct: number;
+  ownedPct: Record<string, number>;
+  openStates?: Record<string, number>;
+}> {
   const connection = await createConnection({ uri: dbUrl });
   try {
+    // Which server owns the window's fires (%): with backups = 3 each should own about a third.
+    const [owners] = await connection.query(
+      `SELECT COALESCE(owner_server_id, '-') AS k, COUNT(*) AS n FROM executions
+       WHERE scheduled_at BETWEEN ? AND ? GROUP BY k ORDER BY k`,
+      [from, until],
+    );
+    const ownerRows = owners as { k: string; n: number | string }[];
+    const all = ownerRows.reduce((sum, r) => sum + Number(r.n), 0);
+    const ownedPct = Object.fromEntries(
+      ownerRows.map((r) => [r.k, Math.round((Number(r.n) / Math.max(1, all)) * 1000) / 10]),
+    );
     const [rows] = await connection.query(
       `SELECT COUNT(*) AS fires, SUM(dispatched_at > scheduled_at) AS late,
          SUM(state NOT IN ('succeeded', 'failed', 'timed_out', 'cancelled', 'skipped')) AS open
@@ -332,7 +405,7 @@ async function fromDatabase(
     const pct = (n: number | string | null | undefined): number =>
       fires === 0 ? 0 : Math.round((Number(n ?? 0) / fires) * 1000) / 10;
     if (Number(row?.open ?? 0) === 0)
-      return { sentLatePct: pct(row?.late), unrecordedPct: pct(row?.open) };
+      return { sentLatePct: pct(row?.late), unrecordedPct: pct(row?.open), ownedPct };
     // Which states the open ones are in, and under which owners: where they got stuck.
     const [open] = await connection.query(
       `SELECT CONCAT(state, '@', COALESCE(owner_server_id, '-')) AS k, COUNT(*) AS n FROM executions
@@ -344,7 +417,7 @@ async function fromDatabase(
     const openStates = Object.fromEntries(
       (open as { k: string; n: number | string }[]).map((r) => [r.k, Number(r.n)]),
     );
-    return { sentLatePct: pct(row?.late), unrecordedPct: pct(row?.open), openStates };
+    return { sentLatePct: pct(row?.late), unrecordedPct: pct(row?.open), ownedPct, openStates };
   } finally {
     await connection.end();
   }
@@ -382,6 +455,7 @@ console.log(
   JSON.stringify({
     bench: 'cluster-throughput',
     summary: true,
+    ...CAP,
     oneServer: one ?? null,
     threeServers: three ?? null,
     ratio: one !== undefined && three !== undefined && one > 0 ? three / one : null,

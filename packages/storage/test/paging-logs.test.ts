@@ -169,6 +169,34 @@ describe.each(testDatabases())('paging and logs on $label', (database) => {
     }
   });
 
+  it('RACE: concurrent batches over 250 executions number each execution apart', async () => {
+    // More executions than one read of the highest numbers covers (200), in batches that
+    // name them in different orders, from two instances at once.
+    const claims = Array.from({ length: 250 }, (_, i) =>
+      claimOf(jobs[2] as Job, T0 + 9_000_000 + i * 1000),
+    );
+    await stores.executions.claimFires('s1', claims, T0);
+    await Promise.all(
+      Array.from({ length: 6 }, (_, w) =>
+        (w % 2 === 0 ? stores : rival).executions.appendLogs(
+          (w % 3 === 0 ? [...claims].reverse() : claims).flatMap((c) => [
+            { executionId: c.id, at: T0, level: LogLevel.Info, message: `w${w}-a` },
+            { executionId: c.id, at: T0, level: LogLevel.Info, message: `w${w}-b` },
+          ]),
+        ),
+      ),
+    );
+    for (const c of [claims[0], claims[199], claims[200], claims[249]]) {
+      const logs = await stores.executions.listLogs(c!.id);
+      expect(logs.map((l) => l.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      for (let w = 0; w < 6; w++) {
+        const mine = logs.filter((l) => l.message.startsWith(`w${w}-`));
+        expect(mine.map((l) => l.message)).toEqual([`w${w}-a`, `w${w}-b`]);
+        expect(mine[1]!.seq - mine[0]!.seq).toBe(1);
+      }
+    }
+  });
+
   it('cuts over-long messages, and refuses lines of unknown executions', async () => {
     const claim = claimOf(jobs[2] as Job, T0 + 8_000_000);
     await stores.executions.claimFires('s1', [claim], T0);
