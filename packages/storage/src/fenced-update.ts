@@ -29,11 +29,11 @@ interface FencedRow {
  *
  * The fence is as strong as the locked read's. The UPDATE locks each subtask it reads for
  * update, and on MySQL/MariaDB, being a multi-table UPDATE (not a SELECT), reads the joined
- * execution under a shared lock held to commit (InnoDB locks every row a data-changing
- * statement reads, at any isolation level for a multi-table one): an adoption, which takes the
- * execution's row exclusively, waits for this transaction. SQLite's immediate transaction
- * holds the whole database. A matched row counts whether or not its values changed (mysql2
- * asks for found rows, SQLite counts every row the UPDATE visits); were it counted only when
+ * execution with InnoDB's shared locking read, held to commit: an adoption, which takes the
+ * execution's row exclusively, waits for this transaction (tested under the default
+ * REPEATABLE READ, in subtask-fenced-writes.test.ts). SQLite's immediate transaction holds the
+ * whole database. A matched row counts whether or not its values changed (mysql2 asks for
+ * found rows; SQLite counts a row updated to the values it had); were it counted only when
  * changed, a shortfall would just send the batch to the careful path.
  */
 export async function writeFenced(
