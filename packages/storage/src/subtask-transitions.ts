@@ -3,12 +3,16 @@ import type { Updateable } from 'kysely';
 import type { SubtaskChange } from '@carillon/core';
 import type { DatabaseProfile } from './database-profile.js';
 import type { SubtasksTable } from './schema.js';
+import { writeFenced } from './fenced-update.js';
 import { writeRowsById } from './grouped-update.js';
 import { chunk, placeholders, toInt } from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
 
 /** Subtasks read (and locked) per statement. */
 const IDS_PER_READ = 1000;
+
+/** Where a batch's fenced UPDATEs start, to undo them when one change's fence failed. */
+const SAVEPOINT = 'subtask_changes';
 
 type Columns = Updateable<SubtasksTable>;
 
@@ -31,7 +35,9 @@ interface Current {
 /**
  * Applies fenced subtask changes inside the caller's transaction with a few statements for the
  * whole batch instead of one fenced UPDATE per change (each of which Kysely builds and compiles
- * anew, and MySQL answers in a round trip): a read of the subtasks and their executions'
+ * anew, and MySQL answers in a round trip). Changes of distinct subtasks go first through
+ * {@link writeFenced}, the fences in the UPDATEs; only when one of them fails (or a subtask has
+ * two changes in the batch) does it take the careful path: a read of the subtasks and their executions'
  * owners (two where rows lock, see {@link readLocked}; SQLite's immediate transaction holds the
  * whole database), the fences checked here in the order given (a change sees the ones before
  * it), then one UPDATE per group of rows that set the same columns (see {@link writeRowsById}).
@@ -45,6 +51,13 @@ export async function applySubtaskChanges(
   sets: readonly Columns[],
 ): Promise<boolean[]> {
   const ids = [...new Set(changes.map((c) => c.fence.id))];
+  // Changes of distinct subtasks whose fences all hold, the usual batch, need no read: their
+  // fences go in the UPDATEs (see writeFenced). A batch where one fails is undone and read.
+  if (ids.length === changes.length) {
+    await trx.executeQuery(CompiledQuery.raw(`savepoint ${SAVEPOINT}`));
+    if (await writeFenced(trx, profile, changes, sets)) return changes.map(() => true);
+    await trx.executeQuery(CompiledQuery.raw(`rollback to savepoint ${SAVEPOINT}`));
+  }
   const current = new Map<string, Current>();
   for (const some of chunk(ids, IDS_PER_READ)) {
     if (profile.supportsRowLocks) {
