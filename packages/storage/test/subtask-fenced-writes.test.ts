@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SubtaskState, newExecutionId } from '@carillon/core';
 import type { FireClaim, Job, NewSubtask, SubtaskChange } from '@carillon/core';
-import { openStores } from '@carillon/storage';
 import type { SqlStores } from '@carillon/storage';
-import { T0, claimOf, seedJobs } from './fixtures.js';
+import { T0, claimOf } from './fixtures.js';
 import { testDatabases } from '@carillon/testkit';
+import { openRivalStores } from './rival-stores.js';
 
 // A batch of changes of distinct subtasks is written with its fences in the UPDATEs, without a
 // locked read (fenced-update.ts); when one fence fails the batch is undone and read row by row.
@@ -29,6 +29,7 @@ const stillWaiting = (promise: Promise<unknown>, ms = 500): Promise<string> =>
 describe.each(testDatabases())('fenced subtask writes on $label', (database) => {
   let stores: SqlStores;
   let rival: SqlStores;
+  let close: (() => Promise<void>) | undefined;
   let job: Job;
   let at = T0;
 
@@ -45,19 +46,13 @@ describe.each(testDatabases())('fenced subtask writes on $label', (database) => 
   });
 
   beforeAll(async () => {
-    const url = await database.create();
-    stores = await openStores({ url });
-    rival = await openStores({ url, migrate: false });
-    const seeded = await seedJobs(stores, 1);
-    const first = seeded.jobs[0];
-    if (first === undefined) throw new Error('no job');
-    job = first;
+    let seeded: (i: number) => Job;
+    ({ stores, rival, job: seeded, close } = await openRivalStores(database, 1));
+    job = seeded(0);
   });
 
   afterAll(async () => {
-    await rival?.close();
-    await stores?.close();
-    await database.drop();
+    await close?.();
   });
 
   it('one failed fence among distinct subtasks: each change gets its own answer, values per row', async () => {

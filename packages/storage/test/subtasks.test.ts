@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreErrorCode, ExecutionState, SubtaskState, newExecutionId } from '@carillon/core';
 import type { FireClaim, Job, NewSubtask, Subtask, SubtaskChange } from '@carillon/core';
-import { openStores } from '@carillon/storage';
 import type { SqlStores } from '@carillon/storage';
-import { T0, claimOf, seedJobs, withCode } from './fixtures.js';
+import { T0, claimOf, withCode } from './fixtures.js';
 import { testDatabases } from '@carillon/testkit';
+import { openRivalStores } from './rival-stores.js';
 
 const news = (n: number, prefix: string): NewSubtask[] =>
   Array.from({ length: n }, (_, i) => ({ id: newExecutionId(T0 + i), payload: `${prefix}${i}` }));
@@ -12,6 +12,7 @@ const news = (n: number, prefix: string): NewSubtask[] =>
 describe.each(testDatabases())('subtasks on $label', (database) => {
   let stores: SqlStores;
   let rival: SqlStores;
+  let close: (() => Promise<void>) | undefined;
   let job: Job;
   let at = T0;
 
@@ -23,19 +24,13 @@ describe.each(testDatabases())('subtasks on $label', (database) => {
   };
 
   beforeAll(async () => {
-    const url = await database.create();
-    stores = await openStores({ url });
-    rival = await openStores({ url, migrate: false });
-    const seeded = await seedJobs(stores, 1);
-    const first = seeded.jobs[0];
-    if (first === undefined) throw new Error('no job');
-    job = first;
+    let seeded: (i: number) => Job;
+    ({ stores, rival, job: seeded, close } = await openRivalStores(database, 1));
+    job = seeded(0);
   });
 
   afterAll(async () => {
-    await rival?.close();
-    await stores?.close();
-    await database.drop();
+    await close?.();
   });
 
   it('inserts batches in order after the positions taken, and a repeat is harmless', async () => {
