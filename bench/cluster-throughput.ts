@@ -62,10 +62,11 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createConnection } from 'mysql2/promise';
 import { readLedger, startMariaDb, waitFor } from '@carillon/testkit';
-import type { ClientProcess, MariaDbServer } from '@carillon/testkit';
+import type { ClientProcess } from '@carillon/testkit';
 import { everyServerUp, percentile, startCluster } from '../test/cluster/cluster-kit.js';
 import type { TestCluster } from '../test/cluster/cluster-kit.js';
 import { CpuMeter, childrenNamed, cpuSpent } from './process-cpu.js';
+import { statementCounts, statementKinds, statementLog } from './mariadb-statements.js';
 import { createCpuCap, throttledSince } from './server-cpu-cap.js';
 import type { CpuCap, Throttling } from './server-cpu-cap.js';
 
@@ -104,73 +105,6 @@ async function zkTransactions(cluster: TestCluster): Promise<number> {
   const match = /Zxid: 0x([0-9a-f]+)/.exec(await leader.command('srvr'));
   if (match?.[1] === undefined) throw new Error('no zxid in srvr');
   return Number(BigInt(`0x${match[1]}`) & 0xffffffffn);
-}
-
-/** MariaDB's statement counters (`Com_%`, plus `Questions`), when the server is the bench's own. */
-async function statementCounts(db: MariaDbServer | undefined): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  if (db === undefined) return counts;
-  const connection = await createConnection({ uri: db.serverUrl });
-  try {
-    const [rows] = await connection.query(
-      "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions','Com_select','Com_insert','Com_update','Com_delete','Com_begin','Com_commit','Com_rollback')",
-    );
-    for (const row of rows as { Variable_name: string; Value: string }[])
-      counts.set(row.Variable_name.replace(/^Com_/, ''), Number(row.Value));
-  } finally {
-    await connection.end();
-  }
-  return counts;
-}
-
-/**
- * With --statement-kinds, MariaDB's general log (to its table) during the window: the
- * statements of each kind, literals blanked. The log costs MariaDB CPU, so a run with it says
- * what is sent, not what it costs.
- */
-async function statementLog(db: MariaDbServer | undefined, on: boolean): Promise<void> {
-  if (db === undefined || !values['statement-kinds']) return;
-  const connection = await createConnection({ uri: db.serverUrl });
-  try {
-    if (on) {
-      await connection.query("SET GLOBAL log_output = 'TABLE'");
-      await connection.query('TRUNCATE mysql.general_log');
-    }
-    await connection.query(`SET GLOBAL general_log = ${on ? 1 : 0}`);
-  } finally {
-    await connection.end();
-  }
-}
-
-/** Statements of the window by kind (see {@link statementLog}), per fire. */
-async function statementKinds(
-  db: MariaDbServer | undefined,
-  fires: number,
-): Promise<Record<string, number> | undefined> {
-  if (db === undefined || !values['statement-kinds']) return undefined;
-  const connection = await createConnection({ uri: db.serverUrl });
-  try {
-    const [rows] = await connection.query(
-      "SELECT CONVERT(argument USING utf8mb4) AS text FROM mysql.general_log WHERE command_type IN ('Query', 'Execute')",
-    );
-    const kinds = new Map<string, number>();
-    for (const { text } of rows as { text: string }[]) {
-      const kind = text
-        .replace(/'(?:[^'\\]|\\.)*'/g, '?')
-        .replace(/\b\d+\b/g, '?')
-        .replace(/\(\?(?:, ?\?)*\)/g, '(…)')
-        .replace(/\s+/g, ' ')
-        .slice(0, 110);
-      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-    }
-    return Object.fromEntries(
-      [...kinds]
-        .sort((a, b) => b[1] - a[1])
-        .map(([k, n]) => [k, Math.round((n / fires) * 1000) / 1000]),
-    );
-  } finally {
-    await connection.end();
-  }
 }
 
 async function measure(servers: number): Promise<number> {
@@ -273,7 +207,8 @@ async function measure(servers: number): Promise<number> {
       const cpuBefore = await meter.sample();
       const throttledBefore = throttling();
       const statementsBefore = await statementCounts(ownDb);
-      await statementLog(ownDb, true);
+      const kindsDb = values['statement-kinds'] ? ownDb : undefined;
+      await statementLog(kindsDb, true);
       const zkFrom = Date.now();
       // The window on the monotonic clock that CPU profiles use (µs), to cut them to it.
       const monotonicFrom = process.hrtime.bigint() / 1000n;
@@ -290,8 +225,8 @@ async function measure(servers: number): Promise<number> {
         ]),
       );
       const statements = cpuSpent(statementsBefore, await statementCounts(ownDb));
-      await statementLog(ownDb, false);
-      const kinds = await statementKinds(ownDb, jobs * SECONDS);
+      await statementLog(kindsDb, false);
+      const kinds = await statementKinds(kindsDb, jobs * SECONDS);
       // Per fire of the window: CPU ms of each process, statements of each kind.
       const perFire = (spent: Record<string, number>): Record<string, number> =>
         Object.fromEntries(
