@@ -3,12 +3,9 @@ import type { Updateable } from 'kysely';
 import type { SubtaskChange } from '@carillon/core';
 import type { DatabaseProfile } from './database-profile.js';
 import type { SubtasksTable } from './schema.js';
+import { BYTES_PER_WRITE, ROWS_PER_WRITE, valuesTable } from './grouped-update.js';
 import { chunkBySize, placeholders } from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
-
-/** Rows per UPDATE, and bytes of values at most (under MySQL's packet limit). */
-const ROWS_PER_WRITE = 500;
-const BYTES_PER_WRITE = 4 * 1024 * 1024;
 
 type Columns = Updateable<SubtasksTable>;
 
@@ -101,10 +98,7 @@ function updateOf(profile: DatabaseProfile, from: readonly string[], run: readon
     list.filter((name) => same.includes(name)).map((name) => run[0]!.values.get(name));
   const setNames = names.filter((name) => !(name in FENCE_CONDITIONS));
   const fenceNames = names.filter((name) => name in FENCE_CONDITIONS);
-  const tuple = `${profile.valuesRow ? 'row' : ''}(${placeholders(differing.length + 1)})`;
-  const table = `(with v (id${differing.map((name) => `, ${name}`).join('')}) as (values ${run
-    .map(() => tuple)
-    .join(', ')}) select * from v)`;
+  const table = valuesTable(profile, differing, run.length);
   const byRow = run.flatMap((row) => [row.id, ...differing.map((name) => row.values.get(name))]);
   const where = [
     `t.state in (${placeholders(from.length)})`,

@@ -6,8 +6,8 @@ import { chunkBySize, placeholders } from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
 
 /** Rows written per UPDATE, and bytes of values at most (under MySQL's packet limit). */
-const ROWS_PER_WRITE = 500;
-const BYTES_PER_WRITE = 4 * 1024 * 1024;
+export const ROWS_PER_WRITE = 500;
+export const BYTES_PER_WRITE = 4 * 1024 * 1024;
 
 type Table = 'executions' | 'subtasks';
 type Columns<T extends Table> = Updateable<Database[T]>;
@@ -78,8 +78,7 @@ function updateOf(profile: DatabaseProfile, table: Table, columns: string[], run
       [...fixed, ...ids],
     );
   }
-  const tuple = `${profile.valuesRow ? 'row' : ''}(${placeholders(differing.length + 1)})`;
-  const values = `(with v (id, ${differing.join(', ')}) as (values ${run.map(() => tuple).join(', ')}) select * from v)`;
+  const values = valuesTable(profile, differing, run.length);
   const byRow = run.flatMap(([id, set]) => [id, ...differing.map((column) => at(set, column))]);
   if (profile.updateFrom === 'join') {
     const assigned = [
@@ -99,4 +98,18 @@ function updateOf(profile: DatabaseProfile, table: Table, columns: string[], run
     `update ${table} set ${assigned} from ${values} as v where ${table}.id = v.id`,
     [...fixed, ...byRow],
   );
+}
+
+/**
+ * A derived table `v` of `rows` rows, an `id` then `names`, its values bound in that order row
+ * after row: what an UPDATE joins its rows' own values from.
+ */
+export function valuesTable(
+  profile: DatabaseProfile,
+  names: readonly string[],
+  rows: number,
+): string {
+  const tuple = `${profile.valuesRow ? 'row' : ''}(${placeholders(names.length + 1)})`;
+  const columns = ['id', ...names].join(', ');
+  return `(with v (${columns}) as (values ${Array.from({ length: rows }, () => tuple).join(', ')}) select * from v)`;
 }
