@@ -34,12 +34,15 @@
 //  "zkWritesPerSecond":..,
 //  "cpuMsPerFire":{"s1":..,"console":..,"client1":..,"zk1":..,"bench":..,"mariadb":..},
 //  "serversCpuMsPerFire":..,"cpuMsPerFireAboveIdle":{..},"serversCpuMsPerFireAboveIdle":..,
-//  "statementsPerFire":{..},"held":true}
+//  "statementsPerFire":{..},"takeovers":{"s1":{"stoodIn":..,"adopted":..,"suspended":..}},
+//  "held":true}
 // {"bench":"cluster-throughput","servers":1,"highestHeldFiresPerSecond":..}
 // {"bench":"cluster-throughput","summary":true,"oneServer":..,"threeServers":..,"ratio":..,"cores":..}
 // Lateness is the handler's start (client ledger) minus the scheduled instant, one clock.
 // `sentLatePct`: fires a server sent after their instant; `unrecordedPct`: fires whose row was
-// not yet ended 3 s after the window (execution writes lagging behind the sends). Every
+// not yet ended 3 s after the window (execution writes lagging behind the sends); `takeovers`:
+// per server, fires it claimed as a standby or adopted from a peer judged gone, and its
+// ZooKeeper suspensions, in the window (none in a steady cluster; see server-log-events.ts). Every
 // process shares this machine's cores, so 3 servers do not get 3 times the CPU of one: the
 // ratio says as much about the machine as about the cluster, the CPU split says what the
 // cluster does.
@@ -68,6 +71,7 @@ import type { TestCluster } from '../test/cluster/cluster-kit.js';
 import { CpuMeter, childrenNamed, cpuSpent } from './process-cpu.js';
 import { statementCounts, statementKinds, statementLog } from './mariadb-statements.js';
 import { createCpuCap, throttledSince } from './server-cpu-cap.js';
+import { logEvents } from './server-log-events.js';
 import type { CpuCap, Throttling } from './server-cpu-cap.js';
 
 const { values } = parseArgs({
@@ -241,6 +245,12 @@ async function measure(servers: number): Promise<number> {
         ),
       );
       const until = from + (SECONDS - 1) * 1000;
+      const takeovers = Object.fromEntries(
+        cluster.servers.map((s) => [
+          s.id,
+          logEvents(s.process.output(), from, from + SECONDS * 1000),
+        ]),
+      );
       // Fires due at the window's end get a few seconds to start before the count.
       await sleep(3_000);
       const step = await summarise(cluster, jobIds, from, until);
@@ -267,6 +277,7 @@ async function measure(servers: number): Promise<number> {
           ...(ownDb === undefined ? {} : { statementsPerFire: perFire(statements) }),
           ...(kinds === undefined ? {} : { statementKindsPerFire: kinds }),
           ...(caps.size === 0 ? {} : { throttled }),
+          takeovers,
           held,
         }),
       );
