@@ -27,6 +27,10 @@ export interface WatchdogTimings {
  * It also keeps the time of the last answer and calls `onSilent` once nothing has been heard for
  * `suspendAfterMs`: ZooKeeper tells a client of its session's expiry only when it reconnects, so
  * the client must suspend on its own clock.
+ *
+ * Every verdict (drop, silent) waits for one turn of I/O first: timers run before the poll phase
+ * reads the sockets, so after this process's event loop was late (a stall, or sustained lag under
+ * a CPU cap) the answer may be waiting unread, and ZooKeeper, not this loop, would be blamed.
  */
 export class SessionWatchdog {
   readonly #client: Client;
@@ -36,7 +40,6 @@ export class SessionWatchdog {
   #silenceTimer: NodeJS.Timeout | undefined;
   #probeSentAt: number | undefined;
   #connectingSince: number | undefined;
-  #lastTick = Date.now();
   #lastContact = Date.now();
   #stopped = false;
 
@@ -54,6 +57,8 @@ export class SessionWatchdog {
   /**
    * True once the silence has lasted `suspendAfterMs`, even if the timer that says so has not run
    * yet: after a stall of the event loop (a paused process, a long GC) overdue work may run first.
+   * Unlike the timer it cannot wait for a turn of I/O, so right after a stall it may read true with
+   * an answer still unread: the safe side for a check before a claim.
    */
   get overdue(): boolean {
     return !this.#stopped && this.silentForMs >= this.#timings.suspendAfterMs;
@@ -76,48 +81,70 @@ export class SessionWatchdog {
     if (this.#stopped) return;
     this.#lastContact = Date.now();
     clearTimeout(this.#silenceTimer);
-    this.#silenceTimer = setTimeout(() => {
-      if (!this.#stopped) this.#events.onSilent();
-    }, this.#timings.suspendAfterMs);
+    this.#silenceTimer = setTimeout(
+      () => this.#afterIoTurn(() => this.#judgeSilence()),
+      this.#timings.suspendAfterMs,
+    );
     this.#silenceTimer.unref();
   }
 
+  #judgeSilence(): void {
+    // An answer read during the I/O turn has restarted the clock, and the timer with it.
+    if (this.overdue) this.#events.onSilent();
+  }
+
   #tick(): void {
-    const now = Date.now();
-    const stalled = now - this.#lastTick > 2 * this.#timings.probeEveryMs;
-    this.#lastTick = now;
-    // After a stall of this event loop the answer may be waiting unread in the socket: give it
-    // one more tick rather than drop a healthy connection.
-    if (stalled) return;
     const sentAt = this.#probeSentAt;
     if (sentAt !== undefined) {
       if (Date.now() - sentAt >= this.#timings.probeTimeoutMs) {
-        this.#probeSentAt = undefined;
-        this.#dropConnection();
+        this.#afterIoTurn(() => this.#dropUnanswered(sentAt));
       }
       return;
     }
-    const client = this.#client;
-    if (client.getState().code !== zookeeper.State.SYNC_CONNECTED.code) {
+    if (this.#client.getState().code !== zookeeper.State.SYNC_CONNECTED.code) {
       // The library has no handshake timeout either: a frozen server accepts the TCP connection
       // (the kernel does) and never answers the session request. Move on to the next server.
       const since = (this.#connectingSince ??= Date.now());
       if (Date.now() - since >= this.#timings.probeTimeoutMs) {
-        this.#connectingSince = Date.now();
-        this.#dropConnection();
+        this.#afterIoTurn(() => this.#dropHungHandshake());
       }
       return;
     }
     this.#connectingSince = undefined;
+    // Sent even when this tick is late: under sustained lag every tick is, and a watchdog that
+    // waited for a punctual one would never hear an answer.
+    this.#probe();
+  }
+
+  #probe(): void {
     const sent = Date.now();
     this.#probeSentAt = sent;
-    client.exists('/', (error) => {
+    this.#client.exists('/', (error) => {
       if (this.#probeSentAt !== sent) return;
       this.#probeSentAt = undefined;
       if (error) return;
       this.contact();
       this.#events.onAnswer();
     });
+  }
+
+  #dropUnanswered(sentAt: number): void {
+    if (this.#probeSentAt !== sentAt) return; // answered (or failed) during the I/O turn
+    this.#probeSentAt = undefined;
+    this.#dropConnection();
+  }
+
+  #dropHungHandshake(): void {
+    if (this.#client.getState().code === zookeeper.State.SYNC_CONNECTED.code) return;
+    this.#connectingSince = Date.now();
+    this.#dropConnection();
+  }
+
+  /** Runs `judge` after the poll phase that follows: setImmediate's check phase comes after it. */
+  #afterIoTurn(judge: () => void): void {
+    setImmediate(() => {
+      if (!this.#stopped) judge();
+    }).unref();
   }
 
   #dropConnection(): void {
