@@ -90,8 +90,9 @@ export class GoneOwnerAdoption {
 
   /**
    * Routes the fires of a failed adoption that it did move, found among `rows` read again:
-   * this server's now, still `claimed`, one attempt on from the one read. The dispatcher
-   * routes an execution at an attempt once. Returns how many.
+   * this server's now, still `claimed`, at a later attempt than the one read (one on, unless
+   * the owner had retried the fire since: a kept fire's attempt is its first read's). The
+   * dispatcher routes an execution at an attempt once. Returns how many.
    */
   takeUnconfirmed(rows: readonly Execution[]): number {
     if (this.#unconfirmed.size === 0) return 0;
@@ -103,7 +104,7 @@ export class GoneOwnerAdoption {
       if (
         row.ownerServerId === this.#o.serverId &&
         row.state === ExecutionState.Claimed &&
-        row.attempt === before + 1
+        row.attempt > before
       )
         moved.push(row);
     }

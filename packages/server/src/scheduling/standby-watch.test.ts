@@ -234,6 +234,29 @@ describe('StandbyWatch', () => {
     expect(watch.watching).toBe(0);
   });
 
+  it('adopts more of a gone owner’s fires than one statement takes', async () => {
+    const many = Array.from(
+      { length: 1_001 },
+      (_, i) =>
+        ({
+          id: 10 + i,
+          groupId: '101-1-3-1',
+          holders: ['s1', 's2'],
+          param: null,
+        }) as unknown as Job,
+    );
+    const ids: string[] = [];
+    for (const j of many) ids.push(await claim('s1', 1_000, j));
+    const { clock, watch, taken } = standby({
+      gone: (_, now) => now >= 1_300,
+      jobOf: (id) => many.find((j) => j.id === id),
+    });
+    for (const j of many) watch.watch(j, 1_000);
+    await walk(clock, 1_400);
+    expect(taken.map((e) => e.id).sort()).toEqual(ids.sort());
+    expect(watch.counts.adopted).toBe(1_001);
+  });
+
   it('reads the claimed fires of newly held jobs in one read', async () => {
     await claim('s1', 5_000, jobs[0]);
     await claim('s3', 4_000, jobs[2]);
