@@ -1,4 +1,4 @@
-import { EXECUTION_STATES } from '@carillon/core';
+import { EXECUTION_STATES, ExecutionState } from '@carillon/core';
 import type { Execution, ExecutionPage, ExecutionQuery } from '@carillon/core';
 import { MAX_ID } from './execution-checks.js';
 import { decodeCursor, encodeCursor, toExecution } from './execution-rows.js';
@@ -36,6 +36,28 @@ export async function findFireRows(
     }
   }
   return found;
+}
+
+/** The `claimed` executions of `jobIds` scheduled at or after `fromMs`, oldest first. */
+export async function claimedOfJobs(
+  db: Db,
+  jobIds: readonly number[],
+  fromMs: number,
+): Promise<readonly Execution[]> {
+  checkInt('fromMs', fromMs, 0, STORE_LIMITS.instantMax);
+  const found: Execution[] = [];
+  for (const some of chunk([...new Set(jobIds)], IDS_PER_STATEMENT)) {
+    // On the (job_id, state) index: a job has few claimed rows, whatever its history.
+    const rows = await db
+      .selectFrom('executions')
+      .selectAll()
+      .where('job_id', 'in', some)
+      .where('state', '=', ExecutionState.Claimed)
+      .where('scheduled_at', '>=', fromMs)
+      .execute();
+    for (const row of rows) found.push(toExecution(row));
+  }
+  return found.sort((a, b) => a.scheduledAt - b.scheduledAt || (a.id < b.id ? -1 : 1));
 }
 
 /** The latest scheduled instant per job; jobs with no scheduled or misfire execution are absent. */

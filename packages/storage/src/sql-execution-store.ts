@@ -15,7 +15,12 @@ import type { Updateable } from 'kysely';
 import type { DatabaseProfile } from './database-profile.js';
 import { checkFence, claimRow, patchColumns } from './execution-checks.js';
 import { appendLogs, listLogs } from './execution-logs.js';
-import { findFireRows, lastScheduledOf, pageExecutions } from './execution-queries.js';
+import {
+  claimedOfJobs,
+  findFireRows,
+  lastScheduledOf,
+  pageExecutions,
+} from './execution-queries.js';
 import {
   applyExecutionChanges,
   alreadyApplied as alreadyAppliedTo,
@@ -288,6 +293,11 @@ export class SqlExecutionStore implements ExecutionStore {
       .orderBy('id')
       .execute();
     return rows.map(toExecution);
+  }
+
+  /** See {@link claimedOfJobs}. */
+  listClaimedOfJobs(jobIds: readonly number[], fromMs: number): Promise<readonly Execution[]> {
+    return claimedOfJobs(this.#db, jobIds, fromMs);
   }
 
   async listUnfinishedByOwner(serverId: string): Promise<readonly Execution[]> {

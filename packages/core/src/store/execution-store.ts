@@ -196,6 +196,13 @@ export interface ExecutionStore {
     states: readonly ExecutionState[],
   ): Promise<readonly Execution[]>;
 
+  /**
+   * The `claimed` executions of the given jobs scheduled at or after `fromMs` (unowned ones
+   * too), oldest first, in one read per 1,000 jobs: what a server that starts holding jobs
+   * reads to watch the fires its peers claimed and have not dispatched.
+   */
+  listClaimedOfJobs(jobIds: readonly number[], fromMs: number): Promise<readonly Execution[]>;
+
   /** Unfinished executions owned by a server, oldest first (for recovery after a restart). */
   listUnfinishedByOwner(serverId: string): Promise<readonly Execution[]>;
 

@@ -110,6 +110,10 @@ export class PatientExecutionStore implements ExecutionStore {
     return this.#health.watch(() => this.#store.listByJobAndStates(jobId, states));
   }
 
+  listClaimedOfJobs(jobIds: readonly number[], fromMs: number): Promise<readonly Execution[]> {
+    return this.#health.watch(() => this.#store.listClaimedOfJobs(jobIds, fromMs));
+  }
+
   listUnfinishedByOwner(serverId: string): Promise<readonly Execution[]> {
     return this.#health.watch(() => this.#store.listUnfinishedByOwner(serverId));
   }

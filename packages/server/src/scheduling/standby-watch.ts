@@ -2,6 +2,9 @@ import type { Clock, Execution, ExecutionStore, FireClaim, Job, Logger } from '@
 import { ExecutionCause, ExecutionState, newExecutionId } from '@carillon/core';
 import type { ServerEventBus } from '../events.js';
 import { claimedExecution } from './claimed-execution.js';
+import { GoneOwnerAdoption } from './gone-owner-adoption.js';
+import { PeerClaims } from './peer-claims.js';
+import type { PeerClaim } from './peer-claims.js';
 
 /** Settings of the {@link StandbyWatch}. */
 export interface StandbyWatchOptions {
@@ -23,8 +26,8 @@ export interface StandbyWatchOptions {
   readonly slotMs?: number;
   /**
    * A fire claimed by a peer but not yet dispatched is looked at again after this: how soon
-   * after its owner is judged gone it is adopted. Default 100 ms (one read per slot for all
-   * such fires; live owners dispatch at lead time, so only fires waiting for a client linger).
+   * after its owner is judged gone it is adopted. Default 100 ms (one read of the beats per
+   * look for all such fires; their rows are not read again while their owner lives).
    */
   readonly recheckMs?: number;
   /** A failed check is tried again after this. Default 400 ms. */
@@ -58,21 +61,18 @@ interface Watched {
  * (the preferred holder died, is frozen, or is cut off) is claimed here; the unique
  * `(job, scheduled instant)` row decides any race, so exactly one holder wins. A row still
  * `claimed` by a server that is gone (it died after claiming, before dispatching) is adopted
- * (compare-and-set on owner, next attempt). Rows claimed by live peers stay under watch until
- * dispatched. No ZooKeeper write at all, and no database write unless a fire needs rescuing.
+ * (compare-and-set on owner, next attempt). Fires claimed by live peers are kept in memory
+ * ({@link PeerClaims}) and their owners asked about every `recheckMs`, until `watchForMs` after
+ * the instant. No ZooKeeper write at all, and no database write unless a fire needs rescuing.
  */
 export class StandbyWatch {
   readonly #o: Required<StandbyWatchOptions>;
   readonly #slots = new Map<number, Watched[]>();
   readonly #timers = new Map<number, () => void>();
+  readonly #claims: PeerClaims;
+  readonly #adoption: GoneOwnerAdoption;
   #paused = false;
-  readonly #counts = { reads: 0, fires: 0, claimed: 0, adopted: 0 };
-  /**
-   * Fires an adoption was to move when it failed, by id, at the attempt read: its takeover may
-   * have committed with its reply lost, and the row, now this server's, is no longer a gone
-   * owner's to adopt. Looked for when the fire is checked again.
-   */
-  readonly #unconfirmed = new Map<string, number>();
+  readonly #counts = { reads: 0, fires: 0, rechecks: 0, claimed: 0, adopted: 0 };
 
   constructor(options: StandbyWatchOptions) {
     this.#o = {
@@ -85,20 +85,29 @@ export class StandbyWatch {
       deferMs: 1_000,
       ...options,
     };
+    this.#claims = new PeerClaims(this.#o.watchForMs);
+    this.#adoption = new GoneOwnerAdoption(options);
   }
 
   /**
    * What the watch has done since it was made: `reads` statements for `fires` fire checks (one
-   * read per time slot, however many fires and jobs), fires `claimed` in the preferred holder's
-   * place, and `adopted` from gone owners. Writes happen only for those two.
+   * read per time slot, however many fires and jobs), `rechecks` of fires claimed by peers
+   * (no read of their rows: their owners are asked about), fires `claimed` in the preferred
+   * holder's place, and `adopted` from gone owners. Writes happen only for those two.
    */
-  get counts(): { reads: number; fires: number; claimed: number; adopted: number } {
+  get counts(): {
+    reads: number;
+    fires: number;
+    rechecks: number;
+    claimed: number;
+    adopted: number;
+  } {
     return { ...this.#counts };
   }
 
   /** Fires under watch. */
   get watching(): number {
-    let n = 0;
+    let n = this.#claims.size;
     for (const fires of this.#slots.values()) n += fires.length;
     return n;
   }
@@ -115,30 +124,35 @@ export class StandbyWatch {
    * fire the preferred holder claimed before this server loaded the job (a job's first
    * instant, claimed about a second ahead as the job is created) was never looked at here: had
    * its owner died holding it, it waited for the session timeout (seen: 4,057 ms after the
-   * kill). One read per job; jobs are newly held rarely (created, or reassigned).
+   * kill). One read for all the jobs: a bench step adds a hundred jobs at once.
    */
   async watchClaimedOf(jobs: readonly Job[]): Promise<void> {
-    const since = this.#o.clock.now() - this.#o.watchForMs;
-    for (const job of jobs) {
-      let rows: readonly Execution[];
-      try {
-        rows = await this.#o.executions.listByJobAndStates(job.id, [ExecutionState.Claimed]);
-      } catch (error) {
-        this.#o.logger.warn(
-          { err: error, jobId: job.id },
-          'reading the claimed fires of a newly held job failed',
-        );
-        continue;
-      }
-      for (const row of rows) {
-        if (row.ownerServerId === null || row.ownerServerId === this.#o.serverId) continue;
-        if (row.scheduledAt < since) continue;
-        // The scheduler may have put it under watch already: one check is enough.
-        const slot = this.#slotOf(row.scheduledAt + this.#o.checkDelayMs);
-        const same = (f: Watched) => f.jobId === job.id && f.scheduledAt === row.scheduledAt;
-        if (this.#slots.get(slot)?.some(same) === true) continue;
-        this.watch(job, row.scheduledAt);
-      }
+    if (jobs.length === 0) return;
+    const since = Math.max(0, this.#o.clock.now() - this.#o.watchForMs);
+    let rows: readonly Execution[];
+    try {
+      rows = await this.#o.executions.listClaimedOfJobs(
+        jobs.map((j) => j.id),
+        since,
+      );
+    } catch (error) {
+      this.#o.logger.warn(
+        { err: error, jobs: jobs.length },
+        'reading the claimed fires of newly held jobs failed',
+      );
+      return;
+    }
+    const byId = new Map(jobs.map((j) => [j.id, j]));
+    for (const row of rows) {
+      const job = byId.get(row.jobId);
+      if (job === undefined || row.ownerServerId === null) continue;
+      if (row.ownerServerId === this.#o.serverId || this.#claims.has(row.id)) continue;
+      // The scheduler may have put it under watch already: one check is enough.
+      const slot = this.#slotOf(row.scheduledAt + this.#o.checkDelayMs);
+      const same = (f: Watched) => f.jobId === job.id && f.scheduledAt === row.scheduledAt;
+      if (this.#slots.get(slot)?.some(same) === true) continue;
+      // Read at its check like any fire: one its owner sends meanwhile is let go then.
+      this.watch(job, row.scheduledAt);
     }
   }
 
@@ -162,19 +176,22 @@ export class StandbyWatch {
     this.#slots.clear();
     const now = this.#o.clock.now();
     for (const fire of kept) this.#keep(fire, now);
+    this.#claims.dueAll(now);
+    if (this.#claims.size > 0) this.#add(undefined, now);
   }
 
-  #add(fire: Watched, checkAt: number): void {
+  /** Adds `fire` to be read at the slot of `checkAt`; without one, makes sure that slot runs. */
+  #add(fire: Watched | undefined, checkAt: number): void {
     if (this.#paused) return;
     // Never a slot already due: its timer would run at once, one read per fire added, and a
     // slot whose check is under way (its read is slow) would start a second check beside it.
     const slot = this.#slotOf(Math.max(checkAt, this.#o.clock.now() + 1));
     const fires = this.#slots.get(slot);
     if (fires !== undefined) {
-      fires.push(fire);
+      if (fire !== undefined) fires.push(fire);
       return;
     }
-    this.#slots.set(slot, [fire]);
+    this.#slots.set(slot, fire === undefined ? [] : [fire]);
     this.#timers.set(
       slot,
       this.#o.clock.setTimer(slot, () => void this.#check(slot)),
@@ -187,25 +204,25 @@ export class StandbyWatch {
 
   async #check(slot: number): Promise<void> {
     this.#timers.delete(slot);
-    const fires = (this.#slots.get(slot) ?? []).filter(
-      (f) => this.#o.jobOf(f.jobId)?.holders.includes(this.#o.serverId) ?? false,
-    );
+    const held = (jobId: number) =>
+      this.#o.jobOf(jobId)?.holders.includes(this.#o.serverId) ?? false;
+    const fires = (this.#slots.get(slot) ?? []).filter((f) => held(f.jobId));
     this.#slots.delete(slot);
-    if (fires.length === 0 || this.#paused) return;
+    if (this.#paused) return;
+    const due = this.#claims.takeDue(slot, held);
+    if (fires.length === 0 && due.size === 0) {
+      this.#lookAgainLater(slot);
+      return;
+    }
     try {
-      this.#counts.reads++;
-      this.#counts.fires += fires.length;
-      const rows = await this.#o.executions.findFires(fires);
-      const byFire = new Map(rows.map((r) => [`${r.jobId}:${r.scheduledAt}`, r]));
-      const missing = fires.filter((f) => !byFire.has(`${f.jobId}:${f.scheduledAt}`));
-      const deferred = new Set(
-        fires.filter((f) => f.deferred === true).map((f) => `${f.jobId}:${f.scheduledAt}`),
-      );
-      const pending = rows
-        .filter((r) => r.state === ExecutionState.Claimed && r.ownerServerId !== this.#o.serverId)
-        .map((r) => (deferred.has(`${r.jobId}:${r.scheduledAt}`) ? { ...r, deferred: true } : r));
-      this.#takeUnconfirmed(rows);
-      await this.#claimMissing(missing, slot);
+      const pending = new Map<string, PeerClaim[]>();
+      if (fires.length > 0) await this.#read(fires, slot, pending);
+      for (const [owner, claims] of due) {
+        this.#counts.rechecks += claims.length;
+        const read = pending.get(owner);
+        if (read === undefined) pending.set(owner, claims);
+        else for (const c of claims) read.push(c);
+      }
       await this.#adoptOrWatch(pending, slot);
     } catch (error) {
       this.#o.logger.warn(
@@ -214,7 +231,53 @@ export class StandbyWatch {
       );
       const retryAt = this.#o.clock.now() + this.#o.retryMs;
       for (const f of fires) this.#keep(f, retryAt);
+      for (const claims of due.values()) for (const c of claims) this.#claims.keep(c, retryAt);
     }
+    this.#lookAgainLater(slot);
+  }
+
+  /** While fires claimed by peers are kept, a check runs every `recheckMs` to look at them. */
+  #lookAgainLater(slot: number): void {
+    if (this.#claims.size > 0) this.#add(undefined, this.#recheckAt(slot));
+  }
+
+  /**
+   * Reads the rows of `fires`: claims those missing, routes what a failed adoption moved, and
+   * adds to `pending`, by owner, those claimed by a peer (marked `fresh`: just read).
+   */
+  async #read(
+    fires: readonly Watched[],
+    slot: number,
+    pending: Map<string, PeerClaim[]>,
+  ): Promise<void> {
+    this.#counts.reads++;
+    this.#counts.fires += fires.length;
+    const rows = await this.#o.executions.findFires(fires);
+    const byFire = new Map(rows.map((r) => [`${r.jobId}:${r.scheduledAt}`, r]));
+    const missing = fires.filter((f) => !byFire.has(`${f.jobId}:${f.scheduledAt}`));
+    const deferred = new Set(
+      fires.filter((f) => f.deferred === true).map((f) => `${f.jobId}:${f.scheduledAt}`),
+    );
+    for (const r of rows) {
+      const owner = r.ownerServerId;
+      // An unowned row (given up by its owner) is taken by a holder as a manual fire is.
+      if (r.state !== ExecutionState.Claimed || owner === null || owner === this.#o.serverId)
+        continue;
+      const claim: PeerClaim = {
+        jobId: r.jobId,
+        scheduledAt: r.scheduledAt,
+        id: r.id,
+        attempt: r.attempt,
+        owner,
+        deferred: deferred.has(`${r.jobId}:${r.scheduledAt}`),
+        fresh: true,
+      };
+      const list = pending.get(owner);
+      if (list === undefined) pending.set(owner, [claim]);
+      else list.push(claim);
+    }
+    this.#counts.adopted += this.#adoption.takeUnconfirmed(rows);
+    await this.#claimMissing(missing, slot);
   }
 
   /**
@@ -223,9 +286,11 @@ export class StandbyWatch {
    * later, and rescued then if no one else has (that standby may have died or lost its
    * clients meanwhile: the fire must not be left unclaimed).
    */
-  #putOff(fire: Watched, job: Job, failed: string | undefined): boolean {
+  #putOff(fire: Watched | PeerClaim, job: Job, failed: string | undefined): boolean {
     if (fire.deferred === true || !this.#o.rescueLater(job, failed)) return false;
-    this.#keep({ ...fire, deferred: true }, this.#o.clock.now() + this.#o.deferMs);
+    const at = this.#o.clock.now() + this.#o.deferMs;
+    if ('owner' in fire) this.#claims.keep(claimAgain(fire, true), at);
+    else this.#keep({ jobId: fire.jobId, scheduledAt: fire.scheduledAt, deferred: true }, at);
     return true;
   }
 
@@ -267,78 +332,40 @@ export class StandbyWatch {
     this.#o.events.emit('fires:claimed', { executions });
   }
 
+  /**
+   * Asks whether the owners of `pending` are gone (one read of the beats for all): a live
+   * owner's fires are kept, not read again; a gone owner's are adopted.
+   */
   async #adoptOrWatch(
-    pending: readonly (Execution & { readonly deferred?: boolean })[],
+    pending: ReadonlyMap<string, readonly PeerClaim[]>,
     slot: number,
   ): Promise<void> {
-    if (pending.length === 0 || this.#paused) return;
-    const owners = [...new Set(pending.flatMap((e) => e.ownerServerId ?? []))];
-    const gone = await this.#o.ownersGone(owners);
-    for (const owner of owners) {
-      // Every fire of a gone owner still `claimed` was never sent: the owner records the
-      // dispatch (compare-and-set on owner and attempt) before sending, so either it did and
-      // the adoption below fails, or the adoption wins and its send does not happen. No age
-      // of the claim is asked for: `createdAt` is the owner's clock, not ours.
-      const stuck = pending.filter((e) => e.ownerServerId === owner);
-      if (!gone.has(owner)) {
-        for (const e of stuck) this.#keep(e, this.#recheckAt(slot));
+    if (pending.size === 0) return;
+    const gone = this.#paused ? new Set<string>() : await this.#o.ownersGone([...pending.keys()]);
+    for (const [owner, claims] of pending) {
+      if (!gone.has(owner) || this.#paused) {
+        const at = this.#recheckAt(slot);
+        // A fire kept already is kept as it is: no new object per fire at every look.
+        for (const c of claims)
+          this.#claims.keep(c.fresh === true ? claimAgain(c, c.deferred === true) : c, at);
         continue;
       }
       // A gone owner's fires go first to a standby that has a client for them (see #putOff).
-      const ours = stuck.filter((e) => {
-        const job = this.#o.jobOf(e.jobId);
-        return job !== undefined && !this.#putOff(e, job, owner);
+      const ours = claims.filter((c) => {
+        const job = this.#o.jobOf(c.jobId);
+        return job !== undefined && !this.#putOff(c, job, owner);
       });
       if (ours.length === 0) continue;
-      const jobIds = [...new Set(ours.map((e) => e.jobId))];
-      // Only these fires, and only while still `claimed`: what the owner sent stays its own.
-      let adopted: readonly Execution[];
-      try {
-        adopted = await this.#o.executions.adoptOrphans(
-          owner,
-          this.#o.serverId,
-          jobIds,
-          ours.map((e) => e.id),
-        );
-      } catch (error) {
-        for (const e of ours) this.#unconfirmed.set(e.id, e.attempt);
-        throw error;
-      }
-      if (adopted.length === 0) continue;
-      this.#counts.adopted += adopted.length;
-      this.#o.logger.warn(
-        { deadServerId: owner, adopted: adopted.length },
-        'adopted fires a gone server claimed and did not dispatch',
-      );
-      this.#o.events.emit('fires:claimed', { executions: adopted });
+      const outcome = await this.#adoption.adopt(owner, ours);
+      this.#counts.adopted += outcome.adopted;
+      const retryAt = this.#o.clock.now() + this.#o.retryMs;
+      for (const c of outcome.unconfirmed) this.#keep(c, retryAt);
+      // Not moved: sent by its owner, or taken by another server (a standby adopted it, a
+      // holder took it after the owner gave it up). One kept from an earlier read is read
+      // again to tell, and watched under its new owner if that one has not sent it either.
+      const at = this.#recheckAt(slot);
+      for (const c of outcome.notMoved) if (c.fresh !== true) this.#keep(c, at);
     }
-  }
-
-  /**
-   * Routes the fires of a failed adoption that it did move: this server's now, still `claimed`,
-   * one attempt on from the one read. The dispatcher routes an execution at an attempt once.
-   */
-  #takeUnconfirmed(rows: readonly Execution[]): void {
-    if (this.#unconfirmed.size === 0) return;
-    const moved: Execution[] = [];
-    for (const row of rows) {
-      const before = this.#unconfirmed.get(row.id);
-      if (before === undefined) continue;
-      this.#unconfirmed.delete(row.id);
-      if (
-        row.ownerServerId === this.#o.serverId &&
-        row.state === ExecutionState.Claimed &&
-        row.attempt === before + 1
-      )
-        moved.push(row);
-    }
-    if (moved.length === 0) return;
-    this.#counts.adopted += moved.length;
-    this.#o.logger.warn(
-      { adopted: moved.length },
-      'fires an adoption moved though its call failed (reply lost) are routed now',
-    );
-    this.#o.events.emit('fires:claimed', { executions: moved });
   }
 
   /**
@@ -361,4 +388,12 @@ export class StandbyWatch {
       checkAt,
     );
   }
+}
+
+/** `claim` as kept from now on: no longer just read, deferred or not. */
+function claimAgain(claim: PeerClaim, deferred: boolean): PeerClaim {
+  const { jobId, scheduledAt, id, attempt, owner } = claim;
+  return deferred
+    ? { jobId, scheduledAt, id, attempt, owner, deferred }
+    : { jobId, scheduledAt, id, attempt, owner };
 }
