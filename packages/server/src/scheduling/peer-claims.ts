@@ -19,9 +19,10 @@ interface Kept {
 
 /**
  * The fires claimed by live peers that a standby keeps under watch, per owner, with when each
- * is looked at next. Their rows are not read again while their owner lives: a look asks only
- * whether the owners are gone (one read of the beats for all), and a gone owner's fires are
- * adopted by compare-and-set on owner and state, which leaves alone what it sent meanwhile.
+ * may be adopted (later for one put off). Their rows are not read again while their owner
+ * lives: a look asks only whether the owners are gone (one read of the beats for all) and does
+ * nothing per fire of a live owner, and a gone owner's fires are adopted by compare-and-set on
+ * owner and state, which leaves alone what it sent meanwhile.
  */
 export class PeerClaims {
   readonly #byOwner = new Map<string, Map<string, Kept>>();
@@ -60,26 +61,41 @@ export class PeerClaims {
     this.#size++;
   }
 
+  /** The owners of the fires kept: what a look asks about, whatever the number of fires. */
+  owners(): string[] {
+    return [...this.#byOwner.keys()];
+  }
+
   /**
-   * Takes out the fires due by `at`, by owner; the others stay. Those whose job `held` rejects
-   * (no longer held by this server) are let go.
+   * Lets go the fires more than `watchForMs` past their instant at `at`, and those whose job
+   * `held` rejects (no longer held by this server). A pass over the fires without allocating:
+   * it runs at every look, and a look must cost little per fire when a loaded peer leaves
+   * hundreds claimed past their check.
    */
-  takeDue(at: number, held: (jobId: number) => boolean): Map<string, PeerClaim[]> {
-    const due = new Map<string, PeerClaim[]>();
+  prune(at: number, held: (jobId: number) => boolean): void {
     for (const [owner, fires] of this.#byOwner) {
-      let taken: PeerClaim[] | undefined;
       for (const [id, kept] of fires) {
-        const letGo = !held(kept.claim.jobId);
-        if (!letGo && kept.dueAt > at) continue;
+        if (at - kept.claim.scheduledAt <= this.#watchForMs && held(kept.claim.jobId)) continue;
         fires.delete(id);
         this.#size--;
-        if (letGo) continue;
-        (taken ??= []).push(kept.claim);
       }
       if (fires.size === 0) this.#byOwner.delete(owner);
-      if (taken !== undefined) due.set(owner, taken);
     }
-    return due;
+  }
+
+  /** Takes out `owner`'s fires due by `at` (a gone owner's, to adopt); the others stay. */
+  takeDue(owner: string, at: number): PeerClaim[] {
+    const fires = this.#byOwner.get(owner);
+    const taken: PeerClaim[] = [];
+    if (fires === undefined) return taken;
+    for (const [id, kept] of fires) {
+      if (kept.dueAt > at) continue;
+      fires.delete(id);
+      this.#size--;
+      taken.push(kept.claim);
+    }
+    if (fires.size === 0) this.#byOwner.delete(owner);
+    return taken;
   }
 
   /** Makes every fire due at `at` (the watch resumes after a pause). */

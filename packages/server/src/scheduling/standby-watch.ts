@@ -209,21 +209,14 @@ export class StandbyWatch {
     const fires = (this.#slots.get(slot) ?? []).filter((f) => held(f.jobId));
     this.#slots.delete(slot);
     if (this.#paused) return;
-    const due = this.#claims.takeDue(slot, held);
-    if (fires.length === 0 && due.size === 0) {
-      this.#lookAgainLater(slot);
-      return;
-    }
+    this.#claims.prune(slot, held);
+    if (fires.length === 0 && this.#claims.size === 0) return;
+    let taken: readonly PeerClaim[] = [];
     try {
       const pending = new Map<string, PeerClaim[]>();
       if (fires.length > 0) await this.#read(fires, slot, pending);
-      for (const [owner, claims] of due) {
-        this.#counts.rechecks += claims.length;
-        const read = pending.get(owner);
-        if (read === undefined) pending.set(owner, claims);
-        else for (const c of claims) read.push(c);
-      }
-      await this.#adoptOrWatch(pending, slot);
+      this.#counts.rechecks += this.#claims.size;
+      taken = await this.#adoptOrWatch(pending, slot);
     } catch (error) {
       this.#o.logger.warn(
         { err: error, fires: fires.length },
@@ -231,7 +224,7 @@ export class StandbyWatch {
       );
       const retryAt = this.#o.clock.now() + this.#o.retryMs;
       for (const f of fires) this.#keep(f, retryAt);
-      for (const claims of due.values()) for (const c of claims) this.#claims.keep(c, retryAt);
+      for (const c of taken) this.#claims.keep(c, retryAt);
     }
     this.#lookAgainLater(slot);
   }
@@ -333,23 +326,31 @@ export class StandbyWatch {
   }
 
   /**
-   * Asks whether the owners of `pending` are gone (one read of the beats for all): a live
-   * owner's fires are kept, not read again; a gone owner's are adopted.
+   * Asks whether the owners of `pending` (just read) and of the fires kept are gone (one read
+   * of the beats for all): a live owner's fires just read are kept, and its kept ones are left
+   * as they are, with no work per fire (a loaded peer may leave hundreds claimed past their
+   * check, each kept up to `watchForMs`; a pass over them every `recheckMs` took a capped
+   * standby's CPU in the cluster bench); a gone owner's, kept and just read, are adopted.
+   * Returns the fires taken out for adoption, for the caller to keep again should it throw.
    */
   async #adoptOrWatch(
     pending: ReadonlyMap<string, readonly PeerClaim[]>,
     slot: number,
-  ): Promise<void> {
-    if (pending.size === 0) return;
-    const gone = this.#paused ? new Set<string>() : await this.#o.ownersGone([...pending.keys()]);
-    for (const [owner, claims] of pending) {
+  ): Promise<readonly PeerClaim[]> {
+    const owners = new Set([...pending.keys(), ...this.#claims.owners()]);
+    if (owners.size === 0 || this.#paused) return [];
+    const gone = await this.#o.ownersGone([...owners]);
+    const at = this.#recheckAt(slot);
+    const taken: PeerClaim[] = [];
+    for (const owner of owners) {
+      const read = pending.get(owner) ?? [];
       if (!gone.has(owner) || this.#paused) {
-        const at = this.#recheckAt(slot);
-        // A fire kept already is kept as it is: no new object per fire at every look.
-        for (const c of claims)
-          this.#claims.keep(c.fresh === true ? claimAgain(c, c.deferred === true) : c, at);
+        for (const c of read) this.#claims.keep(claimAgain(c, c.deferred === true), at);
         continue;
       }
+      const claims = this.#claims.takeDue(owner, slot);
+      for (const c of read) claims.push(c);
+      for (const c of claims) taken.push(c);
       // A gone owner's fires go first to a standby that has a client for them (see #putOff).
       const ours = claims.filter((c) => {
         const job = this.#o.jobOf(c.jobId);
@@ -363,9 +364,9 @@ export class StandbyWatch {
       // Not moved: sent by its owner, or taken by another server (a standby adopted it, a
       // holder took it after the owner gave it up). One kept from an earlier read is read
       // again to tell, and watched under its new owner if that one has not sent it either.
-      const at = this.#recheckAt(slot);
       for (const c of outcome.notMoved) if (c.fresh !== true) this.#keep(c, at);
     }
+    return taken;
   }
 
   /**
