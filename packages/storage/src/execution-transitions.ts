@@ -1,9 +1,11 @@
 import type { Updateable } from 'kysely';
 import type { ExecutionChange } from '@carillon/core';
 import type { DatabaseProfile } from './database-profile.js';
+import { FENCED_EXECUTIONS, writeFenced } from './fenced-update.js';
 import { writeRowsById } from './grouped-update.js';
+import { withRetry } from './retry.js';
 import type { ExecutionsTable } from './schema.js';
-import { chunk, toInt } from './sql-helpers.js';
+import { chunk, inTransaction, toInt } from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
 
 /** Executions read (and locked) per statement. */
@@ -17,6 +19,59 @@ interface Current {
   attempt: number;
   owner: string | null;
   clientId: string | null;
+}
+
+/**
+ * Applies fenced execution changes and returns, per change, whether it applied (`sets` are the
+ * checked columns of each change). The usual batch (a server's dispatches, starts, results)
+ * goes in one fenced UPDATE per shape of change, with no transaction (see
+ * {@link writeFenced}): one round trip instead of begin, a locked read, the UPDATE and the
+ * commit, which under a CPU cap each waited behind the server's busy event loop while the fire
+ * they fence waited to be sent.
+ *
+ * No transaction is needed because each row's fence and write are one compare-and-set, atomic
+ * on its own; what the batch as a whole may leave is a part of it written: a statement's
+ * shortfall (some fence failed), a later statement not sent, or a connection dropped with no
+ * reply. Then the batch goes the careful way, {@link applyExecutionChanges} in a transaction,
+ * which takes each change the fast path wrote for applied ({@link alreadyApplied}: the row is
+ * in its target state under the same owner at the attempt it leaves) and applies the others
+ * whose fence holds, so nothing is written twice and nothing written is called lost. Hence
+ * only batches whose every change is so recognisable take the fast path: distinct executions,
+ * each change moving to a state outside its fence's `from`, none releasing the owner. A change
+ * written fast and then taken over by an adoption before the careful read is reported lost:
+ * as for a retried commit, its owner has lost it either way, and the adopter sends it.
+ */
+export async function transitionExecutions(
+  db: Db,
+  profile: DatabaseProfile,
+  changes: readonly ExecutionChange[],
+  sets: readonly Columns[],
+): Promise<boolean[]> {
+  if (recognisable(changes, sets)) {
+    try {
+      if (await writeFenced(db, profile, FENCED_EXECUTIONS, changes, sets))
+        return changes.map(() => true);
+    } catch (error) {
+      // In the caller's transaction, the database rolled it all back: the caller must retry.
+      if (db.isTransaction || profile.classifyError(error) !== 'transient') throw error;
+    }
+  }
+  // The whole batch is retried after a deadlock: it rolled back, so nothing applied twice.
+  return withRetry(db, profile, () =>
+    inTransaction(db, (trx) => applyExecutionChanges(trx, profile, changes, sets)),
+  );
+}
+
+/** True when every change, once written, would be taken for applied by {@link alreadyApplied}. */
+function recognisable(changes: readonly ExecutionChange[], sets: readonly Columns[]): boolean {
+  const ids = new Set<string>();
+  for (let i = 0; i < changes.length; i++) {
+    const { fence, state } = changes[i]!;
+    if (ids.has(fence.id) || fence.from.includes(state)) return false;
+    if (sets[i]!.owner_server_id !== undefined) return false;
+    ids.add(fence.id);
+  }
+  return true;
 }
 
 /**

@@ -49,7 +49,8 @@ export async function writeRowsById<T extends Table>(
   }
 }
 
-function sizeOf(value: unknown): number {
+/** About how many bytes a bound value adds to a statement. */
+export function sizeOf(value: unknown): number {
   if (typeof value === 'string') return value.length * 3;
   if (value instanceof Uint8Array) return value.byteLength;
   return 16;

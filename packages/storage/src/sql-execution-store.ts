@@ -22,21 +22,14 @@ import {
   pageExecutions,
 } from './execution-queries.js';
 import {
-  applyExecutionChanges,
   alreadyApplied as alreadyAppliedTo,
+  transitionExecutions,
 } from './execution-transitions.js';
 import { adoptInFlightRows, adoptOrphanRows, takeUnownedRows } from './execution-ownership.js';
 import type { AdoptionSeen } from './execution-ownership.js';
 import { toExecution } from './execution-rows.js';
 import { withRetry } from './retry.js';
-import {
-  affected,
-  chunk,
-  chunkBySize,
-  inTransaction,
-  skipDuplicates,
-  toInt,
-} from './sql-helpers.js';
+import { affected, chunk, chunkBySize, skipDuplicates, toInt } from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
 import type { ExecutionsTable } from './schema.js';
 import {
@@ -188,17 +181,20 @@ export class SqlExecutionStore implements ExecutionStore {
     return affected(result) === 1 || (await alreadyApplied(this.#db, { fence, state, patch }));
   }
 
+  /**
+   * See {@link transitionExecutions}: the usual batch in one fenced UPDATE per shape of change,
+   * with no transaction; the others (or one whose fences did not all hold) in a transaction.
+   *
+   * @throws CarillonError as {@link transition}, for any change, before anything is written.
+   */
   async transitionMany(changes: readonly ExecutionChange[]): Promise<boolean[]> {
     if (changes.length === 0) return [];
-    // Checked before the transaction, so a malformed change fails the batch with nothing written.
+    // Checked before any write, so a malformed change fails the batch with nothing written.
     const sets = changes.map((c) => {
       checkFence(c.fence, c.state);
       return patchColumns(c.patch ?? {}, c.fence.attempt, c.state);
     });
-    // The whole batch is retried after a deadlock: it rolled back, so nothing applied twice.
-    return withRetry(this.#db, this.#profile, () =>
-      inTransaction(this.#db, (trx) => applyExecutionChanges(trx, this.#profile, changes, sets)),
-    );
+    return transitionExecutions(this.#db, this.#profile, changes, sets);
   }
 
   async adoptOrphans(

@@ -3,7 +3,7 @@ import type { Updateable } from 'kysely';
 import type { SubtaskChange } from '@carillon/core';
 import type { DatabaseProfile } from './database-profile.js';
 import type { SubtasksTable } from './schema.js';
-import { writeFenced } from './fenced-update.js';
+import { FENCED_SUBTASKS, writeFenced } from './fenced-update.js';
 import { writeRowsById } from './grouped-update.js';
 import { chunk, placeholders, toInt } from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
@@ -55,7 +55,8 @@ export async function applySubtaskChanges(
   // fences go in the UPDATEs (see writeFenced). A batch where one fails is undone and read.
   if (ids.length === changes.length) {
     await trx.executeQuery(CompiledQuery.raw(`savepoint ${SAVEPOINT}`));
-    if (await writeFenced(trx, profile, changes, sets)) return changes.map(() => true);
+    if (await writeFenced(trx, profile, FENCED_SUBTASKS, changes, sets))
+      return changes.map(() => true);
     await trx.executeQuery(CompiledQuery.raw(`rollback to savepoint ${SAVEPOINT}`));
   }
   const current = new Map<string, Current>();
