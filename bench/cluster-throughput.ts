@@ -48,7 +48,10 @@
 // cluster does.
 // Usage: node --conditions=source --import tsx bench/cluster-throughput.ts \
 //   [--steps 25,50,100,200,400] [--seconds 10] [--servers 1,3] [--clients 2]
-//   [--concurrency 4000] [--own-mariadb] [--cpu-prof DIR] [--server-cpu CORES]
+//   [--concurrency 4000] [--own-mariadb] [--cpu-prof DIR] [--server-cpu CORES] [--backups N]
+// --backups N: each job held by N servers (default: all of them). With 3 servers and
+// --backups 1 no server stands by for another's fires, so set against the default it parts what
+// standing by costs from what every owner pays once per instant.
 // --cpu-prof DIR: every process started by the bench writes DIR/<args>.<pid>.cpuprofile at its
 // (then graceful) stop; with CARILLON_BENCH_VERBOSE=1 the window's bounds on the profiles'
 // monotonic clock (µs) go to stderr, to cut the profiles to the window.
@@ -85,6 +88,7 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     'statement-kinds': { type: 'boolean', default: false },
     'server-cpu': { type: 'string' },
+    backups: { type: 'string' },
   },
 });
 const STEPS = values.steps.split(',').map(Number);
@@ -95,8 +99,11 @@ const WARM_UP_MS = 5_000;
 const P99_LIMIT_MS = 50;
 const RAN_LIMIT = 0.999;
 const SERVER_CPU = values['server-cpu'] === undefined ? undefined : Number(values['server-cpu']);
-/** On every line: the cap of each server, when there is one. */
-const CAP = SERVER_CPU === undefined ? {} : { serverCpu: SERVER_CPU };
+/** On every line: the cap of each server, when there is one, and backups when not all. */
+const CAP = {
+  ...(SERVER_CPU === undefined ? {} : { serverCpu: SERVER_CPU }),
+  ...(values.backups === undefined ? {} : { backups: Number(values.backups) }),
+};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const progress = (what: string): void => {
@@ -140,7 +147,10 @@ async function measure(servers: number): Promise<number> {
       }
     const throttling = (): Map<string, Throttling> =>
       new Map([...caps].map(([id, cap]) => [id, cap.throttling()]));
-    const { groupId, token } = await cluster.createGroup(`bench-${servers}`, servers);
+    const { groupId, token } = await cluster.createGroup(
+      `bench-${servers}`,
+      Math.min(servers, Number(values.backups ?? servers)),
+    );
     for (let i = 1; i <= CLIENTS; i++)
       clients.push(
         await cluster.startClient(groupId, token, `bench-c${i}`, {
