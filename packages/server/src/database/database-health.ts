@@ -90,13 +90,21 @@ export class DatabaseHealth {
     const started = performance.now();
     let troubled = false;
     let stalled = false;
+    let settled = false;
     const stall = setTimeout(() => {
-      stalled = true;
-      this.#stalled++;
-      this.failing(`no answer for ${this.#o.stallMs} ms (a table or row lock held?)`);
+      // Timers run before the poll phase reads the sockets: after a late turn of this event
+      // loop (a long GC, a CPU cap that bites) the answer may be waiting unread, and the
+      // database would be called failing for this process's lateness. One turn of I/O first.
+      setImmediate(() => {
+        if (settled) return;
+        stalled = true;
+        this.#stalled++;
+        this.failing(`no answer for ${this.#o.stallMs} ms (a table or row lock held?)`);
+      });
     }, this.#o.stallMs);
     try {
       const result = await work();
+      settled = true;
       // Settled before `finally` counts it out: a stalled statement ending well ends the outage.
       if (stalled) this.#stalled--;
       stalled = false;
@@ -105,6 +113,7 @@ export class DatabaseHealth {
         this.#o.events.emit('database:timed', { operation, ms: performance.now() - started });
       return result;
     } catch (error) {
+      settled = true;
       troubled = this.#o.isTransient(error);
       if (troubled) this.failing(describe(error));
       throw error;
