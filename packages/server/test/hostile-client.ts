@@ -65,19 +65,27 @@ export function ordersOf(stream: RawStream): DispatchOrder[] {
   );
 }
 
-/** Waits until `what` finds something, looking again at each message `stream` receives. */
+/**
+ * Waits until `what` finds something, looking again at each message `stream` receives; rejects
+ * once the stream has closed without it (no busy wait, and a clear failure, not a timeout).
+ */
 export async function untilReceived<T>(what: () => T | undefined, stream: RawStream): Promise<T> {
+  let status: StreamStatus | undefined;
+  void stream.closed.then((s) => (status = s));
   for (;;) {
     const value = what();
     if (value !== undefined) return value;
-    // Every order arrives in a dispatchBatch: wait for the next message, whatever it is.
-    const count = stream.received.length;
+    if (status !== undefined)
+      throw new Error(`the stream closed (${JSON.stringify(status)}) before it was received`);
+    // Every order arrives in a dispatchBatch: wait for the next message, whatever it is. The
+    // stream's own listener, added first, has stored it by the time this one runs.
     await new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (stream.received.length > count) resolve();
-        else setImmediate(check);
+      const next = (): void => {
+        stream.connection.off('message', next);
+        resolve();
       };
-      check();
+      stream.connection.on('message', next);
+      void stream.closed.then(next);
     });
   }
 }
