@@ -84,12 +84,17 @@ async function checkReplaced(label: string, run: LedgerRun, from: number): Promi
 describe('cancel_previous across a change of owner', () => {
   it('a live owner frozen over the next instant: its run is cancelled before the new fire starts', async () => {
     const run = await runOnPreferred();
-    // Frozen from a second before the next instant (before its lead-time claim) to half a
-    // second after it (past the standby's look at 200 ms): the standby claims the fire.
+    // Frozen from a second before the next instant (about when it claims the fire) to 1.2 s
+    // after it: the standby looks at 200 ms and adopts the fire of its silent owner. Not 0.5 s:
+    // once (a run of the cluster tests beside the server's, three files at a time) the owner
+    // resumed first and sent the fire itself, which is right but not this test's case; on a
+    // loaded machine the standby withholds its judgement until its own heartbeats have run
+    // unbroken for 600 ms (a stall of its own may have held the peer's up too).
+    // Still under the frozen server's 2.7 s of silence before it would suspend itself.
     const nextInstant = (run.scheduledAt ?? run.startedAt) + 3_000;
     await waitFor('a second before the next instant', () => Date.now() >= nextInstant - 1_000);
     preferred.process.pause();
-    await waitFor('half a second after it', () => Date.now() >= nextInstant + 500);
+    await waitFor('1.2 s after it', () => Date.now() >= nextInstant + 1_200);
     preferred.process.resume();
     await checkReplaced('pause', run, nextInstant - 1_000);
   }, 90_000);
