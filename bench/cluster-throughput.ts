@@ -66,15 +66,15 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createConnection } from 'mysql2/promise';
 import { readLedger, startMariaDb, waitFor } from '@carillon/testkit';
 import type { ClientProcess } from '@carillon/testkit';
-import { everyServerUp, percentile, startCluster } from '../test/cluster/cluster-kit.js';
+import { everyServerUp, startCluster } from '../test/cluster/cluster-kit.js';
 import type { TestCluster } from '../test/cluster/cluster-kit.js';
 import { CpuMeter, childrenNamed, cpuSpent } from './process-cpu.js';
 import { statementCounts, statementKinds, statementLog } from './mariadb-statements.js';
 import { createCpuCap, throttledSince } from './server-cpu-cap.js';
 import { logEvents } from './server-log-events.js';
+import { windowFromDatabase, windowFromLedger } from './cluster-window.js';
 import type { CpuCap, Throttling } from './server-cpu-cap.js';
 
 const { values } = parseArgs({
@@ -99,10 +99,13 @@ const WARM_UP_MS = 5_000;
 const P99_LIMIT_MS = 50;
 const RAN_LIMIT = 0.999;
 const SERVER_CPU = values['server-cpu'] === undefined ? undefined : Number(values['server-cpu']);
-/** On every line: the cap of each server, when there is one, and backups when not all. */
-const CAP = {
+const BACKUPS = values.backups === undefined ? undefined : Number(values.backups);
+if (BACKUPS !== undefined && !(Number.isInteger(BACKUPS) && BACKUPS >= 1))
+  throw new Error(`--backups must be a whole number of servers, 1 or more: ${values.backups}`);
+/** On every line: the cap of each server, when there is one, and the backups, when given. */
+const SETTINGS = {
   ...(SERVER_CPU === undefined ? {} : { serverCpu: SERVER_CPU }),
-  ...(values.backups === undefined ? {} : { backups: Number(values.backups) }),
+  ...(BACKUPS === undefined ? {} : { backups: BACKUPS }),
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -149,7 +152,7 @@ async function measure(servers: number): Promise<number> {
       new Map([...caps].map(([id, cap]) => [id, cap.throttling()]));
     const { groupId, token } = await cluster.createGroup(
       `bench-${servers}`,
-      Math.min(servers, Number(values.backups ?? servers)),
+      Math.min(servers, BACKUPS ?? servers),
     );
     for (let i = 1; i <= CLIENTS; i++)
       clients.push(
@@ -189,7 +192,7 @@ async function measure(servers: number): Promise<number> {
       JSON.stringify({
         bench: 'cluster-throughput',
         servers,
-        ...CAP,
+        ...SETTINGS,
         jobs: 0,
         idleCpuMsPerSecond: Object.fromEntries(
           Object.entries(idleMsPerSecond).map(([k, v]) => [k, Math.round(v * 10) / 10]),
@@ -263,14 +266,14 @@ async function measure(servers: number): Promise<number> {
       );
       // Fires due at the window's end get a few seconds to start before the count.
       await sleep(3_000);
-      const step = await summarise(cluster, jobIds, from, until);
-      const recorded = await fromDatabase(cluster.dbUrl, from, until);
+      const step = await windowFromLedger(cluster, jobIds, from, until);
+      const recorded = await windowFromDatabase(cluster.dbUrl, from, until);
       const held = step.lateP99Ms < P99_LIMIT_MS && step.ranPct >= RAN_LIMIT * 100;
       console.log(
         JSON.stringify({
           bench: 'cluster-throughput',
           servers,
-          ...CAP,
+          ...SETTINGS,
           jobs,
           ...step,
           ...recorded,
@@ -300,7 +303,7 @@ async function measure(servers: number): Promise<number> {
       JSON.stringify({
         bench: 'cluster-throughput',
         servers,
-        ...CAP,
+        ...SETTINGS,
         highestHeldFiresPerSecond: highest,
       }),
     );
@@ -320,89 +323,6 @@ async function measure(servers: number): Promise<number> {
   }
 }
 
-/**
- * From the database, for the window's fires: the share (%) that a server sent after their
- * instant rather than ahead of it (fires that waited for a free client slot, or were claimed
- * late), and the share not yet recorded as ended when this runs, 3 s after the window (the
- * handlers end at once: a server whose execution writes lag behind its sends). Unlike lateness,
- * both hardly depend on how loaded the machine is.
- */
-async function fromDatabase(
-  dbUrl: string,
-  from: number,
-  until: number,
-): Promise<{
-  sentLatePct: number;
-  unrecordedPct: number;
-  ownedPct: Record<string, number>;
-  openStates?: Record<string, number>;
-}> {
-  const connection = await createConnection({ uri: dbUrl });
-  try {
-    // Which server owns the window's fires (%): with backups = 3 each should own about a third.
-    const [owners] = await connection.query(
-      `SELECT COALESCE(owner_server_id, '-') AS k, COUNT(*) AS n FROM executions
-       WHERE scheduled_at BETWEEN ? AND ? GROUP BY k ORDER BY k`,
-      [from, until],
-    );
-    const ownerRows = owners as { k: string; n: number | string }[];
-    const all = ownerRows.reduce((sum, r) => sum + Number(r.n), 0);
-    const ownedPct = Object.fromEntries(
-      ownerRows.map((r) => [r.k, Math.round((Number(r.n) / Math.max(1, all)) * 1000) / 10]),
-    );
-    const [rows] = await connection.query(
-      `SELECT COUNT(*) AS fires, SUM(dispatched_at > scheduled_at) AS late,
-         SUM(state NOT IN ('succeeded', 'failed', 'timed_out', 'cancelled', 'skipped')) AS open
-       FROM executions WHERE scheduled_at BETWEEN ? AND ?`,
-      [from, until],
-    );
-    const row = (rows as Record<'fires' | 'late' | 'open', number | string | null>[])[0];
-    const fires = Number(row?.fires ?? 0);
-    const pct = (n: number | string | null | undefined): number =>
-      fires === 0 ? 0 : Math.round((Number(n ?? 0) / fires) * 1000) / 10;
-    if (Number(row?.open ?? 0) === 0)
-      return { sentLatePct: pct(row?.late), unrecordedPct: pct(row?.open), ownedPct };
-    // Which states the open ones are in, and under which owners: where they got stuck.
-    const [open] = await connection.query(
-      `SELECT CONCAT(state, '@', COALESCE(owner_server_id, '-')) AS k, COUNT(*) AS n FROM executions
-       WHERE scheduled_at BETWEEN ? AND ?
-         AND state NOT IN ('succeeded', 'failed', 'timed_out', 'cancelled', 'skipped')
-       GROUP BY k`,
-      [from, until],
-    );
-    const openStates = Object.fromEntries(
-      (open as { k: string; n: number | string }[]).map((r) => [r.k, Number(r.n)]),
-    );
-    return { sentLatePct: pct(row?.late), unrecordedPct: pct(row?.open), ownedPct, openStates };
-  } finally {
-    await connection.end();
-  }
-}
-
-async function summarise(
-  cluster: TestCluster,
-  jobIds: readonly number[],
-  from: number,
-  until: number,
-): Promise<{ fires: number; ran: number; ranPct: number; lateP50Ms: number; lateP99Ms: number }> {
-  const firstStart = new Map<string, number>();
-  for (const r of await readLedger(cluster.ledger)) {
-    if (r.scheduledAt === null || r.scheduledAt < from || r.scheduledAt > until) continue;
-    const key = `${r.jobId}@${r.scheduledAt}`;
-    const late = r.startedAt - r.scheduledAt;
-    firstStart.set(key, Math.min(firstStart.get(key) ?? Infinity, late));
-  }
-  const fires = jobIds.length * ((until - from) / 1000 + 1);
-  const lateness = [...firstStart.values()];
-  return {
-    fires,
-    ran: firstStart.size,
-    ranPct: Math.round((firstStart.size / fires) * 100_000) / 1000,
-    lateP50Ms: percentile(lateness, 50),
-    lateP99Ms: percentile(lateness, 99),
-  };
-}
-
 const results = new Map<number, number>();
 for (const servers of SERVER_COUNTS) results.set(servers, await measure(servers));
 const one = results.get(1);
@@ -411,7 +331,7 @@ console.log(
   JSON.stringify({
     bench: 'cluster-throughput',
     summary: true,
-    ...CAP,
+    ...SETTINGS,
     oneServer: one ?? null,
     threeServers: three ?? null,
     ratio: one !== undefined && three !== undefined && one > 0 ? three / one : null,

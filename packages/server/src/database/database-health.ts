@@ -104,7 +104,6 @@ export class DatabaseHealth {
     }, this.#o.stallMs);
     try {
       const result = await work();
-      settled = true;
       // Settled before `finally` counts it out: a stalled statement ending well ends the outage.
       if (stalled) this.#stalled--;
       stalled = false;
@@ -113,11 +112,11 @@ export class DatabaseHealth {
         this.#o.events.emit('database:timed', { operation, ms: performance.now() - started });
       return result;
     } catch (error) {
-      settled = true;
       troubled = this.#o.isTransient(error);
       if (troubled) this.failing(describe(error));
       throw error;
     } finally {
+      settled = true;
       clearTimeout(stall);
       if (stalled) this.#stalled--;
       const endedAt = this.#o.clock.now();
