@@ -31,10 +31,11 @@ describe('database health when the event loop is late (MariaDB)', () => {
     await db.drop();
   });
 
-  function health(): { health: DatabaseHealth; failing: string[] } {
+  function health(): { health: DatabaseHealth; failing: string[]; failed: Promise<void> } {
     const events = new ServerEventBus();
     const failing: string[] = [];
     events.on('database:failing', ({ reason }) => failing.push(reason));
+    const failed = new Promise<void>((resolve) => events.on('database:failing', () => resolve()));
     const h = new DatabaseHealth({
       clock: new SystemClock(),
       events,
@@ -42,7 +43,7 @@ describe('database health when the event loop is late (MariaDB)', () => {
       isTransient: () => true,
       stallMs: STALL_MS,
     });
-    return { health: h, failing };
+    return { health: h, failing, failed };
   }
 
   it('does not call the database failing when its answer waited unread behind a held loop', async () => {
@@ -64,10 +65,10 @@ describe('database health when the event loop is late (MariaDB)', () => {
   });
 
   it('still calls a statement that gets no answer a stall, once the loop has turned', async () => {
-    const { health: h, failing } = health();
+    const { health: h, failing, failed } = health();
     let answer: () => void = () => undefined;
     const held = h.watch(() => new Promise<void>((resolve) => (answer = resolve)));
-    await new Promise((resolve) => setTimeout(resolve, STALL_MS * 3));
+    await failed;
     expect(failing).toHaveLength(1);
     expect(h.status.state).toBe('failing');
     answer();
