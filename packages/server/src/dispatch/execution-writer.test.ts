@@ -4,7 +4,11 @@ import { silentLogger } from '@carillon/core';
 import { ExecutionWriter } from './execution-writer.js';
 
 /** A writer over a store that records each batch (as `id:state`) and each log flush. */
-function recording(): { writer: ExecutionWriter; writes: string[][]; logFlushes: () => number } {
+function recording(maxBatch = 500): {
+  writer: ExecutionWriter;
+  writes: string[][];
+  logFlushes: () => number;
+} {
   const writes: string[][] = [];
   let flushes = 0;
   const store = {
@@ -18,7 +22,7 @@ function recording(): { writer: ExecutionWriter; writes: string[][]; logFlushes:
     return Promise.resolve();
   };
   return {
-    writer: new ExecutionWriter(store, silentLogger, logs),
+    writer: new ExecutionWriter(store, silentLogger, logs, 25, maxBatch),
     writes,
     logFlushes: () => flushes,
   };
@@ -67,5 +71,32 @@ describe('ExecutionWriter', () => {
     expect(writes[0]).toEqual(['b:dispatched']);
     const order = writes.flat();
     expect(order.indexOf('a:running')).toBeLessThan(order.indexOf('a:dispatched'));
+  });
+
+  it('sends awaited changes ahead of a backlog longer than a batch, each execution in order', async () => {
+    const { writer, writes } = recording(2);
+    const results = ['r1', 'r2', 'r3', 'r4', 'r5'].map((id) =>
+      writer.write(change(id, 'running', 'succeeded')),
+    );
+    // r5 is re-dispatched at another attempt: behind its result, not ahead of the backlog.
+    const behind = writer.write({
+      fence: { id: 'r5', from: ['succeeded'], ownerServerId: 's1', attempt: 2 },
+      state: 'dispatched',
+    });
+    const sends = ['d1', 'd2', 'd3'].map((id) => writer.write(change(id, 'claimed', 'dispatched')));
+    // A change of d1 that does not fold into its dispatch (it needs d1 running): after it.
+    const d1Ended = writer.write(change('d1', 'running', 'succeeded'));
+    await Promise.all([...results, behind, ...sends, d1Ended]);
+    // The first batch left when the backlog filled it, before any send was queued.
+    expect(writes.slice(0, 3)).toEqual([
+      ['r1:succeeded', 'r2:succeeded'],
+      ['d1:dispatched', 'd2:dispatched'],
+      ['d3:dispatched'],
+    ]);
+    const order = writes.flat();
+    expect(order.indexOf('r5:succeeded')).toBeLessThan(order.indexOf('r5:dispatched'));
+    expect(order.indexOf('d1:dispatched')).toBeLessThan(order.indexOf('d1:succeeded'));
+    expect(order).toHaveLength(10);
+    expect(writes.every((batch) => batch.length <= 2)).toBe(true);
   });
 });
