@@ -35,14 +35,21 @@
 //  "cpuMsPerFire":{"s1":..,"console":..,"client1":..,"zk1":..,"bench":..,"mariadb":..},
 //  "serversCpuMsPerFire":..,"cpuMsPerFireAboveIdle":{..},"serversCpuMsPerFireAboveIdle":..,
 //  "statementsPerFire":{..},"takeovers":{"s1":{"stoodIn":..,"adopted":..,"suspended":..}},
-//  "held":true}
+//  "latencies":{"s1":{"loopMaxMs":..,"heapMb":..,"gc_minor_ms":..,"claimMs":{"n":..,"p50":..,
+//  "p99":..},"transitionMs":{..},"claimLeadMs":{..},"lateMs":{..}}},
+//  "machine":{"busyPct":..,"saturatedPct":..},"held":true}
 // {"bench":"cluster-throughput","servers":1,"highestHeldFiresPerSecond":..}
 // {"bench":"cluster-throughput","summary":true,"oneServer":..,"threeServers":..,"ratio":..,"cores":..}
 // Lateness is the handler's start (client ledger) minus the scheduled instant, one clock.
 // `sentLatePct`: fires a server sent after their instant; `unrecordedPct`: fires whose row was
 // not yet ended 3 s after the window (execution writes lagging behind the sends); `takeovers`:
 // per server, fires it claimed as a standby or adopted from a peer judged gone, and its
-// ZooKeeper suspensions, in the window (none in a steady cluster; see server-log-events.ts). Every
+// ZooKeeper suspensions, in the window (none in a steady cluster; see server-log-events.ts);
+// `latencies`: per server, from its own metrics over the window (server-latencies.ts), its
+// longest event loop delay, heap, collector time by kind, and p50/p99 (bucket bounds, ms) of its
+// claim and execution-change statements, of how far ahead fires were claimed and of how late
+// they started; `machine`: how busy the whole machine was, and how often it had no idle core
+// (machine-busy.ts). Every
 // process shares this machine's cores, so 3 servers do not get 3 times the CPU of one: the
 // ratio says as much about the machine as about the cluster, the CPU split says what the
 // cluster does.
@@ -75,6 +82,9 @@ import { statementCounts, statementKinds, statementLog } from './mariadb-stateme
 import { createCpuCap, throttledSince } from './server-cpu-cap.js';
 import { logEvents } from './server-log-events.js';
 import { windowFromDatabase, windowFromLedger } from './cluster-window.js';
+import { MachineBusy } from './machine-busy.js';
+import { metricsUrl, readHistograms, windowQuantiles } from './server-latencies.js';
+import type { Histograms } from './server-latencies.js';
 import type { CpuCap, Throttling } from './server-cpu-cap.js';
 
 const { values } = parseArgs({
@@ -121,6 +131,16 @@ async function zkTransactions(cluster: TestCluster): Promise<number> {
   return Number(BigInt(`0x${match[1]}`) & 0xffffffffn);
 }
 
+/** Each server's latency histograms now (a server whose listener is not known is left out). */
+async function serverHistograms(cluster: TestCluster): Promise<Map<string, Histograms>> {
+  const read = new Map<string, Histograms>();
+  for (const s of cluster.servers) {
+    const url = metricsUrl(s.process.output());
+    if (url !== undefined) read.set(s.id, await readHistograms(url));
+  }
+  return read;
+}
+
 async function measure(servers: number): Promise<number> {
   const ownDb = values['own-mariadb'] ? await startMariaDb() : undefined;
   const profileDir = values['cpu-prof'];
@@ -133,6 +153,8 @@ async function measure(servers: number): Promise<number> {
   const cluster = await startCluster({
     servers,
     ...(ownDb === undefined ? {} : { mysqlServerUrl: ownDb.serverUrl }),
+    // Each server's histograms (statement times, claim lead, lateness), read per window.
+    serverEnv: { CARILLON_METRICS_PORT: '0' },
   }).catch(async (error: unknown) => {
     await ownDb?.remove();
     throw error;
@@ -224,12 +246,15 @@ async function measure(servers: number): Promise<number> {
       const cpuBefore = await meter.sample();
       const throttledBefore = throttling();
       const statementsBefore = await statementCounts(ownDb);
+      const latenciesBefore = await serverHistograms(cluster);
       const kindsDb = values['statement-kinds'] ? ownDb : undefined;
       await statementLog(kindsDb, true);
       const zkFrom = Date.now();
       // The window on the monotonic clock that CPU profiles use (µs), to cut them to it.
       const monotonicFrom = process.hrtime.bigint() / 1000n;
+      const machineBusy = new MachineBusy();
       await sleep(SECONDS * 1000);
+      const machine = machineBusy.stop();
       const zkWrites = (await zkTransactions(cluster)) - zkBefore;
       const zkSeconds = (Date.now() - zkFrom) / 1000;
       progress(`window (monotonic µs): ${monotonicFrom} ${process.hrtime.bigint() / 1000n}`);
@@ -242,6 +267,13 @@ async function measure(servers: number): Promise<number> {
         ]),
       );
       const statements = cpuSpent(statementsBefore, await statementCounts(ownDb));
+      const latenciesAfter = await serverHistograms(cluster);
+      const latencies = Object.fromEntries(
+        [...latenciesAfter].map(([id, after]) => [
+          id,
+          windowQuantiles(latenciesBefore.get(id) ?? after, after),
+        ]),
+      );
       await statementLog(kindsDb, false);
       const kinds = await statementKinds(kindsDb, jobs * SECONDS);
       // Per fire of the window: CPU ms of each process, statements of each kind.
@@ -291,6 +323,8 @@ async function measure(servers: number): Promise<number> {
           ...(kinds === undefined ? {} : { statementKindsPerFire: kinds }),
           ...(caps.size === 0 ? {} : { throttled }),
           takeovers,
+          latencies,
+          machine,
           held,
         }),
       );
