@@ -1,8 +1,7 @@
 import { CarillonError, CoreErrorCode, LogLevel } from '@carillon/core';
 import type { ExecutionLog, LogLine } from '@carillon/core';
 import type { DatabaseProfile } from './database-profile.js';
-import { withRetry } from './retry.js';
-import { insertSequenced } from './sequenced-insert.js';
+import { inAppendTransaction, insertSequenced } from './sequenced-insert.js';
 import type { SequencedRow } from './sequenced-insert.js';
 import { chunkBySize, toInt } from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
@@ -85,20 +84,7 @@ export async function appendLogs(
       );
     }
   };
-  // Without row locks (SQLite) each statement is atomic on its own: no transaction is opened,
-  // since it would hold the only connection across awaits. With them, READ COMMITTED: the
-  // parents' row locks already queue appenders of one execution, and under REPEATABLE READ the
-  // read of where an execution's first line goes also locked the gap around it, which spans
-  // other servers' executions (ids follow time, so the fires of one instant interleave): two
-  // owners appending at once each waited for the other's gap and InnoDB killed one as a
-  // deadlock (packages/storage/test/log-append-locks.test.ts: 7 in 20 rounds; about one a second between three
-  // servers in the cluster bench). Under READ COMMITTED a locking read locks only rows that
-  // exist, and sees every append committed before the parent's lock was granted.
-  await withRetry(db, profile, () => {
-    if (!profile.supportsRowLocks) return write(db);
-    if (db.isTransaction) return write(db);
-    return db.transaction().setIsolationLevel('read committed').execute(write);
-  });
+  await inAppendTransaction(db, profile, write);
 }
 
 /**

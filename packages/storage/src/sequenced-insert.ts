@@ -1,5 +1,6 @@
 import { CompiledQuery } from 'kysely';
 import type { DatabaseProfile } from './database-profile.js';
+import { withRetry } from './retry.js';
 import { placeholders, toInt } from './sql-helpers.js';
 import type { Db } from './sql-helpers.js';
 
@@ -29,6 +30,31 @@ function ordinals(rows: readonly SequencedRow[]): number[] {
     const ord = (counts.get(row.parentId) ?? 0) + 1;
     counts.set(row.parentId, ord);
     return ord;
+  });
+}
+
+/**
+ * Runs `write` (lock the parents, then {@link insertSequenced}) as appends must run. Without row
+ * locks (SQLite) each statement is atomic on its own: no transaction is opened, since it would
+ * hold the only connection across awaits. With them, one transaction at READ COMMITTED: the
+ * parents' row locks already queue appenders of one parent, and under REPEATABLE READ the read
+ * of where a parent's first row goes also locked the gap around it, which spans other servers'
+ * executions (ids follow time, so the fires of one instant interleave): two owners appending at
+ * once each waited for the other's gap and InnoDB killed one as a deadlock (log lines: 7 in 20
+ * rounds, packages/storage/test/log-append-locks.test.ts, about one a second between three
+ * servers in the cluster bench; subtasks: 585 in 20 rounds, subtask-insert-locks.test.ts).
+ * Under READ COMMITTED a locking read locks only rows that exist, and sees every append
+ * committed before the parent's lock was granted. Retried whole after a deadlock or a lost
+ * connection. Inside the caller's transaction, `write` runs in it as it is.
+ */
+export function inAppendTransaction(
+  db: Db,
+  profile: DatabaseProfile,
+  write: (trx: Db) => Promise<void>,
+): Promise<void> {
+  return withRetry(db, profile, () => {
+    if (!profile.supportsRowLocks || db.isTransaction) return write(db);
+    return db.transaction().setIsolationLevel('read committed').execute(write);
   });
 }
 

@@ -20,7 +20,7 @@ import type { DatabaseProfile } from './database-profile.js';
 import { MAX_ID } from './execution-checks.js';
 import { lockExecutions } from './execution-logs.js';
 import { withRetry } from './retry.js';
-import { insertSequenced } from './sequenced-insert.js';
+import { inAppendTransaction, insertSequenced } from './sequenced-insert.js';
 import { applySubtaskChanges } from './subtask-transitions.js';
 import type { SubtasksTable } from './schema.js';
 import {
@@ -228,10 +228,8 @@ export class SqlSubtaskStore implements SubtaskStore {
         );
       }
     };
-    // As for log lines: one lock-then-insert transaction where rows lock, single statements else.
-    await withRetry(this.#db, this.#profile, () =>
-      this.#profile.supportsRowLocks ? inTransaction(this.#db, write) : write(this.#db),
-    );
+    // As for log lines (see inAppendTransaction: no gap locks between servers' executions).
+    await inAppendTransaction(this.#db, this.#profile, write);
     const stored = new Map<string, Subtask>();
     for (const some of chunk(ids, 1000)) {
       const { rows: found } = await this.#db.executeQuery<Selectable<SubtasksTable>>(

@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { createConnection } from 'mysql2/promise';
+import { startMariaDb } from '@carillon/testkit';
+import type { MariaDbServer, TestDatabase } from '@carillon/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openRivalStores } from './rival-stores.js';
+import type { RivalStores } from './rival-stores.js';
+import { T0, claimOf } from './fixtures.js';
+
+// Two servers start the subtasks of their own parallel executions at the same moment, as the
+// owners of fan-out jobs of one instant do. Execution ids are ordered by time, so the two
+// servers' executions interleave in the subtasks' (execution, seq) index: the read of where an
+// execution's first subtask goes must not lock a gap that the other's insert needs (the same
+// deadlock as log lines had; see log-append-locks.test.ts). On a throwaway mariadbd of its
+// own, so that its lock counters are this test's alone.
+const ROUNDS = 20;
+const PER_SIDE = 10;
+const SUBTASKS = 5;
+
+describe('subtasks inserted by two servers at once on MariaDB', () => {
+  let mariadb: MariaDbServer;
+  let rivals: RivalStores;
+
+  beforeAll(async () => {
+    mariadb = await startMariaDb();
+    const database: TestDatabase = {
+      label: 'mariadb',
+      parallelTransactionsInProcess: true,
+      create: () => mariadb.createDatabase(),
+      // The whole server goes in afterAll.
+      drop: () => Promise.resolve(),
+    };
+    rivals = await openRivalStores(database, 1);
+  }, 120_000);
+
+  afterAll(async () => {
+    await rivals?.close();
+    await mariadb?.stop();
+  });
+
+  async function lockCounters(): Promise<{ deadlocks: number; waits: number }> {
+    const connection = await createConnection({ uri: mariadb.serverUrl });
+    try {
+      const [rows] = await connection.query(
+        "show global status where Variable_name in ('Innodb_deadlocks', 'Innodb_row_lock_waits')",
+      );
+      const value = (name: string): number =>
+        Number(
+          (rows as { Variable_name: string; Value: string }[]).find((r) => r.Variable_name === name)
+            ?.Value,
+        );
+      return { deadlocks: value('Innodb_deadlocks'), waits: value('Innodb_row_lock_waits') };
+    } finally {
+      await connection.end();
+    }
+  }
+
+  it('takes no lock the other waits for, and numbers every subtask', async () => {
+    const { stores, rival, job } = rivals;
+    // One fire per instant, so that consecutive ids alternate between the two sides.
+    const claims = Array.from({ length: ROUNDS * PER_SIDE * 2 }, (_, i) =>
+      claimOf(job(0), T0 + i * 1000),
+    );
+    for (let i = 0; i < claims.length; i += 500)
+      await stores.executions.claimFires('s1', claims.slice(i, i + 500), T0);
+    const batch = () =>
+      Array.from({ length: SUBTASKS }, (_, i) => ({ id: randomUUID(), payload: `part ${i}` }));
+    const before = await lockCounters();
+    for (let round = 0; round < ROUNDS; round++) {
+      const ids = claims.slice(round * PER_SIDE * 2, (round + 1) * PER_SIDE * 2).map((c) => c.id);
+      await Promise.all(
+        ids.map((id, i) => (i % 2 === 0 ? stores : rival).subtasks.insertBatch(id, batch(), T0)),
+      );
+    }
+    const after = await lockCounters();
+    expect(after.deadlocks - before.deadlocks).toBe(0);
+    expect(after.waits - before.waits).toBe(0);
+    for (const claim of claims.filter((_, i) => i % 37 === 0)) {
+      const page = await stores.subtasks.listByExecution(claim.id);
+      expect(page.map((s) => [s.seq, s.payload])).toEqual(
+        Array.from({ length: SUBTASKS }, (_, i) => [i + 1, `part ${i}`]),
+      );
+    }
+  }, 120_000);
+});
