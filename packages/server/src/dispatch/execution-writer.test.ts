@@ -4,7 +4,10 @@ import { silentLogger } from '@carillon/core';
 import { ExecutionWriter } from './execution-writer.js';
 
 /** A writer over a store that records each batch (as `id:state`) and each log flush. */
-function recording(maxBatch = 500): {
+function recording(
+  maxBatch = 500,
+  flushMs = 25,
+): {
   writer: ExecutionWriter;
   writes: string[][];
   logFlushes: () => number;
@@ -22,7 +25,7 @@ function recording(maxBatch = 500): {
     return Promise.resolve();
   };
   return {
-    writer: new ExecutionWriter(store, silentLogger, logs, 25, maxBatch),
+    writer: new ExecutionWriter(store, silentLogger, logs, flushMs, maxBatch),
     writes,
     logFlushes: () => flushes,
   };
@@ -98,5 +101,18 @@ describe('ExecutionWriter', () => {
     expect(order.indexOf('d1:dispatched')).toBeLessThan(order.indexOf('d1:succeeded'));
     expect(order).toHaveLength(10);
     expect(writes.every((batch) => batch.length <= 2)).toBe(true);
+  });
+
+  it('sends an awaited change behind another of its execution on the next turns, not after the gathering wait', async () => {
+    // A minute of gathering: a change that waited for it would outlast the test's timeout.
+    const { writer, writes } = recording(500, 60_000);
+    const ended = writer.write(change('x', 'running', 'succeeded'));
+    const resent = writer.write({
+      fence: { id: 'x', from: ['succeeded'], ownerServerId: 's1', attempt: 2 },
+      state: 'dispatched',
+    });
+    const sent = writer.write(change('y', 'claimed', 'dispatched'));
+    await Promise.all([ended, resent, sent]);
+    expect(writes).toEqual([['y:dispatched'], ['x:succeeded', 'x:dispatched']]);
   });
 });

@@ -46,6 +46,8 @@ export class ExecutionWriter {
   #awaitedQueue: Pending[] = [];
   /** Every other change, in order. */
   #others: Pending[] = [];
+  /** Changes in `#others` that a send waits for (behind an earlier change of their execution). */
+  #othersAwaited = 0;
   readonly #lastById = new Map<string, Pending>();
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
@@ -81,7 +83,9 @@ export class ExecutionWriter {
     return new Promise((resolve) => {
       const last = this.#lastById.get(change.fence.id);
       if (last !== undefined && foldable(last.change, change)) {
+        this.#countOthers(last, -1);
         last.change = fold(last.change, change);
+        this.#countOthers(last, 1);
         last.waiters.push(resolve);
         if (AWAITED.has(change.state)) {
           this.#awaited = true;
@@ -93,6 +97,7 @@ export class ExecutionWriter {
       const awaited = AWAITED.has(change.state) && (last === undefined || last.awaited);
       const pending: Pending = { change, waiters: [resolve], awaited };
       (awaited ? this.#awaitedQueue : this.#others).push(pending);
+      this.#countOthers(pending, 1);
       this.#lastById.set(change.fence.id, pending);
       if (AWAITED.has(change.state)) this.#awaited = true;
       this.#schedule();
@@ -142,13 +147,21 @@ export class ExecutionWriter {
    * after it, since the awaited queue always drains first.
    */
   #take(): Pending[] {
-    const queue = this.#awaitedQueue.length > 0 ? this.#awaitedQueue : this.#others;
-    return queue.splice(0, this.#maxBatch);
+    if (this.#awaitedQueue.length > 0) return this.#awaitedQueue.splice(0, this.#maxBatch);
+    const batch = this.#others.splice(0, this.#maxBatch);
+    for (const p of batch) this.#countOthers(p, -1);
+    return batch;
+  }
+
+  /** Keeps `#othersAwaited` in step as `p` enters (1) or leaves (-1) `#others`, or changes. */
+  #countOthers(p: Pending, sign: 1 | -1): void {
+    if (!p.awaited && AWAITED.has(p.change.state)) this.#othersAwaited += sign;
   }
 
   #drain(): Promise<void> {
     const batch = this.#take();
-    this.#awaited = this.#awaitedQueue.length > 0;
+    // A change a send waits for behind another of its execution still goes on the next turn.
+    this.#awaited = this.#awaitedQueue.length > 0 || this.#othersAwaited > 0;
     for (const p of batch)
       if (this.#lastById.get(p.change.fence.id) === p) this.#lastById.delete(p.change.fence.id);
     this.#flushing = this.#write(batch).finally(() => {
