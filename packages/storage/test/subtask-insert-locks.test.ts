@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createConnection } from 'mysql2/promise';
-import { startMariaDb } from '@carillon/testkit';
-import type { MariaDbServer, TestDatabase } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openRivalStores } from './rival-stores.js';
-import type { RivalStores } from './rival-stores.js';
+import { openOwnMariaDbRivals } from './own-mariadb-rivals.js';
+import type { OwnMariaDbRivals } from './own-mariadb-rivals.js';
 import { T0, claimOf } from './fixtures.js';
 
 // Two servers start the subtasks of their own parallel executions at the same moment, as the
@@ -18,45 +15,18 @@ const PER_SIDE = 10;
 const SUBTASKS = 5;
 
 describe('subtasks inserted by two servers at once on MariaDB', () => {
-  let mariadb: MariaDbServer;
-  let rivals: RivalStores;
+  let rivals: OwnMariaDbRivals;
 
   beforeAll(async () => {
-    mariadb = await startMariaDb();
-    const database: TestDatabase = {
-      label: 'mariadb',
-      parallelTransactionsInProcess: true,
-      create: () => mariadb.createDatabase(),
-      // The whole server goes in afterAll.
-      drop: () => Promise.resolve(),
-    };
-    rivals = await openRivalStores(database, 1);
+    rivals = await openOwnMariaDbRivals();
   }, 120_000);
 
   afterAll(async () => {
-    await rivals?.close();
-    await mariadb?.stop();
+    await rivals?.stop();
   });
 
-  async function lockCounters(): Promise<{ deadlocks: number; waits: number }> {
-    const connection = await createConnection({ uri: mariadb.serverUrl });
-    try {
-      const [rows] = await connection.query(
-        "show global status where Variable_name in ('Innodb_deadlocks', 'Innodb_row_lock_waits')",
-      );
-      const value = (name: string): number =>
-        Number(
-          (rows as { Variable_name: string; Value: string }[]).find((r) => r.Variable_name === name)
-            ?.Value,
-        );
-      return { deadlocks: value('Innodb_deadlocks'), waits: value('Innodb_row_lock_waits') };
-    } finally {
-      await connection.end();
-    }
-  }
-
   it('takes no lock the other waits for, and numbers every subtask', async () => {
-    const { stores, rival, job } = rivals;
+    const { stores, rival, job, lockCounters } = rivals;
     // One fire per instant, so that consecutive ids alternate between the two sides.
     const claims = Array.from({ length: ROUNDS * PER_SIDE * 2 }, (_, i) =>
       claimOf(job(0), T0 + i * 1000),
