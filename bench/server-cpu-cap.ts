@@ -9,7 +9,10 @@
 // cgroup v1 (the `cpu` controller mounted on its own, e.g. /sys/fs/cgroup/cpu: cpu.cfs_period_us,
 // cpu.cfs_quota_us, cgroup.procs) or v2 (a unified hierarchy whose root offers `cpu`: cpu.max).
 // Needs root. The period is short (10 ms, quota = cores × period), so a server that used up its
-// share waits milliseconds, not the default 100 ms period's tens of milliseconds.
+// share waits milliseconds, not the default 100 ms period's tens of milliseconds. The kernel
+// refuses a quota under 1 ms, so below 0.1 cores the period grows instead (0.06 cores: 1 ms
+// every 16.7 ms). Until December 2026 (stop 18) the quota was raised to 1 ms in a 10 ms
+// period: every run at `--server-cpu 0.06` was capped at 0.1 cores.
 // Every cgroup is named carillon-bench-<bench pid>-<server>; `remove()` moves what is left in it
 // back to the root and deletes it, an exit of the bench (even by a signal or a throw) does the
 // same synchronously, and `createCpuCap` first removes the cgroups of benches that are gone.
@@ -24,6 +27,8 @@ import {
 import { join } from 'node:path';
 
 const PERIOD_US = 10_000;
+/** The smallest quota the kernel takes (cpu.cfs_quota_us, cpu.max). */
+const MIN_QUOTA_US = 1_000;
 const PREFIX = 'carillon-bench-';
 
 /** The throttling counters of a cap so far (the kernel's `cpu.stat`). */
@@ -115,7 +120,10 @@ export function createCpuCap(name: string, cores: number): CpuCap {
   const hierarchy = findHierarchy();
   removeStale(hierarchy);
   const path = join(hierarchy.root, `${PREFIX}${process.pid}-${name}`);
-  const quotaUs = Math.max(1_000, Math.round(cores * PERIOD_US));
+  // A longer period, not a larger quota, where cores × 10 ms is under the kernel's minimum.
+  const periodUs = Math.max(PERIOD_US, Math.ceil(MIN_QUOTA_US / cores));
+  const quotaUs = Math.round(cores * periodUs);
+  if (periodUs > 1_000_000) throw new Error(`--server-cpu is below 0.001 cores: ${cores}`);
   try {
     if (hierarchy.version === 2) {
       // The root hands the cpu controller to its children (a no-op when it already does).
@@ -123,10 +131,10 @@ export function createCpuCap(name: string, cores: number): CpuCap {
     }
     mkdirSync(path);
     if (hierarchy.version === 1) {
-      writeFileSync(join(path, 'cpu.cfs_period_us'), String(PERIOD_US));
+      writeFileSync(join(path, 'cpu.cfs_period_us'), String(periodUs));
       writeFileSync(join(path, 'cpu.cfs_quota_us'), String(quotaUs));
     } else {
-      writeFileSync(join(path, 'cpu.max'), `${quotaUs} ${PERIOD_US}`);
+      writeFileSync(join(path, 'cpu.max'), `${quotaUs} ${periodUs}`);
     }
   } catch (error) {
     release(hierarchy, path);
