@@ -54,6 +54,10 @@ export interface CpuCap {
   /** Moves process `pid` (all its threads) into the cgroup. */
   add(pid: number): void;
   throttling(): Throttling;
+  /** Lifts the cap (no quota) until {@link restore}. */
+  lift(): void;
+  /** Caps the cgroup again at `cores`. */
+  restore(): void;
   /** Moves what is left in the cgroup back to the root, then deletes it. */
   remove(): void;
 }
@@ -124,18 +128,22 @@ export function createCpuCap(name: string, cores: number): CpuCap {
   const periodUs = Math.max(PERIOD_US, Math.ceil(MIN_QUOTA_US / cores));
   const quotaUs = Math.round(cores * periodUs);
   if (periodUs > 1_000_000) throw new Error(`--server-cpu is below 0.001 cores: ${cores}`);
+  /** Writes the quota (µs a period), or none (-1). */
+  const setQuota = (quota: number): void => {
+    if (hierarchy.version === 1) {
+      writeFileSync(join(path, 'cpu.cfs_period_us'), String(periodUs));
+      writeFileSync(join(path, 'cpu.cfs_quota_us'), String(quota));
+    } else {
+      writeFileSync(join(path, 'cpu.max'), `${quota < 0 ? 'max' : quota} ${periodUs}`);
+    }
+  };
   try {
     if (hierarchy.version === 2) {
       // The root hands the cpu controller to its children (a no-op when it already does).
       writeFileSync(join(hierarchy.root, 'cgroup.subtree_control'), '+cpu');
     }
     mkdirSync(path);
-    if (hierarchy.version === 1) {
-      writeFileSync(join(path, 'cpu.cfs_period_us'), String(periodUs));
-      writeFileSync(join(path, 'cpu.cfs_quota_us'), String(quotaUs));
-    } else {
-      writeFileSync(join(path, 'cpu.max'), `${quotaUs} ${periodUs}`);
-    }
+    setQuota(quotaUs);
   } catch (error) {
     release(hierarchy, path);
     throw new Error(
@@ -164,6 +172,12 @@ export function createCpuCap(name: string, cores: number): CpuCap {
             ? (stat.get('throttled_time') ?? 0) / 1e6 // ns
             : (stat.get('throttled_usec') ?? 0) / 1e3,
       };
+    },
+    lift() {
+      setQuota(-1);
+    },
+    restore() {
+      setQuota(quotaUs);
     },
     remove() {
       live.delete(cap);

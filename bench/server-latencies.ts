@@ -20,7 +20,7 @@ const HISTOGRAMS: Readonly<Record<string, string>> = {
  * garbage collector's cumulative seconds by kind (major, minor, incremental, weakcb); the heap
  * in use (MB).
  */
-export interface Histograms {
+export interface ServerReading {
   readonly buckets: Record<string, Map<number, number>>;
   readonly loopMaxMs: number;
   readonly gcSeconds: Map<string, number>;
@@ -33,8 +33,11 @@ export function metricsUrl(output: string): string | undefined {
   return match?.[1];
 }
 
-/** Reads the histograms' buckets from `url`/metrics (summed over labels other than the one named). */
-export async function readHistograms(url: string): Promise<Histograms> {
+/**
+ * Reads `url`/metrics: the histograms' buckets (summed over labels other than the one named),
+ * the loop's longest delay, the collector's time, the heap.
+ */
+export async function readServer(url: string): Promise<ServerReading> {
   const text = await (await fetch(new URL('/metrics', url))).text();
   const read: Record<string, Map<number, number>> = {};
   for (const [name, prefix] of Object.entries(HISTOGRAMS)) {
@@ -67,12 +70,13 @@ export async function readHistograms(url: string): Promise<Histograms> {
 }
 
 /**
- * Per histogram, the window's count and its p50 and p99 as the upper bound (ms) of the bucket
- * they fall in (`Infinity` past the last bucket).
+ * Over the window from `before` to `after`: per histogram its count and its p50 and p99 as the
+ * upper bound (ms) of the bucket they fall in (`Infinity`, null in JSON, past the last bucket);
+ * the collector's ms by kind; the loop's longest delay and the heap at the end.
  */
-export function windowQuantiles(
-  before: Histograms,
-  after: Histograms,
+export function windowReading(
+  before: ServerReading,
+  after: ServerReading,
 ): Record<string, { n: number; p50: number; p99: number } | number> {
   const out: Record<string, { n: number; p50: number; p99: number } | number> = {
     loopMaxMs: after.loopMaxMs,
