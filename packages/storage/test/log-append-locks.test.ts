@@ -3,7 +3,7 @@ import type { LogLine } from '@carillon/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOwnMariaDbRivals } from './own-mariadb-rivals.js';
 import type { OwnMariaDbRivals } from './own-mariadb-rivals.js';
-import { T0, claimOf } from './fixtures.js';
+import { T0 } from './fixtures.js';
 
 // Two servers append the first log lines of their own executions at the same moment, as three
 // owners do after each instant. Execution ids are ordered by time, so the two servers' fires
@@ -27,13 +27,8 @@ describe('log lines appended by two servers at once on MariaDB', () => {
   });
 
   it('takes no lock the other waits for, and numbers every line', async () => {
-    const { stores, rival, job, lockCounters } = rivals;
-    // One fire per instant, so that consecutive ids alternate between the two sides.
-    const claims = Array.from({ length: ROUNDS * PER_SIDE * 2 }, (_, i) =>
-      claimOf(job(0), T0 + i * 1000),
-    );
-    for (let i = 0; i < claims.length; i += 500)
-      await stores.executions.claimFires('s1', claims.slice(i, i + 500), T0);
+    const { stores, rival, lockCounters } = rivals;
+    const executions = await rivals.claimInterleaved(ROUNDS * PER_SIDE * 2);
     const line = (executionId: string, n: number): LogLine => ({
       executionId,
       at: T0 + n,
@@ -42,7 +37,7 @@ describe('log lines appended by two servers at once on MariaDB', () => {
     });
     const before = await lockCounters();
     for (let round = 0; round < ROUNDS; round++) {
-      const ids = claims.slice(round * PER_SIDE * 2, (round + 1) * PER_SIDE * 2).map((c) => c.id);
+      const ids = executions.slice(round * PER_SIDE * 2, (round + 1) * PER_SIDE * 2);
       const ours = ids.filter((_, i) => i % 2 === 0);
       const theirs = ids.filter((_, i) => i % 2 === 1);
       await Promise.all([
@@ -53,8 +48,8 @@ describe('log lines appended by two servers at once on MariaDB', () => {
     const after = await lockCounters();
     expect(after.deadlocks - before.deadlocks).toBe(0);
     expect(after.waits - before.waits).toBe(0);
-    for (const claim of claims.filter((_, i) => i % 37 === 0)) {
-      const logs = await stores.executions.listLogs(claim.id);
+    for (const id of executions.filter((_, i) => i % 37 === 0)) {
+      const logs = await stores.executions.listLogs(id);
       expect(logs.map((l) => [l.seq, l.message])).toEqual([
         [1, 'line 1'],
         [2, 'line 2'],

@@ -1,6 +1,7 @@
 import { createConnection } from 'mysql2/promise';
 import { startMariaDb } from '@carillon/testkit';
 import type { MariaDbServer, TestDatabase } from '@carillon/testkit';
+import { T0, claimOf } from './fixtures.js';
 import { openRivalStores } from './rival-stores.js';
 import type { RivalStores } from './rival-stores.js';
 
@@ -8,6 +9,12 @@ import type { RivalStores } from './rival-stores.js';
 export interface OwnMariaDbRivals extends RivalStores {
   /** InnoDB's deadlocks and row lock waits since the server started: this test's alone. */
   readonly lockCounters: () => Promise<{ deadlocks: number; waits: number }>;
+  /**
+   * Claims `count` executions of the seeded job, one per instant, and returns their ids in
+   * instant order: consecutive ids are neighbours in every index keyed by execution, so the
+   * even ones and the odd ones interleave as two servers' fires of one instant do.
+   */
+  readonly claimInterleaved: (count: number) => Promise<string[]>;
   /** Closes both instances and stops the server. */
   readonly stop: () => Promise<void>;
 }
@@ -41,6 +48,12 @@ export async function openOwnMariaDbRivals(): Promise<OwnMariaDbRivals> {
       } finally {
         await connection.end();
       }
+    },
+    async claimInterleaved(count) {
+      const claims = Array.from({ length: count }, (_, i) => claimOf(rivals.job(0), T0 + i * 1000));
+      for (let i = 0; i < claims.length; i += 500)
+        await rivals.stores.executions.claimFires('s1', claims.slice(i, i + 500), T0);
+      return claims.map((c) => c.id);
     },
     async stop() {
       await rivals.close();

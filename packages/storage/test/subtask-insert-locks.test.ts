@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOwnMariaDbRivals } from './own-mariadb-rivals.js';
 import type { OwnMariaDbRivals } from './own-mariadb-rivals.js';
-import { T0, claimOf } from './fixtures.js';
+import { T0 } from './fixtures.js';
 
 // Two servers start the subtasks of their own parallel executions at the same moment, as the
 // owners of fan-out jobs of one instant do. Execution ids are ordered by time, so the two
@@ -26,18 +26,13 @@ describe('subtasks inserted by two servers at once on MariaDB', () => {
   });
 
   it('takes no lock the other waits for, and numbers every subtask', async () => {
-    const { stores, rival, job, lockCounters } = rivals;
-    // One fire per instant, so that consecutive ids alternate between the two sides.
-    const claims = Array.from({ length: ROUNDS * PER_SIDE * 2 }, (_, i) =>
-      claimOf(job(0), T0 + i * 1000),
-    );
-    for (let i = 0; i < claims.length; i += 500)
-      await stores.executions.claimFires('s1', claims.slice(i, i + 500), T0);
+    const { stores, rival, lockCounters } = rivals;
+    const executions = await rivals.claimInterleaved(ROUNDS * PER_SIDE * 2);
     const batch = () =>
       Array.from({ length: SUBTASKS }, (_, i) => ({ id: randomUUID(), payload: `part ${i}` }));
     const before = await lockCounters();
     for (let round = 0; round < ROUNDS; round++) {
-      const ids = claims.slice(round * PER_SIDE * 2, (round + 1) * PER_SIDE * 2).map((c) => c.id);
+      const ids = executions.slice(round * PER_SIDE * 2, (round + 1) * PER_SIDE * 2);
       await Promise.all(
         ids.map((id, i) => (i % 2 === 0 ? stores : rival).subtasks.insertBatch(id, batch(), T0)),
       );
@@ -45,8 +40,8 @@ describe('subtasks inserted by two servers at once on MariaDB', () => {
     const after = await lockCounters();
     expect(after.deadlocks - before.deadlocks).toBe(0);
     expect(after.waits - before.waits).toBe(0);
-    for (const claim of claims.filter((_, i) => i % 37 === 0)) {
-      const page = await stores.subtasks.listByExecution(claim.id);
+    for (const id of executions.filter((_, i) => i % 37 === 0)) {
+      const page = await stores.subtasks.listByExecution(id);
       expect(page.map((s) => [s.seq, s.payload])).toEqual(
         Array.from({ length: SUBTASKS }, (_, i) => [i + 1, `part ${i}`]),
       );

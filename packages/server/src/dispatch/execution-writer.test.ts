@@ -31,8 +31,13 @@ function recording(
   };
 }
 
-function change(id: string, from: ExecutionState, state: ExecutionState): ExecutionChange {
-  return { fence: { id, from: [from], ownerServerId: 's1', attempt: 1 }, state };
+function change(
+  id: string,
+  from: ExecutionState,
+  state: ExecutionState,
+  attempt = 1,
+): ExecutionChange {
+  return { fence: { id, from: [from], ownerServerId: 's1', attempt }, state };
 }
 
 describe('ExecutionWriter', () => {
@@ -65,10 +70,7 @@ describe('ExecutionWriter', () => {
     const { writer, writes } = recording();
     const first = writer.write(change('a', 'dispatched', 'running'));
     // Not folded into the first (another attempt): written after it, not ahead.
-    const next = writer.write({
-      fence: { id: 'a', from: ['claimed'], ownerServerId: 's1', attempt: 2 },
-      state: 'dispatched',
-    });
+    const next = writer.write(change('a', 'claimed', 'dispatched', 2));
     const other = writer.write(change('b', 'claimed', 'dispatched'));
     await Promise.all([first, next, other]);
     expect(writes[0]).toEqual(['b:dispatched']);
@@ -82,10 +84,7 @@ describe('ExecutionWriter', () => {
       writer.write(change(id, 'running', 'succeeded')),
     );
     // r5 is re-dispatched at another attempt: behind its result, not ahead of the backlog.
-    const behind = writer.write({
-      fence: { id: 'r5', from: ['succeeded'], ownerServerId: 's1', attempt: 2 },
-      state: 'dispatched',
-    });
+    const behind = writer.write(change('r5', 'succeeded', 'dispatched', 2));
     const sends = ['d1', 'd2', 'd3'].map((id) => writer.write(change(id, 'claimed', 'dispatched')));
     // A change of d1 that does not fold into its dispatch (it needs d1 running): after it.
     const d1Ended = writer.write(change('d1', 'running', 'succeeded'));
@@ -107,10 +106,7 @@ describe('ExecutionWriter', () => {
     // A minute of gathering: a change that waited for it would outlast the test's timeout.
     const { writer, writes } = recording(500, 60_000);
     const ended = writer.write(change('x', 'running', 'succeeded'));
-    const resent = writer.write({
-      fence: { id: 'x', from: ['succeeded'], ownerServerId: 's1', attempt: 2 },
-      state: 'dispatched',
-    });
+    const resent = writer.write(change('x', 'succeeded', 'dispatched', 2));
     const sent = writer.write(change('y', 'claimed', 'dispatched'));
     await Promise.all([ended, resent, sent]);
     expect(writes).toEqual([['y:dispatched'], ['x:succeeded', 'x:dispatched']]);
