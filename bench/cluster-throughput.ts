@@ -73,7 +73,10 @@
 // `throttled`: per server, the share of 10 ms periods in which it used up its quota and the ms
 // a second it waited for the next (the cap biting). A step's jobs are created, and run once,
 // with the caps lifted: set-up, not what is measured; the first step's load then runs uncapped
-// 15 s more, for the servers' hot code to be compiled outside the cap (see there).
+// 15 s more, for the servers' hot code to be compiled outside the cap (see there). Before
+// anything is measured, the bench waits for V8's memory reducer to have shrunk every server's
+// new heap (`heapsSettled`): its major collections, a minute or two after start, stalled
+// capped servers for 0.5-1.5 s, all at once.
 // CARILLON_BENCH_LOGS=PATH writes every server's and console's output to PATH.<servers> at the
 // end (the standby watch logs its reads, fires looked up, claims and adoptions every ~10 s).
 import { writeFileSync } from 'node:fs';
@@ -153,6 +156,30 @@ async function serverReadings(cluster: TestCluster): Promise<Map<string, ServerR
   return read;
 }
 
+/**
+ * Waits until V8 has shrunk every server's new heap. About a minute after a process starts,
+ * once its allocation slows, V8's memory reducer runs up to three major collections (idle
+ * servers: 2-3 each, 60-70 s after their start, then none for minutes). Under the cap each one
+ * stalled a server 0.5-1.5 s, in all servers at once since they start together: in every capped
+ * run of three servers (December 2026, stop 19) the step they fell at was the one during which
+ * these came. Settled: each server made a major collection and none for 15 s (at most 4 min).
+ */
+async function heapsSettled(cluster: TestCluster): Promise<void> {
+  const deadline = Date.now() + 240_000;
+  let last = new Map<string, number>();
+  let quietSince = Date.now();
+  while (Date.now() < deadline) {
+    const majors = new Map(
+      [...(await serverReadings(cluster))].map(([id, r]) => [id, r.gcSeconds.get('major') ?? 0]),
+    );
+    if ([...majors].some(([id, seconds]) => seconds !== last.get(id))) quietSince = Date.now();
+    last = majors;
+    if ([...majors.values()].every((s) => s > 0) && Date.now() - quietSince >= 15_000) return;
+    await sleep(1_000);
+  }
+  progress('the servers still make major collections after 4 min: measuring anyway');
+}
+
 async function measure(servers: number, run: number): Promise<number> {
   /** On every line of this measure: the server count, the run (with --runs), the settings. */
   const head = { bench: 'cluster-throughput', servers, ...(RUNS > 1 ? { run } : {}), ...SETTINGS };
@@ -202,6 +229,7 @@ async function measure(servers: number, run: number): Promise<number> {
     // Under --server-cpu a capped server takes seconds to accept its streams; in one run at
     // 0.1 cores s1 owned no fire at all (its CPU stayed at idle while s2 and s3 ran them).
     await everyServerUp(cluster, groupId, CLIENTS);
+    if (caps.size > 0) await heapsSettled(cluster);
     const meter = new CpuMeter();
     for (const s of cluster.servers) meter.add(s.id, s.process.child.pid);
     meter.add('console', cluster.console.child.pid);
