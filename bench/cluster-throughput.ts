@@ -160,8 +160,8 @@ async function serverReadings(cluster: TestCluster): Promise<Map<string, ServerR
  * Waits until V8 has shrunk every server's new heap. About a minute after a process starts,
  * once its allocation slows, V8's memory reducer runs up to three major collections (idle
  * servers: 2-3 each, 60-70 s after their start, then none for minutes). Under the cap each one
- * stalled a server 0.5-1.5 s, in all servers at once since they start together: in every capped
- * run of three servers (December 2026, stop 19) the step they fell at was the one during which
+ * stalled a server 0.5-1.5 s, in all servers at once since they start together: in 4 of 5
+ * capped runs of three servers (December 2026, stop 19) they fell at the step during which
  * these came. Settled: each server made a major collection and none for 15 s (at most 4 min).
  */
 async function heapsSettled(cluster: TestCluster): Promise<void> {
