@@ -32,6 +32,17 @@ phase provision bash scripts/provision.sh
 # --engine-strict: a dependency that does not support this Node line fails the install instead
 # of warning (package.json `engines`; .nvmrc names the line CI runs). Its `prepare` builds.
 phase npm-ci npm ci --no-audit --no-fund --engine-strict
+# better-sqlite3 is an optional dependency, built here from source (no prebuilt binary is
+# reachable): when its build fails, npm leaves it out without failing, and every SQLite test
+# fails later with "could not be loaded" (seen once in December 2026; the next install built
+# it). So it must load now; if not, the install runs once more with the build's output shown.
+sqlite_loads() { node -e "new (require('better-sqlite3'))(':memory:').close()"; }
+native() {
+  sqlite_loads && return 0
+  echo "test-all: better-sqlite3 does not load; installing again, build output shown"
+  npm ci --no-audit --no-fund --engine-strict --foreground-scripts && sqlite_loads
+}
+phase native native
 # The steps of `npm run check`, in its order.
 phase typecheck npm run typecheck
 phase lint npm run lint
