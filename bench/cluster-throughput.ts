@@ -92,7 +92,8 @@ import { createCpuCap, throttledSince } from './server-cpu-cap.js';
 import { logEvents } from './server-log-events.js';
 import { windowFromDatabase, windowFromLedger } from './cluster-window.js';
 import { MachineBusy } from './machine-busy.js';
-import { metricsUrl, readServer, windowReading } from './server-latencies.js';
+import { median } from './median.js';
+import { heapsSettled, metricsUrl, readServer, windowReading } from './server-latencies.js';
 import type { ServerReading } from './server-latencies.js';
 import type { CpuCap, Throttling } from './server-cpu-cap.js';
 
@@ -156,30 +157,6 @@ async function serverReadings(cluster: TestCluster): Promise<Map<string, ServerR
   return read;
 }
 
-/**
- * Waits until V8 has shrunk every server's new heap. About a minute after a process starts,
- * once its allocation slows, V8's memory reducer runs up to three major collections (idle
- * servers: 2-3 each, 60-70 s after their start, then none for minutes). Under the cap each one
- * stalled a server 0.5-1.5 s, in all servers at once since they start together: in 4 of 5
- * capped runs of three servers (December 2026, stop 19) they fell at the step during which
- * these came. Settled: each server made a major collection and none for 15 s (at most 4 min).
- */
-async function heapsSettled(cluster: TestCluster): Promise<void> {
-  const deadline = Date.now() + 240_000;
-  let last = new Map<string, number>();
-  let quietSince = Date.now();
-  while (Date.now() < deadline) {
-    const majors = new Map(
-      [...(await serverReadings(cluster))].map(([id, r]) => [id, r.gcSeconds.get('major') ?? 0]),
-    );
-    if ([...majors].some(([id, seconds]) => seconds !== last.get(id))) quietSince = Date.now();
-    last = majors;
-    if ([...majors.values()].every((s) => s > 0) && Date.now() - quietSince >= 15_000) return;
-    await sleep(1_000);
-  }
-  progress('the servers still make major collections after 4 min: measuring anyway');
-}
-
 async function measure(servers: number, run: number): Promise<number> {
   /** On every line of this measure: the server count, the run (with --runs), the settings. */
   const head = { bench: 'cluster-throughput', servers, ...(RUNS > 1 ? { run } : {}), ...SETTINGS };
@@ -229,7 +206,8 @@ async function measure(servers: number, run: number): Promise<number> {
     // Under --server-cpu a capped server takes seconds to accept its streams; in one run at
     // 0.1 cores s1 owned no fire at all (its CPU stayed at idle while s2 and s3 ran them).
     await everyServerUp(cluster, groupId, CLIENTS);
-    if (caps.size > 0) await heapsSettled(cluster);
+    if (caps.size > 0 && !(await heapsSettled(() => serverReadings(cluster))))
+      progress('the servers still make major collections after 4 min: measuring anyway');
     const meter = new CpuMeter();
     for (const s of cluster.servers) meter.add(s.id, s.process.child.pid);
     meter.add('console', cluster.console.child.pid);
@@ -411,8 +389,12 @@ const results = new Map<number, number[]>();
 for (let run = 1; run <= RUNS; run++)
   for (const servers of SERVER_COUNTS)
     results.set(servers, [...(results.get(servers) ?? []), await measure(servers, run)]);
-const one = median(results.get(1));
-const three = median(results.get(3));
+const middle = (servers: number): number | undefined => {
+  const held = results.get(servers);
+  return held === undefined ? undefined : median(held);
+};
+const one = middle(1);
+const three = middle(3);
 console.log(
   JSON.stringify({
     bench: 'cluster-throughput',
@@ -425,13 +407,3 @@ console.log(
     cores: cpus().length,
   }),
 );
-
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(values: readonly number[] | undefined): number | undefined {
-  if (values === undefined || values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const half = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? sorted[half]
-    : ((sorted[half - 1] ?? 0) + (sorted[half] ?? 0)) / 2;
-}

@@ -98,3 +98,30 @@ export function windowReading(
   }
   return out;
 }
+
+/**
+ * Waits until V8 has shrunk every server's new heap; false when it had not after 4 minutes.
+ * About a minute after a process starts, once its allocation slows, V8's memory reducer runs up
+ * to three major collections (idle servers: 2-3 each, 60-70 s after their start, then none for
+ * minutes). Under a CPU cap each one stalled a server 0.5-1.5 s, in all servers at once since
+ * they start together: in 4 of 5 capped runs of three servers (December 2026, stop 19) they fell
+ * at the step during which these came. Settled: each server (by `read`) made a major
+ * collection, and none for 15 s.
+ */
+export async function heapsSettled(
+  read: () => Promise<ReadonlyMap<string, ServerReading>>,
+): Promise<boolean> {
+  const deadline = Date.now() + 240_000;
+  let last = new Map<string, number>();
+  let quietSince = Date.now();
+  while (Date.now() < deadline) {
+    const majors = new Map(
+      [...(await read())].map(([id, r]) => [id, r.gcSeconds.get('major') ?? 0]),
+    );
+    if ([...majors].some(([id, seconds]) => seconds !== last.get(id))) quietSince = Date.now();
+    last = majors;
+    if ([...majors.values()].every((s) => s > 0) && Date.now() - quietSince >= 15_000) return true;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  return false;
+}

@@ -23,6 +23,7 @@ import { openStores } from '@carillon/storage';
 import type { SqlStores } from '@carillon/storage';
 import { onEachBenchDatabase } from './bench-databases.js';
 import type { BenchDatabase } from './bench-databases.js';
+import { median } from './median.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,14 +35,6 @@ const { values: args } = parseArgs({
 const ROUNDS = Math.max(1, Number(args.rounds));
 const T0 = Date.UTC(2026, 0, 1);
 const JOBS = 100;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? 0)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
 
 function report(
   db: string,
