@@ -25,16 +25,38 @@ function vitest(args, portSlices, write) {
   return new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));
 }
 
+/**
+ * The lines of a run's output that name what failed: vitest's closing list of failures, or
+ * without one its `FAIL` and `×` lines; at most `limit` lines. CI keeps only the tail of the
+ * output, and the other files' run prints first: without these its failures are cut off.
+ */
+function failures(output, limit = 200) {
+  const lines = Buffer.concat(output).toString('utf8').split('\n');
+  const closing = lines.findIndex((line) => /Failed Tests \d+/.test(line));
+  const picked =
+    closing === -1 ? lines.filter((line) => /\bFAIL\b|×/.test(line)) : lines.slice(closing);
+  return picked.slice(0, limit).join('\n');
+}
+
+const restOutput = [];
 const clusterOutput = [];
 const started = Date.now();
 // The other files print as they go; the cluster run is told at the end, whole, so that the
 // two do not interleave.
 const [rest, cluster] = await Promise.all([
-  vitest(['--maxWorkers=2', `--exclude=${CLUSTER}/**`], 0, (chunk) => process.stdout.write(chunk)),
+  vitest(['--maxWorkers=2', `--exclude=${CLUSTER}/**`], 0, (chunk) => {
+    restOutput.push(chunk);
+    process.stdout.write(chunk);
+  }),
   vitest(['--maxWorkers=1', CLUSTER], 4, (chunk) => clusterOutput.push(chunk)),
 ]);
 process.stdout.write(`\nrun-tests: the cluster tests (${CLUSTER}, one at a time):\n`);
 process.stdout.write(Buffer.concat(clusterOutput));
+if (rest !== 0) {
+  process.stdout.write(
+    `\nrun-tests: what failed among the other files, again:\n${failures(restOutput)}\n`,
+  );
+}
 const seconds = Math.round((Date.now() - started) / 1000);
 process.stdout.write(
   `run-tests: other files ${rest === 0 ? 'passed' : `FAILED (${rest})`}, ` +
