@@ -81,6 +81,8 @@ export interface ClusterOptions {
    * restarts); default the shared one.
    */
   readonly mysqlServerUrl?: string;
+  /** Servers and the console run the built CLI, not its sources (see `startCarillonProcess`). */
+  readonly built?: boolean;
 }
 
 /** Starts ZooKeeper, a database, `servers` servers (rooms r1, r2, ...) and a console. */
@@ -133,18 +135,23 @@ async function buildCluster(
     proxied.port = port;
     return proxied.toString();
   })();
+  const built = { built: options.built ?? false };
   const servers: ClusterServer[] = [];
   for (let i = 1; i <= options.servers; i++) {
     const port = await freePort();
     const spawnServer = (): CarillonProcess => {
-      const started = startCarillonProcess(['server'], {
-        ...common,
-        ...options.serverEnv,
-        CARILLON_DB_URL: serverDbUrl,
-        CARILLON_SERVER_ID: `s${i}`,
-        CARILLON_ROOM: `r${i}`,
-        CARILLON_RPC_PORT: String(port),
-      });
+      const started = startCarillonProcess(
+        ['server'],
+        {
+          ...common,
+          ...options.serverEnv,
+          CARILLON_DB_URL: serverDbUrl,
+          CARILLON_SERVER_ID: `s${i}`,
+          CARILLON_ROOM: `r${i}`,
+          CARILLON_RPC_PORT: String(port),
+        },
+        built,
+      );
       processes.push(started);
       return started;
     };
@@ -173,11 +180,15 @@ async function buildCluster(
     });
   const httpPort = await freePort();
   const password = randomBytes(12).toString('base64url');
-  const consoleProcess = startCarillonProcess(['console'], {
-    ...common,
-    CARILLON_HTTP_PORT: String(httpPort),
-    CARILLON_ADMIN_PASSWORD: password,
-  });
+  const consoleProcess = startCarillonProcess(
+    ['console'],
+    {
+      ...common,
+      CARILLON_HTTP_PORT: String(httpPort),
+      CARILLON_ADMIN_PASSWORD: password,
+    },
+    built,
+  );
   processes.push(consoleProcess);
   await waitFor(
     'the console to listen',

@@ -18,18 +18,34 @@ export interface CarillonProcess {
   resume(): void;
 }
 
-const ENTRY = fileURLToPath(new URL('../../cli/src/dev-entry.ts', import.meta.url));
+const SOURCE_ENTRY = fileURLToPath(new URL('../../cli/src/dev-entry.ts', import.meta.url));
+/** The `carillon` command an operator runs: the build (`dist`), as `npm ci` leaves it. */
+const BUILT_ENTRY = fileURLToPath(new URL('../../cli/bin/carillon.js', import.meta.url));
+
+/** Options of {@link startCarillonProcess}. */
+export interface CarillonProcessOptions {
+  /**
+   * Runs the built CLI, as an operator does, instead of its TypeScript sources through tsx (a
+   * bench may want what users run; tsx also keeps each module's transform and source map in
+   * the heap). The build must be current (`npx tsc -b`). Default false: tests need no build.
+   */
+  readonly built?: boolean;
+}
 
 /**
- * Starts `carillon <args>` from the CLI's sources with `env` added to this process's
- * environment, as an operator would run it from a shell.
+ * Starts `carillon <args>` with `env` added to this process's environment, as an operator
+ * would run it from a shell: from the CLI's sources, or its build (see `options.built`).
  */
 export function startCarillonProcess(
   args: readonly string[],
   env: Readonly<Record<string, string>>,
+  options: CarillonProcessOptions = {},
 ): CarillonProcess {
+  const command = options.built
+    ? [BUILT_ENTRY, ...args]
+    : ['--conditions=source', '--import', 'tsx', SOURCE_ENTRY, ...args];
   const child = dieWithThisProcess(
-    spawn(process.execPath, ['--conditions=source', '--import', 'tsx', ENTRY, ...args], {
+    spawn(process.execPath, command, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),

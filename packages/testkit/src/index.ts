@@ -1,5 +1,5 @@
 export { startCarillonProcess } from './carillon-process.js';
-export type { CarillonProcess } from './carillon-process.js';
+export type { CarillonProcess, CarillonProcessOptions } from './carillon-process.js';
 export { startClientProcess } from './client-process.js';
 export type { ClientProcess, ClientProcessEvent } from './client-process.js';
 export { freePort } from './free-port.js';
