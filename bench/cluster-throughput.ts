@@ -56,14 +56,15 @@
 // Usage: node --conditions=source --import tsx bench/cluster-throughput.ts \
 //   [--steps 25,50,100,200,400] [--seconds 10] [--servers 1,3] [--clients 2]
 //   [--concurrency 4000] [--own-mariadb] [--cpu-prof DIR] [--server-cpu CORES] [--backups N]
-//   [--runs N] [--built]
+//   [--runs N] [--from-source]
 // --runs N: measures every server count N times, alternating (1, 3, 1, 3, ...); each line then
 // carries its `run`, and the summary the medians of the highest rates held, their ratio, and
 // every run's figure (`runs`).
-// --built: servers and console run the build (`npx tsc -b` first), as an operator runs them,
-// instead of the TypeScript sources through tsx, as the tests run them (the default, as in every
-// figure before December 2026's stop 20). What it changes is not settled: docs/cluster.md,
-// "The build against the sources".
+// --from-source: servers and console run from the TypeScript sources through tsx, as the tests
+// run them and as every figure before December 2026's stop 20 was taken, instead of the build
+// that an operator runs (the default; `npx tsc -b` first). tsx alone costs a process woken
+// every 100 ms about 10 ms of CPU a second on this machine, a sixth of a 0.06-core cap
+// (docs/cluster.md, "The build against the sources").
 // --backups N: each job held by N servers (default: all of them). With 3 servers and
 // --backups 1 no server stands by for another's fires, so set against the default it parts what
 // standing by costs from what every owner pays once per instant.
@@ -115,7 +116,7 @@ const { values } = parseArgs({
     'server-cpu': { type: 'string' },
     backups: { type: 'string' },
     runs: { type: 'string', default: '1' },
-    built: { type: 'boolean', default: false },
+    'from-source': { type: 'boolean', default: false },
   },
 });
 const STEPS = values.steps.split(',').map(Number);
@@ -345,7 +346,7 @@ async function measure(servers: number, run: number): Promise<number> {
   }
   const cluster = await startCluster({
     servers,
-    built: values.built,
+    built: !values['from-source'],
     ...(ownDb === undefined ? {} : { mysqlServerUrl: ownDb.serverUrl }),
     // Each server's histograms (statement times, claim lead, lateness), read per window.
     serverEnv: { CARILLON_METRICS_PORT: '0' },
@@ -427,8 +428,8 @@ async function measure(servers: number, run: number): Promise<number> {
   }
 }
 
-// With --built the servers and the console run the build: brought up to date first.
-if (values.built) execFileSync('npx', ['tsc', '-b'], { stdio: 'inherit' });
+// The servers and the console run the build, as an operator runs them: brought up to date first.
+if (!values['from-source']) execFileSync('npx', ['tsc', '-b'], { stdio: 'inherit' });
 
 // Server counts alternate run by run (1, 3, 1, 3, ...), so that a drift of the machine, or a
 // run that goes badly, falls on both. One run's held step moves by a step or two between runs

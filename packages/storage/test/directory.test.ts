@@ -359,6 +359,38 @@ describe.each(testDatabases())('jobs, groups, users, audit and servers on $label
     );
   });
 
+  it('beats on the database clock: unknown ids change nothing, a long gap starts a new run', async () => {
+    expect(await stores.servers.beat('srv-none', 5_000)).toBe(false);
+    const s = {
+      id: 'srv-beat',
+      cluster: 602,
+      serverGroup: 1,
+      room: 'r1',
+      rpcAddress: '10.0.0.2:7700',
+      lastSeenAt: T0,
+    };
+    await stores.servers.upsert(s);
+    // Far from the database's clock: the first beat restamps both columns on it.
+    const before = Date.now();
+    expect(await stores.servers.beat(s.id, 5_000)).toBe(true);
+    const [first] = await stores.servers.beats(602, 1);
+    expect(first!.lastSeenAt).toBeGreaterThanOrEqual(before - 1_000);
+    expect(first!.beatingSince).toBe(first!.lastSeenAt);
+    // Within the break the run goes on; after a longer gap a new one starts.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await stores.servers.beat(s.id, 5_000)).toBe(true);
+    const [second] = await stores.servers.beats(602, 1);
+    expect(second!.lastSeenAt).toBeGreaterThan(first!.lastSeenAt);
+    expect(second!.beatingSince).toBe(first!.beatingSince);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await stores.servers.beat(s.id, 100)).toBe(true);
+    const [third] = await stores.servers.beats(602, 1);
+    expect(third!.beatingSince).toBe(third!.lastSeenAt);
+    await expect(stores.servers.beat(s.id, -1)).rejects.toEqual(
+      withCode(CoreErrorCode.InvalidArgument),
+    );
+  });
+
   it('commits a transaction that resolves and rolls back one that throws', async () => {
     const kept = await stores.transaction(async (trx) => {
       const g = await trx.groups.create(
