@@ -27,9 +27,9 @@
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { readLedger, startMariaDb, waitFor } from '@carillon/testkit';
+import { startMariaDb } from '@carillon/testkit';
 import { everyServerUp, startCluster } from '../test/cluster/cluster-kit.js';
-import { windowFromLedger } from './cluster-window.js';
+import { everyJobRan, windowFromLedger } from './cluster-window.js';
 import { median } from './median.js';
 import { CpuMeter, cpuSpent } from './process-cpu.js';
 
@@ -79,14 +79,7 @@ async function measure(servers: number, run: number): Promise<number> {
     await sleep(SETTLE_MS);
     const idle = await serverMsPerSecond(meter, ids);
     const jobIds = await cluster.createPerSecondJobs(groupId, JOBS);
-    await waitFor(
-      'every job to run',
-      async () => {
-        const seen = new Set((await readLedger(cluster.ledger)).map((r) => r.jobId));
-        return jobIds.every((id) => seen.has(id));
-      },
-      { timeoutMs: 120_000, intervalMs: 1_000 },
-    );
+    await everyJobRan(cluster, jobIds);
     await sleep(SETTLE_MS);
     const from = Math.ceil(Date.now() / 1000) * 1000;
     const busy = await serverMsPerSecond(meter, ids);

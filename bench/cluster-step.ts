@@ -1,9 +1,8 @@
 // One server count's windows for bench/cluster-throughput.ts (which documents the lines they
 // print): the idle window, each step's set-up, and each step's window with its readings.
-import { readLedger, waitFor } from '@carillon/testkit';
 import type { MariaDbServer } from '@carillon/testkit';
 import type { TestCluster } from '../test/cluster/cluster-kit.js';
-import { windowFromDatabase, windowFromLedger } from './cluster-window.js';
+import { everyJobRan, windowFromDatabase, windowFromLedger } from './cluster-window.js';
 import { MachineBusy } from './machine-busy.js';
 import { statementCounts, statementKinds, statementLog } from './mariadb-statements.js';
 import { cpuSpent } from './process-cpu.js';
@@ -122,14 +121,7 @@ export async function prepareStep(bench: Bench, jobs: number, first: boolean): P
   // in three runs of five, 361 ms at 0.06) where the next, larger one held.
   for (const cap of caps.values()) cap.lift();
   jobIds.push(...(await cluster.createPerSecondJobs(bench.groupId, jobs - jobIds.length)));
-  await waitFor(
-    'every job to run',
-    async () => {
-      const seen = new Set((await readLedger(cluster.ledger)).map((r) => r.jobId));
-      return jobIds.every((id) => seen.has(id));
-    },
-    { timeoutMs: 120_000, intervalMs: 1_000 },
-  );
+  await everyJobRan(cluster, jobIds);
   // A capped server compiles its hot code within its cap: at 0.1 cores the first step's
   // CPU per fire above idle was 2.5-3.5 times the next step's after the usual warm-up. So
   // the first step's load runs uncapped 15 s longer. Not enough: at 0.06 cores the first

@@ -1,10 +1,22 @@
-// What the cluster bench reads after each step's window, for the window's fires: from the
-// clients' ledger (how many ran, how late) and from the database (who owned them, what was sent
-// late or is still open).
+// What the cluster benches read from the clients' ledger and the database: that every new job
+// has run once (set-up), and for a window's fires how many ran, how late, who owned them, what
+// was sent late or is still open.
 import { createConnection } from 'mysql2/promise';
-import { readLedger } from '@carillon/testkit';
+import { readLedger, waitFor } from '@carillon/testkit';
 import { percentile } from '../test/cluster/cluster-kit.js';
 import type { TestCluster } from '../test/cluster/cluster-kit.js';
+
+/** Waits (up to 2 minutes) until every one of `jobIds` has run at least once. */
+export async function everyJobRan(cluster: TestCluster, jobIds: readonly number[]): Promise<void> {
+  await waitFor(
+    'every job to run',
+    async () => {
+      const seen = new Set((await readLedger(cluster.ledger)).map((r) => r.jobId));
+      return jobIds.every((id) => seen.has(id));
+    },
+    { timeoutMs: 120_000, intervalMs: 1_000 },
+  );
+}
 
 /**
  * From the database, for the window's fires: the share (%) that a server sent after their
