@@ -67,9 +67,18 @@ async function serverMsPerSecond(meter: CpuMeter, ids: readonly string[]) {
 /** One cluster of `servers`: idle, then JOBS; returns the busiest server's ms per fire above idle. */
 async function measure(servers: number, run: number): Promise<number> {
   const db = await startMariaDb();
-  const cluster = await startCluster({ servers, built: true, mysqlServerUrl: db.serverUrl });
+  const cluster = await startCluster({
+    servers,
+    built: true,
+    mysqlServerUrl: db.serverUrl,
+  }).catch(async (error: unknown) => {
+    await db.remove();
+    throw error;
+  });
   try {
-    const { groupId, token } = await cluster.createGroup('split', BACKUPS ?? servers);
+    // One server holds a job alone whatever --backups asks.
+    const backups = Math.min(servers, BACKUPS ?? servers);
+    const { groupId, token } = await cluster.createGroup('split', backups);
     for (const id of ['split-c1', 'split-c2'])
       await cluster.startClient(groupId, token, id, { concurrency: 4000 });
     await everyServerUp(cluster, groupId, 2);
