@@ -84,9 +84,16 @@ export class Membership {
     return serverId === this.#serverId || this.#live.has(serverId);
   }
 
+  /** The first live holder that can run the job, else the first live one. */
   preferredHolder(job: Job): string | undefined {
-    const live = job.holders.filter((id) => this.isLive(id));
-    return live.find((id) => this.#canRun(id, job)) ?? live[0];
+    // A loop, not filter and find: every holder asks this for every fire of every job.
+    let firstLive: string | undefined;
+    for (const id of job.holders) {
+      if (!this.isLive(id)) continue;
+      if (this.#canRun(id, job)) return id;
+      firstLive ??= id;
+    }
+    return firstLive;
   }
 
   /** True when this server is the job's preferred holder. */

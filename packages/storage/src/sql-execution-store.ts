@@ -17,6 +17,7 @@ import { checkFence, claimRow, patchColumns } from './execution-checks.js';
 import { appendLogs, listLogs } from './execution-logs.js';
 import {
   claimedOfJobs,
+  countFiresInHand,
   findFireRows,
   lastScheduledOf,
   pageExecutions,
@@ -313,6 +314,14 @@ export class SqlExecutionStore implements ExecutionStore {
     fires: ReadonlyArray<{ readonly jobId: number; readonly scheduledAt: number }>,
   ): Promise<readonly Execution[]> {
     return findFireRows(this.#db, fires);
+  }
+
+  /** See {@link countFiresInHand}. */
+  countFiresInHand(
+    serverId: string,
+    fires: ReadonlyArray<{ readonly jobId: number; readonly scheduledAt: number }>,
+  ): Promise<number> {
+    return countFiresInHand(this.#db, serverId, fires);
   }
 
   /** See {@link lastScheduledOf}. */

@@ -26,7 +26,7 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
   let close: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    ({ stores, rival, job, close } = await openRivalStores(database, 12));
+    ({ stores, rival, job, close } = await openRivalStores(database, 17));
   });
 
   afterAll(() => close?.());
@@ -126,6 +126,44 @@ describe.each(testDatabases())('claims and fencing on $label', (database) => {
     ]);
     expect(found.map((e) => e.id).sort()).toEqual([a.id, b.id].sort());
     expect(await rival.executions.findFires([])).toEqual([]);
+  });
+
+  it('countFiresInHand counts exactly the fires asked for that need no standby', async () => {
+    const at = T0 + 46_000_000;
+    const own = claimOf(job(12), at);
+    const peers = claimOf(job(13), at);
+    const dispatched = claimOf(job(14), at);
+    const givenUp = claimOf(job(15), at);
+    const other = claimOf(job(16), at + 1000);
+    await stores.executions.claimFires('s2', [own, other], T0);
+    await stores.executions.claimFires('s1', [peers, dispatched, givenUp], T0);
+    const fence = (c: FireClaim) => ({
+      id: c.id,
+      from: [ExecutionState.Claimed],
+      ownerServerId: 's1',
+      attempt: 1,
+    });
+    expect(await stores.executions.transition(fence(dispatched), ExecutionState.Dispatched)).toBe(
+      true,
+    );
+    expect(
+      await stores.executions.transition(fence(givenUp), ExecutionState.Claimed, {
+        ownerServerId: null,
+      }),
+    ).toBe(true);
+    const fire = (c: FireClaim, scheduledAt = c.scheduledAt) => ({ jobId: c.jobId, scheduledAt });
+    const count = (fires: readonly { jobId: number; scheduledAt: number }[]) =>
+      rival.executions.countFiresInHand('s2', fires);
+    // Its own claim, a dispatched row and an unowned one are in hand; a peer's claim is not.
+    expect(await count([own, peers, dispatched, givenUp].map((c) => fire(c)))).toBe(3);
+    // Exact pairs: job 16's row at the next second does not stand in for its missing one at
+    // `at`, nor does job 12's row at `at` for its missing one at the next second.
+    expect(await count([fire(other, at), fire(own, at + 1000), fire(other)])).toBe(1);
+    expect(await count([fire(dispatched), fire(other)])).toBe(2);
+    expect(await count([])).toBe(0);
+    await expect(count([{ jobId: 1.5, scheduledAt: at }])).rejects.toEqual(
+      withCode(CoreErrorCode.InvalidArgument),
+    );
   });
 
   it('lastScheduledAt ignores manual fires', async () => {

@@ -215,6 +215,17 @@ export interface ExecutionStore {
     fires: ReadonlyArray<{ readonly jobId: number; readonly scheduledAt: number }>,
   ): Promise<readonly Execution[]>;
 
+  /**
+   * How many of the given fires have a row in hand: dispatched or further, or claimed by
+   * `serverId`, or by no server. A standby holder's quick look at a time slot: when it is the
+   * number of fires, none is missing and none is a peer's claim still to be dispatched, and
+   * their rows need not be read ({@link findFires}).
+   */
+  countFiresInHand(
+    serverId: string,
+    fires: ReadonlyArray<{ readonly jobId: number; readonly scheduledAt: number }>,
+  ): Promise<number>;
+
   /** The latest scheduled instant recorded for each job (schedule and misfire causes), for misfire detection. */
   lastScheduledAt(jobIds: readonly number[]): Promise<ReadonlyMap<number, number>>;
 

@@ -124,6 +124,13 @@ export class PatientExecutionStore implements ExecutionStore {
     return this.#health.watch(() => this.#store.findFires(fires));
   }
 
+  countFiresInHand(
+    serverId: string,
+    fires: ReadonlyArray<{ readonly jobId: number; readonly scheduledAt: number }>,
+  ): Promise<number> {
+    return this.#health.watch(() => this.#store.countFiresInHand(serverId, fires));
+  }
+
   lastScheduledAt(jobIds: readonly number[]): Promise<ReadonlyMap<number, number>> {
     return this.#health.watch(() => this.#store.lastScheduledAt(jobIds));
   }

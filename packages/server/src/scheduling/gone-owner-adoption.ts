@@ -89,6 +89,14 @@ export class GoneOwnerAdoption {
   }
 
   /**
+   * True while an adoption whose call failed waits for a read of its row to learn whether it
+   * moved the fire (see {@link takeUnconfirmed}).
+   */
+  get awaitsConfirmation(): boolean {
+    return this.#unconfirmed.size > 0;
+  }
+
+  /**
    * Routes the fires of a failed adoption that it did move, found among `rows` read again:
    * this server's now, still `claimed`, at a later attempt than the one read (one on, unless
    * the owner had retried the fire since: a kept fire's attempt is its first read's). The

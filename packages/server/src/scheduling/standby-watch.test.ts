@@ -58,6 +58,8 @@ function standby(
     gone?: (owner: string, now: number) => boolean;
     jobOf?: (id: number) => Job | undefined;
     options?: Partial<StandbyWatchOptions>;
+    /** A store method whose first call commits and then fails, as when its reply is lost. */
+    lostReply?: string;
   } = {},
 ): Standby {
   const clock = new ManualClock(0);
@@ -72,7 +74,9 @@ function standby(
         const at = calls.get(String(name)) ?? [];
         at.push(clock.now());
         calls.set(String(name), at);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (name !== more.lostReply || at.length > 1) return result;
+        return Promise.resolve(result).then(() => Promise.reject(new Error('reply lost')));
       };
     },
   });
@@ -132,6 +136,32 @@ describe('StandbyWatch', () => {
     expect(calls.get('findFires')).toEqual([1_500]);
   });
 
+  it('reads no row when every fire of a slot is in hand, and the rows when one is not', async () => {
+    const sent = await claim('s1', 1_000);
+    const fence = { id: sent, from: [ExecutionState.Claimed], ownerServerId: 's1', attempt: 1 };
+    expect(await stores.executions.transition(fence, ExecutionState.Dispatched)).toBe(true);
+    await claim('s2', 1_000, jobs[1]);
+    const { clock, watch, calls, looks, taken } = standby();
+    watch.watch(job, 1_000);
+    watch.watch(jobs[1] as Job, 1_000);
+    await walk(clock, 1_250);
+    // A peer's dispatched fire and this server's own claim: one count, no row, no look.
+    expect(calls.get('countFiresInHand')).toEqual([1_200]);
+    expect(calls.get('findFires')).toBeUndefined();
+    expect(looks).toEqual([]);
+    // The next second's fire of the first job is missing: the count falls short, the rows
+    // are read and the missing fire is claimed here.
+    watch.watch(job, 2_000);
+    await walk(clock, 2_250);
+    expect(calls.get('countFiresInHand')).toEqual([1_200, 2_200]);
+    expect(calls.get('findFires')).toEqual([2_200]);
+    expect(taken.map((e) => [e.jobId, e.scheduledAt, e.ownerServerId])).toEqual([
+      [job.id, 2_000, 's2'],
+    ]);
+    expect(watch.counts).toMatchObject({ reads: 2, rowReads: 1, fires: 3, claimed: 1 });
+    expect(watch.watching).toBe(0);
+  });
+
   it('reads a peer’s claimed fire once, then only asks about its owner, and adopts it', async () => {
     const id = await claim('s1', 1_000);
     const { clock, watch, calls, looks, taken } = standby({
@@ -154,6 +184,23 @@ describe('StandbyWatch', () => {
     });
     expect(watch.watching).toBe(0);
     expect(watch.counts).toMatchObject({ reads: 1, fires: 1, rechecks: 7, adopted: 1 });
+  });
+
+  it('reads the row of an adoption whose reply was lost, though the count finds it in hand', async () => {
+    const id = await claim('s1', 1_000);
+    const { clock, watch, calls, taken } = standby({
+      gone: (owner) => owner === 's1',
+      lostReply: 'adoptOrphans',
+    });
+    watch.watch(job, 1_000);
+    await walk(clock, 1_900);
+    // The adoption committed (the row is s2's now, attempt 2) but its call failed. The row is
+    // this server's claim, in hand by the count; only reading it shows the fire still to route.
+    expect(calls.get('adoptOrphans')).toHaveLength(1);
+    expect(calls.get('findFires')).toHaveLength(2);
+    expect(taken.map((e) => [e.id, e.ownerServerId, e.attempt])).toEqual([[id, 's2', 2]]);
+    expect(watch.counts).toMatchObject({ adopted: 1 });
+    expect(watch.watching).toBe(0);
   });
 
   it('lets a kept fire go watchForMs after its instant, or when its job is no longer held', async () => {
@@ -187,8 +234,10 @@ describe('StandbyWatch', () => {
     expect(await stores.executions.transition(fence, ExecutionState.Dispatched)).toBe(true);
     await walk(clock, 2_000);
     expect(calls.get('adoptOrphans')).toEqual([1_405]);
-    // Not moved by the compare-and-set: read once more to tell why, then let go.
-    expect(calls.get('findFires')).toEqual([1_200, 1_500]);
+    // Not moved by the compare-and-set: looked at once more to tell why (a count that finds
+    // it dispatched, in hand: no row read), then let go.
+    expect(calls.get('countFiresInHand')).toEqual([1_200, 1_500]);
+    expect(calls.get('findFires')).toEqual([1_200]);
     expect(taken).toEqual([]);
     expect(await stores.executions.get(id)).toMatchObject({
       state: ExecutionState.Dispatched,

@@ -72,7 +72,7 @@ export class StandbyWatch {
   readonly #claims: PeerClaims;
   readonly #adoption: GoneOwnerAdoption;
   #paused = false;
-  readonly #counts = { reads: 0, fires: 0, rechecks: 0, claimed: 0, adopted: 0 };
+  readonly #counts = { reads: 0, rowReads: 0, fires: 0, rechecks: 0, claimed: 0, adopted: 0 };
 
   constructor(options: StandbyWatchOptions) {
     this.#o = {
@@ -90,13 +90,15 @@ export class StandbyWatch {
   }
 
   /**
-   * What the watch has done since it was made: `reads` statements for `fires` fire checks (one
-   * read per time slot, however many fires and jobs), `rechecks` of fires claimed by peers
+   * What the watch has done since it was made: `reads` for `fires` fire checks (one count per
+   * time slot, however many fires and jobs; `rowReads` of them found a fire not in hand and
+   * read the rows, see {@link ExecutionStore.countFiresInHand}), `rechecks` of fires claimed by peers
    * (no read of their rows: their owners are asked about), fires `claimed` in the preferred
    * holder's place, and `adopted` from gone owners. Writes happen only for those two.
    */
   get counts(): {
     reads: number;
+    rowReads: number;
     fires: number;
     rechecks: number;
     claimed: number;
@@ -245,6 +247,14 @@ export class StandbyWatch {
   ): Promise<void> {
     this.#counts.reads++;
     this.#counts.fires += fires.length;
+    // Most slots find every fire dispatched by its preferred holder: a count says so without
+    // a row read (parsing a row cost more than the rest of a standby's work per fire). An
+    // adoption awaiting confirmation needs its row, which the count would take as in hand.
+    if (!this.#adoption.awaitsConfirmation) {
+      const inHand = await this.#o.executions.countFiresInHand(this.#o.serverId, fires);
+      if (inHand === fires.length) return;
+      this.#counts.rowReads++;
+    }
     const rows = await this.#o.executions.findFires(fires);
     const byFire = new Map(rows.map((r) => [`${r.jobId}:${r.scheduledAt}`, r]));
     const missing = fires.filter((f) => !byFire.has(`${f.jobId}:${f.scheduledAt}`));
