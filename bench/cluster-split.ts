@@ -112,7 +112,7 @@ async function thenJobs(
   };
 }
 
-/** One cluster of `servers`: idle, then JOBS (then THEN_JOBS); the busiest server's costs per fire. */
+/** One cluster of `servers`: idle, then JOBS (then THEN_JOBS); the busiest server's costs. */
 async function measure(
   servers: number,
   run: number,
