@@ -5,6 +5,8 @@ import { claimedExecution } from './claimed-execution.js';
 import { GoneOwnerAdoption } from './gone-owner-adoption.js';
 import { PeerClaims } from './peer-claims.js';
 import type { PeerClaim } from './peer-claims.js';
+import { WatchSlots } from './watch-slots.js';
+import type { Watched } from './watch-slots.js';
 
 /** Settings of the {@link StandbyWatch}. */
 export interface StandbyWatchOptions {
@@ -47,13 +49,6 @@ export interface StandbyWatchOptions {
   readonly deferMs?: number;
 }
 
-interface Watched {
-  readonly jobId: number;
-  readonly scheduledAt: number;
-  /** Rescue was put off once already (no client here): now it is done whatever the clients. */
-  readonly deferred?: boolean;
-}
-
 /**
  * The standby side of lock contention per fire. The preferred holder of a job claims its fires
  * at lead time; every other live holder stands by: a little after each instant it looks, in one
@@ -68,8 +63,7 @@ interface Watched {
  */
 export class StandbyWatch {
   readonly #o: Required<StandbyWatchOptions>;
-  readonly #slots = new Map<number, Watched[]>();
-  readonly #timers = new Map<number, () => void>();
+  readonly #slots: WatchSlots;
   readonly #claims: PeerClaims;
   readonly #adoption: GoneOwnerAdoption;
   #paused = false;
@@ -86,6 +80,7 @@ export class StandbyWatch {
       deferMs: 1_000,
       ...options,
     };
+    this.#slots = new WatchSlots(this.#o.clock, this.#o.slotMs, (slot) => void this.#check(slot));
     this.#claims = new PeerClaims(this.#o.watchForMs);
     this.#adoption = new GoneOwnerAdoption(options);
   }
@@ -110,9 +105,7 @@ export class StandbyWatch {
 
   /** Fires under watch. */
   get watching(): number {
-    let n = this.#claims.size;
-    for (const fires of this.#slots.values()) n += fires.length;
-    return n;
+    return this.#claims.size + this.#slots.size;
   }
 
   /** Puts a fire under watch: checked `checkDelayMs` after its instant. */
@@ -151,9 +144,8 @@ export class StandbyWatch {
       if (job === undefined || row.ownerServerId === null) continue;
       if (row.ownerServerId === this.#o.serverId || this.#claims.has(row.id)) continue;
       // The scheduler may have put it under watch already: one check is enough.
-      const slot = this.#slotOf(row.scheduledAt + this.#o.checkDelayMs);
-      const same = (f: Watched) => f.jobId === job.id && f.scheduledAt === row.scheduledAt;
-      if (this.#slots.get(slot)?.some(same) === true) continue;
+      const checkAt = row.scheduledAt + this.#o.checkDelayMs;
+      if (this.#slots.has(job.id, row.scheduledAt, checkAt)) continue;
       // Read at its check like any fire: one its owner sends meanwhile is let go then.
       this.watch(job, row.scheduledAt);
     }
@@ -166,8 +158,7 @@ export class StandbyWatch {
    */
   pause(): void {
     this.#paused = true;
-    for (const cancel of this.#timers.values()) cancel();
-    this.#timers.clear();
+    this.#slots.stopTimers();
   }
 
   /** Checks again, the fires kept under watch at once (those past `watchForMs` are let go). */
@@ -175,8 +166,7 @@ export class StandbyWatch {
     if (!this.#paused) return;
     this.#paused = false;
     // All in the next slot: one read for them, not one per slot missed.
-    const kept = [...this.#slots.values()].flat();
-    this.#slots.clear();
+    const kept = this.#slots.takeAll();
     const now = this.#o.clock.now();
     for (const fire of kept) this.#keep(fire, now);
     this.#claims.dueAll(now);
@@ -185,32 +175,13 @@ export class StandbyWatch {
 
   /** Adds `fire` to be read at the slot of `checkAt`; without one, makes sure that slot runs. */
   #add(fire: Watched | undefined, checkAt: number): void {
-    if (this.#paused) return;
-    // Never a slot already due: its timer would run at once, one read per fire added, and a
-    // slot whose check is under way (its read is slow) would start a second check beside it.
-    const slot = this.#slotOf(Math.max(checkAt, this.#o.clock.now() + 1));
-    const fires = this.#slots.get(slot);
-    if (fires !== undefined) {
-      if (fire !== undefined) fires.push(fire);
-      return;
-    }
-    this.#slots.set(slot, fire === undefined ? [] : [fire]);
-    this.#timers.set(
-      slot,
-      this.#o.clock.setTimer(slot, () => void this.#check(slot)),
-    );
-  }
-
-  #slotOf(checkAt: number): number {
-    return Math.ceil(checkAt / this.#o.slotMs) * this.#o.slotMs;
+    if (!this.#paused) this.#slots.add(fire, checkAt);
   }
 
   async #check(slot: number): Promise<void> {
-    this.#timers.delete(slot);
     const held = (jobId: number) =>
       this.#o.jobOf(jobId)?.holders.includes(this.#o.serverId) ?? false;
-    const fires = (this.#slots.get(slot) ?? []).filter((f) => held(f.jobId));
-    this.#slots.delete(slot);
+    const fires = this.#slots.take(slot).filter((f) => held(f.jobId));
     if (this.#paused) return;
     this.#claims.prune(slot, held);
     if (fires.length === 0 && this.#claims.size === 0) return;
