@@ -53,15 +53,18 @@ describe('a dispatch sent ahead of its instant', () => {
     async (_, clockAheadMs) => {
       const { server, client, startedAt } = await startedHarness();
       server.helloAnswer = { welcome: { clockAheadMs } };
+      // The Hello and its Welcome happen within start(), so its duration bounds their round trip.
+      const beforeStart = Date.now();
       await client.start();
+      const roundTripBound = Date.now() - beforeStart;
       const realStart = Date.now() + 400;
       const startAt = realStart + clockAheadMs;
       const [order] = server.dispatch({ scheduledAt: startAt, startAt });
       const { message: result } = await server.waitFor(resultOf(order!.executionId), 10_000);
       expect(result.outcome).toBe('succeeded');
-      // The skew is corrected to within the Hello's round trip; a client that ignored it would
-      // be 5 s off.
-      expect(startedAt[0]).toBeGreaterThan(realStart - 200);
+      // The skew is corrected to within the Hello's round trip (a loaded machine stretches it,
+      // so the bound is measured, not fixed); a client that ignored it would be 5 s off.
+      expect(startedAt[0]).toBeGreaterThanOrEqual(realStart - roundTripBound - 5);
       expect(startedAt[0]).toBeLessThan(realStart + 2_000);
     },
   );
