@@ -162,6 +162,25 @@ describe('StandbyWatch', () => {
     expect(watch.watching).toBe(0);
   });
 
+  it('reads the rows at once while the last rows read fell short, and counts again after', async () => {
+    const dispatched = async (at: number) => {
+      const id = await claim('s1', at);
+      const fence = { id, from: [ExecutionState.Claimed], ownerServerId: 's1', attempt: 1 };
+      expect(await stores.executions.transition(fence, ExecutionState.Dispatched)).toBe(true);
+    };
+    await claim('s1', 1_000);
+    await dispatched(2_000);
+    await dispatched(3_000);
+    const { clock, watch, calls } = standby();
+    for (const at of [1_000, 2_000, 3_000]) watch.watch(job, at);
+    await walk(clock, 3_250);
+    // 1,000: claimed by a live peer and not sent, so short (a count, then the rows). 2,000:
+    // its rows at once, in hand. 3,000: a count again.
+    expect(calls.get('countFiresInHand')).toEqual([1_200, 3_200]);
+    expect(calls.get('findFires')).toEqual([1_200, 2_200]);
+    expect(watch.counts).toMatchObject({ reads: 3, rowReads: 2, fires: 3, claimed: 0 });
+  });
+
   it('reads a peer’s claimed fire once, then only asks about its owner, and adopts it', async () => {
     const id = await claim('s1', 1_000);
     const { clock, watch, calls, looks, taken } = standby({
@@ -234,10 +253,10 @@ describe('StandbyWatch', () => {
     expect(await stores.executions.transition(fence, ExecutionState.Dispatched)).toBe(true);
     await walk(clock, 2_000);
     expect(calls.get('adoptOrphans')).toEqual([1_405]);
-    // Not moved by the compare-and-set: looked at once more to tell why (a count that finds
-    // it dispatched, in hand: no row read), then let go.
-    expect(calls.get('countFiresInHand')).toEqual([1_200, 1_500]);
-    expect(calls.get('findFires')).toEqual([1_200]);
+    // Not moved by the compare-and-set: looked at once more to tell why (its row read at once,
+    // as the last read fell short: found dispatched, in hand), then let go.
+    expect(calls.get('countFiresInHand')).toEqual([1_200]);
+    expect(calls.get('findFires')).toEqual([1_200, 1_500]);
     expect(taken).toEqual([]);
     expect(await stores.executions.get(id)).toMatchObject({
       state: ExecutionState.Dispatched,

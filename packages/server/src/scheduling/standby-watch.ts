@@ -53,7 +53,8 @@ export interface StandbyWatchOptions {
  * The standby side of lock contention per fire. The preferred holder of a job claims its fires
  * at lead time; every other live holder stands by: a little after each instant it looks, in one
  * read per time slot for all jobs it stands by for, whether the fire's row exists (a count of
- * the rows in hand first; the rows only when it falls short). A missing row
+ * the rows in hand first; the rows only when it falls short, or at once while the last rows read
+ * fell short). A missing row
  * (the preferred holder died, is frozen, or is cut off) is claimed here; the unique
  * `(job, scheduled instant)` row decides any race, so exactly one holder wins. A row still
  * `claimed` by a server that is gone (it died after claiming, before dispatching) is adopted
@@ -67,6 +68,8 @@ export class StandbyWatch {
   readonly #claims: PeerClaims;
   readonly #adoption: GoneOwnerAdoption;
   #paused = false;
+  /** The last rows read showed a fire not in hand: the next slot reads its rows at once. */
+  #lastFellShort = false;
   readonly #counts = { reads: 0, rowReads: 0, fires: 0, rechecks: 0, claimed: 0, adopted: 0 };
 
   constructor(options: StandbyWatchOptions) {
@@ -221,8 +224,10 @@ export class StandbyWatch {
     this.#counts.fires += fires.length;
     // Most slots find every fire dispatched by its preferred holder: a count says so without
     // reading the rows, which were about a quarter of a standby's CPU per fire. An adoption
-    // awaiting confirmation needs its row, which the count would take as in hand.
-    if (!this.#adoption.awaitsConfirmation) {
+    // awaiting confirmation needs its row, which the count would take as in hand. While a
+    // peer is behind (loaded, or gone), slot after slot falls short: the rows are read at
+    // once, one statement a slot rather than two while the database is busiest.
+    if (!this.#adoption.awaitsConfirmation && !this.#lastFellShort) {
       const inHand = await this.#o.executions.countFiresInHand(this.#o.serverId, fires);
       if (inHand === fires.length) return;
     }
@@ -233,6 +238,7 @@ export class StandbyWatch {
     const deferred = new Set(
       fires.filter((f) => f.deferred === true).map((f) => `${f.jobId}:${f.scheduledAt}`),
     );
+    let peerClaims = 0;
     for (const r of rows) {
       const owner = r.ownerServerId;
       // An unowned row (given up by its owner) is taken by a holder as a manual fire is.
@@ -250,7 +256,9 @@ export class StandbyWatch {
       const list = pending.get(owner);
       if (list === undefined) pending.set(owner, [claim]);
       else list.push(claim);
+      peerClaims++;
     }
+    this.#lastFellShort = missing.length > 0 || peerClaims > 0;
     this.#counts.adopted += this.#adoption.takeUnconfirmed(rows);
     await this.#claimMissing(missing, slot);
   }
