@@ -79,7 +79,7 @@ export type {
   Unsubscribe,
 } from './coordination/coordinator.js';
 export { chooseHolders } from './placement/holder-assignment.js';
-export type { HolderCandidate, Random } from './placement/holder-assignment.js';
+export type { HolderCandidate, HolderChoice, Random } from './placement/holder-assignment.js';
 export { isStrictRouting, matchesPins, pickClient } from './placement/routing.js';
 export type { RouteCandidate, RoutePins } from './placement/routing.js';
 export { silentLogger } from './logger.js';

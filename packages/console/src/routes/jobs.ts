@@ -73,15 +73,28 @@ export function jobDeleted(id: number): CarillonError {
 export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   const { stores, access, settings, logger } = ctx;
 
+  // The first holders this console chose, by ServerGroup: each new job's first holder (the
+  // one that claims its fires) is the server this console made first least often, so the
+  // jobs it creates spread evenly (at random, the busiest of three got 37 % of them). Several
+  // consoles each spread their own; a count over every job would cost a scan per job created.
+  const firstChosen = new Map<string, Map<string, number>>();
+
   // Holders are the live servers of the group's ServerGroup, spread over rooms; none when no
   // server is live: servers fill the holders in when they come.
   async function holdersFor(group: TaskGroup): Promise<string[]> {
     try {
       const servers = await ctx.coordinator.listServers(group.cluster, group.serverGroup);
-      return chooseHolders(
+      const key = `${group.cluster}-${group.serverGroup}`;
+      const firstOf = firstChosen.get(key) ?? new Map<string, number>();
+      firstChosen.set(key, firstOf);
+      const holders = chooseHolders(
         servers.map((s) => ({ serverId: s.serverId, room: s.room })),
         group.backups,
+        { firstOf },
       );
+      const first = holders[0];
+      if (first !== undefined) firstOf.set(first, (firstOf.get(first) ?? 0) + 1);
+      return holders;
     } catch (error) {
       logger.warn(
         { err: error, groupId: group.id },

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Job } from '@carillon/core';
 import { Harness } from '../harness.js';
 import type { DatabaseFixture } from '../harness.js';
 import { createGroup, createJob, signIn } from '../fixtures.js';
@@ -137,6 +138,23 @@ export function defineClusterSuite(makeDb: () => Promise<DatabaseFixture>): void
       it('jobs get holders among the live servers, in different rooms', async () => {
         const job = await createJob(h, alice.token, groupId);
         expect([...(job.holders as string[])].sort()).toEqual(['s-a', 's-b']);
+      });
+
+      it('jobs take turns as first holder (the one that claims their fires)', async () => {
+        for (let i = 0; i < 19; i++) await createJob(h, alice.token, groupId);
+        const list = await h.call<{ items: Job[] }>('GET', `/api/v1/jobs?groupId=${groupId}`, {
+          token: alice.token,
+        });
+        const firsts = new Map<string, number>();
+        for (const job of list.body.items) {
+          const first = job.holders[0] ?? '';
+          firsts.set(first, (firsts.get(first) ?? 0) + 1);
+        }
+        // Half each, give or take the one job the test before may have made. At random, 20
+        // jobs came out that even about one time in six.
+        const [a, b] = [firsts.get('s-a') ?? 0, firsts.get('s-b') ?? 0];
+        expect(a + b, JSON.stringify(Object.fromEntries(firsts))).toBe(list.body.items.length);
+        expect(Math.abs(a - b), JSON.stringify(Object.fromEntries(firsts))).toBeLessThanOrEqual(1);
       });
 
       it('GET /servers and GET /clients show what the coordinator knows', async () => {

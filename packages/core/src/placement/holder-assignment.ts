@@ -7,10 +7,25 @@ export interface HolderCandidate {
 /** A source of randomness in [0, 1); injected so tests can fix it. */
 export type Random = () => number;
 
+/** What {@link chooseHolders} keeps and weighs besides the candidates. */
+export interface HolderChoice {
+  /** Current holders still alive: kept, first, in their order. */
+  readonly keep?: readonly string[];
+  /**
+   * How many jobs each candidate is the first holder of (absent: none). The first holder is
+   * the one that claims a job's fires while it lives, so a new first holder is taken among the
+   * least of them: picked at random, three servers' shares of 800 jobs came out 37 %, 34 % and
+   * 29 % in a bench, and the busiest one sets the cluster's pace.
+   */
+  readonly firstOf?: ReadonlyMap<string, number>;
+  readonly random?: Random;
+}
+
 /**
- * Chooses up to `count` holders among `candidates`, keeping `keep` (current holders still alive)
- * first: each pick prefers a room that the chosen holders do not cover yet, so that losing one
- * room never loses every holder of a job; among equals it picks at random.
+ * Chooses up to `count` holders among `candidates`, keeping `keep` first: each pick prefers a
+ * room that the chosen holders do not cover yet, so that losing one room never loses every
+ * holder of a job; a new first holder is the least often first ({@link HolderChoice.firstOf});
+ * among equals it picks at random.
  *
  * @example chooseHolders([{serverId:'a',room:'r1'},{serverId:'b',room:'r1'},{serverId:'c',room:'r2'}], 2)
  *   // one of a/b, and c
@@ -18,9 +33,9 @@ export type Random = () => number;
 export function chooseHolders(
   candidates: readonly HolderCandidate[],
   count: number,
-  keep: readonly string[] = [],
-  random: Random = Math.random,
+  choice: HolderChoice = {},
 ): string[] {
+  const { keep = [], firstOf, random = Math.random } = choice;
   const byId = new Map(candidates.map((c) => [c.serverId, c]));
   const chosen = keep.filter((id) => byId.has(id)).slice(0, count);
   const rooms = new Map<string, number>();
@@ -31,7 +46,11 @@ export function chooseHolders(
   let pool = candidates.filter((c) => !chosen.includes(c.serverId));
   while (chosen.length < count && pool.length > 0) {
     const least = Math.min(...pool.map((c) => rooms.get(c.room) ?? 0));
-    const equals = pool.filter((c) => (rooms.get(c.room) ?? 0) === least);
+    let equals = pool.filter((c) => (rooms.get(c.room) ?? 0) === least);
+    if (chosen.length === 0 && firstOf !== undefined) {
+      const fewest = Math.min(...equals.map((c) => firstOf.get(c.serverId) ?? 0));
+      equals = equals.filter((c) => (firstOf.get(c.serverId) ?? 0) === fewest);
+    }
     const pick = equals[Math.floor(random() * equals.length)] ?? equals[0];
     if (pick === undefined) break;
     chosen.push(pick.serverId);

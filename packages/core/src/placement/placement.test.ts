@@ -20,7 +20,10 @@ describe('chooseHolders', () => {
   });
 
   it('keeps live holders and replaces a gone one in an uncovered room', () => {
-    expect(chooseHolders(servers, 2, ['a1', 'gone'], () => 0)).toEqual(['a1', 'b1']);
+    expect(chooseHolders(servers, 2, { keep: ['a1', 'gone'], random: () => 0 })).toEqual([
+      'a1',
+      'b1',
+    ]);
   });
 
   it('returns fewer when there are fewer servers', () => {
@@ -31,6 +34,38 @@ describe('chooseHolders', () => {
     const first = new Set<string>();
     for (let i = 0; i < 200; i++) first.add(chooseHolders(servers, 1)[0] ?? '');
     expect(first.size).toBeGreaterThan(2);
+  });
+
+  it('takes a new first holder among the least often first, then at random', () => {
+    const firstOf = new Map([
+      ['a1', 3],
+      ['a2', 1],
+      ['b1', 1],
+    ]);
+    // c1 is first of none: always first; the rest still spread over rooms.
+    for (let i = 0; i < 20; i++) {
+      const picked = chooseHolders(servers, 3, { firstOf });
+      expect(picked[0]).toBe('c1');
+      expect(new Set(picked.map((id) => id[0])).size).toBe(3);
+    }
+    firstOf.set('c1', 1);
+    const first = new Set<string>();
+    for (let i = 0; i < 100; i++) first.add(chooseHolders(servers, 3, { firstOf })[0] ?? '');
+    expect([...first].sort()).toEqual(['a2', 'b1', 'c1']);
+  });
+
+  it('keeps a live first holder whatever it is first of', () => {
+    const firstOf = new Map([['a1', 100]]);
+    expect(chooseHolders(servers, 2, { keep: ['a1'], firstOf })[0]).toBe('a1');
+  });
+
+  it('spreads first holders evenly when each choice is counted', () => {
+    const firstOf = new Map<string, number>();
+    for (let i = 0; i < 300; i++) {
+      const first = chooseHolders(servers, 3, { firstOf })[0] ?? '';
+      firstOf.set(first, (firstOf.get(first) ?? 0) + 1);
+    }
+    expect([...firstOf.values()]).toEqual([75, 75, 75, 75]);
   });
 });
 

@@ -29,6 +29,12 @@ export class HolderLeadership {
   #stopped = false;
   #current: Leadership | undefined;
   #regrace: (() => void) | undefined;
+  /**
+   * How many jobs each server is the first holder of, as the last pass over every job counted
+   * them and counting the first holders chosen since: a job that needs a new first holder gets
+   * the least often first.
+   */
+  #firstOf = new Map<string, number>();
 
   constructor(options: HolderLeadershipOptions) {
     this.#o = options;
@@ -113,18 +119,29 @@ export class HolderLeadership {
       const backups = new Map(groups.map((g) => [g.id, g.backups]));
       const candidates =
         jobs ?? (await Promise.all(groups.map((g) => o.stores.jobs.listByGroup(g.id)))).flat();
+      // A holder in its grace keeps its place, but is never chosen anew for another job.
+      const keptOf = (job: Job) =>
+        job.holders.filter((h) => o.membership.isLive(h) || graced.some((g) => g.serverId === h));
+      const firstOf = jobs === undefined ? new Map<string, number>() : this.#firstOf;
+      if (jobs === undefined) {
+        for (const job of candidates) {
+          if (job.status === 'deleted') continue;
+          const first = keptOf(job)[0];
+          if (first !== undefined) firstOf.set(first, (firstOf.get(first) ?? 0) + 1);
+        }
+        this.#firstOf = firstOf;
+      }
       const changedGroups = new Set<string>();
       let changed = 0;
       for (const job of candidates) {
         const wanted = backups.get(job.groupId);
         if (wanted === undefined || job.status === 'deleted') continue;
-        // A holder in its grace keeps its place, but is never chosen anew for another job.
-        const kept = graced.filter((g) => job.holders.includes(g.serverId));
-        const holders = chooseHolders(
-          [...live, ...kept],
-          wanted,
-          job.holders.filter((h) => o.membership.isLive(h) || kept.some((g) => g.serverId === h)),
-        );
+        const keep = keptOf(job);
+        const kept = graced.filter((g) => keep.includes(g.serverId));
+        const holders = chooseHolders([...live, ...kept], wanted, { keep, firstOf });
+        const first = holders[0];
+        if (keep.length === 0 && first !== undefined)
+          firstOf.set(first, (firstOf.get(first) ?? 0) + 1);
         if (sameHolders(holders, job)) continue;
         if (await o.stores.jobs.setHolders(job.id, job.version, holders, o.clock.now())) {
           changed++;
