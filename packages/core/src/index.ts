@@ -78,7 +78,7 @@ export type {
   ServerMember,
   Unsubscribe,
 } from './coordination/coordinator.js';
-export { chooseHolders } from './placement/holder-assignment.js';
+export { chooseHolders, countFirstHolder } from './placement/holder-assignment.js';
 export type { HolderCandidate, HolderChoice, Random } from './placement/holder-assignment.js';
 export { isStrictRouting, matchesPins, pickClient } from './placement/routing.js';
 export type { RouteCandidate, RoutePins } from './placement/routing.js';

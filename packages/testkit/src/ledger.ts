@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 /** One line of the ledger: a handler started or ended, in some client process. */
@@ -60,12 +60,23 @@ export interface LedgerCheck {
   readonly clientDeaths?: ReadonlyMap<string, number>;
 }
 
+/** The ledgers this process appends to, opened once (O_APPEND) and kept open. */
+const ledgerFiles = new Map<string, number>();
+
 /**
  * Appends one line to the ledger at `path`. Each line is one `write` with O_APPEND, so lines of
- * several processes interleave whole.
+ * several processes interleave whole. The file stays open: opening and closing it for every
+ * line (three system calls, not one) cost 8-10 µs a line against 3 on an idle machine, and a
+ * third of a bench client's CPU under load; the handlers of one instant start one after the
+ * other, each after the lines of those before it.
  */
 export function appendLedger(path: string, line: LedgerLine): void {
-  appendFileSync(path, `${JSON.stringify(line)}\n`);
+  let fd = ledgerFiles.get(path);
+  if (fd === undefined) {
+    fd = openSync(path, 'a');
+    ledgerFiles.set(path, fd);
+  }
+  writeSync(fd, `${JSON.stringify(line)}\n`);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { CarillonError, Job, JobSpec, JobUpdate, TaskGroup, User } from '@carillon/core';
-import { chooseHolders, parseShardParams } from '@carillon/core';
+import { chooseHolders, countFirstHolder, parseShardParams } from '@carillon/core';
 import { actorOf } from '../auth/principal.js';
 import type { ConsoleContext } from '../console-context.js';
 import { conflict, invalidArgument, notFound } from '../errors.js';
@@ -92,8 +92,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
         group.backups,
         { firstOf },
       );
-      const first = holders[0];
-      if (first !== undefined) firstOf.set(first, (firstOf.get(first) ?? 0) + 1);
+      countFirstHolder(firstOf, holders);
       return holders;
     } catch (error) {
       logger.warn(

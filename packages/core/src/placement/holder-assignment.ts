@@ -59,3 +59,9 @@ export function chooseHolders(
   }
   return chosen;
 }
+
+/** Counts `holders`' first in `firstOf` (for the next {@link chooseHolders}). */
+export function countFirstHolder(firstOf: Map<string, number>, holders: readonly string[]): void {
+  const first = holders[0];
+  if (first !== undefined) firstOf.set(first, (firstOf.get(first) ?? 0) + 1);
+}

@@ -1,5 +1,5 @@
 import type { Clock, Coordinator, Job, Leadership, Logger, Stores } from '@carillon/core';
-import { chooseHolders } from '@carillon/core';
+import { chooseHolders, countFirstHolder } from '@carillon/core';
 import type { DatabaseHealth } from '../database/database-health.js';
 import { logTaskFailure } from '../database/database-health.js';
 import type { Membership } from '../membership.js';
@@ -124,11 +124,8 @@ export class HolderLeadership {
         job.holders.filter((h) => o.membership.isLive(h) || graced.some((g) => g.serverId === h));
       const firstOf = jobs === undefined ? new Map<string, number>() : this.#firstOf;
       if (jobs === undefined) {
-        for (const job of candidates) {
-          if (job.status === 'deleted') continue;
-          const first = keptOf(job)[0];
-          if (first !== undefined) firstOf.set(first, (firstOf.get(first) ?? 0) + 1);
-        }
+        for (const job of candidates)
+          if (job.status !== 'deleted') countFirstHolder(firstOf, keptOf(job));
         this.#firstOf = firstOf;
       }
       const changedGroups = new Set<string>();
@@ -139,9 +136,7 @@ export class HolderLeadership {
         const keep = keptOf(job);
         const kept = graced.filter((g) => keep.includes(g.serverId));
         const holders = chooseHolders([...live, ...kept], wanted, { keep, firstOf });
-        const first = holders[0];
-        if (keep.length === 0 && first !== undefined)
-          firstOf.set(first, (firstOf.get(first) ?? 0) + 1);
+        if (keep.length === 0) countFirstHolder(firstOf, holders);
         if (sameHolders(holders, job)) continue;
         if (await o.stores.jobs.setHolders(job.id, job.version, holders, o.clock.now())) {
           changed++;
