@@ -357,16 +357,8 @@ describe.each(testDatabases())('authority on the stream ($label)', (db) => {
     const stream = openRawStream(stack.server.rpcAddress);
     stream.send(helloOf(groupId, clientToken, 'chatty-client'));
     await stream.next('welcome');
-    // Sent in bursts until the server closes the stream: the server counts messages as it reads
-    // them, so a fixed 5,000 read over more than 2.5 s by a loaded server never went over.
-    let isClosed = false;
-    void stream.closed.then(() => (isClosed = true));
-    for (let sent = 0; !isClosed && sent < 200_000; sent += 1_000) {
-      for (let i = 0; i < 1_000; i++)
-        stream.send({ kind: 'heartbeat', at: Date.now(), inFlight: 0, capacity: 8, handlers: [] });
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect(isClosed, 'the stream was still open after 200,000 messages').toBe(true);
+    for (let i = 0; i < 5_000; i++)
+      stream.send({ kind: 'heartbeat', at: Date.now(), inFlight: 0, capacity: 8, handlers: [] });
     const status = await stream.closed;
     expect(status.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
     expect(status.details).toMatch(/messages a second/);
