@@ -9,6 +9,7 @@ import { ClientErrorCode, clientError } from './errors.js';
 import { AbortReason } from './execution-aborted-error.js';
 import { Executor } from './executor.js';
 import { Fence } from './fence.js';
+import { LoadBeat } from './load-beat.js';
 import { ReportRouter } from './report-router.js';
 import { SDK_VERSION } from './sdk-version.js';
 import { LINK_CLOSE_TIMEOUT_MS, ServerFleet } from './server-fleet.js';
@@ -32,6 +33,7 @@ export class ClientRuntime {
   readonly #router: ReportRouter;
   readonly #fence: Fence;
   readonly #fleet: ServerFleet;
+  readonly #loadBeat: LoadBeat;
   #startWaiter: { resolve: () => void; reject: (error: Error) => void } | null = null;
 
   constructor(options: ResolvedClientOptions, emit: Emit) {
@@ -43,11 +45,10 @@ export class ClientRuntime {
       logger: this.#logger,
       send: (report, origin) => this.#router.send(report, origin),
       emit,
-      hungChanged: () => {
-        const beat = this.executor.heartbeat();
-        for (const link of this.#fleet.links.values()) link.send(beat);
-      },
+      hungChanged: () => this.#beatToAll(),
+      loadChanged: () => this.#loadBeat.changed(this.executor.inFlight, Date.now()),
     });
+    this.#loadBeat = new LoadBeat(() => this.#beatToAll());
     this.#fence = new Fence(options.fenceMs, (cutOffMs) => this.#fenced(cutOffMs));
     this.#fleet = new ServerFleet(
       options,
@@ -118,7 +119,15 @@ export class ClientRuntime {
   }
 
   /** Half-closes every stream, closes the channels and clears every timer. */
+  /** A heartbeat to every server now (a change they should not learn 2 s late). */
+  #beatToAll(): void {
+    const beat = this.executor.heartbeat();
+    for (const link of this.#fleet.links.values()) link.send(beat);
+    this.#loadBeat.sent(beat.inFlight, Date.now());
+  }
+
   async close(): Promise<void> {
+    this.#loadBeat.stop();
     this.#fence.stop();
     await this.#fleet.close(LINK_CLOSE_TIMEOUT_MS);
   }

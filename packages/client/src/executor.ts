@@ -31,6 +31,8 @@ export interface ExecutorDeps {
   emit<K extends keyof ClientEvents>(event: K, ...args: ClientEvents[K]): void;
   /** The count of hung slots changed: servers should hear it now, not at the next beat. */
   hungChanged(): void;
+  /** Dispatches were taken or an execution ended: the in-flight count changed. */
+  loadChanged(): void;
 }
 
 /**
@@ -174,6 +176,7 @@ export class Executor {
       this.#deps.send({ kind: 'accepted', ...execution.ref }, origin);
       this.#held.add(startAt - clockOffsetMs, [pool, execution]);
     }
+    if (admitted.length > 0) this.#deps.loadChanged();
   }
 
   /** Aborts the attempt a Cancel names; ignored when this client does not hold it. */
@@ -274,6 +277,7 @@ export class Executor {
     pool.delete(execution);
     if (!execution.abandoned) this.#deliver(execution, result);
     if (wasHung) this.#deps.hungChanged();
+    this.#deps.loadChanged();
     // Counting walks every running execution: only worth it when someone waits for idle.
     if (this.#idleWaiters.length > 0 && this.#runningCount() === 0) this.#wakeIdle();
   }
