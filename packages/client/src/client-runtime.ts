@@ -118,7 +118,6 @@ export class ClientRuntime {
     }
   }
 
-  /** Half-closes every stream, closes the channels and clears every timer. */
   /** A heartbeat to every server now (a change they should not learn 2 s late). */
   #beatToAll(): void {
     const beat = this.executor.heartbeat();
@@ -126,6 +125,7 @@ export class ClientRuntime {
     this.#loadBeat.sent(beat.inFlight, Date.now());
   }
 
+  /** Half-closes every stream, closes the channels and clears every timer. */
   async close(): Promise<void> {
     this.#loadBeat.stop();
     this.#fence.stop();

@@ -19,7 +19,10 @@ export class LoadBeat {
     this.#send = send;
   }
 
-  /** A heartbeat went out (on any path) saying `inFlight`. */
+  /**
+   * A heartbeat went to every server saying `inFlight`. Each link's own beat every 2 s is not
+   * counted: it goes to one server only.
+   */
   sent(inFlight: number, now: number): void {
     this.#lastInFlight = inFlight;
     this.#lastAt = now;
