@@ -18,6 +18,7 @@ import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { ServerEventBus } from '../events.js';
 import { checkHello } from './hello-check.js';
 import { MessageRate } from './message-rate.js';
+import { ReportChains } from './report-chains.js';
 import { StreamLink } from './stream-link.js';
 import { TokenWatch } from './token-watch.js';
 import type { WatchedStream } from './token-watch.js';
@@ -70,7 +71,7 @@ export class ClientEndpoint {
    * streams: a client that reconnects sends on its new stream while the server still works
    * through what the old one delivered. Keyed by group, client and execution.
    */
-  readonly #reportChains = new Map<string, Promise<void>>();
+  readonly #reportChains = new ReportChains();
   readonly #tokens: TokenWatch;
   #unwatchGroups: (() => void) | undefined;
   #address = '';
@@ -242,16 +243,15 @@ export class ClientEndpoint {
   #inOrder(link: StreamLink, message: ClientMessage): void {
     const about = 'executionId' in message ? message.executionId : '';
     const key = `${link.groupId}\n${link.clientId}\n${about}`;
-    const before = this.#reportChains.get(key);
-    // Nothing before it: handled now rather than on a promise's turn (most reports).
-    const next =
-      before === undefined
-        ? this.#onMessage(link, message)
-        : before.then(() => this.#onMessage(link, message));
-    this.#reportChains.set(key, next);
-    void next.finally(() => {
-      if (this.#reportChains.get(key) === next) this.#reportChains.delete(key);
-    });
+    this.#reportChains.run(
+      key,
+      () => this.#onMessage(link, message),
+      (error) =>
+        this.#o.logger.warn(
+          { err: error, clientId: link.clientId, kind: message.kind, executionId: about },
+          'a client report could not be handled; dropped',
+        ),
+    );
   }
 
   async #onMessage(link: StreamLink, message: ClientMessage): Promise<void> {
