@@ -231,6 +231,20 @@ export class Admission {
     });
   }
 
+  /**
+   * Places the waiting fires of every handler of `groupId`, `handler`'s last: room made by an
+   * answer about a fire of `handler`. A client's dispatch window is shared by its handlers, so
+   * that room may be what another handler's fire waits for. Placing only `handler`'s left a
+   * fire of another handler (a "trigger once" of an API job) waiting while the window stayed
+   * full of a busy handler's fires: over 30 s with 1,000 per-second jobs on one client (at
+   * its dispatch timeout, 60 s by default, it would have been given up unsent).
+   */
+  placeWaitingAfter(groupId: string, handler: string): void {
+    for (const other of this.waiting.handlersOf(groupId))
+      if (other !== handler) this.placeWaiting(groupId, other);
+    this.placeWaiting(groupId, handler);
+  }
+
   /** Places fires waiting for `handler` of `groupId` by the backlog rule, while clients have room. */
   placeWaiting(groupId: string, handler: string): void {
     const { pool, o } = this.#p;

@@ -59,9 +59,10 @@ export class ReportHandler {
 
   async #apply(active: Active, clientId: string, report: ClientReport): Promise<void> {
     const { o, recorder, sends } = this.#p;
-    // The first answer to a dispatch opens the client's window for the next one.
+    // The first answer to a dispatch opens the client's window for the next one, of any of its
+    // handlers (see `placeWaitingAfter`).
     if (this.#active.answered(active))
-      this.#admission.placeWaiting(active.job.groupId, active.job.handler);
+      this.#admission.placeWaitingAfter(active.job.groupId, active.job.handler);
     switch (report.kind) {
       case 'accepted':
         return;

@@ -16,6 +16,22 @@ function fire(id: string, scheduledAt: number): Waiting {
 }
 
 describe('WaitingRoom', () => {
+  it('names the handlers of a group that fires wait for, and no other group’s', () => {
+    const room = new WaitingRoom(new ManualClock(10_000), () => undefined);
+    const of = (groupId: string, handler: string, id: string): Waiting => ({
+      ...fire(id, 9_000),
+      job: { ...job, groupId, handler },
+    });
+    room.add(of('101-1-1-1', 'a', '1'));
+    room.add(of('101-1-1-1', 'b', '2'));
+    room.add(of('101-1-1-1', 'b', '3'));
+    room.add(of('101-1-1-12', 'c', '4'));
+    expect(room.handlersOf('101-1-1-1').sort()).toEqual(['a', 'b']);
+    expect(room.handlersOf('101-1-1-12')).toEqual(['c']);
+    room.next('101-1-1-1', 'a', () => true);
+    expect(room.handlersOf('101-1-1-1')).toEqual(['b']);
+  });
+
   it('hands out the newest due fire first, then the earliest not yet due', () => {
     const clock = new ManualClock(10_000);
     const room = new WaitingRoom(clock, () => undefined);

@@ -84,6 +84,15 @@ export class WaitingRoom {
     return undefined;
   }
 
+  /** The handlers of `groupId` that fires wait for. */
+  handlersOf(groupId: string): string[] {
+    const prefix = keyOf(groupId, '');
+    const handlers: string[] = [];
+    for (const key of this.#byKey.keys())
+      if (key.startsWith(prefix)) handlers.push(key.slice(prefix.length));
+    return handlers;
+  }
+
   /** True when fires wait for a client of `groupId` with `handler`. */
   holds(groupId: string, handler: string): boolean {
     return this.#byKey.has(keyOf(groupId, handler));
