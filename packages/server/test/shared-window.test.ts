@@ -25,7 +25,8 @@ describe("a client's dispatch window shared by its handlers", () => {
   beforeEach(async () => {
     stores = await openStores({ url: 'sqlite::memory:' });
     busy = await perSecondEchoJob(stores, T0, { cluster: 104, backups: 1, name: 'busy' }, ['s1']);
-    const made = await stores.jobs.create(
+    // The busy job's settings, but triggered through the API, with a handler of its own.
+    once = await stores.jobs.create(
       {
         ...busy,
         name: 'trigger once',
@@ -36,7 +37,6 @@ describe("a client's dispatch window shared by its handlers", () => {
       ['s1'],
       T0,
     );
-    once = made;
     const jobs = new Map([busy, once].map((j) => [j.id, j]));
     dispatcher = dispatcherOf(stores, 's1', undefined, T0, { jobOf: (id) => jobs.get(id) });
   });
