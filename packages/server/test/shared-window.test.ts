@@ -76,7 +76,8 @@ describe("a client's dispatch window shared by its handlers", () => {
     await waitFor('the window to fill', () => sent.length === WINDOW);
     const [fire] = await claimed(once, 1, ExecutionCause.Manual);
     dispatcher.take([fire!]);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // It waits with the busy handler's 20 that found no room.
+    await waitFor('the fire to wait', () => dispatcher.waitingForClient === 21);
     expect(sent.some((o) => o.executionId === fire!.id)).toBe(false);
     // The client answers one of the busy handler's fires: one place in the window.
     const answered = sent[0]!;

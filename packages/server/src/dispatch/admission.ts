@@ -240,6 +240,8 @@ export class Admission {
    * its dispatch timeout, 60 s by default, it would have been given up unsent).
    */
   placeWaitingAfter(groupId: string, handler: string): void {
+    // Every answer comes here: nothing to walk, or to allocate, while no fire waits.
+    if (this.waiting.size === 0) return;
     for (const other of this.waiting.handlersOf(groupId))
       if (other !== handler) this.placeWaiting(groupId, other);
     this.placeWaiting(groupId, handler);
