@@ -23,7 +23,8 @@ export interface EnsureAdminOptions {
  * Makes sure an admin named `username` exists, for bootstrapping a fresh installation (`carillon
  * dev`, `carillon console`). Creates it with `password` (scrypt-hashed) if absent; otherwise
  * keeps it as it is, unless `resetPassword`. Audited as actor `system`. There is no default
- * password: the caller must supply one.
+ * password: the caller must supply one. Consoles calling it at once on a fresh database all
+ * succeed; one creates the admin.
  *
  * @throws CarillonError `CARILLON_INVALID_ARGUMENT` when the username is empty or the password
  *   is missing, shorter than 8 or longer than 1024 characters; `CARILLON_CONFLICT` when a user
@@ -78,7 +79,26 @@ export async function ensureAdmin(
     return { user: existing.user, created: false, passwordReset: true };
   }
   const passwordHash = await hashPassword(password);
-  const user = await stores.transaction(async (tx) => {
+  let user: User;
+  try {
+    user = await createAdmin(stores, username, passwordHash, clock);
+  } catch (error) {
+    // Another console starting at the same moment on a fresh database created it first (the
+    // name is unique): go on as if it had existed (kept, or its password reset if asked).
+    if (!(error instanceof CarillonError) || error.code !== CoreErrorCode.Conflict) throw error;
+    if ((await stores.users.findForLogin(username)) === undefined) throw error;
+    return ensureAdmin(stores, username, password, options);
+  }
+  return { user, created: true, passwordReset: false };
+}
+
+async function createAdmin(
+  stores: Stores,
+  username: string,
+  passwordHash: string,
+  clock: Clock,
+): Promise<User> {
+  return stores.transaction(async (tx) => {
     const created = await tx.users.create({ username, passwordHash, isAdmin: true }, clock.now());
     await tx.audit.append({
       at: clock.now(),
@@ -89,5 +109,4 @@ export async function ensureAdmin(
     });
     return created;
   });
-  return { user, created: true, passwordReset: false };
 }

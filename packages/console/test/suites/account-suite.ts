@@ -109,6 +109,19 @@ export function defineAccountSuite(makeDb: () => Promise<DatabaseFixture>): void
           code: 'CARILLON_CONFLICT',
         });
       });
+
+      it('ensureAdmin from several consoles starting at once: one creates, none fails', async () => {
+        // As an init system starts two consoles on a fresh database: all find no admin, all
+        // try to create it, and the losers of the insert must not stop their console.
+        const results = await Promise.all(
+          ['one', 'two', 'three', 'four'].map((who) =>
+            ensureAdmin(h.stores, 'together', `password-of-${who}`, { clock: h.clock }),
+          ),
+        );
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        expect(new Set(results.map((r) => r.user.id)).size).toBe(1);
+        expect(results.every((r) => r.user.isAdmin && !r.passwordReset)).toBe(true);
+      });
     });
 
     describe('task groups', () => {
