@@ -134,6 +134,9 @@ function startClients(groupId: string, clientToken: string, console: number) {
         clientId,
         concurrency: 64,
         ledger,
+        // An application started beside its scheduler allows for the servers' start, which
+        // takes longer than the SDK's default 15 s on a loaded machine.
+        startTimeoutMs: 90_000,
       }),
     ),
   );

@@ -13,6 +13,7 @@ interface Settings {
   readonly clientId: string;
   readonly concurrency?: number;
   readonly fenceMs?: number;
+  readonly startTimeoutMs?: number;
   /** A ledger file to append one line to per handler start and end. */
   readonly ledger?: string;
   readonly labels?: readonly string[];
@@ -67,6 +68,7 @@ const client = new Client({
   token: settings.token,
   clientId: settings.clientId,
   ...(settings.fenceMs === undefined ? {} : { fenceMs: settings.fenceMs }),
+  ...(settings.startTimeoutMs === undefined ? {} : { startTimeoutMs: settings.startTimeoutMs }),
   ...(settings.labels === undefined ? {} : { labels: settings.labels }),
   ...(settings.room === undefined ? {} : { room: settings.room }),
 });

@@ -48,6 +48,8 @@ export async function startClientProcess(settings: {
   clientId: string;
   concurrency?: number;
   fenceMs?: number;
+  /** How long `start()` waits for a server's welcome (the SDK's default: 15 s). */
+  startTimeoutMs?: number;
   /** A ledger file (see `readLedger`) the handlers append their starts and ends to. */
   ledger?: string;
   /** Client labels and room, for routing pins. */
@@ -101,7 +103,10 @@ export async function startClientProcess(settings: {
       waiters.add(check);
       check();
     });
-  await waitForEvent((e) => e.event === 'ready', 30_000);
+  await waitForEvent(
+    (e) => e.event === 'ready',
+    Math.max(30_000, (settings.startTimeoutMs ?? 0) + 15_000),
+  );
   return {
     child,
     events,
