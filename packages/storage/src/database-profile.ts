@@ -99,6 +99,15 @@ const MYSQL_CONNECTION_CODES: ReadonlySet<string> = new Set([
   'ENOTCONN',
 ]);
 
+/**
+ * True when `error`, from either database's driver, may pass on a later try: the database is
+ * unreachable, starting, shutting down or contended. For code that has no profile yet, such as
+ * a process's first connection.
+ */
+export function isTransientDatabaseError(error: unknown): boolean {
+  return classifyMysqlError(error) === 'transient' || classifySqliteError(error) === 'transient';
+}
+
 function classifyMysqlError(error: unknown): DbErrorKind {
   const errno = field(error, 'errno');
   if (typeof errno === 'number' && MYSQL_ERRNO[errno] !== undefined) return MYSQL_ERRNO[errno];

@@ -8,7 +8,11 @@ export {
 } from './create-database.js';
 export type { CreateDatabaseOutcome } from './create-database.js';
 export type { ConnectOptions, Connection } from './connect.js';
-export { SQLITE_PROFILE, mysqlFamilyProfile } from './database-profile.js';
+export {
+  SQLITE_PROFILE,
+  isTransientDatabaseError,
+  mysqlFamilyProfile,
+} from './database-profile.js';
 export type { DatabaseProfile, DbErrorKind } from './database-profile.js';
 export { MIGRATION_TABLE, carillonMigrations, migrateToLatest } from './migrations.js';
 export type { MigrationOutcome } from './migrations.js';

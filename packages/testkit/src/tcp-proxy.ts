@@ -22,8 +22,11 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-/** Starts a {@link TcpProxy} on a free loopback port in front of `target` (`host:port`). */
-export async function startTcpProxy(target: string): Promise<TcpProxy> {
+/**
+ * Starts a {@link TcpProxy} in front of `target` (`host:port`), on a free loopback port or on
+ * `listenPort` (a service that comes up after its clients were started, on a port they know).
+ */
+export async function startTcpProxy(target: string, listenPort = 0): Promise<TcpProxy> {
   const [host = '127.0.0.1', port = '0'] = target.split(':');
   const links = new Set<{ down: Socket; up: Socket | undefined }>();
   let partitioned = false;
@@ -62,7 +65,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       }, afterMs);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
   const address = server.address();
   const ownPort = typeof address === 'object' && address !== null ? address.port : 0;
   return {

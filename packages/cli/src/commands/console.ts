@@ -1,7 +1,6 @@
 import { createConsole, ensureAdmin } from '@carillon/console';
 import { SystemClock } from '@carillon/core';
 import { AlertDeliverer, EmailSender, WebhookSender } from '@carillon/server';
-import { openStores } from '@carillon/storage';
 import { readConsoleConfig } from '../config/config.js';
 import { wantsHelp } from '../config/flags.js';
 import type { CommandIo } from '../io.js';
@@ -12,6 +11,7 @@ import { Teardown } from '../teardown.js';
 import { prepareSqliteFile } from '../private-files.js';
 import { CONSOLE_USAGE } from './usage.js';
 import { makeCoordinator } from './coordination.js';
+import { openStoresWhenReachable, startCoordinatorWhenReachable } from '../start-wait.js';
 
 /**
  * `carillon console`: the REST API and web console, configured by environment variables
@@ -28,13 +28,14 @@ export async function runConsoleCommand(args: string[], io: CommandIo): Promise<
   const teardown = new Teardown((error) => logger.error({ err: error }, 'stopping failed'));
   try {
     prepareSqliteFile(config.dbUrl);
-    const stores = await openStores({ url: config.dbUrl });
+    const wait = { waitMs: config.startWaitMs, logger };
+    const stores = await openStoresWhenReachable(config.dbUrl, wait);
     teardown.add(() => stores.close());
     if (config.admin !== undefined) {
       await ensureAdmin(stores, config.admin.username, config.admin.password, { clock });
     }
     const coordinator = makeCoordinator(config.zk, config.cluster, logger);
-    await coordinator.start();
+    await startCoordinatorWhenReachable(coordinator, wait);
     teardown.add(() => coordinator.stop());
     // Only for "send a test": the servers deliver the alerts they raise.
     const email = config.smtp === undefined ? undefined : new EmailSender(config.smtp);

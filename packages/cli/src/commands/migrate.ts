@@ -2,6 +2,7 @@ import {
   StorageErrorCode,
   createDatabaseIfMissing,
   isMissingDatabase,
+  isTransientDatabaseError,
   migrateDatabase,
 } from '@carillon/storage';
 import { CarillonError } from '@carillon/core';
@@ -9,7 +10,9 @@ import { readCommonConfig } from '../config/config.js';
 import { wantsHelp } from '../config/flags.js';
 import type { CommandIo } from '../io.js';
 import { ExitCode } from '../io.js';
+import { createLogger } from '../logger.js';
 import { prepareSqliteFile } from '../private-files.js';
+import { untilReachable } from '../start-wait.js';
 import { MIGRATE_USAGE } from './usage.js';
 
 /**
@@ -24,9 +27,17 @@ export async function runMigrateCommand(args: string[], io: CommandIo): Promise<
   }
   const config = readCommonConfig(io.env, args);
   prepareSqliteFile(config.dbUrl);
+  const wait = { waitMs: config.startWaitMs, logger: createLogger(config.logLevel, io.stdout) };
+  const migrate = () =>
+    untilReachable(
+      'the database',
+      () => migrateDatabase({ url: config.dbUrl }),
+      isTransientDatabaseError,
+      wait,
+    );
   let outcome;
   try {
-    outcome = await migrateDatabase({ url: config.dbUrl });
+    outcome = await migrate();
   } catch (error) {
     if (!isMissingDatabase(error)) throw error;
     try {
@@ -42,7 +53,7 @@ export async function runMigrateCommand(args: string[], io: CommandIo): Promise<
       throw refused;
     }
     io.stdout.write(`created database ${new URL(config.dbUrl).pathname.slice(1)}\n`);
-    outcome = await migrateDatabase({ url: config.dbUrl });
+    outcome = await migrate();
   }
   io.stdout.write(
     outcome.applied.length === 0

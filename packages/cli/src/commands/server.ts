@@ -1,7 +1,6 @@
 import { SystemClock } from '@carillon/core';
 import type { ServerTls } from '@carillon/protocol';
 import { CarillonServer, observeServer } from '@carillon/server';
-import { openStores } from '@carillon/storage';
 import { readServerConfig } from '../config/config.js';
 import type { ServerTlsConfig } from '../config/config.js';
 import { wantsHelp } from '../config/flags.js';
@@ -13,6 +12,7 @@ import { Teardown } from '../teardown.js';
 import { prepareSqliteFile } from '../private-files.js';
 import { SERVER_USAGE } from './usage.js';
 import { makeCoordinator, refuseSecondStandalone } from './coordination.js';
+import { openStoresWhenReachable, startCoordinatorWhenReachable } from '../start-wait.js';
 
 /**
  * `carillon server`: one scheduling server, configured by environment variables
@@ -30,7 +30,8 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
   const teardown = new Teardown((error) => logger.error({ err: error }, 'stopping failed'));
   try {
     prepareSqliteFile(config.dbUrl);
-    const stores = await openStores({ url: config.dbUrl });
+    const wait = { waitMs: config.startWaitMs, logger };
+    const stores = await openStoresWhenReachable(config.dbUrl, wait);
     teardown.add(() => stores.close());
     const clock = new SystemClock();
     if (config.zk === undefined)
@@ -40,7 +41,7 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
         clock.now(),
       );
     const coordinator = makeCoordinator(config.zk, config.cluster, logger);
-    await coordinator.start();
+    await startCoordinatorWhenReachable(coordinator, wait);
     teardown.add(() => coordinator.stop());
     const server = await CarillonServer.create({
       serverId: config.serverId,

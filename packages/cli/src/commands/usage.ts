@@ -8,7 +8,9 @@ const COMMON = `  CARILLON_DB_URL         required: mysql://user:password@host:3
   CARILLON_ZK_SESSION_TIMEOUT_MS
                           session timeout asked of ZooKeeper (default 6000)
   CARILLON_LOG_LEVEL      trace, debug, info, warn, error, fatal, silent (default info);
-                          the --log-level flag overrides it`;
+                          the --log-level flag overrides it
+  CARILLON_START_WAIT_MS  how long to wait at start for the database and ZooKeeper to
+                          answer, trying again (default 60000; 0: fail at once)`;
 
 /** `carillon server --help`. */
 export const SERVER_USAGE = `usage: carillon server [--log-level LEVEL]

@@ -16,6 +16,8 @@ export interface CommonConfig {
   readonly logLevel: string;
   /** Undefined: no shared coordinator (one server per ServerGroup, in-process coordination). */
   readonly zk: ZooKeeperConfig | undefined;
+  /** How long a starting process waits for the database and ZooKeeper to answer. */
+  readonly startWaitMs: number;
 }
 
 /** The certificate a server's gRPC listener presents, and the CA its clients must show (mTLS). */
@@ -141,6 +143,7 @@ function common(
     serverGroups: groups,
     logLevel,
     zk: readZooKeeper(r),
+    startWaitMs: r.integer('CARILLON_START_WAIT_MS', 60_000, 0, 3_600_000),
   };
 }
 
