@@ -6,11 +6,11 @@
 // of its own, authenticated with a token of its own group, and writes progress reports about a
 // running execution of the victim's, as fast as its stream takes them; the server refuses each
 // one it reads (`refusedPerSecond`: what it read of the flood). Prints one JSON line:
-// {"bench":"client-flood","db":..,"jobs":..,"seconds":..,
+// {"bench":"client-flood","db":..,"jobs":..,"seconds":..,"rateCoolDownMs":..|"default",
 //  "before":{"fires":..,"lateMs":{"p50":..,"p99":..,"max":..}},"during":{..},
 //  "processCpuMsPerSecond":{"before":..,"during":..},"refusedPerSecond":..,
 //  "flooder":{"written":..,"seconds":..,"closedAfterMs":..|null,"status":..|null}}
-// Usage: npm run bench:flood -- [--db sqlite|mariadb] [--jobs 100] [--seconds 10]
+// Usage: npm run bench:flood -- [--db sqlite|mariadb] [--jobs 100] [--seconds 10] [--cool-down MS]
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,6 +23,9 @@ const { values: args } = parseArgs({
     db: { type: 'string', default: 'sqlite' },
     jobs: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '10' },
+    // How long the server keeps a client cut off for its rate away (its `rateCoolDownMs`);
+    // unset: the server's default. 0: the flooder may reconnect at once.
+    'cool-down': { type: 'string' },
   },
 });
 const jobs = Number(args.jobs);
@@ -30,7 +33,9 @@ const seconds = Number(args.seconds);
 
 const database = testDatabases().find((d) => d.label === args.db);
 if (database === undefined) throw new Error(`no database ${args.db}`);
-const stack = await startStack({ dbUrl: await database.create() });
+const coolDown =
+  args['cool-down'] === undefined ? {} : { rateCoolDownMs: Number(args['cool-down']) };
+const stack = await startStack({ dbUrl: await database.create(), server: coolDown });
 let victim: Client | undefined;
 
 /** Lateness of the victim's handler starts: [scheduled instant, ms late]. */
@@ -129,6 +134,7 @@ try {
       db: args.db,
       jobs,
       seconds,
+      rateCoolDownMs: coolDown.rateCoolDownMs ?? 'default',
       before: lateOver(before.from, floodFrom),
       // From the first whole second the flooder had started by (its start-up takes ~1 s).
       during: lateOver(Math.ceil(floodFrom / 1_000) * 1_000 + 1_000, floodTo),

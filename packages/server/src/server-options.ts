@@ -91,6 +91,12 @@ export interface ServerOptions {
    */
   readonly maxMessagesPerSecond?: number;
   /**
+   * How long a client whose stream was closed for its message rate may not connect again (its
+   * hellos are answered RESOURCE_EXHAUSTED, with the time left). Default 3,000 ms. Keep it well
+   * under the fence interval: a client kept off longer has its work dispatched again.
+   */
+  readonly rateCoolDownMs?: number;
+  /**
    * How often the client tokens of live streams are checked: a revoked token or a deleted task
    * group closes its streams within about this long. Default 500 ms.
    */

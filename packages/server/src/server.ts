@@ -268,6 +268,7 @@ export class CarillonServer {
         helloTimeoutMs: o.helloTimeoutMs ?? 5_000,
         maxMessageBytes: o.maxMessageBytes ?? PROTOCOL_LIMITS.maxMessageBytes,
         maxMessagesPerSecond: o.maxMessagesPerSecond ?? 100_000,
+        rateCoolDownMs: o.rateCoolDownMs ?? 3_000,
         tokenCheckMs: o.tokenCheckMs ?? 500,
       },
     });

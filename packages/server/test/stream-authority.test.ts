@@ -33,6 +33,7 @@ describe.each(testDatabases())('authority on the stream ($label)', (db) => {
         // the burst of 5,000 once arrived too slowly to put 2,000 in one second. 200 needs 200
         // turns a second; no other test here sends more than 61 messages at once.
         maxMessagesPerSecond: 200,
+        rateCoolDownMs: 1_500,
         maxMessageBytes: 256 * 1024,
       },
     });
@@ -367,6 +368,38 @@ describe.each(testDatabases())('authority on the stream ($label)', (db) => {
     const status = await stream.closed;
     expect(status.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
     expect(status.details).toMatch(/messages a second/);
+
+    // Kept off for the cool-down: a new stream with the same identity is closed at its hello,
+    // while another client of the group is welcomed.
+    const again = openRawStream(stack.server.rpcAddress);
+    again.send(helloOf(groupId, clientToken, 'chatty-client'));
+    const refused = await Promise.race([
+      again.closed,
+      again.next('welcome').then(() => {
+        throw new Error('welcomed during its cool-down');
+      }),
+    ]);
+    expect(refused.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+    expect(refused.details).toMatch(/connect again in \d+ s/);
+    expect(again.received).toEqual([]);
+    const other = openRawStream(stack.server.rpcAddress);
+    other.send(helloOf(groupId, clientToken, 'quiet-client'));
+    await other.next('welcome');
+    other.close();
+
+    // After it, welcomed again.
+    const welcomed = await waitFor(
+      'the chatty client to be let in again',
+      async () => {
+        const back = openRawStream(stack.server.rpcAddress);
+        back.send(helloOf(groupId, clientToken, 'chatty-client'));
+        const first = await Promise.race([back.next('welcome'), back.closed]);
+        if ('kind' in first) return back;
+        return undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
+    welcomed.close();
   });
 
   it('disconnects a client that sends a message over the size limit, and says why', async () => {

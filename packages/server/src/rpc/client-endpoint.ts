@@ -18,6 +18,7 @@ import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { ServerEventBus } from '../events.js';
 import { checkHello } from './hello-check.js';
 import { MessageRate } from './message-rate.js';
+import { RateCoolDown } from './rate-cool-down.js';
 import { ReportChains } from './report-chains.js';
 import { StreamLink } from './stream-link.js';
 import { TokenWatch } from './token-watch.js';
@@ -31,6 +32,8 @@ export interface StreamLimits {
   readonly maxMessageBytes: number;
   /** Messages (each report of a batch counts) a client may send in one second. */
   readonly maxMessagesPerSecond: number;
+  /** How long a client cut off for its message rate may not connect again. */
+  readonly rateCoolDownMs: number;
   /** How often the client tokens of live streams are checked for revocation. */
   readonly tokenCheckMs: number;
 }
@@ -73,6 +76,9 @@ export class ClientEndpoint {
    */
   readonly #reportChains = new ReportChains();
   readonly #tokens: TokenWatch;
+  readonly #coolDown: RateCoolDown;
+  /** Streams closed for their rate: their hello, still in its check, starts the cool-down. */
+  readonly #cutForRate = new WeakSet<ClientConnection>();
   #unwatchGroups: (() => void) | undefined;
   #address = '';
   readonly #foreign: ForeignResultOptions & ForeignSubtaskResultOptions;
@@ -93,6 +99,7 @@ export class ClientEndpoint {
         ...(options.tls === undefined ? {} : { tls: options.tls }),
       },
     );
+    this.#coolDown = new RateCoolDown(options.limits.rateCoolDownMs);
     this.#tokens = new TokenWatch({
       users: options.stores.users,
       logger: options.logger,
@@ -173,12 +180,15 @@ export class ClientEndpoint {
     helloTimer.unref();
     const overLimit = (): boolean => {
       if (connection.state !== 'open') return true;
-      if (rate.admit(Date.now())) return false;
+      const now = Date.now();
+      if (rate.admit(now)) return false;
       const details = `more than ${limits.maxMessagesPerSecond} messages a second`;
       this.#o.logger.warn(
-        { clientId: link?.clientId, peer: connection.peer },
+        { clientId: link?.clientId, peer: connection.peer, coolDownMs: limits.rateCoolDownMs },
         `stream closed: ${details}`,
       );
+      this.#cutForRate.add(connection);
+      if (link !== undefined) this.#coolDown.start(link.groupId, link.clientId, now);
       connection.end({ code: GrpcStatus.RESOURCE_EXHAUSTED, details });
       return true;
     };
@@ -325,10 +335,17 @@ export class ClientEndpoint {
       connection.end();
       return undefined;
     };
+    if (first.kind === 'hello' && this.#keptOff(first.groupId, first.clientId, connection))
+      return undefined;
     const checked = await checkHello(first, this.#o.stores, this.#o);
     if ('code' in checked) return reject(checked.code, checked.text);
     const message = checked.hello;
-    if (connection.state !== 'open') return undefined;
+    if (connection.state !== 'open') {
+      // Flooded behind its hello: the identity is proven now, so its cool-down starts.
+      if (this.#cutForRate.has(connection))
+        this.#coolDown.start(message.groupId, message.clientId, Date.now());
+      return undefined;
+    }
     // A client id names one client of one group: a hello of another group with the id of a
     // connected client would take its place. (Reports are checked against the group too, so
     // an id reused once the client has left gains nothing.)
@@ -358,6 +375,18 @@ export class ClientEndpoint {
     await this.#o.dispatcher.reattach(link, message.running);
     await this.#register(link);
     return link;
+  }
+
+  /** Closes the stream of a client still cooling down after a cut for its rate; true if so. */
+  #keptOff(groupId: string, clientId: string, connection: ClientConnection): boolean {
+    const leftMs = this.#coolDown.leftMs(groupId, clientId, Date.now());
+    if (leftMs === 0) return false;
+    // Not logged: the cut was, and a flooder may try again many times a second.
+    connection.end({
+      code: GrpcStatus.RESOURCE_EXHAUSTED,
+      details: `cut off for sending more than ${this.#o.limits.maxMessagesPerSecond} messages a second; connect again in ${Math.ceil(leftMs / 1000)} s`,
+    });
+    return true;
   }
 
   /** Publishes the client's connection, with the slots it reports lost to hung handlers. */
