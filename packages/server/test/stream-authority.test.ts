@@ -380,7 +380,9 @@ describe.each(testDatabases())('authority on the stream ($label)', (db) => {
       }),
     ]);
     expect(refused.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
-    expect(refused.details).toMatch(/connect again in \d+ s/);
+    expect(refused.details).toMatch(
+      /kept off for \d+ s after sending more than 200 messages a second/,
+    );
     expect(again.received).toEqual([]);
     const other = openRawStream(stack.server.rpcAddress);
     other.send(helloOf(groupId, clientToken, 'quiet-client'));

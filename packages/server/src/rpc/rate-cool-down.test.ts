@@ -23,4 +23,13 @@ describe('RateCoolDown', () => {
     none.start('g', 'a', 1_000);
     expect(none.leftMs('g', 'a', 1_000)).toBe(0);
   });
+
+  it('holds one stream of a client at a time', () => {
+    const coolDown = new RateCoolDown(3_000);
+    expect(coolDown.hold('g', 'a')).toBe(true);
+    expect(coolDown.hold('g', 'a')).toBe(false);
+    expect(coolDown.hold('g', 'b')).toBe(true);
+    coolDown.release('g', 'a');
+    expect(coolDown.hold('g', 'a')).toBe(true);
+  });
 });

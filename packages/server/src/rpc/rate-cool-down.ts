@@ -9,6 +9,8 @@ export class RateCoolDown {
   readonly #ms: number;
   /** Key: group and client id; value: until when (ms epoch) the client stays off. */
   readonly #until = new Map<string, number>();
+  /** The clients with a stream held unanswered. */
+  readonly #held = new Set<string>();
 
   constructor(ms: number) {
     this.#ms = ms;
@@ -25,6 +27,19 @@ export class RateCoolDown {
   leftMs(groupId: string, clientId: string, nowMs: number): number {
     const until = this.#until.get(keyOf(groupId, clientId));
     return until === undefined ? 0 : Math.max(0, until - nowMs);
+  }
+
+  /** True, and counted, when none of the client's streams is held; then {@link release} it. */
+  hold(groupId: string, clientId: string): boolean {
+    const key = keyOf(groupId, clientId);
+    if (this.#held.has(key)) return false;
+    this.#held.add(key);
+    return true;
+  }
+
+  /** The client's held stream has ended. */
+  release(groupId: string, clientId: string): void {
+    this.#held.delete(keyOf(groupId, clientId));
   }
 }
 
