@@ -199,19 +199,8 @@ async function buildCluster(
   );
   const consoleUrl = `http://127.0.0.1:${httpPort}`;
   let token = '';
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${consoleUrl}${path}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(token === '' ? {} : { authorization: `Bearer ${token}` }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-    return (text === '' ? undefined : JSON.parse(text)) as T;
-  };
+  const api = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+    callConsole<T>(consoleUrl, token, method, path, body);
   ({ token } = await api<{ token: string }>('POST', '/api/v1/auth/login', {
     username: 'admin',
     password,
@@ -284,6 +273,30 @@ async function buildCluster(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Calls the REST API of the console at `consoleUrl`, with `token` (when not empty) as bearer;
+ * the answer's JSON, or throws on a non-2xx answer.
+ */
+export async function callConsole<T>(
+  consoleUrl: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const response = await fetch(`${consoleUrl}${path}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token === '' ? {} : { authorization: `Bearer ${token}` }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+  return (text === '' ? undefined : JSON.parse(text)) as T;
 }
 
 /** The p-th percentile (0..100) of `values`, or NaN when empty. */

@@ -23,6 +23,7 @@ import {
 import type { CarillonProcess, ClientProcess, TcpProxy, ZooKeeperCluster } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFireWindow } from './per-second-window.js';
+import { callConsole } from './cluster-kit.js';
 import type { TestCluster } from './cluster-kit.js';
 
 const SERVERS = 3;
@@ -147,18 +148,8 @@ async function everyProcessSays(
   }
 }
 
-async function api<T>(method: string, path: string, body?: unknown, console = 0): Promise<T> {
-  const response = await fetch(`${consoleUrl(console)}${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token === '' ? {} : { authorization: `Bearer ${token}` }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-  return (text === '' ? undefined : JSON.parse(text)) as T;
+function api<T>(method: string, path: string, body?: unknown, console = 0): Promise<T> {
+  return callConsole<T>(consoleUrl(console), token, method, path, body);
 }
 
 /** Starts the group's two client processes; `console` is where they learn the servers. */
