@@ -6,7 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MYSQL_SERVER_URL, testDatabases } from '@carillon/testkit';
+import {
+  MYSQL_SERVER_URL,
+  freePort,
+  mariadbDatabase,
+  startTcpProxy,
+  testDatabases,
+} from '@carillon/testkit';
+import type { TcpProxy } from '@carillon/testkit';
 import { main } from '../src/main.js';
 
 interface Run {
@@ -113,6 +120,46 @@ describe('carillon migrate', () => {
     const again = await carillon(['migrate'], { CARILLON_DB_URL: url });
     expect(again.code).toBe(0);
     expect(again.stdout).toBe('database schema is up to date\n');
+  });
+
+  it('waits for a database that answers later (one line a try), then migrates it', async () => {
+    const database = mariadbDatabase();
+    const url = new URL(await database.create());
+    const target = `${url.hostname}:${url.port || '3306'}`;
+    // Nothing listens there yet: the database comes up a second after the command.
+    url.hostname = '127.0.0.1';
+    url.port = String(await freePort());
+    let proxy: TcpProxy | undefined;
+    const later = setTimeout(() => {
+      void startTcpProxy(target, Number(url.port)).then((p) => (proxy = p));
+    }, 1_000);
+    try {
+      const run = await carillon(['migrate'], {
+        CARILLON_DB_URL: url.toString(),
+        CARILLON_START_WAIT_MS: '30000',
+      });
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/the database does not answer yet; trying again/);
+      expect(run.stdout).toMatch(/ECONNREFUSED/);
+      expect(run.stdout).toMatch(/applied migrations: 0001/);
+    } finally {
+      clearTimeout(later);
+      await proxy?.close();
+      await database.drop();
+    }
+  });
+
+  it('with CARILLON_START_WAIT_MS=0 exits 1 at once when the database does not answer', async () => {
+    const url = new URL(`carillon_t_nowhere`, `mysql://root@127.0.0.1:${await freePort()}/`);
+    const run = await carillon(['migrate'], {
+      CARILLON_DB_URL: url.toString(),
+      CARILLON_START_WAIT_MS: '0',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/ECONNREFUSED/);
+    expect(run.stdout).not.toMatch(/trying again/);
+    expect(run.stderr).not.toMatch(STACK_LINE);
   });
 
   it('server on a database that does not exist says to run migrate, in one line', async () => {
