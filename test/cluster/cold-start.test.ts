@@ -24,7 +24,6 @@ import type { CarillonProcess, ClientProcess, TcpProxy, ZooKeeperCluster } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFireWindow } from './per-second-window.js';
 import { callConsole } from './cluster-kit.js';
-import type { TestCluster } from './cluster-kit.js';
 
 const SERVERS = 3;
 const CONSOLES = 2;
@@ -186,9 +185,10 @@ async function appliedMigrations(): Promise<string[]> {
   }
 }
 
-/** readFireWindow reads only the ledger and the store of a cluster. */
-function asCluster(): TestCluster {
-  return { ledger, stores } as unknown as TestCluster;
+/** What became of the jobs' instants from `from` to `until`, by the ledger and the store. */
+function readWindow(jobIds: readonly number[], from: number, until: number) {
+  if (stores === undefined) throw new Error('the stores are opened by the first test');
+  return readFireWindow({ ledger, stores }, jobIds, from, until);
 }
 
 describe('a cluster started all at once, as an init system would', () => {
@@ -242,12 +242,7 @@ describe('a cluster started all at once, as an init system would', () => {
     const from = Math.ceil(Date.now() / 1000) * 1000 + 2_000;
     await sleep(6_000);
     const until = Math.floor(Date.now() / 1000) * 1000 - 2_000;
-    const { report, ranTwice, fires, rows } = await readFireWindow(
-      asCluster(),
-      jobIds,
-      from,
-      until,
-    );
+    const { report, ranTwice, fires, rows } = await readWindow(jobIds, from, until);
     expect(fires.length).toBeGreaterThanOrEqual(2);
     expect(report.duplicates).toEqual([]);
     expect(ranTwice).toEqual([]);
@@ -293,14 +288,14 @@ describe('a cluster started all at once, as an init system would', () => {
     const { runs, report, fires, rows } = await waitFor(
       'every instant of the window to be run or skipped',
       async () => {
-        const window = await readFireWindow(asCluster(), jobIds, from, until);
+        const window = await readWindow(jobIds, from, until);
         return window.rows.length === window.fires.length * JOBS && window.rows.every(settled)
           ? window
           : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 500 },
     ).catch(async (error: unknown) => {
-      const { rows: now } = await readFireWindow(asCluster(), jobIds, from, until);
+      const { rows: now } = await readWindow(jobIds, from, until);
       throw new Error(
         `${String(error)}; unsettled: ${JSON.stringify(now.filter((r) => !settled(r)))}`,
       );

@@ -42,7 +42,7 @@ export interface FireWindow {
 
 /** Reads the ledger and the store for every instant of `jobIds` from `from` to `until`. */
 export async function readFireWindow(
-  cluster: TestCluster,
+  cluster: Pick<TestCluster, 'ledger' | 'stores'>,
   jobIds: readonly number[],
   from: number,
   until: number,

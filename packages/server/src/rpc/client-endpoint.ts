@@ -77,8 +77,6 @@ export class ClientEndpoint {
   readonly #reportChains = new ReportChains();
   readonly #tokens: TokenWatch;
   readonly #coolDown: RateCoolDown;
-  /** Streams closed for their rate: their hello, still in its check, starts the cool-down. */
-  readonly #cutForRate = new WeakSet<ClientConnection>();
   #unwatchGroups: (() => void) | undefined;
   #address = '';
   readonly #foreign: ForeignResultOptions & ForeignSubtaskResultOptions;
@@ -99,7 +97,11 @@ export class ClientEndpoint {
         ...(options.tls === undefined ? {} : { tls: options.tls }),
       },
     );
-    this.#coolDown = new RateCoolDown(options.limits.rateCoolDownMs);
+    this.#coolDown = new RateCoolDown({
+      coolDownMs: options.limits.rateCoolDownMs,
+      maxMessagesPerSecond: options.limits.maxMessagesPerSecond,
+      holdMaxMs: options.limits.helloTimeoutMs / 2,
+    });
     this.#tokens = new TokenWatch({
       users: options.stores.users,
       logger: options.logger,
@@ -180,15 +182,13 @@ export class ClientEndpoint {
     helloTimer.unref();
     const overLimit = (): boolean => {
       if (connection.state !== 'open') return true;
-      const now = Date.now();
-      if (rate.admit(now)) return false;
+      if (rate.admit(Date.now())) return false;
       const details = `more than ${limits.maxMessagesPerSecond} messages a second`;
       this.#o.logger.warn(
         { clientId: link?.clientId, peer: connection.peer, coolDownMs: limits.rateCoolDownMs },
         `stream closed: ${details}`,
       );
-      this.#cutForRate.add(connection);
-      if (link !== undefined) this.#coolDown.start(link.groupId, link.clientId, now);
+      this.#coolDown.cut(connection, link);
       connection.end({ code: GrpcStatus.RESOURCE_EXHAUSTED, details });
       return true;
     };
@@ -335,15 +335,17 @@ export class ClientEndpoint {
       connection.end();
       return undefined;
     };
-    if (first.kind === 'hello' && this.#keptOff(first.groupId, first.clientId, connection))
+    if (
+      first.kind === 'hello' &&
+      this.#coolDown.turnAway(first.groupId, first.clientId, connection)
+    )
       return undefined;
     const checked = await checkHello(first, this.#o.stores, this.#o);
     if ('code' in checked) return reject(checked.code, checked.text);
     const message = checked.hello;
     if (connection.state !== 'open') {
       // Flooded behind its hello: the identity is proven now, so its cool-down starts.
-      if (this.#cutForRate.has(connection))
-        this.#coolDown.start(message.groupId, message.clientId, Date.now());
+      this.#coolDown.helloAccepted(connection, message.groupId, message.clientId);
       return undefined;
     }
     // A client id names one client of one group: a hello of another group with the id of a
@@ -375,32 +377,6 @@ export class ClientEndpoint {
     await this.#o.dispatcher.reattach(link, message.running);
     await this.#register(link);
     return link;
-  }
-
-  /** Closes the stream of a client still cooling down after a cut for its rate; true if so. */
-  #keptOff(groupId: string, clientId: string, connection: ClientConnection): boolean {
-    const leftMs = this.#coolDown.leftMs(groupId, clientId, Date.now());
-    if (leftMs === 0) return false;
-    // Not logged: the cut was, and a flooder may try again many times a second.
-    const end = () =>
-      connection.end({
-        code: GrpcStatus.RESOURCE_EXHAUSTED,
-        details: `kept off for ${Math.ceil(leftMs / 1000)} s after sending more than ${this.#o.limits.maxMessagesPerSecond} messages a second`,
-      });
-    // One stream of the client is held unanswered for the time left (within the hello timeout),
-    // so that a client that reconnects at once waits instead of opening a stream a millisecond
-    // (12,000 in 10 s, measured: the server's cost then). Others end at once: held streams must
-    // not pile up.
-    if (!this.#coolDown.hold(groupId, clientId)) {
-      end();
-      return true;
-    }
-    const timer = setTimeout(end, Math.min(leftMs, this.#o.limits.helloTimeoutMs / 2));
-    connection.once('close', () => {
-      clearTimeout(timer);
-      this.#coolDown.release(groupId, clientId);
-    });
-    return true;
   }
 
   /** Publishes the client's connection, with the slots it reports lost to hung handlers. */
