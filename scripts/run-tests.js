@@ -26,13 +26,14 @@ function vitest(args, portSlices, write) {
 }
 
 /**
- * The lines of a run's output that name what failed: vitest's closing list of failures, or
- * without one its `FAIL` and `×` lines; at most `limit` lines. CI keeps only the tail of the
+ * The lines of a run's output that name what failed: vitest's closing lists of failures (failed
+ * suites, such as a hook that threw, come before failed tests), or without them its `FAIL` and
+ * `×` lines; at most `limit` lines. CI keeps only the tail of the
  * output, and the other files' run prints first: without these its failures are cut off.
  */
 function failures(output, limit = 200) {
   const lines = Buffer.concat(output).toString('utf8').split('\n');
-  const closing = lines.findIndex((line) => /Failed Tests \d+/.test(line));
+  const closing = lines.findIndex((line) => /Failed (Suites|Tests) \d+/.test(line));
   const picked =
     closing === -1 ? lines.filter((line) => /\bFAIL\b|×/.test(line)) : lines.slice(closing);
   return picked.slice(0, limit).join('\n');

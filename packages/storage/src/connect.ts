@@ -4,7 +4,6 @@ import { isAbsolute } from 'node:path';
 import {
   CompiledQuery,
   Kysely,
-  MysqlDialect,
   SqliteAdapter,
   SqliteDriver,
   SqliteIntrospector,
@@ -15,6 +14,7 @@ import type { DatabaseConnection, Dialect } from 'kysely';
 import { SQLITE_PROFILE, mysqlFamilyProfile } from './database-profile.js';
 import type { DatabaseProfile } from './database-profile.js';
 import { StorageErrorCode, storageError } from './errors.js';
+import { PerDatabaseLockMysqlDialect } from './mysql-migration-lock.js';
 import type { Database } from './schema.js';
 
 /** How to reach a database. */
@@ -105,7 +105,7 @@ async function connectMysql(url: URL, poolSize: number): Promise<Connection> {
     bigNumberStrings: false,
     charset: 'UTF8MB4_BIN',
   });
-  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PerDatabaseLockMysqlDialect({ pool }) });
   try {
     const { rows } = await sql<{ v: string }>`select version() as v`.execute(db);
     return { db, profile: mysqlFamilyProfile(rows[0]?.v ?? '') };

@@ -2,10 +2,16 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { carillonMigrations, connect, migrateToLatest, openStores } from '@carillon/storage';
+import {
+  MIGRATION_TABLE,
+  carillonMigrations,
+  connect,
+  migrateToLatest,
+  openStores,
+} from '@carillon/storage';
 import type { MigrationOutcome } from '@carillon/storage';
 import { seedJobs } from './fixtures.js';
-import { testDatabases } from '@carillon/testkit';
+import { mariadbDatabase, testDatabases } from '@carillon/testkit';
 
 const run = promisify(execFile);
 const ALL = Object.keys(carillonMigrations({} as never));
@@ -125,4 +131,52 @@ describe.each(testDatabases())('concurrent migrations on $label', (database) => 
       }
     },
   );
+});
+
+describe('the migration lock on mariadb', () => {
+  const [first, second] = [mariadbDatabase(), mariadbDatabase()];
+  afterAll(async () => {
+    await Promise.all([first.drop(), second.drop()]);
+  });
+
+  it('is taken per database: a migrator holding one does not hold up another database', async () => {
+    const [firstUrl, secondUrl] = await Promise.all([first.create(), second.create()]);
+    const { db } = await connect({ url: firstUrl, poolSize: 1 });
+    // A migrator of the first database, frozen while it holds the lock: its connection keeps it.
+    const adapter = db.getExecutor().adapter;
+    const lock = { lockTable: `${MIGRATION_TABLE}_lock`, lockRowId: 'migration_lock' };
+    let release: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let taken: (() => void) | undefined;
+    const lockTaken = new Promise<void>((resolve) => (taken = resolve));
+    const holder = db.connection().execute(async (connection) => {
+      await adapter.acquireMigrationLock(connection, lock);
+      taken?.();
+      await held;
+      await adapter.releaseMigrationLock(connection, lock);
+    });
+    try {
+      await lockTaken;
+      const waiting = openStores({ url: firstUrl, poolSize: 2 });
+      let waitingDone = false;
+      void waiting.then(
+        () => (waitingDone = true),
+        () => (waitingDone = true),
+      );
+      const other = await openStores({ url: secondUrl, poolSize: 2 });
+      expect(other.migration.applied).toEqual(ALL);
+      await other.close();
+      // The same database's migrator still waits for the lock, and migrates once it is let go.
+      expect(waitingDone).toBe(false);
+      release?.();
+      await holder;
+      const migrated = await waiting;
+      expect(migrated.migration.applied).toEqual(ALL);
+      await migrated.close();
+    } finally {
+      release?.();
+      await holder;
+      await db.destroy();
+    }
+  });
 });
