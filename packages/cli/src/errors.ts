@@ -7,5 +7,7 @@ export const CliErrorCode = {
    * (`CARILLON_ZK`) to schedule together through.
    */
   ServerGroupTaken: 'CARILLON_SERVER_GROUP_TAKEN',
+  /** Another live process runs with this server id (its heartbeat moves on). */
+  ServerIdTaken: 'CARILLON_SERVER_ID_TAKEN',
 } as const;
 export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode];

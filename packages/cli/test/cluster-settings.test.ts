@@ -1,6 +1,6 @@
 // `carillon server` in a cluster: ZooKeeper and room settings are validated with the rest, and
-// without a shared coordinator a second server of a ServerGroup is refused (separate processes,
-// one MariaDB database).
+// without a shared coordinator a second server of a ServerGroup, or a second process with a live
+// server's id, is refused (separate processes, one MariaDB database).
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startCarillonProcess, testDatabases, waitFor } from '@carillon/testkit';
@@ -67,7 +67,7 @@ describe('a second standalone server of a ServerGroup', () => {
     await mariadb?.drop();
   });
 
-  it('exits with a clear message while the first is alive; another group is fine', async () => {
+  it('refuses a second server of the group and a second process of a live id; lets a restart through', async () => {
     if (mariadb === undefined) throw new Error('no MariaDB');
     const url = await mariadb.create();
     const migrate = startCarillonProcess(['migrate'], { CARILLON_DB_URL: url });
@@ -89,5 +89,16 @@ describe('a second standalone server of a ServerGroup', () => {
     const other = startCarillonProcess(['server'], env('s3', 2, await freePort()));
     started.push(other);
     await waitFor('a server of group 2', () => other.output().includes('server started'));
+    // The same id again while s3 lives: refused. Fences go by server id.
+    const twin = startCarillonProcess(['server'], env('s3', 2, await freePort()));
+    started.push(twin);
+    expect(await twin.exited).toBe(1);
+    expect(twin.output()).toContain('CARILLON_SERVER_ID_TAKEN');
+    expect(twin.output()).toContain('another process runs as server "s3"');
+    // s3 killed and started again at once: its row is fresh but still, so it starts.
+    await other.stop('SIGKILL');
+    const again = startCarillonProcess(['server'], env('s3', 2, await freePort()));
+    started.push(again);
+    await waitFor('s3 started again', () => again.output().includes('server started'));
   }, 90_000);
 });

@@ -78,3 +78,23 @@ describe('carillon dev', () => {
     }
   }, 60_000);
 });
+
+describe('a second carillon dev on the same data directory', () => {
+  it('exits with a clear message before touching it; the first keeps its admin password', async () => {
+    const password = await readFile(join(dataDir, 'admin-password'), 'utf8');
+    const second = startCarillonProcess(
+      ['dev', '--data-dir', dataDir, '--port', String(await freePort()), '--rpc-port', '0'],
+      { CARILLON_LOG_LEVEL: 'info', CARILLON_ADMIN_PASSWORD: 'someone-else' },
+    );
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain('CARILLON_SERVER_ID_TAKEN');
+    expect(second.output()).toContain(`another carillon dev runs on ${dataDir}`);
+    expect(await readFile(join(dataDir, 'admin-password'), 'utf8')).toBe(password);
+    const login = await fetch(`${url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: password.trim() }),
+    });
+    expect(login.status).toBe(200);
+  }, 60_000);
+});

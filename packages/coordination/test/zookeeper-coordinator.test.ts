@@ -124,6 +124,23 @@ describe('ZooKeeperCoordinator on a standalone ZooKeeper', () => {
     expect(await c.listServers(101, 1)).toEqual([]);
   });
 
+  it('refuses a second live session registering the same server id, and keeps the first', async () => {
+    const connection = `${zk.connectionString}${chroot()}`;
+    const first = await coordinator(connection);
+    await first.registerServer({ ...member('s-twin'), rpcAddress: '127.0.0.1:1' });
+    const twin = await coordinator(connection);
+    const triedAt = Date.now();
+    await expect(
+      twin.registerServer({ ...member('s-twin'), rpcAddress: '127.0.0.1:2' }),
+    ).rejects.toMatchObject({ code: CoordinationErrorCode.AlreadyRegistered });
+    // It waited past the other session's timeout (a restarted server's old node would be gone
+    // by then); a live session's stays.
+    expect(Date.now() - triedAt).toBeGreaterThan(twin.negotiatedSessionTimeoutMs ?? Infinity);
+    expect(await twin.listServers(101, 1)).toEqual([
+      expect.objectContaining({ serverId: 's-twin', rpcAddress: '127.0.0.1:1' }),
+    ]);
+  });
+
   it('drops a member whose process is killed once its session expires', async () => {
     const connection = `${zk.connectionString}${chroot()}`;
     const watcher = await coordinator(connection);

@@ -13,6 +13,7 @@ import { createLogger } from '../logger.js';
 import { waitForShutdown } from '../shutdown.js';
 import { ensurePrivateDir, prepareSqliteFile } from '../private-files.js';
 import { Teardown } from '../teardown.js';
+import { refuseSecondStandalone } from './coordination.js';
 import { DevCoordinator, DevDemoClient } from './dev-demo-client.js';
 import { API_JOB, SIMPLE_JOB, seedDev } from './dev-seed.js';
 
@@ -52,6 +53,13 @@ export async function runDevCommand(args: string[], io: CommandIo): Promise<numb
     prepareSqliteFile(dbUrl);
     const stores = await openStores({ url: dbUrl });
     teardown.add(() => stores.close());
+    // Before the admin's password is reset and the seed written: they are the other's.
+    await refuseSecondStandalone(
+      stores,
+      { id: serverId, cluster, serverGroup },
+      clock.now(),
+      `another carillon dev runs on ${dataDir}: stop it, or give this one another --data-dir`,
+    );
     const coordinator = new DevCoordinator();
     await coordinator.start();
     teardown.add(() => coordinator.stop());
