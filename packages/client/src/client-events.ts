@@ -76,10 +76,15 @@ export interface ExecutionHungEvent extends ExecutionRef {
   readonly reason: AbortReason;
 }
 
-/** The client was cut off from every server for longer than its fence interval. */
+/**
+ * The client was cut off from every server for longer than its fence interval, or its process
+ * was stopped that long (`stopped`).
+ */
 export interface FencedEvent {
-  /** How long the client had been without an open stream. */
+  /** How long the client had been without an open stream, or its process stopped. */
   readonly cutOffMs: number;
+  /** True when the process itself did not run (SIGSTOP, a paused VM, a blocked event loop). */
+  readonly stopped: boolean;
   /** The fence interval in force. */
   readonly fenceMs: number;
   /** The executions whose handlers were aborted. */

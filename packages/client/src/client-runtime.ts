@@ -49,7 +49,9 @@ export class ClientRuntime {
       loadChanged: () => this.#loadBeat.changed(this.executor.inFlight, Date.now()),
     });
     this.#loadBeat = new LoadBeat(() => this.#beatToAll());
-    this.#fence = new Fence(options.fenceMs, (cutOffMs) => this.#fenced(cutOffMs));
+    this.#fence = new Fence(options.fenceMs, (cutOffMs, stopped) =>
+      this.#fenced(cutOffMs, stopped),
+    );
     this.#fleet = new ServerFleet(
       options,
       {
@@ -233,14 +235,21 @@ export class ClientRuntime {
     this.#emit('server:disconnected', { address, serverId: link.serverId, code, details });
   }
 
-  #fenced(cutOffMs: number): void {
-    const aborted = this.executor.abortAll(AbortReason.Fenced, 'fenced: cut off from every server');
+  #fenced(cutOffMs: number, stopped: boolean): void {
+    const aborted = this.executor.abortAll(
+      AbortReason.Fenced,
+      stopped
+        ? `fenced: this process was stopped for ${cutOffMs} ms`
+        : 'fenced: cut off from every server',
+    );
     const fenceMs = this.#fence.fenceMs;
     this.#logger.warn(
-      { cutOffMs, fenceMs, aborted: aborted.length },
-      'cut off from every server for longer than the fence interval; aborted the running handlers',
+      { cutOffMs, fenceMs, aborted: aborted.length, stopped },
+      stopped
+        ? 'this process was stopped for longer than the fence interval; aborted the running handlers'
+        : 'cut off from every server for longer than the fence interval; aborted the running handlers',
     );
-    this.#emit('fenced', { cutOffMs, fenceMs, aborted });
+    this.#emit('fenced', { cutOffMs, fenceMs, aborted, stopped });
   }
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FENCED_ERROR_TYPE } from '@carillon/protocol';
 import { AbortReason, ExecutionAbortedError } from './execution-aborted-error.js';
 import { NonRetryableError } from './non-retryable-error.js';
 import { MAX_RESULT_BYTES, buildResult, truncateUtf8 } from './result-report.js';
@@ -57,7 +58,14 @@ describe('buildResult', () => {
       result: null,
     });
     const fenced = new ExecutionAbortedError(AbortReason.Fenced, 'fenced');
-    expect(buildResult(ref, 5, { ok: false, error: fenced }, fenced).outcome).toBe('cancelled');
+    expect(buildResult(ref, 5, { ok: false, error: fenced }, fenced)).toMatchObject({
+      outcome: 'cancelled',
+      error: { type: FENCED_ERROR_TYPE, message: 'fenced' },
+    });
+    const stopping = new ExecutionAbortedError(AbortReason.Stopping, 'stopping');
+    expect(buildResult(ref, 5, { ok: false, error: stopping }, stopping).error?.type).toBe(
+      'ExecutionAbortedError',
+    );
   });
 });
 

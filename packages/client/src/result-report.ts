@@ -1,4 +1,4 @@
-import { Outcome, PROTOCOL_LIMITS } from '@carillon/protocol';
+import { FENCED_ERROR_TYPE, Outcome, PROTOCOL_LIMITS } from '@carillon/protocol';
 import type { ExecutionRef, HandlerError, ResultReport } from '@carillon/protocol';
 import { AbortReason } from './execution-aborted-error.js';
 import type { ExecutionAbortedError } from './execution-aborted-error.js';
@@ -73,10 +73,12 @@ function failed(ref: ExecutionRef, at: number, error: HandlerError): ResultRepor
 export function abortedOutcome(
   abort: ExecutionAbortedError,
 ): Pick<ResultReport, 'outcome' | 'result' | 'error'> {
+  // A fenced run is named as such: the server must run it again, not end it as cancelled.
+  const type = abort.reason === AbortReason.Fenced ? FENCED_ERROR_TYPE : abort.name;
   return {
     outcome: abort.reason === AbortReason.TimedOut ? Outcome.TimedOut : Outcome.Cancelled,
     result: null,
-    error: { type: abort.name, message: abort.message, stack: null, retryable: true },
+    error: { type, message: abort.message, stack: null, retryable: true },
   };
 }
 

@@ -47,6 +47,7 @@ export {
   PROTOCOL_VERSION,
   negotiateProtocolVersion,
 } from './protocol-version.js';
+export { FENCED_ERROR_TYPE } from './fenced-error.js';
 export { LABEL_PATTERN, PROTOCOL_LIMITS } from './protocol-limits.js';
 
 // Errors.

@@ -216,6 +216,56 @@ describe.each(testDatabases())('authority on the stream ($label)', (db) => {
     y.close();
   });
 
+  it('tells a returning client to stop an attempt given up while it was away', async () => {
+    const { groupId, clientToken } = await stack.createGroup('given-up');
+    const { id: jobId } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
+      groupId,
+      name: 'given up',
+      trigger: { type: 'api' },
+      handler: 'echo',
+    });
+    const x = openRawStream(stack.server.rpcAddress);
+    x.send(helloOf(groupId, clientToken, 'given-up-x'));
+    await x.next('welcome');
+    await stack.api('POST', `/api/v1/jobs/${jobId}/trigger`, {});
+    const batch = await x.next('dispatchBatch');
+    if (batch.kind !== 'dispatchBatch') throw new Error('unreachable');
+    const ref = { executionId: batch.dispatches[0]!.executionId, attempt: 1 };
+    const y = openRawStream(stack.server.rpcAddress);
+    y.send(helloOf(groupId, clientToken, 'given-up-y'));
+    await y.next('welcome');
+    x.send({ kind: 'refused', ...ref, reason: 'at_capacity', message: '' });
+    await y.next('dispatchBatch');
+    x.close();
+    // x comes back still running attempt 1 (it was stopped while attempt 2 went to y).
+    const back = openRawStream(stack.server.rpcAddress);
+    back.send({ ...helloOf(groupId, clientToken, 'given-up-x'), running: [ref] });
+    await back.next('welcome');
+    expect(await back.next('cancel')).toMatchObject({ ...ref, reason: 'superseded' });
+    // Once the execution has ended, the attempt that ended it is over too.
+    const done = { ...ref, attempt: 2 };
+    y.send({
+      kind: 'result',
+      ...done,
+      at: Date.now(),
+      outcome: 'succeeded',
+      result: 'ok',
+      error: null,
+    });
+    await waitFor('the execution to end', async () =>
+      (await stack.stores.executions.get(ref.executionId))?.state === 'succeeded'
+        ? true
+        : undefined,
+    );
+    y.close();
+    const late = openRawStream(stack.server.rpcAddress);
+    late.send({ ...helloOf(groupId, clientToken, 'given-up-y'), running: [done] });
+    await late.next('welcome');
+    expect(await late.next('cancel')).toMatchObject({ ...done, reason: 'superseded' });
+    back.close();
+    late.close();
+  });
+
   it("after a restart, a hello cannot adopt another group's running execution, even under its client id", async () => {
     const owner = await stack.createGroup('owner');
     const { id: jobId } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {

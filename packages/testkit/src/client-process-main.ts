@@ -109,6 +109,7 @@ for (const [name, run] of Object.entries(handlers)) {
           executionId: ctx.executionId,
           attempt: ctx.attempt,
           outcome: 'succeeded',
+          at: Date.now(),
         });
         return result;
       } catch (error) {
@@ -120,6 +121,7 @@ for (const [name, run] of Object.entries(handlers)) {
           outcome: 'failed',
           aborted: ctx.signal.aborted,
           error: String(error),
+          at: Date.now(),
         });
         throw error;
       }

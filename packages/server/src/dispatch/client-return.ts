@@ -1,3 +1,4 @@
+import { isFinal } from '@carillon/core';
 import type { Execution } from '@carillon/core';
 import type { DispatchOrder } from '@carillon/protocol';
 import type { Active, ActiveExecutions, ReportingClient } from './active-executions.js';
@@ -92,7 +93,9 @@ export class ClientReturn {
       if (this.#active.reattachHeld(client, ref.executionId, ref.attempt)) continue;
       const known = this.#active.get(ref.executionId);
       if (known !== undefined) {
-        if (
+        if (known.job.groupId === groupId && known.execution.attempt > ref.attempt)
+          this.#cancelGivenUp(client, ref);
+        else if (
           isDispatchedTo(known, client) &&
           known.execution.attempt === ref.attempt &&
           known.orphaned !== undefined
@@ -105,6 +108,10 @@ export class ClientReturn {
         continue;
       }
       const stored = await o.executions.get(ref.executionId);
+      if (stored !== undefined && stored.groupId === groupId && isOver(stored, ref.attempt)) {
+        this.#cancelGivenUp(client, ref);
+        continue;
+      }
       const job = stored === undefined ? undefined : o.jobOf(stored.jobId);
       if (stored === undefined || job === undefined || stored.ownerServerId !== o.serverId)
         continue;
@@ -119,6 +126,16 @@ export class ClientReturn {
       pool.reserveOn(clientId, job.handler);
       this.#active.begin(stored, job, clientId);
     }
+  }
+
+  /**
+   * The client runs an attempt that was given up while it was away (stopped, or cut off and
+   * back before its own fence fired): its handler must not run on beside the next attempt.
+   */
+  #cancelGivenUp(client: ReportingClient, ref: { executionId: string; attempt: number }): void {
+    this.#p.pool
+      .get(client.clientId)
+      ?.cancel(ref.executionId, ref.attempt, 'superseded', 'this attempt was given up');
   }
 
   /**
@@ -186,4 +203,9 @@ export class ClientReturn {
     }
     if (orders.length > 0) link.send(orders);
   }
+}
+
+/** True when the stored execution has gone past `attempt`: a later attempt, or its end. */
+function isOver(stored: Execution, attempt: number): boolean {
+  return stored.attempt > attempt || (stored.attempt === attempt && isFinal(stored.state));
 }

@@ -1,4 +1,5 @@
 import { executionRetryPolicy, shouldRetry } from '@carillon/core';
+import { FENCED_ERROR_TYPE } from '@carillon/protocol';
 import type { ClientReport } from '@carillon/protocol';
 import type { Active, ActiveExecutions, ReportingClient } from './active-executions.js';
 import { isDispatchedTo } from './active-executions.js';
@@ -107,6 +108,14 @@ export class ReportHandler {
           await this.#active.move(active, ['running'], 'running', { progress: report.fraction });
         return;
       case 'result': {
+        if (report.outcome === 'cancelled' && report.error?.type === FENCED_ERROR_TYPE) {
+          // The client gave the run up on its own, cut off or stopped past the fence interval:
+          // a lost client, whose work runs again as its job's onClientLost says. Ended as
+          // cancelled, a run this server had not yet given away would be lost.
+          const why = `client ${clientId} ${report.error.message}`;
+          await this.#admission.redispatchOrFail(active, why, true);
+          return;
+        }
         // Its logs land before its final state (the recorder writes them first), so a
         // finished execution shows every line.
         let failed = report.outcome === 'failed';
