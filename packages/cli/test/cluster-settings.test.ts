@@ -94,7 +94,7 @@ describe('a second standalone server of a ServerGroup', () => {
     started.push(twin);
     expect(await twin.exited).toBe(1);
     expect(twin.output()).toContain('CARILLON_SERVER_ID_TAKEN');
-    expect(twin.output()).toContain('another process runs as server "s3"');
+    expect(twin.output()).toContain('server id "s3" is taken');
     // s3 killed and started again at once: its row is fresh but still, so it starts.
     await other.stop('SIGKILL');
     const again = startCarillonProcess(['server'], env('s3', 2, await freePort()));

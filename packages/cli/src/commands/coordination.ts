@@ -72,6 +72,6 @@ async function refuseLiveTwin(stores: Stores, seen: ServerRecord, advice: string
   if (again === undefined || again.lastSeenAt <= seen.lastSeenAt) return;
   throw new CarillonError(
     CliErrorCode.ServerIdTaken,
-    `another process runs as server "${seen.id}" (${again.rpcAddress}): its heartbeat moved on while this one waited; ${advice}`,
+    `server id "${seen.id}" is taken: a live process at ${again.rpcAddress} beats with it; ${advice}`,
   );
 }
