@@ -15,6 +15,7 @@ import { SIGN_IN_THROTTLE_DEFAULTS, SignInThrottle } from './auth/sign-in-thrott
 import type { SignInThrottleSettings } from './auth/sign-in-throttle.js';
 import { GroupAccess } from './auth/group-access.js';
 import { ConsoleContext } from './console-context.js';
+import { DatabaseAway, RETRY_AFTER_SECONDS } from './database-away.js';
 import type { ConsoleSettings } from './console-context.js';
 import { toErrorResponse } from './errors.js';
 import { registerOpenApi } from './openapi.js';
@@ -218,7 +219,12 @@ export async function createConsole(options: ConsoleOptions): Promise<ConsoleApp
     );
     done();
   });
+  const databaseAway = new DatabaseAway(stores, logger);
   fastify.setErrorHandler((error, request, reply) => {
+    const away = databaseAway.answer(error, request.method);
+    if (away !== undefined) {
+      return reply.code(away.status).header('retry-after', RETRY_AFTER_SECONDS).send(away.body);
+    }
     const response = toErrorResponse(error);
     if (response.internal) {
       logger.error({ err: error, method: request.method, url: request.url }, 'request failed');
