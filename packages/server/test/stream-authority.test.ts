@@ -164,28 +164,37 @@ describe.each(testDatabases())('authority on the stream ($label)', (db) => {
     second.close();
   });
 
-  it('drops without refusal the late report of a client whose attempt went to another client', async () => {
-    const { groupId, clientToken } = await stack.createGroup('handover');
+  /**
+   * A fire of a new group's API job dispatched to raw client `<name>-x`, refused by it and so
+   * dispatched again to raw client `<name>-y` at attempt 2; `ref` is x's attempt.
+   */
+  async function handedOver(name: string) {
+    const { groupId, clientToken } = await stack.createGroup(name);
     const { id: jobId } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
       groupId,
-      name: 'handed over',
+      name,
       trigger: { type: 'api' },
       handler: 'echo',
     });
     const x = openRawStream(stack.server.rpcAddress);
-    x.send(helloOf(groupId, clientToken, 'handover-x'));
+    x.send(helloOf(groupId, clientToken, `${name}-x`));
     await x.next('welcome');
     await stack.api('POST', `/api/v1/jobs/${jobId}/trigger`, {});
     const batch = await x.next('dispatchBatch');
     if (batch.kind !== 'dispatchBatch') throw new Error('unreachable');
     const ref = { executionId: batch.dispatches[0]!.executionId, attempt: 1 };
     const y = openRawStream(stack.server.rpcAddress);
-    y.send(helloOf(groupId, clientToken, 'handover-y'));
+    y.send(helloOf(groupId, clientToken, `${name}-y`));
     await y.next('welcome');
     x.send({ kind: 'refused', ...ref, reason: 'at_capacity', message: '' });
     const toY = await y.next('dispatchBatch');
     if (toY.kind !== 'dispatchBatch') throw new Error('unreachable');
     expect(toY.dispatches[0]).toMatchObject({ executionId: ref.executionId, attempt: 2 });
+    return { groupId, clientToken, x, y, ref };
+  }
+
+  it('drops without refusal the late report of a client whose attempt went to another client', async () => {
+    const { x, y, ref } = await handedOver('handover');
     const refused: string[] = [];
     const off = stack.server.events.on('report:refused', ({ executionId }) =>
       refused.push(executionId),
@@ -217,25 +226,7 @@ describe.each(testDatabases())('authority on the stream ($label)', (db) => {
   });
 
   it('tells a returning client to stop an attempt given up while it was away', async () => {
-    const { groupId, clientToken } = await stack.createGroup('given-up');
-    const { id: jobId } = await stack.api<{ id: number }>('POST', '/api/v1/jobs', {
-      groupId,
-      name: 'given up',
-      trigger: { type: 'api' },
-      handler: 'echo',
-    });
-    const x = openRawStream(stack.server.rpcAddress);
-    x.send(helloOf(groupId, clientToken, 'given-up-x'));
-    await x.next('welcome');
-    await stack.api('POST', `/api/v1/jobs/${jobId}/trigger`, {});
-    const batch = await x.next('dispatchBatch');
-    if (batch.kind !== 'dispatchBatch') throw new Error('unreachable');
-    const ref = { executionId: batch.dispatches[0]!.executionId, attempt: 1 };
-    const y = openRawStream(stack.server.rpcAddress);
-    y.send(helloOf(groupId, clientToken, 'given-up-y'));
-    await y.next('welcome');
-    x.send({ kind: 'refused', ...ref, reason: 'at_capacity', message: '' });
-    await y.next('dispatchBatch');
+    const { groupId, clientToken, x, y, ref } = await handedOver('given-up');
     x.close();
     // x comes back still running attempt 1 (it was stopped while attempt 2 went to y).
     const back = openRawStream(stack.server.rpcAddress);
