@@ -46,7 +46,11 @@ export interface ClientOptions {
    * a server left the list, every `reconnectMaxMs` instead (it is likely restarting).
    */
   readonly discoveryIntervalMs?: number;
-  /** How long `start()` waits for a first server (ms). Default 15,000. */
+  /**
+   * How long `start()` waits for a first server (ms). Default 60,000: as long as a server waits
+   * for its database and ZooKeeper (`CARILLON_START_WAIT_MS`), so that an application started
+   * together with its scheduler (a boot, a whole restart) does not give up before it.
+   */
   readonly startTimeoutMs?: number;
   /** The first reconnection delay after a stream ends (ms, doubled each time, jittered). Default 100. */
   readonly reconnectInitialMs?: number;
@@ -143,7 +147,7 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
     logger: options.logger ?? silentLogger,
     tls: options.tls ?? null,
     discoveryIntervalMs: positive('discoveryIntervalMs', options.discoveryIntervalMs ?? 30_000),
-    startTimeoutMs: positive('startTimeoutMs', options.startTimeoutMs ?? 15_000),
+    startTimeoutMs: positive('startTimeoutMs', options.startTimeoutMs ?? 60_000),
     reconnectInitialMs: positive('reconnectInitialMs', options.reconnectInitialMs ?? 100),
     reconnectMaxMs: positive('reconnectMaxMs', options.reconnectMaxMs ?? 5_000),
     fenceMs: positive('fenceMs', options.fenceMs ?? 10_000),
