@@ -26,15 +26,6 @@ describe.each(testDatabases())('authority on the stream ($label)', (db) => {
       dbUrl: await db.create(),
       server: {
         logger,
-        helloTimeoutMs: 1_000,
-        // grpc-js hands the server one message of a stream per turn of the event loop (501
-        // messages in 502 turns, measured), so with client and server in this one process the
-        // server reads at most as many a second as the process turns. On a loaded CI machine
-        // the burst of 5,000 once arrived too slowly to put 2,000 in one second. 200 needs 200
-        // turns a second; no other test here sends more than 61 messages at once.
-        maxMessagesPerSecond: 200,
-        rateCoolDownMs: 1_500,
-        maxMessageBytes: 256 * 1024,
       },
     });
     victim = await stack.createGroup('victim');
@@ -355,111 +346,5 @@ describe.each(testDatabases())('authority on the stream ($label)', (db) => {
     await stack.api('DELETE', `/api/v1/groups/${groupId}`, undefined, 204);
     const status = await stream.closed;
     expect(status.code).toBe(GrpcStatus.UNAUTHENTICATED);
-  });
-
-  it('closes streams that never send a hello, with one log line each and no stack', async () => {
-    const before = logger.matching('no hello').length;
-    const silent = Array.from({ length: 20 }, () => openRawStream(stack.server.rpcAddress));
-    const statuses = await Promise.all(silent.map((s) => s.closed));
-    for (const status of statuses) expect(status.code).toBe(GrpcStatus.UNAUTHENTICATED);
-    const lines = logger.matching('no hello').slice(before);
-    expect(lines).toHaveLength(20);
-    for (const line of lines) expect(JSON.stringify(line.fields)).not.toMatch(/stack|\n\s+at /);
-  });
-
-  it('logs malformed messages once per stream, without a stack', async () => {
-    const { groupId, clientToken } = await stack.createGroup('garbled');
-    const before = logger.lines.length;
-    const stream = openRawStream(stack.server.rpcAddress);
-    stream.send(helloOf(groupId, clientToken, 'garbled-client'));
-    await stream.next('welcome');
-    // Empty messages: no payload, which the contract forbids.
-    for (let i = 0; i < 50; i++) stream.connection.call.write({});
-    // A report behind them: once it is refused, every malformed message before it was seen.
-    const refused = new Promise<void>((resolve) => {
-      const off = stack.server.events.on('report:refused', ({ executionId }) => {
-        if (executionId !== 'after-garbage') return;
-        off();
-        resolve();
-      });
-    });
-    stream.send({
-      kind: 'result',
-      executionId: 'after-garbage',
-      attempt: 1,
-      at: Date.now(),
-      outcome: 'succeeded',
-      result: null,
-      error: null,
-    });
-    await refused;
-    const lines = logger.lines.slice(before).filter((l) => l.message.includes('malformed'));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]!.fields).not.toHaveProperty('err');
-    stream.close();
-  });
-
-  it('disconnects a client that sends more messages a second than allowed, and says why', async () => {
-    const { groupId, clientToken } = await stack.createGroup('chatty');
-    const stream = openRawStream(stack.server.rpcAddress);
-    stream.send(helloOf(groupId, clientToken, 'chatty-client'));
-    await stream.next('welcome');
-    for (let i = 0; i < 5_000; i++)
-      stream.send({ kind: 'heartbeat', at: Date.now(), inFlight: 0, capacity: 8, handlers: [] });
-    const status = await stream.closed;
-    expect(status.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
-    expect(status.details).toMatch(/messages a second/);
-
-    // Kept off for the cool-down: a new stream with the same identity is closed at its hello,
-    // while another client of the group is welcomed.
-    const again = openRawStream(stack.server.rpcAddress);
-    again.send(helloOf(groupId, clientToken, 'chatty-client'));
-    const refused = await Promise.race([
-      again.closed,
-      again.next('welcome').then(() => {
-        throw new Error('welcomed during its cool-down');
-      }),
-    ]);
-    expect(refused.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
-    expect(refused.details).toMatch(
-      /kept off for \d+ s after sending more than 200 messages a second/,
-    );
-    expect(again.received).toEqual([]);
-    const other = openRawStream(stack.server.rpcAddress);
-    other.send(helloOf(groupId, clientToken, 'quiet-client'));
-    await other.next('welcome');
-    other.close();
-
-    // After it, welcomed again.
-    const welcomed = await waitFor(
-      'the chatty client to be let in again',
-      async () => {
-        const back = openRawStream(stack.server.rpcAddress);
-        back.send(helloOf(groupId, clientToken, 'chatty-client'));
-        const first = await Promise.race([back.next('welcome'), back.closed]);
-        if ('kind' in first) return back;
-        return undefined;
-      },
-      { timeoutMs: 10_000, intervalMs: 200 },
-    );
-    welcomed.close();
-  });
-
-  it('disconnects a client that sends a message over the size limit, and says why', async () => {
-    const { groupId, clientToken } = await stack.createGroup('bulky');
-    const stream = openRawStream(stack.server.rpcAddress);
-    stream.send(helloOf(groupId, clientToken, 'bulky-client'));
-    await stream.next('welcome');
-    stream.send({
-      kind: 'log',
-      executionId: 'none',
-      attempt: 1,
-      at: Date.now(),
-      level: 'info',
-      message: 'x'.repeat(512 * 1024),
-    });
-    const status = await stream.closed;
-    expect(status.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
-    expect(status.details).toMatch(/larger than/);
   });
 });
