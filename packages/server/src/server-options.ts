@@ -101,4 +101,13 @@ export interface ServerOptions {
    * group closes its streams within about this long. Default 500 ms.
    */
   readonly tokenCheckMs?: number;
+  /**
+   * Hellos the server may refuse (bad token, unknown group, wrong ServerGroup) from one network
+   * address within 10 s. Past it, that address's hellos are closed with RESOURCE_EXHAUSTED
+   * unchecked (no store lookup, no log line) for `refusedHelloCoolDownMs`, except those with a
+   * client token this server accepted in the last ten minutes. Default 50; 0: no limit.
+   */
+  readonly refusedHelloLimit?: number;
+  /** How long an address over `refusedHelloLimit` is kept off. Default 10,000 ms. */
+  readonly refusedHelloCoolDownMs?: number;
 }

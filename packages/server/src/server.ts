@@ -270,6 +270,8 @@ export class CarillonServer {
         maxMessagesPerSecond: o.maxMessagesPerSecond ?? 100_000,
         rateCoolDownMs: o.rateCoolDownMs ?? 3_000,
         tokenCheckMs: o.tokenCheckMs ?? 500,
+        refusedHelloLimit: o.refusedHelloLimit ?? 50,
+        refusedHelloCoolDownMs: o.refusedHelloCoolDownMs ?? 10_000,
       },
     });
     await this.#members.join(this.rpcAddress);

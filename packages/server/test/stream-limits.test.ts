@@ -142,3 +142,80 @@ describe.each(testDatabases())('limits of a stream ($label)', (db) => {
     expect(status.details).toMatch(/larger than/);
   });
 });
+
+describe.each(testDatabases())('hellos refused from one address ($label)', (db) => {
+  let stack: Stack;
+  let logger: CapturingLogger;
+
+  beforeAll(async () => {
+    logger = new CapturingLogger();
+    stack = await startStack({
+      dbUrl: await db.create(),
+      server: { logger, refusedHelloLimit: 10, refusedHelloCoolDownMs: 2_000 },
+    });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await db.drop();
+  });
+
+  it('are looked up and logged up to the limit, then closed unread until the cool-down ends', async () => {
+    const { groupId, clientToken } = await stack.createGroup('neighbour');
+    // A good client of this address, connected before the flood.
+    const known = openRawStream(stack.server.rpcAddress);
+    known.send(helloOf(groupId, clientToken, 'neighbour-client'));
+    await known.next('welcome');
+    known.close();
+    // Every lookup of a client token, counted on the real store.
+    const users = stack.stores.users;
+    const findToken = users.findToken.bind(users);
+    let lookups = 0;
+    users.findToken = (hash) => {
+      lookups += 1;
+      return findToken(hash);
+    };
+    const badHello = async () => {
+      const stream = openRawStream(stack.server.rpcAddress);
+      stream.send(helloOf(groupId, 'not-a-token', `bad-${Math.random()}`));
+      const status = await stream.closed;
+      return { status, received: stream.received };
+    };
+    const rejectedLines = () => logger.matching('client hello rejected').length;
+    const linesBefore = rejectedLines();
+
+    for (let i = 0; i < 10; i++) {
+      const { received } = await badHello();
+      expect(received).toEqual([expect.objectContaining({ kind: 'helloRejected' })]);
+    }
+    expect(lookups).toBe(10);
+    expect(rejectedLines() - linesBefore).toBe(10);
+
+    // The eleventh crosses the limit: looked up and refused, and the address is kept off.
+    await badHello();
+    expect(logger.matching('closed unchecked')).toHaveLength(1);
+    for (let i = 0; i < 20; i++) {
+      const { status, received } = await badHello();
+      expect(status.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+      expect(status.details).toMatch(/too many refused hellos from this address/);
+      expect(received).toEqual([]);
+    }
+    expect(lookups).toBe(11);
+    expect(rejectedLines() - linesBefore).toBe(10);
+    expect(logger.matching('closed unchecked')).toHaveLength(1);
+
+    // The good client's token was accepted here: it connects through the cool-down.
+    const back = openRawStream(stack.server.rpcAddress);
+    back.send(helloOf(groupId, clientToken, 'neighbour-client'));
+    await back.next('welcome');
+    back.close();
+
+    // After the cool-down, a bad hello is looked up and answered again.
+    await waitFor(
+      'bad hellos to be looked up again',
+      async () => ((await badHello()).received.length === 1 ? true : undefined),
+      { timeoutMs: 10_000, intervalMs: 250 },
+    );
+    expect(lookups).toBeGreaterThan(11);
+  });
+});

@@ -19,6 +19,7 @@ import type { ServerEventBus } from '../events.js';
 import { checkHello } from './hello-check.js';
 import { MessageRate } from './message-rate.js';
 import { RateCoolDown } from './rate-cool-down.js';
+import { RefusedHellos, addressOfPeer } from './refused-hellos.js';
 import { ReportChains } from './report-chains.js';
 import { StreamLink } from './stream-link.js';
 import { TokenWatch } from './token-watch.js';
@@ -36,6 +37,10 @@ export interface StreamLimits {
   readonly rateCoolDownMs: number;
   /** How often the client tokens of live streams are checked for revocation. */
   readonly tokenCheckMs: number;
+  /** Refused hellos an address may send in 10 s before it is kept off; 0: no limit. */
+  readonly refusedHelloLimit: number;
+  /** How long an address over that limit has its hellos closed unchecked. */
+  readonly refusedHelloCoolDownMs: number;
 }
 
 /** Settings of the {@link ClientEndpoint}. */
@@ -77,6 +82,7 @@ export class ClientEndpoint {
   readonly #reportChains = new ReportChains();
   readonly #tokens: TokenWatch;
   readonly #coolDown: RateCoolDown;
+  readonly #refusedHellos: RefusedHellos;
   #unwatchGroups: (() => void) | undefined;
   #address = '';
   readonly #foreign: ForeignResultOptions & ForeignSubtaskResultOptions;
@@ -101,6 +107,11 @@ export class ClientEndpoint {
       coolDownMs: options.limits.rateCoolDownMs,
       maxMessagesPerSecond: options.limits.maxMessagesPerSecond,
       holdMaxMs: options.limits.helloTimeoutMs / 2,
+    });
+    this.#refusedHellos = new RefusedHellos({
+      limit: options.limits.refusedHelloLimit,
+      windowMs: 10_000,
+      coolDownMs: options.limits.refusedHelloCoolDownMs,
     });
     this.#tokens = new TokenWatch({
       users: options.stores.users,
@@ -329,12 +340,37 @@ export class ClientEndpoint {
     write: (message: ServerMessage) => boolean,
     connection: ClientConnection,
   ): Promise<StreamLink | undefined> {
+    const address = addressOfPeer(connection.peer);
     const reject = (code: HelloRejectCode, text: string): undefined => {
-      this.#o.logger.warn({ code, text }, 'client hello rejected');
       write({ kind: 'helloRejected', code, message: text });
       connection.end();
+      const limits = this.#o.limits;
+      if (this.#refusedHellos.refused(address, Date.now()) === 'log')
+        this.#o.logger.warn({ code, text, peer: connection.peer }, 'client hello rejected');
+      else
+        this.#o.logger.warn(
+          {
+            address,
+            refused: limits.refusedHelloLimit + 1,
+            coolDownMs: limits.refusedHelloCoolDownMs,
+          },
+          'too many hellos refused from one address in 10 s: its hellos are closed unchecked for the cool-down (tokens accepted here still pass)',
+        );
       return undefined;
     };
+    const keptOffMs = this.#refusedHellos.leftMs(
+      address,
+      first.kind === 'hello' ? first.token : undefined,
+      Date.now(),
+    );
+    if (keptOffMs > 0) {
+      // Not logged and not looked up: that is what keeping it off saves.
+      connection.end({
+        code: GrpcStatus.RESOURCE_EXHAUSTED,
+        details: `too many refused hellos from this address; kept off for ${Math.ceil(keptOffMs / 1000)} s`,
+      });
+      return undefined;
+    }
     if (
       first.kind === 'hello' &&
       this.#coolDown.turnAway(first.groupId, first.clientId, connection)
@@ -342,6 +378,7 @@ export class ClientEndpoint {
       return undefined;
     const checked = await checkHello(first, this.#o.stores, this.#o);
     if ('code' in checked) return reject(checked.code, checked.text);
+    this.#refusedHellos.accepted(checked.tokenHash, Date.now());
     const message = checked.hello;
     if (connection.state !== 'open') {
       // Flooded behind its hello: the identity is proven now, so its cool-down starts.
