@@ -10,7 +10,9 @@
 //  "before":{"fires":..,"lateMs":{"p50":..,"p99":..,"max":..}},"during":{..},
 //  "processCpuMsPerSecond":{"before":..,"during":..},"refusedPerSecond":..,
 //  "flooder":{"written":..,"seconds":..,"closedAfterMs":..|null,"status":..|null}}
+// With --rotate-ids the flooder takes a new client id for each stream.
 // Usage: npm run bench:flood -- [--db sqlite|mariadb] [--jobs 100] [--seconds 10] [--cool-down MS]
+//        [--rotate-ids]
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,6 +28,7 @@ const { values: args } = parseArgs({
     // How long the server keeps a client cut off for its rate away (its `rateCoolDownMs`);
     // unset: the server's default. 0: the flooder may reconnect at once.
     'cool-down': { type: 'string' },
+    'rotate-ids': { type: 'boolean', default: false },
   },
 });
 const jobs = Number(args.jobs);
@@ -117,6 +120,7 @@ try {
       floodGroup.clientToken,
       target.id,
       String(seconds),
+      ...(args['rotate-ids'] ? ['rotate'] : []),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -135,6 +139,7 @@ try {
       jobs,
       seconds,
       rateCoolDownMs: coolDown.rateCoolDownMs ?? 'default',
+      rotateIds: args['rotate-ids'],
       before: lateOver(before.from, floodFrom),
       // From the first whole second the flooder had started by (its start-up takes ~1 s).
       during: lateOver(Math.ceil(floodFrom / 1_000) * 1_000 + 1_000, floodTo),

@@ -3,15 +3,16 @@
 // task group and writes progress reports about EXECUTION (another client's, running) as fast as
 // its stream takes them: it waits for `drain` when the write buffer is full, as a fast client
 // would, and yields to the event loop every 100 messages (or nothing leaves). When the server
-// closes the stream it opens a new one at once, as a hostile client would. The server refuses
-// each report it reads, so the bench can count them.
+// closes the stream it opens a new one at once, as a hostile client would, under a new client
+// id each time with ROTATE = `rotate`. The server refuses each report it reads, so the bench
+// can count them.
 // Prints one JSON line: {"written":..,"streams":..,"closes":{"<code> <details>":..}}
-// Usage: node --conditions=source --import tsx bench/flood-client.ts ADDRESS GROUP TOKEN EXECUTION SECONDS
+// Usage: node --conditions=source --import tsx bench/flood-client.ts ADDRESS GROUP TOKEN EXECUTION SECONDS [ROTATE]
 import { once } from 'node:events';
 import { DispatcherClient, PROTOCOL_VERSION } from '@carillon/protocol';
 import type { ClientMessage, ServerConnection, StreamStatus } from '@carillon/protocol';
 
-const [address, groupId, token, executionId, secondsArg] = process.argv.slice(2);
+const [address, groupId, token, executionId, secondsArg, rotate] = process.argv.slice(2);
 if (
   address === undefined ||
   groupId === undefined ||
@@ -39,7 +40,7 @@ async function flood(connection: ServerConnection): Promise<void> {
   connection.send({
     kind: 'hello',
     groupId: groupId!,
-    clientId: 'flooder',
+    clientId: rotate === 'rotate' ? `flooder-${streams}` : 'flooder',
     token: token!,
     handlers: [{ name: 'flood', concurrency: 1 }],
     capacity: 1,

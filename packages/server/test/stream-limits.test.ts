@@ -124,6 +124,48 @@ describe.each(testDatabases())('limits of a stream ($label)', (db) => {
     welcomed.close();
   });
 
+  it('keeps off a token whose clients flood under changing ids, not its live clients', async () => {
+    const { groupId, clientToken } = await stack.createGroup('rotating');
+    const { token: otherToken } = await stack.api<{ token: string }>(
+      'POST',
+      `/api/v1/groups/${groupId}/tokens`,
+      { name: 'another application' },
+    );
+    const live = openRawStream(stack.server.rpcAddress);
+    live.send(helloOf(groupId, clientToken, 'rotating-live'));
+    await live.next('welcome');
+    const flood = async (clientId: string) => {
+      const stream = openRawStream(stack.server.rpcAddress);
+      stream.send(helloOf(groupId, clientToken, clientId));
+      await stream.next('welcome');
+      for (let i = 0; i < 5_000; i++)
+        stream.send({ kind: 'heartbeat', at: Date.now(), inFlight: 0, capacity: 8, handlers: [] });
+      expect((await stream.closed).code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+    };
+    await flood('rotating-1');
+    await flood('rotating-2');
+
+    // A third id of the token is kept off, though it was never cut itself.
+    const third = openRawStream(stack.server.rpcAddress);
+    third.send(helloOf(groupId, clientToken, 'rotating-3'));
+    const refused = await Promise.race([
+      third.closed,
+      third.next('welcome').then(() => {
+        throw new Error('a new id of a flooding token was welcomed during its cool-down');
+      }),
+    ]);
+    expect(refused.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+    expect(refused.details).toMatch(/kept off for \d+ s/);
+    // The token's client that stayed connected still is; a client of the group's other token
+    // is welcomed.
+    expect(live.connection.state).toBe('open');
+    const other = openRawStream(stack.server.rpcAddress);
+    other.send(helloOf(groupId, otherToken, 'other-application'));
+    await other.next('welcome');
+    other.close();
+    live.close();
+  });
+
   it('disconnects a client that sends a message over the size limit, and says why', async () => {
     const { groupId, clientToken } = await stack.createGroup('bulky');
     const stream = openRawStream(stack.server.rpcAddress);

@@ -373,7 +373,7 @@ export class ClientEndpoint {
     }
     if (
       first.kind === 'hello' &&
-      this.#coolDown.turnAway(first.groupId, first.clientId, connection)
+      this.#coolDown.turnAway(first.groupId, first.clientId, first.token, connection)
     )
       return undefined;
     const checked = await checkHello(first, this.#o.stores, this.#o);
@@ -382,7 +382,11 @@ export class ClientEndpoint {
     const message = checked.hello;
     if (connection.state !== 'open') {
       // Flooded behind its hello: the identity is proven now, so its cool-down starts.
-      this.#coolDown.helloAccepted(connection, message.groupId, message.clientId);
+      this.#coolDown.helloAccepted(connection, {
+        groupId: message.groupId,
+        clientId: message.clientId,
+        tokenHash: checked.tokenHash,
+      });
       return undefined;
     }
     // A client id names one client of one group: a hello of another group with the id of a
