@@ -102,12 +102,17 @@ export interface ServerOptions {
    */
   readonly tokenCheckMs?: number;
   /**
-   * Hellos the server may refuse (bad token, unknown group, wrong ServerGroup) from one network
-   * address within 10 s. Past it, that address's hellos are closed with RESOURCE_EXHAUSTED
+   * Hellos the server may refuse (bad token, unknown group, wrong ServerGroup, or none within
+   * the hello timeout) from one network address within 10 s. Past it, that address's hellos are closed with RESOURCE_EXHAUSTED
    * unchecked (no store lookup, no log line) for `refusedHelloCoolDownMs`, except those with a
    * client token this server accepted in the last ten minutes. Default 50; 0: no limit.
    */
   readonly refusedHelloLimit?: number;
   /** How long an address over `refusedHelloLimit` is kept off. Default 10,000 ms. */
   readonly refusedHelloCoolDownMs?: number;
+  /**
+   * Streams of one network address that may wait for their hello (to arrive or to be checked)
+   * at once; more are ended with RESOURCE_EXHAUSTED as they open. Default 200; 0: no cap.
+   */
+  readonly maxPendingHellos?: number;
 }

@@ -272,6 +272,7 @@ export class CarillonServer {
         tokenCheckMs: o.tokenCheckMs ?? 500,
         refusedHelloLimit: o.refusedHelloLimit ?? 50,
         refusedHelloCoolDownMs: o.refusedHelloCoolDownMs ?? 10_000,
+        maxPendingHellos: o.maxPendingHellos ?? 200,
       },
     });
     await this.#members.join(this.rpcAddress);

@@ -261,3 +261,48 @@ describe.each(testDatabases())('hellos refused from one address ($label)', (db) 
     expect(lookups).toBeGreaterThan(11);
   });
 });
+
+describe.each(testDatabases())('streams waiting for their hello ($label)', (db) => {
+  let stack: Stack;
+  let logger: CapturingLogger;
+
+  beforeAll(async () => {
+    logger = new CapturingLogger();
+    stack = await startStack({
+      dbUrl: await db.create(),
+      server: { logger, helloTimeoutMs: 1_000, maxPendingHellos: 20, refusedHelloLimit: 5 },
+    });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await db.drop();
+  });
+
+  it('are capped per address, and those that never say hello count as refused', async () => {
+    const { groupId, clientToken } = await stack.createGroup('patient');
+    const known = openRawStream(stack.server.rpcAddress);
+    known.send(helloOf(groupId, clientToken, 'patient-client'));
+    await known.next('welcome');
+    known.close();
+    await known.closed;
+
+    const silent = Array.from({ length: 30 }, () => openRawStream(stack.server.rpcAddress));
+    const statuses = await Promise.all(silent.map((s) => s.closed));
+    const capped = statuses.filter((s) => s.code === GrpcStatus.RESOURCE_EXHAUSTED);
+    const timedOut = statuses.filter((s) => s.code === GrpcStatus.UNAUTHENTICATED);
+    expect(capped).toHaveLength(10);
+    expect(capped[0]!.details).toMatch(/streams from this address wait for their hello/);
+    expect(timedOut).toHaveLength(20);
+    expect(logger.matching('wait for their hello')).toHaveLength(1);
+    // Five silent streams logged, then the address kept off, once.
+    expect(logger.matching('no hello')).toHaveLength(5);
+    expect(logger.matching('closed unchecked')).toHaveLength(1);
+
+    // Nothing waits any more: a client whose token this server knows is welcomed.
+    const back = openRawStream(stack.server.rpcAddress);
+    back.send(helloOf(groupId, clientToken, 'patient-client'));
+    await back.next('welcome');
+    back.close();
+  });
+});

@@ -17,9 +17,9 @@ import { GrpcStatus, createDispatcherServer } from '@carillon/protocol';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { ServerEventBus } from '../events.js';
 import { checkHello } from './hello-check.js';
+import { HelloGuard } from './hello-guard.js';
 import { MessageRate } from './message-rate.js';
 import { RateCoolDown } from './rate-cool-down.js';
-import { RefusedHellos, addressOfPeer } from './refused-hellos.js';
 import { ReportChains } from './report-chains.js';
 import { StreamLink } from './stream-link.js';
 import { TokenWatch } from './token-watch.js';
@@ -41,6 +41,8 @@ export interface StreamLimits {
   readonly refusedHelloLimit: number;
   /** How long an address over that limit has its hellos closed unchecked. */
   readonly refusedHelloCoolDownMs: number;
+  /** Streams of one address that may wait for their hello at once; 0: no cap. */
+  readonly maxPendingHellos: number;
 }
 
 /** Settings of the {@link ClientEndpoint}. */
@@ -82,7 +84,7 @@ export class ClientEndpoint {
   readonly #reportChains = new ReportChains();
   readonly #tokens: TokenWatch;
   readonly #coolDown: RateCoolDown;
-  readonly #refusedHellos: RefusedHellos;
+  readonly #helloGuard: HelloGuard;
   #unwatchGroups: (() => void) | undefined;
   #address = '';
   readonly #foreign: ForeignResultOptions & ForeignSubtaskResultOptions;
@@ -108,10 +110,11 @@ export class ClientEndpoint {
       maxMessagesPerSecond: options.limits.maxMessagesPerSecond,
       holdMaxMs: options.limits.helloTimeoutMs / 2,
     });
-    this.#refusedHellos = new RefusedHellos({
-      limit: options.limits.refusedHelloLimit,
-      windowMs: 10_000,
-      coolDownMs: options.limits.refusedHelloCoolDownMs,
+    this.#helloGuard = new HelloGuard({
+      logger: options.logger,
+      refusedLimit: options.limits.refusedHelloLimit,
+      refusedCoolDownMs: options.limits.refusedHelloCoolDownMs,
+      maxPending: options.limits.maxPendingHellos,
     });
     this.#tokens = new TokenWatch({
       users: options.stores.users,
@@ -165,6 +168,7 @@ export class ClientEndpoint {
   }
 
   #onStream(connection: ClientConnection): void {
+    if (!this.#helloGuard.opened(connection)) return;
     const write = (message: ServerMessage): boolean => {
       try {
         return connection.send(message);
@@ -184,7 +188,8 @@ export class ClientEndpoint {
       const details = checking
         ? `the hello could not be checked within ${limits.helloTimeoutMs} ms; reconnect`
         : `no hello within ${limits.helloTimeoutMs} ms`;
-      this.#o.logger.info({ peer: connection.peer }, `stream closed: ${details}`);
+      if (checking) this.#o.logger.info({ peer: connection.peer }, `stream closed: ${details}`);
+      else this.#helloGuard.refused(connection, 'info', {}, `stream closed: ${details}`);
       connection.end({
         code: checking ? GrpcStatus.UNAVAILABLE : GrpcStatus.UNAUTHENTICATED,
         details,
@@ -244,6 +249,7 @@ export class ClientEndpoint {
     });
     connection.on('close', (status) => {
       clearTimeout(helloTimer);
+      this.#helloGuard.settled(connection);
       // After the handshake, so that a link made by a hello still in its check is let go too.
       void (handshake ?? Promise.resolve()).then(() => {
         if (link === undefined || this.#links.get(link.clientId) !== link) return;
@@ -340,45 +346,22 @@ export class ClientEndpoint {
     write: (message: ServerMessage) => boolean,
     connection: ClientConnection,
   ): Promise<StreamLink | undefined> {
-    const address = addressOfPeer(connection.peer);
     const reject = (code: HelloRejectCode, text: string): undefined => {
       write({ kind: 'helloRejected', code, message: text });
       connection.end();
-      const limits = this.#o.limits;
-      if (this.#refusedHellos.refused(address, Date.now()) === 'log')
-        this.#o.logger.warn({ code, text, peer: connection.peer }, 'client hello rejected');
-      else
-        this.#o.logger.warn(
-          {
-            address,
-            refused: limits.refusedHelloLimit + 1,
-            coolDownMs: limits.refusedHelloCoolDownMs,
-          },
-          'too many hellos refused from one address in 10 s: its hellos are closed unchecked for the cool-down (tokens accepted here still pass)',
-        );
+      this.#helloGuard.refused(connection, 'warn', { code, text }, 'client hello rejected');
       return undefined;
     };
-    const keptOffMs = this.#refusedHellos.leftMs(
-      address,
-      first.kind === 'hello' ? first.token : undefined,
-      Date.now(),
-    );
-    if (keptOffMs > 0) {
-      // Not logged and not looked up: that is what keeping it off saves.
-      connection.end({
-        code: GrpcStatus.RESOURCE_EXHAUSTED,
-        details: `too many refused hellos from this address; kept off for ${Math.ceil(keptOffMs / 1000)} s`,
-      });
-      return undefined;
-    }
+    if (this.#helloGuard.turnAway(connection, first)) return undefined;
     if (
       first.kind === 'hello' &&
       this.#coolDown.turnAway(first.groupId, first.clientId, first.token, connection)
     )
       return undefined;
     const checked = await checkHello(first, this.#o.stores, this.#o);
+    this.#helloGuard.settled(connection);
     if ('code' in checked) return reject(checked.code, checked.text);
-    this.#refusedHellos.accepted(checked.tokenHash, Date.now());
+    this.#helloGuard.accepted(checked.tokenHash);
     const message = checked.hello;
     if (connection.state !== 'open') {
       // Flooded behind its hello: the identity is proven now, so its cool-down starts.

@@ -23,10 +23,11 @@ describe('RefusedHellos', () => {
     for (let at = 0; at < 100_000; at += 4_000) expect(hellos.refused('a', at)).toBe('log');
   });
 
-  it('has the whole budget again after a cool-down', () => {
+  it('counts nothing while an address is kept off, and has the whole budget again after', () => {
     const hellos = refusedHellos();
     for (let i = 0; i < 3; i++) hellos.refused('a', 0);
     expect(hellos.refused('a', 0)).toBe('kept-off');
+    for (let i = 0; i < 10; i++) expect(hellos.refused('a', 4_999)).toBe('quiet');
     expect(['a', 'a', 'a'].map((a) => hellos.refused(a, 5_000))).toEqual(['log', 'log', 'log']);
     expect(hellos.refused('a', 5_000)).toBe('kept-off');
   });

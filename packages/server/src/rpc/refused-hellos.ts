@@ -14,7 +14,9 @@ export type RefusalVerdict =
   /** Counted; log it. */
   | 'log'
   /** The one that crossed the limit: the address is kept off from now; log that once. */
-  | 'kept-off';
+  | 'kept-off'
+  /** The address is kept off already (a stream with no hello in time): do not log it. */
+  | 'quiet';
 
 /** The most addresses remembered: an attacker spread over many addresses cannot grow it. */
 const MAX_ADDRESSES = 10_000;
@@ -63,6 +65,7 @@ export class RefusedHellos {
   refused(address: string, nowMs: number): RefusalVerdict {
     if (this.#o.limit <= 0) return 'log';
     let entry = this.#addresses.get(address);
+    if (entry !== undefined && entry.offUntil > nowMs) return 'quiet';
     if (entry === undefined || nowMs - entry.since >= this.#o.windowMs) {
       if (entry === undefined) evictOldest(this.#addresses, MAX_ADDRESSES);
       entry = { since: nowMs, count: 0, offUntil: entry?.offUntil ?? 0 };
@@ -73,7 +76,7 @@ export class RefusedHellos {
     entry.count += 1;
     if (entry.count <= this.#o.limit) return 'log';
     entry.offUntil = nowMs + this.#o.coolDownMs;
-    // A new window from here: once the cool-down is over, the address has its whole budget.
+    // Once the cool-down is over, the address has its whole budget again.
     entry.since = entry.offUntil;
     entry.count = 0;
     return 'kept-off';
