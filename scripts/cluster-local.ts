@@ -27,7 +27,11 @@ const processes: CarillonProcess[] = [];
 try {
   const migrate = startCarillonProcess(['migrate'], { CARILLON_DB_URL: dbUrl });
   if ((await migrate.exited) !== 0) throw new Error(migrate.output());
-  const common = { CARILLON_DB_URL: dbUrl, CARILLON_ZK: `${zk.connectionString}/carillon` };
+  const common = {
+    CARILLON_DB_URL: dbUrl,
+    CARILLON_ZK: `${zk.connectionString}/carillon`,
+    CARILLON_ZK_AUTH: `carillon:${randomBytes(9).toString('base64url')}`,
+  };
   for (let i = 1; i <= SERVERS; i++) {
     const port = await freePort();
     const server = startCarillonProcess(['server'], {
@@ -52,7 +56,9 @@ try {
   console.log(
     `console: http://127.0.0.1:${httpPort} (admin / ${password}), pid ${consoleProcess.child.pid}`,
   );
-  console.log(`ZooKeeper: ${zk.connectionString}; database: ${dbUrl}`);
+  console.log(
+    `ZooKeeper: ${zk.connectionString} (CARILLON_ZK_AUTH=${common.CARILLON_ZK_AUTH}); database: ${dbUrl}`,
+  );
   console.log('kill -KILL <pid> a server to watch failover; Ctrl-C stops everything');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());

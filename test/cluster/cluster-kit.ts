@@ -120,6 +120,9 @@ async function buildCluster(
     CARILLON_DB_URL: dbUrl,
     CARILLON_ZK: `${zk.connectionString}/carillon-test`,
     CARILLON_ZK_SESSION_TIMEOUT_MS: String(options.sessionTimeoutMs ?? 4_000),
+    // Every cluster test runs with the cluster's nodes closed to other ZooKeeper users, as a
+    // production cluster on a shared ensemble should.
+    CARILLON_ZK_AUTH: `carillon-test:${randomBytes(9).toString('base64url')}`,
     CARILLON_LOG_LEVEL: 'info',
   };
   const direct = new URL(dbUrl);

@@ -73,12 +73,16 @@ afterAll(async () => {
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 
+/** The cluster's ZooKeeper credentials, the same for every start. */
+const zkAuth = `carillon-test:${randomBytes(9).toString('base64url')}`;
+
 /** Spawns every server and console in one turn. */
 function startServersAndConsoles(): void {
   const common = {
     CARILLON_DB_URL: proxiedDbUrl,
     CARILLON_ZK: `${zk.connectionString}/carillon-test`,
     CARILLON_ZK_SESSION_TIMEOUT_MS: '4000',
+    CARILLON_ZK_AUTH: zkAuth,
     CARILLON_LOG_LEVEL: 'info',
   };
   servers = rpcPorts.map((port, i) =>

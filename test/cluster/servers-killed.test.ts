@@ -3,6 +3,8 @@
 // holder of most jobs is SIGKILLed, then a second server: every fire runs exactly once (ledger
 // and database), standbys claim the dead preferred holder's fires without waiting for its
 // session to expire, and fires due a second or more after a kill are not late.
+import { hasErrorCode } from '@carillon/core';
+import { CoordinationErrorCode, ZooKeeperCoordinator } from '@carillon/coordination';
 import { checkLedger, readLedger, waitFor } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentile, startCluster } from './cluster-kit.js';
@@ -135,4 +137,23 @@ describe('three servers, two killed with SIGKILL while jobs fire every second', 
         .map((r) => [r.jobId, r.scheduledAt, r.state, r.attempt]),
     ).toEqual([]);
   }, 110_000);
+
+  it("keeps the cluster's ZooKeeper nodes from a session without its credentials", async () => {
+    // The servers and the console run with CARILLON_ZK_AUTH (cluster-kit): a coordinator
+    // without it, or with others, is refused at its start.
+    for (const auth of [undefined, 'carillon-test:guess']) {
+      const stranger = new ZooKeeperCoordinator({
+        connection: `${cluster.zk.connectionString}/carillon-test`,
+        cluster: 101,
+        connectTimeoutMs: 10_000,
+        ...(auth === undefined ? {} : { auth }),
+      });
+      const refused = await stranger.start().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await stranger.stop();
+      expect(hasErrorCode(refused, CoordinationErrorCode.AccessDenied)).toBe(true);
+    }
+  });
 });

@@ -48,6 +48,23 @@ describe('cluster settings', () => {
     }
   });
 
+  it('refuses ZooKeeper credentials that are not user:password, or without CARILLON_ZK, without echoing them', async () => {
+    for (const [auth, zk, said] of [
+      ['no-colon-secret', '127.0.0.1:2181', 'must be user:password'],
+      [':only-a-password', '127.0.0.1:2181', 'must be user:password'],
+      ['carillon:hidden-secret', undefined, 'without CARILLON_ZK'],
+    ] as const) {
+      const run = await carillon(['server'], {
+        CARILLON_DB_URL: 'mysql://root@127.0.0.1:3306/nothing_made',
+        CARILLON_ZK_AUTH: auth,
+        ...(zk === undefined ? {} : { CARILLON_ZK: zk }),
+      });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(said);
+      expect(run.stderr).not.toContain('secret');
+    }
+  });
+
   it('refuses room rules that hold no address of the server', async () => {
     const run = await carillon(['server'], {
       CARILLON_DB_URL: 'mysql://root@127.0.0.1:3306/nothing_made',

@@ -15,6 +15,11 @@ export const CoordinationErrorCode = {
   WrongCluster: 'CARILLON_COORDINATION_WRONG_CLUSTER',
   /** The coordinator is not started, or stopped. */
   NotStarted: 'CARILLON_COORDINATION_NOT_STARTED',
+  /**
+   * ZooKeeper refused this session access to the cluster's nodes (their ACL): they were made
+   * with other credentials, or with some while this process has none; `details.path` the node.
+   */
+  AccessDenied: 'CARILLON_COORDINATION_ACCESS_DENIED',
   /** ZooKeeper answered a request with an error; `cause` is it, `details.path` the node. */
   RequestFailed: 'CARILLON_COORDINATION_REQUEST_FAILED',
 } as const;

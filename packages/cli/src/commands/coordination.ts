@@ -19,6 +19,7 @@ export function makeCoordinator(
     connection: zk.connection,
     cluster,
     sessionTimeoutMs: zk.sessionTimeoutMs,
+    ...(zk.auth === undefined ? {} : { auth: zk.auth }),
     logger: logger.child({ component: 'coordinator' }),
   });
 }

@@ -7,6 +7,8 @@ const COMMON = `  CARILLON_DB_URL         required: mysql://user:password@host:3
                           one server per ServerGroup (a second is refused) and no peers
   CARILLON_ZK_SESSION_TIMEOUT_MS
                           session timeout asked of ZooKeeper (default 6000)
+  CARILLON_ZK_AUTH        ZooKeeper digest credentials, user:password: the cluster's nodes
+                          are then readable and writable with them only
   CARILLON_LOG_LEVEL      trace, debug, info, warn, error, fatal, silent (default info);
                           the --log-level flag overrides it
   CARILLON_START_WAIT_MS  how long to wait at start for the database and ZooKeeper to

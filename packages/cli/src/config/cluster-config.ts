@@ -8,6 +8,8 @@ export interface ZooKeeperConfig {
   readonly connection: string;
   /** The session timeout asked of ZooKeeper (`CARILLON_ZK_SESSION_TIMEOUT_MS`). */
   readonly sessionTimeoutMs: number;
+  /** Digest credentials, `user:password` (`CARILLON_ZK_AUTH`); undefined: none. */
+  readonly auth?: string;
 }
 
 /** One `CIDR=room` rule of `CARILLON_ROOM_RULES`, in the order given. */
@@ -23,6 +25,12 @@ export interface RoomRule {
 export function readZooKeeper(r: EnvReader): ZooKeeperConfig | undefined {
   const connection = r.optional('CARILLON_ZK');
   const sessionTimeoutMs = r.integer('CARILLON_ZK_SESSION_TIMEOUT_MS', 6_000, 2_000, 60_000);
+  const auth = r.optional('CARILLON_ZK_AUTH');
+  // The value is a secret: the problem names its shape, never the value.
+  if (auth !== undefined && !/^[^:]+:.+$/s.test(auth))
+    r.problem('CARILLON_ZK_AUTH must be user:password (ZooKeeper digest credentials)');
+  if (auth !== undefined && connection === undefined)
+    r.problem('CARILLON_ZK_AUTH is set without CARILLON_ZK');
   if (connection === undefined) return undefined;
   try {
     parseConnectionString(connection);
@@ -30,7 +38,7 @@ export function readZooKeeper(r: EnvReader): ZooKeeperConfig | undefined {
     r.problem(`CARILLON_ZK: ${(error as Error).message}`);
     return undefined;
   }
-  return { connection, sessionTimeoutMs };
+  return { connection, sessionTimeoutMs, ...(auth === undefined ? {} : { auth }) };
 }
 
 /** Parses `CARILLON_ROOM_RULES` (`10.1.0.0/16=a,10.2.0.0/16=b`), recording every bad rule. */

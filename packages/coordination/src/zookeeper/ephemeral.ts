@@ -1,4 +1,4 @@
-import type { Client } from 'node-zookeeper-client';
+import type { ACL, Client } from 'node-zookeeper-client';
 import zookeeper from 'node-zookeeper-client';
 import { CoordinationErrorCode, coordinationError } from '../errors.js';
 import { create, exists, isNodeExists, setData } from './zk-calls.js';
@@ -16,11 +16,12 @@ export async function createEphemeral(
   path: string,
   data: Buffer,
   waitMs: number,
+  acls: ACL[],
 ): Promise<void> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
-      await create(client, path, data, zookeeper.CreateMode.EPHEMERAL);
+      await create(client, path, data, zookeeper.CreateMode.EPHEMERAL, acls);
       return;
     } catch (error) {
       if (!isNodeExists(error)) throw error;

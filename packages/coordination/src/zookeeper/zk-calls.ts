@@ -1,4 +1,4 @@
-import type { Client, Event, Stat } from 'node-zookeeper-client';
+import type { ACL, Client, Event, Stat } from 'node-zookeeper-client';
 import zookeeper from 'node-zookeeper-client';
 
 // Promise forms of the callback API of node-zookeeper-client, for one client (one session).
@@ -22,19 +22,55 @@ function asError(error: unknown): Error {
   return error as Error;
 }
 
-/** Creates `path` with `data` in `mode`; resolves with the created path (sequential names). */
-export function create(client: Client, path: string, data: Buffer, mode: number): Promise<string> {
+/** Every permission to anyone: ZooKeeper's OPEN_ACL_UNSAFE, for a layout without credentials. */
+export const OPEN_TO_ANYONE: ACL[] = [
+  new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('world', 'anyone')),
+];
+
+/** Every permission to the creating session's credentials only: CREATOR_ALL_ACL. */
+export const CREATOR_ONLY: ACL[] = [
+  new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('auth', '')),
+];
+
+/** True for "this session's credentials may not do that" (the node's ACL). */
+export const isNoAuth = (error: unknown): boolean => zkCode(error) === zookeeper.Exception.NO_AUTH;
+
+/**
+ * Creates `path` with `data` in `mode` and `acls`; resolves with the created path (sequential
+ * names).
+ */
+export function create(
+  client: Client,
+  path: string,
+  data: Buffer,
+  mode: number,
+  acls: ACL[],
+): Promise<string> {
   return new Promise((resolve, reject) =>
-    client.create(path, data, mode, (error, created) =>
+    client.create(path, data, acls, mode, (error, created) =>
       error ? reject(asError(error)) : resolve(created),
     ),
   );
 }
 
-/** Creates `path` and its missing parents as persistent nodes. */
-export function mkdirp(client: Client, path: string): Promise<void> {
+/** Creates `path` and its missing parents as persistent nodes with `acls`. */
+export function mkdirp(client: Client, path: string, acls: ACL[]): Promise<void> {
   return new Promise((resolve, reject) =>
-    client.mkdirp(path, (error) => (error ? reject(asError(error)) : resolve())),
+    client.mkdirp(path, acls, (error) => (error ? reject(asError(error)) : resolve())),
+  );
+}
+
+/** The ACL of `path`. */
+export function getAcl(client: Client, path: string): Promise<ACL[]> {
+  return new Promise((resolve, reject) =>
+    client.getACL(path, (error, acls) => (error ? reject(asError(error)) : resolve(acls))),
+  );
+}
+
+/** Sets the ACL of `path` (any version). */
+export function setAcl(client: Client, path: string, acls: ACL[]): Promise<void> {
+  return new Promise((resolve, reject) =>
+    client.setACL(path, acls, -1, (error) => (error ? reject(asError(error)) : resolve())),
   );
 }
 
@@ -115,14 +151,14 @@ export async function readMembers<T>(
   return members;
 }
 
-/** Bumps the version of the persistent node `path`, creating it when missing. */
-export async function bump(client: Client, path: string): Promise<void> {
+/** Bumps the version of the persistent node `path`, creating it (with `acls`) when missing. */
+export async function bump(client: Client, path: string, acls: ACL[]): Promise<void> {
   try {
     await setData(client, path, Buffer.alloc(0));
   } catch (error) {
     if (!isNoNode(error)) throw error;
     try {
-      await create(client, path, Buffer.alloc(0), zookeeper.CreateMode.PERSISTENT);
+      await create(client, path, Buffer.alloc(0), zookeeper.CreateMode.PERSISTENT, acls);
     } catch (again) {
       if (!isNodeExists(again)) throw again;
       await setData(client, path, Buffer.alloc(0));

@@ -11,7 +11,18 @@ import type { State } from 'node-zookeeper-client';
 import zookeeper from 'node-zookeeper-client';
 import { CoordinationErrorCode, coordinationError } from '../errors.js';
 import { parseConnectionString } from './connection-string.js';
-import { bump, mkdirp, readMembers, removeIfPresent, zkCode } from './zk-calls.js';
+import {
+  CREATOR_ONLY,
+  bump,
+  getAcl,
+  getChildren,
+  isNoAuth,
+  mkdirp,
+  readMembers,
+  removeIfPresent,
+  setAcl,
+  zkCode,
+} from './zk-calls.js';
 import { ElectionCampaign } from './zookeeper-election.js';
 import { RegisteredMembers } from './zookeeper-members.js';
 import { closeSession, closeSessionAndWait, openSession } from './zookeeper-session.js';
@@ -35,6 +46,14 @@ export interface ZooKeeperCoordinatorOptions {
    * can see it gone and take over.
    */
   readonly suspendAfterMs?: number;
+  /**
+   * Digest credentials, `user:password`. With them every node this coordinator creates, and
+   * the cluster's directories, can be read and changed only by sessions with the same
+   * credentials (ZooKeeper's CREATOR_ALL ACL): another user of a shared ensemble can neither
+   * register a server that clients would be sent to nor remove one. Without them the nodes are
+   * open to anyone. Every process of a cluster (servers and consoles) needs the same.
+   */
+  readonly auth?: string;
   readonly logger?: Logger;
 }
 
@@ -61,6 +80,9 @@ export class ZooKeeperCoordinator implements Coordinator {
   readonly #requestedTimeoutMs: number;
   readonly #connectTimeoutMs: number;
   readonly #suspendAfterMs: number | undefined;
+  readonly #auth: string | undefined;
+  /** With credentials: the layout's persistent nodes were closed to others (once a process). */
+  #closedToOthers = false;
   readonly #logger: Logger;
   readonly #stateListeners = new Set<(state: SessionState) => void>();
   readonly #eventListeners = new Set<(event: SessionEvent) => void>();
@@ -82,6 +104,7 @@ export class ZooKeeperCoordinator implements Coordinator {
     this.#requestedTimeoutMs = options.sessionTimeoutMs ?? 6_000;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
     this.#suspendAfterMs = options.suspendAfterMs;
+    this.#auth = options.auth;
     this.#logger = options.logger ?? silentLogger;
     const host = { current: () => this.#usable(), logger: this.#logger };
     this.#serverWatch = new ServerWatch(host, `${this.#base}/servers`);
@@ -189,7 +212,7 @@ export class ZooKeeperCoordinator implements Coordinator {
 
   async notifyGroupChanged(groupId: string): Promise<void> {
     const path = `${this.#base}/changes/${encodeURIComponent(groupId)}`;
-    await this.#call((s) => bump(s.client, path));
+    await this.#call((s) => bump(s.client, path, s.acls));
   }
 
   watchGroupChanges(listener: (groupId: string) => void): Unsubscribe {
@@ -216,6 +239,7 @@ export class ZooKeeperCoordinator implements Coordinator {
     const epoch = ++this.#epoch;
     return openSession({
       servers: this.#servers,
+      auth: this.#auth,
       epoch,
       requestedTimeoutMs: this.#requestedTimeoutMs,
       connectTimeoutMs: this.#connectTimeoutMs,
@@ -227,10 +251,52 @@ export class ZooKeeperCoordinator implements Coordinator {
     });
   }
 
+  /**
+   * Makes the cluster's directories; with credentials, closes those left open to anyone (made
+   * before credentials were set) to them. Then reads each, so that a session without access
+   * fails here, with a clear error, rather than at its first registration.
+   *
+   * @throws CarillonError `CARILLON_COORDINATION_ACCESS_DENIED`
+   */
   async #prepare(session: Session): Promise<void> {
-    for (const dir of ['servers', 'clients', 'changes', 'election']) {
-      await mkdirp(session.client, `${this.#base}/${dir}`);
+    const dirs = ['servers', 'clients', 'changes', 'election'].map((d) => `${this.#base}/${d}`);
+    let path = this.#base;
+    try {
+      for (path of dirs) await mkdirp(session.client, path, session.acls);
+      if (this.#auth !== undefined && !this.#closedToOthers) {
+        // The persistent nodes: the directories, each group's clients/ and changes/ node and
+        // each role's election/ node. Ephemeral ones left by others go with their sessions.
+        const nested = ['clients', 'changes', 'election'].map((d) => `${this.#base}/${d}`);
+        const persistent = [this.#base, ...dirs];
+        for (path of nested)
+          for (const child of await getChildren(session.client, path))
+            persistent.push(`${path}/${child}`);
+        for (path of persistent) await this.#closeToOthers(session, path);
+        this.#closedToOthers = true;
+      }
+      for (path of dirs) await getChildren(session.client, path);
+    } catch (error) {
+      if (!isNoAuth(error)) throw error;
+      throw coordinationError(
+        CoordinationErrorCode.AccessDenied,
+        this.#auth === undefined
+          ? `ZooKeeper refused access to ${path}: its nodes were made with credentials; set CARILLON_ZK_AUTH to them`
+          : `ZooKeeper refused access to ${path}: its nodes were made with other credentials (or none and then closed); check CARILLON_ZK_AUTH`,
+        error,
+        { path },
+      );
     }
+  }
+
+  /** Gives `path`, when it is open to anyone, to this session's credentials alone. */
+  async #closeToOthers(session: Session, path: string): Promise<void> {
+    const acls = await getAcl(session.client, path);
+    if (!acls.some((a) => a.id.scheme === 'world')) return;
+    await setAcl(session.client, path, CREATOR_ONLY);
+    this.#logger.warn(
+      { path },
+      'coordinator: ZooKeeper node was open to anyone; now only to these credentials',
+    );
   }
 
   #onClientState(session: Session, state: State): void {

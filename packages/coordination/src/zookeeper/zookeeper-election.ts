@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Leadership } from '@carillon/core';
-import type { Client } from 'node-zookeeper-client';
+import type { ACL, Client } from 'node-zookeeper-client';
 import zookeeper from 'node-zookeeper-client';
 import { CoordinationErrorCode, coordinationError } from '../errors.js';
 import { create, exists, getChildren, mkdirp, removeIfPresent } from './zk-calls.js';
@@ -9,6 +9,8 @@ import { create, exists, getChildren, mkdirp, removeIfPresent } from './zk-calls
 export interface SessionHandle {
   readonly client: Client;
   readonly epoch: number;
+  /** The ACL of every node the session creates (see `ZooKeeperCoordinatorOptions.auth`). */
+  readonly acls: ACL[];
 }
 
 /** What a campaign needs from its coordinator. */
@@ -101,9 +103,9 @@ export class ElectionCampaign {
   async #leads(session: SessionHandle): Promise<boolean> {
     const { client, epoch } = session;
     if (this.#node?.epoch !== epoch) this.#node = undefined;
-    await mkdirp(client, this.#dir);
+    await mkdirp(client, this.#dir, session.acls);
     let children = await getChildren(client, this.#dir);
-    const node = this.#node ?? { path: await this.#ownNode(client, children), epoch };
+    const node = this.#node ?? { path: await this.#ownNode(session, children), epoch };
     this.#node = node;
     if (!children.includes(basename(node.path))) children = await getChildren(client, this.#dir);
     const ordered = children.sort((a, b) => (sequence(a) < sequence(b) ? -1 : 1));
@@ -124,14 +126,15 @@ export class ElectionCampaign {
     return false;
   }
 
-  async #ownNode(client: Client, children: readonly string[]): Promise<string> {
+  async #ownNode(session: SessionHandle, children: readonly string[]): Promise<string> {
     const mine = children.find((c) => c.startsWith(this.#tag));
     if (mine !== undefined) return `${this.#dir}/${mine}`;
     return create(
-      client,
+      session.client,
       `${this.#dir}/${this.#tag}-n_`,
       Buffer.alloc(0),
       zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL,
+      session.acls,
     );
   }
 }

@@ -59,17 +59,19 @@ export class RegisteredMembers {
       `${this.#base}/servers/${encodeURIComponent(member.serverId)}`,
       Buffer.from(JSON.stringify(member)),
       this.#waitForOtherOwnerMs(),
+      session.acls,
     );
   }
 
   async #putClient(session: SessionHandle, member: ClientMember): Promise<void> {
     const path = this.clientPath(member);
-    await mkdirp(session.client, path.slice(0, path.lastIndexOf('/')));
+    await mkdirp(session.client, path.slice(0, path.lastIndexOf('/')), session.acls);
     await createEphemeral(
       session.client,
       path,
       Buffer.from(JSON.stringify(member)),
       this.#waitForOtherOwnerMs(),
+      session.acls,
     );
   }
 }

@@ -3,6 +3,7 @@ import type { State } from 'node-zookeeper-client';
 import zookeeper from 'node-zookeeper-client';
 import { CoordinationErrorCode, coordinationError } from '../errors.js';
 import { SessionWatchdog } from './session-watchdog.js';
+import { CREATOR_ONLY, OPEN_TO_ANYONE } from './zk-calls.js';
 import type { SessionHandle } from './zookeeper-election.js';
 
 /** One ZooKeeper session: its client, its watchdog and what ZooKeeper granted. */
@@ -15,6 +16,8 @@ export interface Session extends SessionHandle {
 /** Settings of {@link openSession}. */
 export interface OpenSession {
   readonly servers: string;
+  /** Digest credentials, `user:password`; undefined: none, and nodes open to anyone. */
+  readonly auth: string | undefined;
   readonly epoch: number;
   readonly requestedTimeoutMs: number;
   readonly connectTimeoutMs: number;
@@ -37,6 +40,8 @@ export async function openSession(o: OpenSession): Promise<Session> {
     spinDelay: 200,
     retries: 0,
   });
+  // Sent with the connect request, on every reconnection of the session too.
+  if (o.auth !== undefined) client.addAuthInfo('digest', Buffer.from(o.auth, 'utf8'));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       client.close();
@@ -76,6 +81,7 @@ export async function openSession(o: OpenSession): Promise<Session> {
   const session: Session = {
     client,
     epoch: o.epoch,
+    acls: o.auth === undefined ? OPEN_TO_ANYONE : CREATOR_ONLY,
     watchdog,
     negotiatedTimeoutMs,
     onState: (state: State) => o.onState(session, state),
