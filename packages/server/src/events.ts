@@ -50,6 +50,16 @@ export interface ServerEvents {
   };
   /** A claim of due fires, or a batch of execution changes, answered after `ms`. */
   'database:timed': { readonly operation: 'claim' | 'transition'; readonly ms: number };
+  /**
+   * A client reported about an attempt of an execution given up since (a later attempt runs,
+   * elsewhere or on it): dropped; the execution is not changed by it.
+   */
+  'report:stale': {
+    readonly clientId: string;
+    readonly executionId: string;
+    readonly attempt: number;
+    readonly kind: string;
+  };
   /** A client reported about an execution that was not dispatched to it; nothing changed. */
   'report:refused': {
     readonly clientId: string;

@@ -72,6 +72,13 @@ describe('a client stopped past the fence interval while its handler runs', () =
     const executionId = await s.trigger();
     await frozen.waitForEvent((e) => e.event === 'started' && e.executionId === executionId);
     const spare = await s.client('spare');
+    const staleResult = new Promise<void>((resolve) => {
+      const off = stack.server.events.on('report:stale', (e) => {
+        if (e.executionId !== executionId || e.attempt !== 1 || e.kind !== 'result') return;
+        off();
+        resolve();
+      });
+    });
     frozen.pause();
     let resumedAt: number;
     try {
@@ -97,9 +104,9 @@ describe('a client stopped past the fence interval while its handler runs', () =
     // At once: far under the fence interval, which the client would otherwise wait out (if
     // it stayed cut off) or never (it reconnects).
     expect(stoppedAfterMs).toBeLessThan(FENCE_MS / 2);
-    // The frozen attempt's report, sent once it is back, changes nothing: the execution runs
-    // on the spare at attempt 2 (a second is ample for a report on loopback).
-    await sleep(1_000);
+    // The frozen attempt's result, sent once it is back, changes nothing: the execution runs
+    // on the spare at attempt 2.
+    await staleResult;
     const record = await stack.api<Execution>('GET', `/api/v1/executions/${executionId}`);
     expect(record).toMatchObject({ state: 'running', attempt: 2, clientId: 'spare' });
   }, 120_000);

@@ -34,7 +34,6 @@ export class ReportHandler {
 
   /** False when the report was refused: its execution was not dispatched to this client. */
   async handle(client: ReportingClient, report: ClientReport): Promise<boolean> {
-    const { recorder } = this.#p;
     if (this.#parallel.owns(report.executionId)) return this.#parallel.report(client, report);
     const active = this.#active.get(report.executionId);
     // Another group's execution, or this attempt given to another client: refused. An older
@@ -45,17 +44,31 @@ export class ReportHandler {
       (active.job.groupId !== client.groupId || active.execution.attempt === report.attempt)
     )
       return false;
-    if (active === undefined || active.execution.attempt !== report.attempt) {
-      if (report.kind !== 'result') return true;
-      if (this.#active.handlerReturned(client, report.executionId, report.attempt)) return true;
-      // The first level's Result again (sent again after its stream broke, or answered again
-      // from the client's memory), once its subtasks run: recorded late, it would end the
-      // execution `succeeded` with its subtasks still pending.
-      if (this.#parallel.running(report.executionId)) return true;
-      return recorder.lateResult(client, report);
+    if (active !== undefined && active.execution.attempt === report.attempt) {
+      await this.#apply(active, client.clientId, report);
+      return true;
     }
-    await this.#apply(active, client.clientId, report);
-    return true;
+    const handled = await this.#notRunningHere(client, report);
+    // Emitted once handled: whoever awaits it sees the store as the report left it.
+    if (active !== undefined)
+      this.#p.o.events.emit('report:stale', {
+        clientId: client.clientId,
+        executionId: report.executionId,
+        attempt: report.attempt,
+        kind: report.kind,
+      });
+    return handled;
+  }
+
+  /** A report about an attempt not active here: a late Result may still be recorded. */
+  async #notRunningHere(client: ReportingClient, report: ClientReport): Promise<boolean> {
+    if (report.kind !== 'result') return true;
+    if (this.#active.handlerReturned(client, report.executionId, report.attempt)) return true;
+    // The first level's Result again (sent again after its stream broke, or answered again
+    // from the client's memory), once its subtasks run: recorded late, it would end the
+    // execution `succeeded` with its subtasks still pending.
+    if (this.#parallel.running(report.executionId)) return true;
+    return this.#p.recorder.lateResult(client, report);
   }
 
   async #apply(active: Active, clientId: string, report: ClientReport): Promise<void> {
