@@ -20,7 +20,13 @@ import {
   startZooKeeper,
   waitFor,
 } from '@carillon/testkit';
-import type { CarillonProcess, ClientProcess, TcpProxy, ZooKeeperCluster } from '@carillon/testkit';
+import type {
+  CarillonProcess,
+  ClientProcess,
+  LedgerRun,
+  TcpProxy,
+  ZooKeeperCluster,
+} from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFireWindow } from './per-second-window.js';
 import { callConsole } from './cluster-kit.js';
@@ -307,19 +313,36 @@ describe('a cluster started all at once, as an init system would', () => {
     const settledAfterMs = Date.now() - restartedAt;
     const byState = new Map<string, number>();
     for (const r of rows) byState.set(r.state, (byState.get(r.state) ?? 0) + 1);
-    const rerun = rows.filter((r) => r.attempt > 1);
-    console.log(
-      `cold-start figures ${JSON.stringify({ downMs: restartedAt - killedAt, upAfterMs: upAt - restartedAt, settledAfterMs, instants: fires.length * JOBS, rows: rows.length, ran: runs.length, states: Object.fromEntries(byState), rerun: rerun.length })}`,
-    );
-    expect(report.duplicates).toEqual([]);
     // No fire ran to its end twice. (A run the kill cut short may start again at attempt 2,
-    // with the same execution id: the client-lost policy, retry.)
-    const ended = new Map<string, number>();
+    // with the same execution id: the client-lost policy, retry.) But for one case: a run
+    // that ended in the moment before everything was killed, its Result still on its way (in
+    // the client's socket, or in the server's batch not yet written), left no record of its
+    // end anywhere once client and server were both gone; the restarted owner runs it again
+    // at the next attempt of the same execution, as a crash of both ends allows. CI met it
+    // once (stop 27): the kill landed just after an instant, and its six fires ran again.
+    const ended = new Map<string, LedgerRun[]>();
     for (const r of runs.filter((x) => x.endedAt !== undefined)) {
       const key = `${r.jobId}@${r.scheduledAt}`;
-      ended.set(key, (ended.get(key) ?? 0) + 1);
+      ended.set(key, [...(ended.get(key) ?? []), r]);
     }
-    expect([...ended].filter(([, n]) => n > 1)).toEqual([]);
+    const rerun = rows.filter((r) => r.attempt > 1);
+    console.log(
+      `cold-start figures ${JSON.stringify({ downMs: restartedAt - killedAt, upAfterMs: upAt - restartedAt, settledAfterMs, instants: fires.length * JOBS, rows: rows.length, ran: runs.length, states: Object.fromEntries(byState), rerun: rerun.length, endedTwice: [...ended.values()].filter((l) => l.length > 1).length })}`,
+    );
+    expect(report.duplicates).toEqual([]);
+    for (const [key, twice] of ended) {
+      const [first, ...again] = twice.sort((a, b) => a.attempt - b.attempt);
+      if (first === undefined || again.length === 0) continue;
+      const fromKillMs = Math.abs((first.endedAt ?? 0) - killedAt);
+      expect(
+        fromKillMs,
+        `${key} ran to its end twice, the first ${fromKillMs} ms from the kill`,
+      ).toBeLessThan(500);
+      for (const r of again) {
+        expect(r.executionId).toBe(first.executionId);
+        expect(r.attempt).toBeGreaterThan(first.attempt);
+      }
+    }
     // Those due once everything was up again all ran.
     const afterRestart = rows.filter((r) => r.scheduledAt > upAt + 3_000);
     expect(afterRestart.length).toBeGreaterThan(0);
