@@ -85,9 +85,15 @@ describe('server failover', () => {
     }
     for (const e of finished) {
       expect(e?.ownerServerId).not.toBe(owner.id);
-      expect(e?.attempt).toBe(2);
+      // Attempt 2: one adoption. A later one when a standby also judged the adopter gone (its
+      // beat silent for 600 ms on a loaded machine) and took the fire over from it, fenced: the
+      // adopter's dispatch write was then refused ("execution changed elsewhere; dropped"), as
+      // a CI run showed (stop 27: s2 adopted, s3 took over at attempt 3). Either way the fire
+      // ran once, at the row's attempt.
+      expect(e?.attempt).toBeGreaterThanOrEqual(2);
       const run = runs.filter((r) => r.executionId === e?.id);
       expect(run).toHaveLength(1);
+      expect(run[0]?.attempt).toBe(e?.attempt);
       runGaps.push(run[0]!.startedAt - killedAt);
       routeGaps.push(run[0]!.startedAt - Math.max(clientReadyAt, adoptedAt.get(e!.id)!));
     }
