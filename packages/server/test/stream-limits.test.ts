@@ -1,4 +1,5 @@
 import { GrpcStatus } from '@carillon/protocol';
+import type { StreamStatus } from '@carillon/protocol';
 import type { Stack } from '@carillon/testkit';
 import { startStack, testDatabases, waitFor } from '@carillon/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,38 @@ import { CapturingLogger, helloOf, openRawStream } from './hostile-client.js';
 // What a stream may send (issue 6): a hello first and in time, well-formed messages, at most so
 // many a second and so large, over real gRPC from a client speaking the protocol by hand. Who
 // may report what is stream-authority.test.ts.
+
+/** Welcomed as `clientId`, sends 5,000 heartbeats at once; resolves with how the stream closed. */
+async function flood(stack: Stack, groupId: string, token: string, clientId: string) {
+  const stream = openRawStream(stack.server.rpcAddress);
+  stream.send(helloOf(groupId, token, clientId));
+  await stream.next('welcome');
+  for (let i = 0; i < 5_000; i++)
+    stream.send({ kind: 'heartbeat', at: Date.now(), inFlight: 0, capacity: 8, handlers: [] });
+  return stream.closed;
+}
+
+/**
+ * A hello as `clientId` that must not be welcomed (`why` says why not): resolves with the
+ * status the stream closed with and what it received.
+ */
+async function keptOff(
+  stack: Stack,
+  groupId: string,
+  token: string,
+  clientId: string,
+  why: string,
+): Promise<{ status: StreamStatus; received: readonly unknown[] }> {
+  const stream = openRawStream(stack.server.rpcAddress);
+  stream.send(helloOf(groupId, token, clientId));
+  const status = await Promise.race([
+    stream.closed,
+    stream.next('welcome').then(() => {
+      throw new Error(why);
+    }),
+  ]);
+  return { status, received: stream.received };
+}
 
 describe.each(testDatabases())('limits of a stream ($label)', (db) => {
   let stack: Stack;
@@ -80,27 +113,21 @@ describe.each(testDatabases())('limits of a stream ($label)', (db) => {
 
   it('disconnects a client that sends more messages a second than allowed, and says why', async () => {
     const { groupId, clientToken } = await stack.createGroup('chatty');
-    const stream = openRawStream(stack.server.rpcAddress);
-    stream.send(helloOf(groupId, clientToken, 'chatty-client'));
-    await stream.next('welcome');
-    for (let i = 0; i < 5_000; i++)
-      stream.send({ kind: 'heartbeat', at: Date.now(), inFlight: 0, capacity: 8, handlers: [] });
-    const status = await stream.closed;
+    const status = await flood(stack, groupId, clientToken, 'chatty-client');
     expect(status.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
     expect(status.details).toMatch(/messages a second/);
 
     // Kept off for the cool-down: a new stream with the same identity is closed at its hello,
     // while another client of the group is welcomed.
-    const again = openRawStream(stack.server.rpcAddress);
-    again.send(helloOf(groupId, clientToken, 'chatty-client'));
-    const refused = await Promise.race([
-      again.closed,
-      again.next('welcome').then(() => {
-        throw new Error('welcomed during its cool-down');
-      }),
-    ]);
-    expect(refused.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
-    expect(refused.details).toMatch(
+    const again = await keptOff(
+      stack,
+      groupId,
+      clientToken,
+      'chatty-client',
+      'welcomed during its cool-down',
+    );
+    expect(again.status.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+    expect(again.status.details).toMatch(
       /kept off for \d+ s after sending more than 200 messages a second/,
     );
     expect(again.received).toEqual([]);
@@ -134,26 +161,19 @@ describe.each(testDatabases())('limits of a stream ($label)', (db) => {
     const live = openRawStream(stack.server.rpcAddress);
     live.send(helloOf(groupId, clientToken, 'rotating-live'));
     await live.next('welcome');
-    const flood = async (clientId: string) => {
-      const stream = openRawStream(stack.server.rpcAddress);
-      stream.send(helloOf(groupId, clientToken, clientId));
-      await stream.next('welcome');
-      for (let i = 0; i < 5_000; i++)
-        stream.send({ kind: 'heartbeat', at: Date.now(), inFlight: 0, capacity: 8, handlers: [] });
-      expect((await stream.closed).code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
-    };
-    await flood('rotating-1');
-    await flood('rotating-2');
+    for (const clientId of ['rotating-1', 'rotating-2'])
+      expect((await flood(stack, groupId, clientToken, clientId)).code).toBe(
+        GrpcStatus.RESOURCE_EXHAUSTED,
+      );
 
     // A third id of the token is kept off, though it was never cut itself.
-    const third = openRawStream(stack.server.rpcAddress);
-    third.send(helloOf(groupId, clientToken, 'rotating-3'));
-    const refused = await Promise.race([
-      third.closed,
-      third.next('welcome').then(() => {
-        throw new Error('a new id of a flooding token was welcomed during its cool-down');
-      }),
-    ]);
+    const { status: refused } = await keptOff(
+      stack,
+      groupId,
+      clientToken,
+      'rotating-3',
+      'a new id of a flooding token was welcomed during its cool-down',
+    );
     expect(refused.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
     expect(refused.details).toMatch(/kept off for \d+ s/);
     // The token's client that stayed connected still is; a client of the group's other token

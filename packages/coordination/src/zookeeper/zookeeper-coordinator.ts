@@ -11,18 +11,8 @@ import type { State } from 'node-zookeeper-client';
 import zookeeper from 'node-zookeeper-client';
 import { CoordinationErrorCode, coordinationError } from '../errors.js';
 import { parseConnectionString } from './connection-string.js';
-import {
-  CREATOR_ONLY,
-  bump,
-  getAcl,
-  getChildren,
-  isNoAuth,
-  mkdirp,
-  readMembers,
-  removeIfPresent,
-  setAcl,
-  zkCode,
-} from './zk-calls.js';
+import { ClusterLayout } from './cluster-layout.js';
+import { bump, readMembers, removeIfPresent, zkCode } from './zk-calls.js';
 import { ElectionCampaign } from './zookeeper-election.js';
 import { RegisteredMembers } from './zookeeper-members.js';
 import { closeSession, closeSessionAndWait, openSession } from './zookeeper-session.js';
@@ -81,8 +71,7 @@ export class ZooKeeperCoordinator implements Coordinator {
   readonly #connectTimeoutMs: number;
   readonly #suspendAfterMs: number | undefined;
   readonly #auth: string | undefined;
-  /** With credentials: the layout's persistent nodes were closed to others (once a process). */
-  #closedToOthers = false;
+  readonly #layout: ClusterLayout;
   readonly #logger: Logger;
   readonly #stateListeners = new Set<(state: SessionState) => void>();
   readonly #eventListeners = new Set<(event: SessionEvent) => void>();
@@ -106,6 +95,7 @@ export class ZooKeeperCoordinator implements Coordinator {
     this.#suspendAfterMs = options.suspendAfterMs;
     this.#auth = options.auth;
     this.#logger = options.logger ?? silentLogger;
+    this.#layout = new ClusterLayout(this.#base, options.auth, this.#logger);
     const host = { current: () => this.#usable(), logger: this.#logger };
     this.#serverWatch = new ServerWatch(host, `${this.#base}/servers`);
     this.#changeWatch = new ChangeWatch(host, `${this.#base}/changes`);
@@ -139,7 +129,7 @@ export class ZooKeeperCoordinator implements Coordinator {
     if (this.#state !== SessionState.Stopped) return;
     const session = await this.#open();
     try {
-      await this.#prepare(session);
+      await this.#layout.prepare(session);
     } catch (error) {
       closeSession(session);
       throw error;
@@ -251,54 +241,6 @@ export class ZooKeeperCoordinator implements Coordinator {
     });
   }
 
-  /**
-   * Makes the cluster's directories; with credentials, closes those left open to anyone (made
-   * before credentials were set) to them. Then reads each, so that a session without access
-   * fails here, with a clear error, rather than at its first registration.
-   *
-   * @throws CarillonError `CARILLON_COORDINATION_ACCESS_DENIED`
-   */
-  async #prepare(session: Session): Promise<void> {
-    const dirs = ['servers', 'clients', 'changes', 'election'].map((d) => `${this.#base}/${d}`);
-    let path = this.#base;
-    try {
-      for (path of dirs) await mkdirp(session.client, path, session.acls);
-      if (this.#auth !== undefined && !this.#closedToOthers) {
-        // The persistent nodes: the directories, each group's clients/ and changes/ node and
-        // each role's election/ node. Ephemeral ones left by others go with their sessions.
-        const nested = ['clients', 'changes', 'election'].map((d) => `${this.#base}/${d}`);
-        const persistent = [this.#base, ...dirs];
-        for (path of nested)
-          for (const child of await getChildren(session.client, path))
-            persistent.push(`${path}/${child}`);
-        for (path of persistent) await this.#closeToOthers(session, path);
-        this.#closedToOthers = true;
-      }
-      for (path of dirs) await getChildren(session.client, path);
-    } catch (error) {
-      if (!isNoAuth(error)) throw error;
-      throw coordinationError(
-        CoordinationErrorCode.AccessDenied,
-        this.#auth === undefined
-          ? `ZooKeeper refused access to ${path}: its nodes were made with credentials; set CARILLON_ZK_AUTH to them`
-          : `ZooKeeper refused access to ${path}: its nodes were made with other credentials (or none and then closed); check CARILLON_ZK_AUTH`,
-        error,
-        { path },
-      );
-    }
-  }
-
-  /** Gives `path`, when it is open to anyone, to this session's credentials alone. */
-  async #closeToOthers(session: Session, path: string): Promise<void> {
-    const acls = await getAcl(session.client, path);
-    if (!acls.some((a) => a.id.scheme === 'world')) return;
-    await setAcl(session.client, path, CREATOR_ONLY);
-    this.#logger.warn(
-      { path },
-      'coordinator: ZooKeeper node was open to anyone; now only to these credentials',
-    );
-  }
-
   #onClientState(session: Session, state: State): void {
     if (session.epoch !== this.#epoch) return;
     this.#logger.debug({ state: state.name }, 'coordinator: client state');
@@ -351,7 +293,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       let session: Session | undefined;
       try {
         session = await this.#open();
-        await this.#prepare(session);
+        await this.#layout.prepare(session);
         await this.#members.putAll(session);
       } catch (error) {
         if (session !== undefined) closeSession(session);
